@@ -1,0 +1,35 @@
+import * as ops from '../ops/index.js';
+import { UnknownNameError } from '../core/errors.js';
+
+export type ActivationFn = (x: ops.Tensor) => ops.Tensor;
+
+/** Keras 2's activation functions by their config names. */
+const ACTIVATIONS: Record<string, ActivationFn> = {
+  linear: (x) => x,
+  relu: (x) => ops.relu(x),
+  relu6: (x) => ops.relu6(x),
+  sigmoid: (x) => ops.sigmoid(x),
+  hard_sigmoid: (x) => ops.clipByValue(ops.add(ops.mul(x, 0.2), 0.5), 0, 1),
+  tanh: (x) => ops.tanh(x),
+  softmax: (x) => ops.softmax(x, -1),
+  softplus: (x) => ops.softplus(x),
+  softsign: (x) => ops.div(x, ops.add(ops.abs(x), 1)),
+  elu: (x) => ops.elu(x),
+  selu: (x) => ops.selu(x),
+  exponential: (x) => ops.exp(x),
+  swish: (x) => ops.mul(x, ops.sigmoid(x)),
+  gelu: (x) => ops.mul(ops.mul(x, 0.5), ops.add(ops.erf(ops.mul(x, Math.SQRT1_2)), 1)),
+};
+
+export const ACTIVATION_NAMES = Object.keys(ACTIVATIONS);
+
+/** The activation called `name` (Keras config value; null or undefined means linear). */
+export function getActivation(name: string | null | undefined): ActivationFn {
+  const fn = ACTIVATIONS[name ?? 'linear'];
+  if (!fn) throw new UnknownNameError('activation', String(name), ACTIVATION_NAMES);
+  return fn;
+}
+
+export function isActivationName(name: string): boolean {
+  return name in ACTIVATIONS;
+}

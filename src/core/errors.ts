@@ -1,0 +1,105 @@
+/**
+ * Named error classes. Each message says what was expected, what was found,
+ * and where. Inside streams they travel on the error channel; at I/O edges
+ * they are the Left of an Either.
+ */
+
+export class RxKerasError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A function argument is out of its domain (batch size < 1, split outside [0, 1), ...). */
+export class InvalidArgumentError extends RxKerasError {
+  constructor(
+    readonly argument: string,
+    readonly expected: string,
+    readonly found: unknown,
+  ) {
+    super(`${argument}: expected ${expected}, got ${describe(found)}`);
+  }
+}
+
+/** A config field failed to decode; `path` is the dotted path of the bad field. */
+export class ConfigDecodeError extends RxKerasError {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly found: unknown,
+    readonly where = '',
+  ) {
+    super(`${where ? `${where}: ` : ''}config field '${path}': expected ${expected}, got ${describe(found)}`);
+  }
+}
+
+export class ShapeMismatchError extends RxKerasError {
+  constructor(
+    readonly where: string,
+    readonly expected: readonly (number | null)[] | string,
+    readonly found: readonly (number | null)[] | string,
+  ) {
+    super(`${where}: expected shape ${fmtShape(expected)}, got ${fmtShape(found)}`);
+  }
+}
+
+export class UnknownLayerError extends RxKerasError {
+  constructor(
+    readonly className: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      `unknown layer class_name '${className}'. Known: ${known.join(', ')}. ` +
+        `Register your own with registerLayer('${className}', fromConfig).`,
+    );
+  }
+}
+
+/** An activation, loss, metric, optimizer, initializer ... name that is not in its table. */
+export class UnknownNameError extends RxKerasError {
+  constructor(
+    readonly kind: string,
+    readonly value: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown ${kind} '${value}'. Known: ${known.join(', ')}`);
+  }
+}
+
+export class NotCompiledError extends RxKerasError {
+  constructor(what: string) {
+    super(`${what} needs a compiled model: call model.compile({ optimizer, loss }) first`);
+  }
+}
+
+export class NotBuiltError extends RxKerasError {
+  constructor(what: string) {
+    super(`${what}: the model has no weights yet; give the first layer an inputShape or call build(inputShape)`);
+  }
+}
+
+export class Hdf5FormatError extends RxKerasError {
+  constructor(
+    readonly file: string,
+    readonly location: string,
+    detail: string,
+  ) {
+    super(`${file}${location ? `:${location}` : ''}: ${detail}`);
+  }
+}
+
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value) && value.length > 8) return `array of length ${value.length}`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function fmtShape(s: readonly (number | null)[] | string): string {
+  return typeof s === 'string' ? s : `[${s.map((d) => (d === null ? 'null' : String(d))).join(', ')}]`;
+}

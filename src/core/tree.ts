@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Parameter trees: nested records of tensors. A model's params are
+ * `{ [layerName]: { [weightName]: Tensor } }`, a nested model's are one level
+ * deeper. Insertion order is Keras's weight order.
+ */
+export type Tree<T> = { [key: string]: T | Tree<T> };
+export type TensorTree = Tree<tf.Tensor>;
+
+export function isTensor(x: unknown): x is tf.Tensor {
+  return x instanceof tf.Tensor;
+}
+
+/** Leaves in insertion order with their paths ('dense/kernel'). */
+export function leaves<T>(tree: Tree<T>, isLeaf: (x: unknown) => x is T = isTensor as never, prefix = ''): [string, T][] {
+  const out: [string, T][] = [];
+  for (const [k, v] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}/${k}` : k;
+    if (isLeaf(v)) out.push([path, v]);
+    else out.push(...leaves(v as Tree<T>, isLeaf, path));
+  }
+  return out;
+}
+
+export function mapTree<A, B>(tree: Tree<A>, f: (leaf: A, path: string) => B, isLeaf: (x: unknown) => x is A = isTensor as never, prefix = ''): Tree<B> {
+  const out: Tree<B> = {};
+  for (const [k, v] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}/${k}` : k;
+    out[k] = isLeaf(v) ? f(v, path) : mapTree(v as Tree<A>, f, isLeaf, path);
+  }
+  return out;
+}
+
+/** Maps over the leaves of `a` together with the leaf at the same path in each of `others`. */
+export function zipTree(a: TensorTree, others: TensorTree[], f: (leaf: tf.Tensor, rest: tf.Tensor[], path: string) => tf.Tensor): TensorTree {
+  return mapTree(a, (leaf, path) => f(leaf, others.map((o) => getPath(o, path)), path));
+}
+
+export function getPath(tree: TensorTree, path: string): tf.Tensor {
+  let node: tf.Tensor | TensorTree = tree;
+  for (const part of path.split('/')) {
+    if (isTensor(node) || !(part in node)) throw new Error(`no leaf at '${path}'`);
+    node = node[part];
+  }
+  if (!isTensor(node)) throw new Error(`'${path}' is a subtree, not a tensor`);
+  return node;
+}
+
+/** Builds a tree from (path, leaf) pairs. */
+export function fromLeaves<T>(pairs: Iterable<[string, T]>): Tree<T> {
+  const out: Tree<T> = {};
+  for (const [path, leaf] of pairs) {
+    const parts = path.split('/');
+    let node = out;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Tree<T>;
+    node[parts[parts.length - 1]] = leaf;
+  }
+  return out;
+}
+
+export function disposeTree(tree: TensorTree | undefined | null): void {
+  if (tree) for (const [, t] of leaves(tree)) t.dispose();
+}
+
+export function cloneTree(tree: TensorTree): TensorTree {
+  return mapTree(tree, (t) => tf.clone(t));
+}
+
+export function keepTree<T extends TensorTree>(tree: T): T {
+  for (const [, t] of leaves(tree)) tf.keep(t);
+  return tree;
+}
