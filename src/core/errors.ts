@@ -103,3 +103,58 @@ export function describe(value: unknown): string {
 function fmtShape(s: readonly (number | null)[] | string): string {
   return typeof s === 'string' ? s : `[${s.map((d) => (d === null ? 'null' : String(d))).join(', ')}]`;
 }
+
+/** A data set has no element where at least one is needed (`where` names the source or split). */
+export class EmptyDatasetError extends RxKerasError {
+  constructor(readonly where: string, detail = 'the data set is empty') {
+    super(`${where}: ${detail}`);
+  }
+}
+
+/** Parts of one data set (x, y, sample weights) disagree on their number of rows. */
+export class DataCardinalityError extends RxKerasError {
+  constructor(
+    readonly where: string,
+    readonly lengths: Readonly<Record<string, number>>,
+  ) {
+    super(
+      `${where}: data cardinality is ambiguous: expected x, y and sampleWeight to have the same number of rows, got ` +
+        Object.entries(lengths).map(([k, n]) => `${k}: ${n}`).join(', '),
+    );
+  }
+}
+
+/** An HDF5 data set is missing, or a row range lies outside it. */
+export class Hdf5RangeError extends RxKerasError {
+  constructor(
+    readonly file: string,
+    readonly dataset: string,
+    readonly range: readonly [number, number],
+    detail: string,
+  ) {
+    super(`${file}:/${dataset.replace(/^\//, '')} rows [${range[0]}, ${range[1]}): ${detail}`);
+  }
+}
+
+/** A push source (an Observable) produced more than its bounded buffer may hold. */
+export class BufferOverflowError extends RxKerasError {
+  constructor(
+    readonly where: string,
+    readonly limit: number,
+  ) {
+    super(`${where}: a push source outran its consumer: more than ${limit} elements buffered. ` +
+      'Raise bufferSize, or use a pull source (fromAsyncIterable, fromGenerator) that waits for demand');
+  }
+}
+
+/** A CSV record could not be turned into numbers. */
+export class CsvFormatError extends RxKerasError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: string,
+    detail: string,
+  ) {
+    super(`${file}:${line}: column ${column}: ${detail}`);
+  }
+}
