@@ -1,0 +1,138 @@
+import * as t from 'io-ts';
+import * as ops from '../ops/index.js';
+import { intOrTuple, nullable, tupleOf } from '../core/config.js';
+import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
+import { foldIn } from '../core/rng.js';
+import { getActivation } from '../activations/index.js';
+import { getInitializer, serializeInitializer } from '../initializers/index.js';
+import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
+import { getConstraint, serializeConstraint } from '../constraints/index.js';
+import { checkPositive, checkRank, convOutputLength, dataFormatOf, fromNHWC, paddingOf, shape2d, spatial2d, spec, toNHWC } from './common.js';
+import { decodeLayerConfig, defineLayer, penalty } from './define-layer.js';
+import type { Layer, Shape } from './layer.js';
+
+const fields = t.intersection([
+  t.type({ filters: t.number, kernel_size: intOrTuple }),
+  t.partial({
+    strides: intOrTuple,
+    padding: t.string,
+    data_format: nullable(t.string),
+    dilation_rate: intOrTuple,
+    groups: t.number,
+    activation: nullable(t.string),
+    use_bias: t.boolean,
+    kernel_initializer: spec,
+    bias_initializer: spec,
+    kernel_regularizer: nullable(spec),
+    bias_regularizer: nullable(spec),
+    activity_regularizer: nullable(spec),
+    kernel_constraint: nullable(spec),
+    bias_constraint: nullable(spec),
+  }),
+]);
+export type Conv2DArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
+
+/**
+ * Keras `Conv2D`: a 2D convolution (cross-correlation) with a kernel of shape
+ * (kernel_h, kernel_w, in_channels / groups, filters), plus bias, then the
+ * activation. channels_first inputs are transposed to channels_last around
+ * the convolution.
+ */
+export function Conv2D(args: Conv2DArgs): Layer {
+  const c = decodeLayerConfig('Conv2D', fields, args);
+  const where = `Conv2D '${c.name}'`;
+  if (!Number.isInteger(c.filters) || c.filters < 1) throw new ConfigDecodeError('filters', 'a positive integer', c.filters, where);
+  const kernelSize = checkPositive(tupleOf(c.kernel_size, 2, 'kernel_size', where), 'kernel_size', where) as [number, number];
+  const strides = checkPositive(tupleOf(c.strides ?? 1, 2, 'strides', where), 'strides', where) as [number, number];
+  const dilation = checkPositive(tupleOf(c.dilation_rate ?? 1, 2, 'dilation_rate', where), 'dilation_rate', where) as [number, number];
+  const padding = paddingOf(c.padding, where);
+  const format = dataFormatOf(c.data_format, where);
+  const groups = c.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ConfigDecodeError('groups', 'a positive integer', groups, where);
+  if (c.filters % groups !== 0)
+    throw new ConfigDecodeError('groups', `a divisor of filters (${c.filters})`, groups, where);
+  if (strides.some((s) => s !== 1) && dilation.some((d) => d !== 1))
+    throw new ConfigDecodeError('dilation_rate', 'all 1 when strides are not 1 (Keras does not support both)', dilation, where);
+  const activation = getActivation(c.activation);
+  const kernelInit = getInitializer(c.kernel_initializer ?? 'glorot_uniform', `${where}.kernel_initializer`);
+  const biasInit = getInitializer(c.bias_initializer ?? 'zeros', `${where}.bias_initializer`);
+  const kernelReg = getRegularizer(c.kernel_regularizer, `${where}.kernel_regularizer`);
+  const biasReg = getRegularizer(c.bias_regularizer, `${where}.bias_regularizer`);
+  const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
+  const kernelConstraint = getConstraint(c.kernel_constraint, `${where}.kernel_constraint`);
+  const biasConstraint = getConstraint(c.bias_constraint, `${where}.bias_constraint`);
+  const useBias = c.use_bias ?? true;
+  const config = {
+    ...c,
+    filters: c.filters,
+    kernel_size: kernelSize,
+    strides,
+    padding,
+    data_format: format,
+    dilation_rate: dilation,
+    groups,
+    activation: c.activation ?? 'linear',
+    use_bias: useBias,
+    kernel_initializer: serializeInitializer(kernelInit),
+    bias_initializer: serializeInitializer(biasInit),
+    kernel_regularizer: serializeRegularizer(kernelReg),
+    bias_regularizer: serializeRegularizer(biasReg),
+    activity_regularizer: serializeRegularizer(activityReg),
+    kernel_constraint: serializeConstraint(kernelConstraint),
+    bias_constraint: serializeConstraint(biasConstraint),
+  };
+  const outShape = (s: Shape): Shape => {
+    const { batch, rows, cols } = spatial2d(s, format, where);
+    return shape2d(
+      batch,
+      convOutputLength(rows, kernelSize[0], padding, strides[0], dilation[0]),
+      convOutputLength(cols, kernelSize[1], padding, strides[1], dilation[1]),
+      c.filters,
+      format,
+    );
+  };
+  const conv = (x: ops.Tensor4D, kernel: ops.Tensor4D) =>
+    ops.conv2d(x, kernel, strides, padding, 'NHWC', dilation);
+  return defineLayer('Conv2D', config, {
+    init(key, inputShape) {
+      const s = inputShape as Shape;
+      const { channels } = spatial2d(s, format, where);
+      if (channels === null) throw new ShapeMismatchError(where, 'an input whose channel dimension is known', s);
+      if (channels % groups !== 0) throw new ShapeMismatchError(`${where}: channels must be divisible by groups (${groups})`, 'a multiple of groups', s);
+      const params: Record<string, ops.Tensor> = {
+        kernel: kernelInit.init(foldIn(key, 'kernel'), [kernelSize[0], kernelSize[1], channels / groups, c.filters]),
+      };
+      if (useBias) params.bias = biasInit.init(foldIn(key, 'bias'), [c.filters]);
+      return { params, state: {}, outputShape: outShape(s) };
+    },
+    apply(params, state, inputs) {
+      const x = inputs as ops.Tensor;
+      checkRank(x, 4, where);
+      const outputs = ops.tidy(() => {
+        const nhwc = toNHWC(x, format);
+        const kernel = params.kernel as ops.Tensor4D;
+        let y: ops.Tensor;
+        if (groups === 1) y = conv(nhwc, kernel);
+        else {
+          const xs = ops.split(nhwc, groups, 3) as ops.Tensor4D[];
+          const ks = ops.split(kernel, groups, 3) as ops.Tensor4D[];
+          y = ops.concat(xs.map((xi, i) => conv(xi, ks[i])), 3);
+        }
+        if (useBias) y = ops.add(y, params.bias);
+        return activation(fromNHWC(y, format));
+      });
+      return { outputs, state };
+    },
+    computeOutputShape: (s) => outShape(s as Shape),
+    regularization: (p) => penalty([[kernelReg, p.kernel], [biasReg, p.bias]]),
+    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
+    constrain:
+      kernelConstraint || biasConstraint
+        ? (p) => ({
+            ...p,
+            kernel: kernelConstraint ? kernelConstraint.apply(p.kernel) : p.kernel,
+            ...(p.bias ? { bias: biasConstraint ? biasConstraint.apply(p.bias) : p.bias } : {}),
+          })
+        : undefined,
+  });
+}
