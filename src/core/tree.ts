@@ -71,3 +71,18 @@ export function keepTree<T extends TensorTree>(tree: T): T {
   for (const [, t] of leaves(tree)) tf.keep(t);
   return tree;
 }
+
+/** Every tensor inside an arbitrary value (objects, arrays, Maps are walked). */
+export function collectTensors(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
+  if (x instanceof tf.Tensor) out.push(x);
+  else if (Array.isArray(x)) for (const v of x) collectTensors(v, out);
+  else if (x instanceof Map) for (const v of x.values()) collectTensors(v, out);
+  else if (typeof x === 'object' && x !== null) for (const v of Object.values(x)) collectTensors(v, out);
+  return out;
+}
+
+/** Disposes the tensors of `old` that `next` no longer holds (a step's inputs after its outputs exist). */
+export function disposeReplaced(old: unknown, next: unknown): void {
+  const kept = new Set(collectTensors(next));
+  for (const t of collectTensors(old)) if (!kept.has(t) && !t.isDisposed) t.dispose();
+}

@@ -5,7 +5,7 @@
  * few lines where tfjs's signature is not the right one) before using it.
  */
 export {
-  Tensor, type Scalar, type Tensor1D, type Tensor2D, type Tensor3D, type Tensor4D, type Tensor5D, Variable,
+  Tensor, type TensorContainer, type Scalar, type Tensor1D, type Tensor2D, type Tensor3D, type Tensor4D, type Tensor5D, Variable,
   type Rank,
   type DataType,
   abs, acos, add, addN, all, any, argMax, argMin, asin, atan, atan2, avgPool, avgPool3d, basicLSTMCell,

@@ -1,0 +1,340 @@
+import * as ops from '../ops/index.js';
+import { NotBuiltError, ShapeMismatchError } from '../core/errors.js';
+import { uniqueName } from '../core/names.js';
+import { foldIn, makeKey, type Key } from '../core/rng.js';
+import { disposeTree, leaves, type TensorTree } from '../core/tree.js';
+import type { ApplyOptions, ApplyResult, BaseLayerConfig, InitResult, Layer, Shape, Shapes, Tensors, Weights } from '../layers/layer.js';
+import { buildGraph, runGraph, type Graph } from './graph.js';
+import { lastValueFrom, type Observable, type OperatorFunction } from 'rxjs';
+import { disposeReplaced } from '../core/tree.js';
+import { compile, type CompileArgs } from '../training/compile.js';
+import type { DataArg } from '../training/data.js';
+import { evaluate, type EvaluateOptions } from '../training/evaluate.js';
+import type { Callback, FitEvent } from '../training/events.js';
+import { fit$, type FitOptions } from '../training/fit.js';
+import { testOnBatch, trainOnBatch, type OnBatchOptions } from '../training/on-batch.js';
+import { predict, type PredictOptions } from '../training/predict.js';
+import type { Logs, TrainingSetup } from '../training/types.js';
+import { History } from '../callbacks/history.js';
+import { progbar } from '../callbacks/progbar.js';
+import { summary } from './summary.js';
+import { symbolicCall, type SymbolicTensor } from './symbolic.js';
+
+/** A model's weights: trainable params and non-trainable state, keyed by layer name. */
+export interface ModelVariables {
+  params: TensorTree;
+  state: TensorTree;
+}
+
+export interface ModelArgs {
+  inputs: SymbolicTensor | SymbolicTensor[];
+  outputs: SymbolicTensor | SymbolicTensor[];
+  name?: string;
+}
+
+/**
+ * A functional model (Keras `Model` / `Functional`). It is a Layer: pure
+ * `init` and `apply` over a params tree keyed by layer name, so it nests in
+ * other models. It also holds the weights a Keras user expects a model to
+ * hold (`variables`), which the training facade reads and replaces.
+ */
+export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
+  readonly className: string = 'Model';
+  readonly name: string;
+  trainable = true;
+  /** The current weights; undefined until built. Replaced (never mutated) by training. */
+  variables: ModelVariables | undefined;
+  /** Training configuration and optimizer state, set by `compile` (see src/training). */
+  compiled: unknown;
+  protected graph: Graph | undefined;
+  protected singleOutput = true;
+
+  constructor(args: ModelArgs | { name?: string }) {
+    this.name = args.name ?? uniqueName(this.defaultPrefix());
+    if ('inputs' in args) {
+      const inputs = Array.isArray(args.inputs) ? args.inputs : [args.inputs];
+      const outputs = Array.isArray(args.outputs) ? args.outputs : [args.outputs];
+      this.graph = buildGraph(inputs, outputs);
+      this.singleOutput = !Array.isArray(args.outputs);
+    }
+  }
+
+  protected defaultPrefix(): string {
+    return 'model';
+  }
+
+  get config(): BaseLayerConfig {
+    return this.getConfig();
+  }
+
+  /** Layers in Keras's order (inputs first for functional models). */
+  get layers(): Layer[] {
+    return [...(this.graph?.layers ?? [])];
+  }
+
+  get inputs(): SymbolicTensor[] {
+    return [...this.requireGraph('inputs').inputs];
+  }
+
+  get outputs(): SymbolicTensor[] {
+    return [...this.requireGraph('outputs').outputs];
+  }
+
+  /** Names of the output layers, the keys of per-output losses and logs. */
+  get outputNames(): string[] {
+    return this.outputs.map((t) => t.node.layer.name);
+  }
+
+  get inputNames(): string[] {
+    return this.inputs.map((t) => t.node.layer.name);
+  }
+
+  get built(): boolean {
+    return this.variables !== undefined;
+  }
+
+  getLayer(name: string): Layer {
+    const layer = this.layers.find((l) => l.name === name);
+    if (!layer) throw new Error(`no layer named '${name}'; layers: ${this.layers.map((l) => l.name).join(', ')}`);
+    return layer;
+  }
+
+  // ---- the Layer contract ------------------------------------------------
+
+  init(key: Key): InitResult<TensorTree, TensorTree> {
+    const graph = this.requireGraph('init');
+    const params: TensorTree = {};
+    const state: TensorTree = {};
+    for (const node of graph.nodes) {
+      const layer = node.layer;
+      if (layer.name in params || node.inputs.length === 0) continue;
+      const inShape: Shapes = node.inputs.length === 1 ? node.inputs[0].shape : node.inputs.map((t) => t.shape);
+      const r = layer.init(foldIn(key, layer.name), inShape);
+      params[layer.name] = r.params;
+      state[layer.name] = r.state;
+    }
+    return { params, state, outputShape: this.outputShapeList() };
+  }
+
+  apply(params: TensorTree, state: TensorTree, inputs: Tensors, options: ApplyOptions): ApplyResult<TensorTree> {
+    const graph = this.requireGraph('apply');
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const r = runGraph(graph, params, state, list, { ...options, frozen: options.frozen });
+    return { outputs: this.singleOutput ? r.outputs[0] : r.outputs, state: r.state, losses: r.losses };
+  }
+
+  computeOutputShape(): Shapes {
+    return this.outputShapeList();
+  }
+
+  regularization(params: TensorTree): ops.Scalar | null {
+    const terms: ops.Scalar[] = [];
+    for (const layer of this.layers) {
+      const p = params[layer.name];
+      const term = p && layer.regularization?.(p as Weights & TensorTree);
+      if (term) terms.push(term);
+    }
+    if (terms.length === 0) return null;
+    return terms.length === 1 ? terms[0] : ops.tidy(() => ops.addN(terms) as ops.Scalar);
+  }
+
+  constrain(params: TensorTree): TensorTree {
+    const out: TensorTree = { ...params };
+    for (const layer of this.layers)
+      if (layer.constrain && params[layer.name]) out[layer.name] = layer.constrain(params[layer.name] as Weights & TensorTree);
+    return out;
+  }
+
+  /** Paths ('dense/kernel') of the params that training updates: those of trainable layers in trainable models. */
+  trainablePaths(params: TensorTree): Set<string> {
+    const out = new Set<string>();
+    if (!this.trainable) return out;
+    for (const layer of this.layers) {
+      const p = params[layer.name];
+      if (!p || !layer.trainable) continue;
+      if (layer instanceof Model) for (const path of layer.trainablePaths(p as TensorTree)) out.add(`${layer.name}/${path}`);
+      else for (const [path] of leaves(p as TensorTree)) out.add(`${layer.name}/${path}`);
+    }
+    return out;
+  }
+
+  getConfig(): BaseLayerConfig {
+    const graph = this.requireGraph('getConfig');
+    const nodeIndex = new Map<number, number>();
+    const nodesOf = new Map<Layer, number[]>();
+    for (const node of [...graph.nodes].sort((a, b) => a.id - b.id)) {
+      const list = nodesOf.get(node.layer) ?? [];
+      nodeIndex.set(node.id, list.length);
+      list.push(node.id);
+      nodesOf.set(node.layer, list);
+    }
+    const ref = (t: SymbolicTensor) => [t.node.layer.name, nodeIndex.get(t.node.id) ?? 0, t.index];
+    const layers = this.layers.map((layer) => ({
+      class_name: layer.className,
+      config: layer.getConfig(),
+      name: layer.name,
+      inbound_nodes: graph.nodes
+        .filter((n) => n.layer === layer && n.inputs.length > 0)
+        .sort((a, b) => a.id - b.id)
+        .map((n) => n.inputs.map((t) => [...ref(t), {}])),
+    }));
+    return {
+      name: this.name,
+      trainable: this.trainable,
+      dtype: 'float32',
+      layers,
+      input_layers: graph.inputs.map(ref),
+      output_layers: graph.outputs.map(ref),
+    } as BaseLayerConfig;
+  }
+
+  call(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+    return symbolicCall(this as unknown as Layer, inputs)[0];
+  }
+
+  callAll(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
+    return symbolicCall(this as unknown as Layer, inputs);
+  }
+
+  // ---- weights held by the model ----------------------------------------
+
+  /** Initialises the weights (seeded for reproducibility) unless already built. */
+  build(seed?: number): this {
+    if (!this.variables) {
+      const { params, state } = this.init(makeKey(seed));
+      this.variables = { params, state };
+    }
+    return this;
+  }
+
+  /** Builds the graph for data of this shape where it is not yet known (a Sequential model without input_shape). */
+  buildForInput(_batchInputShape: Shape): void {}
+
+  /** Replaces the weights, disposing the old ones that are not reused. */
+  setVariables(next: ModelVariables): void {
+    const old = this.variables;
+    this.variables = next;
+    if (old) {
+      const kept = new Set([...leaves(next.params), ...leaves(next.state)].map(([, t]) => t));
+      for (const [, t] of [...leaves(old.params), ...leaves(old.state)]) if (!kept.has(t)) t.dispose();
+    }
+  }
+
+  /** Keras `get_weights()`: copies, per layer in model order, each layer's weights in Keras order. */
+  getWeights(): ops.Tensor[] {
+    const v = this.requireVariables('getWeights');
+    return this.layers.flatMap((l) => layerWeights(v, l.name).map((t) => ops.clone(t)));
+  }
+
+  /** Keras `set_weights()`: copies of `weights` in `getWeights()` order; shapes must match. */
+  setWeights(weights: ops.Tensor[]): void {
+    const v = this.requireVariables('setWeights');
+    const current = this.layers.flatMap((l) => layerWeights(v, l.name).map((t, i) => [l, i, t] as const));
+    if (weights.length !== current.length)
+      throw new ShapeMismatchError('setWeights', `${current.length} weight arrays`, `${weights.length}`);
+    const replaced = new Map<ops.Tensor, ops.Tensor>();
+    current.forEach(([l, , t], i) => {
+      if (!ops.util.arraysEqual(t.shape, weights[i].shape)) throw new ShapeMismatchError(`setWeights: layer '${l.name}' weight ${i}`, t.shape, weights[i].shape);
+      replaced.set(t, ops.clone(weights[i]));
+    });
+    const swap = (tree: TensorTree): TensorTree =>
+      Object.fromEntries(Object.entries(tree).map(([k, x]) => [k, x instanceof ops.Tensor ? (replaced.get(x) ?? x) : swap(x)]));
+    this.setVariables({ params: swap(v.params), state: swap(v.state) });
+  }
+
+  countParams(): { total: number; trainable: number; nonTrainable: number } {
+    const v = this.requireVariables('countParams');
+    const trainable = this.trainablePaths(v.params);
+    let t = 0;
+    let n = 0;
+    for (const [path, x] of leaves(v.params)) (trainable.has(path) ? (t += x.size) : (n += x.size));
+    for (const [, x] of leaves(v.state)) n += x.size;
+    return { total: t + n, trainable: t, nonTrainable: n };
+  }
+
+  // ---- the Keras facade: training, on the pure steps and the event stream ----
+
+  /** Keras `compile`: resolves optimizer, losses and metrics against the outputs; resets the optimizer state. */
+  compile(args: CompileArgs, seed?: number): void {
+    const previous = this.compiled as TrainingSetup | undefined;
+    if (previous) disposeReplaced(previous.optState, undefined);
+    const setup: TrainingSetup = { compiled: compile(this.outputNamesOrDefault(), args), optState: undefined, optPaths: '', step: 0, key: makeKey(seed) };
+    this.compiled = setup;
+  }
+
+  /** Keras `fit`: trains and resolves with the History; `callbacks` are operators on the event stream. */
+  async fit(x: DataArg, y: DataArg, options: FitOptions & { callbacks?: Callback[] } = {}): Promise<History> {
+    const history = new History();
+    const callbacks: Callback[] = [...(options.callbacks ?? []), history.callback, progbar({ verbose: options.verbose ?? 1 })];
+    const events = (callbacks as OperatorFunction<FitEvent, FitEvent>[]).reduce((s, op) => s.pipe(op), this.fit$(x, y, options));
+    await lastValueFrom(events, { defaultValue: undefined });
+    return history;
+  }
+
+  /** The training event stream of `fit`; subscribe to train, unsubscribe to stop. */
+  fit$(x: DataArg, y: DataArg, options: FitOptions = {}): Observable<FitEvent> {
+    return fit$(this, x, y, options);
+  }
+
+  evaluate(x: DataArg, y: DataArg, options?: EvaluateOptions): Logs {
+    return evaluate(this, x, y, options);
+  }
+
+  predict(x: DataArg, options?: PredictOptions): ops.Tensor | ops.Tensor[] {
+    return predict(this, x, options);
+  }
+
+  trainOnBatch(x: DataArg, y: DataArg, options?: OnBatchOptions): Logs {
+    return trainOnBatch(this, x, y, options);
+  }
+
+  testOnBatch(x: DataArg, y: DataArg, options?: OnBatchOptions): Logs {
+    return testOnBatch(this, x, y, options);
+  }
+
+  predictOnBatch(x: DataArg): ops.Tensor | ops.Tensor[] {
+    return predict(this, x, { batchSize: Number.MAX_SAFE_INTEGER });
+  }
+
+  /** Keras's `summary()` table; printed with `print` (console.log by default) and returned. */
+  summary(print: (line: string) => void = console.log): string {
+    const text = summary(this);
+    for (const line of text.split('\n')) print(line);
+    return text;
+  }
+
+  private outputNamesOrDefault(): string[] {
+    return this.graph ? this.outputNames : [this.layers[this.layers.length - 1]?.name ?? 'output'];
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    if (this.variables) {
+      disposeTree(this.variables.params);
+      disposeTree(this.variables.state);
+      this.variables = undefined;
+    }
+  }
+
+  protected requireGraph(what: string): Graph {
+    if (!this.graph) throw new NotBuiltError(`${this.name}.${what}`);
+    return this.graph;
+  }
+
+  protected requireVariables(what: string): ModelVariables {
+    if (!this.variables) throw new NotBuiltError(`${this.name}.${what}`);
+    return this.variables;
+  }
+
+  private outputShapeList(): Shapes {
+    const shapes = this.requireGraph('computeOutputShape').outputs.map((t) => t.shape);
+    return this.singleOutput ? shapes[0] : shapes;
+  }
+}
+
+/** A layer's weights in Keras order: trainable params, then non-trainable state; nested models flattened. */
+export function layerWeights(v: ModelVariables, layerName: string): ops.Tensor[] {
+  const p = (v.params[layerName] ?? {}) as TensorTree;
+  const s = (v.state[layerName] ?? {}) as TensorTree;
+  return [...leaves(p), ...leaves(s)].map(([, t]) => t);
+}

@@ -1,0 +1,70 @@
+import { InvalidArgumentError } from '../core/errors.js';
+import { getOptimizer, type OptimizerSpec, type KerasOptimizer } from '../optimizers/index.js';
+import { getLoss, type Loss, type LossSpec } from '../losses/index.js';
+import { resolveMetric, type Metric, type MetricSpec } from '../metrics/index.js';
+
+export interface CompileArgs {
+  optimizer: OptimizerSpec;
+  /** One loss for every output, a list (one per output), or a record by output name. */
+  loss: LossSpec | LossSpec[] | Record<string, LossSpec>;
+  /** Metrics for every output, or a record by output name. */
+  metrics?: MetricSpec[] | Record<string, MetricSpec | MetricSpec[]>;
+  /** Scalar weights of the output losses: a list or a record by output name. */
+  lossWeights?: number[] | Record<string, number>;
+}
+
+/** A compiled training configuration, resolved against the model's outputs. */
+export interface Compiled {
+  args: CompileArgs;
+  optimizer: KerasOptimizer;
+  losses: Loss[];
+  lossWeights: number[];
+  /** Metrics per output, with the log names Keras gives them. */
+  metrics: { output: number; name: string; metric: Metric }[];
+}
+
+export function compile(outputNames: string[], args: CompileArgs): Compiled {
+  if (args === undefined || args.optimizer === undefined)
+    throw new InvalidArgumentError('compile', '{ optimizer, loss }', args);
+  const optimizer = getOptimizer(args.optimizer);
+  const losses = perOutput('loss', args.loss, outputNames, true).map((spec) => getLoss(spec as LossSpec));
+  const lossWeights = perOutput('lossWeights', args.lossWeights ?? 1, outputNames, false).map((w, i) => {
+    if (typeof w !== 'number' || !Number.isFinite(w)) throw new InvalidArgumentError(`lossWeights[${outputNames[i]}]`, 'a finite number', w);
+    return w;
+  });
+  const multi = outputNames.length > 1;
+  const metrics: Compiled['metrics'] = [];
+  const metricSpecs = args.metrics ?? [];
+  outputNames.forEach((name, output) => {
+    const specs = Array.isArray(metricSpecs) ? metricSpecs : toList(metricSpecs[name]);
+    for (const spec of specs) {
+      const metric = resolveMetric(spec, losses[output]);
+      metrics.push({ output, name: multi ? `${name}_${metric.name}` : metric.name, metric });
+    }
+  });
+  return { args, optimizer, losses, lossWeights, metrics };
+}
+
+function toList<T>(x: T | T[] | undefined): T[] {
+  return x === undefined ? [] : Array.isArray(x) ? x : [x];
+}
+
+/** Spreads a per-model argument over the outputs: one value for all, a list in output order, or a record by name. */
+function perOutput(argument: string, value: unknown, outputNames: string[], required: boolean): unknown[] {
+  if (Array.isArray(value)) {
+    if (value.length !== outputNames.length)
+      throw new InvalidArgumentError(argument, `a list of ${outputNames.length} (one per output: ${outputNames.join(', ')})`, value);
+    return value;
+  }
+  if (typeof value === 'object' && value !== null && !('class_name' in value) && !('fn' in value)) {
+    const record = value as Record<string, unknown>;
+    const unknown = Object.keys(record).filter((k) => !outputNames.includes(k));
+    if (unknown.length) throw new InvalidArgumentError(argument, `keys among the output names ${outputNames.join(', ')}`, unknown);
+    return outputNames.map((n) => {
+      if (required && record[n] === undefined) throw new InvalidArgumentError(`${argument}.${n}`, 'a value for every output', undefined);
+      return record[n] ?? 1;
+    });
+  }
+  if (required && value === undefined) throw new InvalidArgumentError(argument, 'a value', undefined);
+  return outputNames.map(() => value);
+}

@@ -1,0 +1,51 @@
+import * as ops from '../ops/index.js';
+import type { Compiled } from './compile.js';
+import type { StepResult } from './steps.js';
+import type { Batch, Logs } from './types.js';
+
+/**
+ * Running epoch averages, as Keras's progress bar and History show them:
+ * the loss (and each output's loss) averaged over samples, and each
+ * metric's streaming result.
+ */
+export class EpochLogs {
+  private lossSum = 0;
+  private outputLossSums: number[];
+  private samples = 0;
+  private metricStates: unknown[];
+
+  constructor(
+    private readonly compiled: Compiled,
+    private readonly outputNames: string[],
+  ) {
+    this.outputLossSums = outputNames.map(() => 0);
+    this.metricStates = compiled.metrics.map((m) => m.metric.init());
+  }
+
+  /** Adds one batch; disposes nothing (the caller owns `result` and `batch`). */
+  update(batch: Batch, result: StepResult): void {
+    const n = batch.x[0].shape[0];
+    this.samples += n;
+    this.lossSum += result.loss.dataSync()[0] * n;
+    if (this.outputNames.length > 1) result.outputLosses.forEach((l, i) => (this.outputLossSums[i] += l.dataSync()[0] * n));
+    this.compiled.metrics.forEach((m, i) => {
+      this.metricStates[i] = m.metric.update(this.metricStates[i], batch.y[m.output], result.predictions[m.output], batch.sampleWeight?.[m.output] ?? null);
+    });
+  }
+
+  result(prefix = ''): Logs {
+    const logs: Logs = { [`${prefix}loss`]: this.lossSum / Math.max(1, this.samples) };
+    if (this.outputNames.length > 1)
+      this.outputNames.forEach((name, i) => (logs[`${prefix}${name}_loss`] = this.outputLossSums[i] / Math.max(1, this.samples)));
+    this.compiled.metrics.forEach((m, i) => (logs[`${prefix}${m.name}`] = m.metric.result(this.metricStates[i])));
+    return logs;
+  }
+
+  dispose(): void {
+    this.compiled.metrics.forEach((m, i) => m.metric.dispose?.(this.metricStates[i]));
+  }
+}
+
+export function disposeStepResult(r: StepResult): void {
+  ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
+}

@@ -1,0 +1,43 @@
+import * as ops from '../ops/index.js';
+import type { Model } from '../models/model.js';
+import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, type DataArg } from './data.js';
+import { predictStep } from './steps.js';
+
+export interface PredictOptions {
+  batchSize?: number;
+  verbose?: 0 | 1 | 2;
+}
+
+/** Keras `predict`: outputs in inference mode, batch by batch; one tensor per output (a single one for single-output models). */
+export function predict(model: Model, x: DataArg, options: PredictOptions = {}): ops.Tensor | ops.Tensor[] {
+  const batchSize = checkBatchSize(options.batchSize ?? 32);
+  let names: string[];
+  try {
+    names = model.inputNames;
+  } catch {
+    names = ['input'];
+  }
+  const { tensors, created } = toTensors('x', x, names);
+  try {
+    model.buildForInput([null, ...tensors[0].shape.slice(1)]);
+    const v = model.build().variables!;
+    const n = sampleCount([{ argument: 'x', tensors }]);
+    const chunks: ops.Tensor[][] = [];
+    try {
+      for (const idx of epochBatches(n, batchSize, false, 0)) {
+        const rows = takeRows(tensors, idx);
+        try {
+          chunks.push(predictStep(model, v, rows));
+        } finally {
+          ops.dispose(rows);
+        }
+      }
+      const outputs = chunks[0].map((_, i) => (chunks.length === 1 ? chunks[0][i] : ops.concat(chunks.map((c) => c[i]), 0)));
+      return outputs.length === 1 ? outputs[0] : outputs;
+    } finally {
+      if (chunks.length > 1) ops.dispose(chunks.flat());
+    }
+  } finally {
+    ops.dispose(created);
+  }
+}
