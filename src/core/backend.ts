@@ -13,18 +13,27 @@ let chosen: Promise<BackendName> | undefined;
 
 /**
  * Picks and initialises the best backend that loads, once per process:
- * tfjs-node-gpu (when it sees a GPU), tfjs-node, wasm, cpu. `RXKERAS_BACKEND`
- * forces one. The choice is reported once on stderr unless `quiet`.
+ * tfjs-node-gpu (when it sees a GPU), tfjs-node, wasm (multi-threaded where
+ * it can be), cpu. `RXKERAS_BACKEND` forces one; an unknown name rejects with
+ * InvalidArgumentError. The choice is reported once on stderr unless `quiet`
+ * (or `RXKERAS_QUIET` is set), e.g. `rxkeras: backend wasm (2 threads)`.
  */
 export function initBackend(options: { quiet?: boolean } = {}): Promise<BackendName> {
-  chosen ??= choose(process.env[BACKEND_ENV]).then((name) => {
+  chosen ??= chooseBackend(process.env[BACKEND_ENV]).then((name) => {
     if (!options.quiet && !process.env.RXKERAS_QUIET) process.stderr.write(`rxkeras: backend ${describeBackend(name)}\n`);
     return name;
   });
   return chosen;
 }
 
-async function choose(forced: string | undefined): Promise<BackendName> {
+/**
+ * The selection itself, without the once-per-process cache of
+ * {@link initBackend}: the forced backend when `forced` is a non-empty name,
+ * else the first of {@link BACKENDS} that loads. It makes the chosen backend
+ * the active one.
+ */
+export async function chooseBackend(forced?: string): Promise<BackendName> {
+  await silenceCpuBanner();
   if (forced !== undefined && forced !== '') {
     if (!(BACKENDS as readonly string[]).includes(forced))
       throw new InvalidArgumentError(BACKEND_ENV, `one of ${BACKENDS.join(', ')}`, forced);
@@ -41,18 +50,18 @@ async function load(name: BackendName): Promise<boolean> {
       case 'tensorflow-gpu':
         await import('@tensorflow/tfjs-node-gpu' as string);
         if (!(await tf.setBackend('tensorflow'))) return false;
-        return hasGpu();
+        if (!hasGpu()) return false;
+        break;
       case 'tensorflow':
         await import('@tensorflow/tfjs-node' as string);
-        return await tf.setBackend('tensorflow');
+        if (!(await tf.setBackend('tensorflow'))) return false;
+        break;
       case 'wasm': {
-        const { setupWasm } = await import('./wasm-setup.js');
-        await setupWasm();
-        if (!(await tf.setBackend('wasm'))) return false;
+        const { initWasmBackend } = await import('./wasm-setup.js');
+        if ((await initWasmBackend()) === undefined) return false;
         break;
       }
       case 'cpu':
-        await import('@tensorflow/tfjs-backend-cpu');
         if (!(await tf.setBackend('cpu'))) return false;
         break;
     }
@@ -69,15 +78,41 @@ function hasGpu(): boolean {
   return typeof devices === 'number' ? devices > 0 : true;
 }
 
-function describeBackend(name: BackendName): string {
+/** A one-line description of the active backend, e.g. `wasm (2 threads)`. */
+export function describeBackend(name: BackendName = tf.getBackend() as BackendName): string {
   if (name === 'wasm') {
-    const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? wasmThreads() : 1;
+    const threads = wasmThreads();
     return `wasm (${threads} thread${threads === 1 ? '' : 's'})`;
   }
   return name;
 }
 
 function wasmThreads(): number {
-  const b = tf.backend() as unknown as { wasm?: { getThreadsCount?(): number } };
-  return b.wasm?.getThreadsCount?.() ?? 1;
+  const b = tf.engine().registry.wasm as unknown as { wasm?: { tfjs?: { getThreadsCount?(): number } } } | undefined;
+  return b?.wasm?.tfjs?.getThreadsCount?.() ?? 1;
+}
+
+/**
+ * The cpu backend prints a "Hi, looks like you are running TensorFlow.js in
+ * Node.js..." banner on its first tensor. tfjs has no flag for that one
+ * message (only `PROD`, which silences every tfjs warning), so the cpu
+ * backend's factory is wrapped to create the backend with its first-use
+ * flag already cleared. Done only while no cpu backend instance exists.
+ */
+async function silenceCpuBanner(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  const engine = tf.engine();
+  if (engine.registry.cpu !== undefined) return;
+  const stock = tf.findBackendFactory('cpu');
+  if (!stock || (stock as { rxkerasQuiet?: boolean }).rxkerasQuiet) return;
+  const quiet = Object.assign(
+    () => {
+      const backend = stock();
+      if (!(backend instanceof Promise)) (backend as unknown as { firstUse?: boolean }).firstUse = false;
+      return backend;
+    },
+    { rxkerasQuiet: true },
+  );
+  tf.removeBackend('cpu');
+  tf.registerBackend('cpu', quiet, 1);
 }
