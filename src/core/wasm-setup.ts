@@ -104,6 +104,11 @@ interface EmscriptenModule {
   PThread?: { runningWorkers?: { unref?(): void }[]; unusedWorkers?: { unref?(): void }[] };
 }
 
+/** The one WebAssembly call used here (the project's TS lib has no DOM / WebAssembly types). */
+const webAssembly = (globalThis as unknown as {
+  WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: unknown; module: unknown }> };
+}).WebAssembly;
+
 type Factory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
 
 async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
@@ -123,12 +128,9 @@ async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
   const ready = factory({
     mainScriptUrlOrBlob: gluePath,
     locateFile: (file: string, prefix: string) => (file.endsWith('.worker.js') ? workerPath : prefix + file),
-    instantiateWasm: (
-      imports: WebAssembly.Imports,
-      receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-    ) => {
-      const env = { ...(imports.env as Record<string, unknown>), emscripten_num_logical_cores: () => 2 * threads };
-      WebAssembly.instantiate(binary, { ...imports, env } as WebAssembly.Imports).then(
+    instantiateWasm: (imports: { env: object }, receive: (instance: unknown, module: unknown) => void) => {
+      const env = { ...imports.env, emscripten_num_logical_cores: () => 2 * threads };
+      webAssembly.instantiate(binary, { ...imports, env }).then(
         ({ instance, module: compiled }) => receive(instance, compiled),
         failInstantiate,
       );
