@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { getOptimizer, type OptimizerSpec, type KerasOptimizer } from '../optimizers/index.js';
-import { getLoss, type Loss, type LossSpec } from '../losses/index.js';
+import { getLoss, type LossFunction, type LossSpec } from '../losses/index.js';
 import { resolveMetric, type Metric, type MetricSpec } from '../metrics/index.js';
 
 export interface CompileArgs {
@@ -17,7 +17,7 @@ export interface CompileArgs {
 export interface Compiled {
   args: CompileArgs;
   optimizer: KerasOptimizer;
-  losses: Loss[];
+  losses: LossFunction[];
   lossWeights: number[];
   /** Metrics per output, with the log names Keras gives them. */
   metrics: { output: number; name: string; metric: Metric }[];

@@ -35,27 +35,23 @@ export function evaluateTensors(model: Model, compiled: Compiled, data: Batch, b
   const v = model.variables!;
   const sw = data.sampleWeight?.[0] ?? null;
   const parts = [...data.x, ...data.y, ...(sw ? [sw] : [])];
-  try {
-    for (const idx of epochBatches(n, batchSize, false, 0)) {
-      const rows = takeRows(parts, idx);
-      const batch: Batch = {
-        x: rows.slice(0, data.x.length),
-        y: rows.slice(data.x.length, data.x.length + data.y.length),
-        sampleWeight: sw ? data.y.map(() => rows[rows.length - 1]) : null,
-      };
+  for (const idx of epochBatches(n, batchSize, false, 0)) {
+    const rows = takeRows(parts, idx);
+    const batch: Batch = {
+      x: rows.slice(0, data.x.length),
+      y: rows.slice(data.x.length, data.x.length + data.y.length),
+      sampleWeight: sw ? data.y.map(() => rows[rows.length - 1]) : null,
+    };
+    try {
+      const result = testStep(model, compiled, v, batch);
       try {
-        const result = testStep(model, compiled, v, batch);
-        try {
-          logs.update(batch, result);
-        } finally {
-          disposeStepResult(result);
-        }
+        logs.update(batch, result);
       } finally {
-        ops.dispose(rows);
+        disposeStepResult(result);
       }
+    } finally {
+      ops.dispose(rows);
     }
-    return logs.result(prefix);
-  } finally {
-    logs.dispose();
   }
+  return logs.result(prefix);
 }

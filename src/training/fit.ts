@@ -109,31 +109,27 @@ export function fit$(model: Model, x: DataArg, y: DataArg, options: FitOptions =
       for (let epoch = initialEpoch; epoch < epochs && !subscriber.closed && !stopRequested; epoch++) {
         subscriber.next({ type: 'epochStart', epoch, control });
         const epochLogs = new EpochLogs(compiled, model.outputNames);
-        try {
-          const batches = epochBatches(trainN, batchSize, options.shuffle ?? true, foldIn(ts.key, epoch));
-          for (let b = 0; b < batches.length; b++) {
-            if (subscriber.closed) return;
-            const batch = asBatch(takeRows(train, batches[b]));
-            const weighted = withClassWeights(batch, options.classWeight);
+        const batches = epochBatches(trainN, batchSize, options.shuffle ?? true, foldIn(ts.key, epoch));
+        for (let b = 0; b < batches.length; b++) {
+          if (subscriber.closed) return;
+          const batch = asBatch(takeRows(train, batches[b]));
+          const weighted = withClassWeights(batch, options.classWeight);
+          try {
+            const { state: next, result } = trainStep(model, compiled, ts, weighted);
+            disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: next.params, s: next.state, o: next.optState });
+            commit(next);
             try {
-              const { state: next, result } = trainStep(model, compiled, ts, weighted);
-              disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: next.params, s: next.state, o: next.optState });
-              commit(next);
-              try {
-                epochLogs.update(weighted, result);
-              } finally {
-                disposeStepResult(result);
-              }
+              epochLogs.update(weighted, result);
             } finally {
-              disposeBatch(batch, weighted);
+              disposeStepResult(result);
             }
-            subscriber.next({ type: 'batchEnd', epoch, batch: b, size: batches[b].length, logs: epochLogs.result(), control });
-            await yieldToEventLoop();
+          } finally {
+            disposeBatch(batch, weighted);
           }
-          logs = epochLogs.result();
-        } finally {
-          epochLogs.dispose();
+          subscriber.next({ type: 'batchEnd', epoch, batch: b, size: batches[b].length, logs: epochLogs.result(), control });
+          await yieldToEventLoop();
         }
+        logs = epochLogs.result();
         if (subscriber.closed) return;
         if (valBatch) Object.assign(logs, evaluateTensors(model, compiled, valBatch, options.validationBatchSize ?? batchSize, 'val_'));
         subscriber.next({ type: 'epochEnd', epoch, logs, train: ts, control });

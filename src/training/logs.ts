@@ -1,4 +1,5 @@
 import * as ops from '../ops/index.js';
+import type { MeanState } from '../metrics/index.js';
 import type { Compiled } from './compile.js';
 import type { StepResult } from './steps.js';
 import type { Batch, Logs } from './types.js';
@@ -12,7 +13,7 @@ export class EpochLogs {
   private lossSum = 0;
   private outputLossSums: number[];
   private samples = 0;
-  private metricStates: unknown[];
+  private metricStates: MeanState[];
 
   constructor(
     private readonly compiled: Compiled,
@@ -39,10 +40,6 @@ export class EpochLogs {
       this.outputNames.forEach((name, i) => (logs[`${prefix}${name}_loss`] = this.outputLossSums[i] / Math.max(1, this.samples)));
     this.compiled.metrics.forEach((m, i) => (logs[`${prefix}${m.name}`] = m.metric.result(this.metricStates[i])));
     return logs;
-  }
-
-  dispose(): void {
-    this.compiled.metrics.forEach((m, i) => m.metric.dispose?.(this.metricStates[i]));
   }
 }
 

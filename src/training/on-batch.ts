@@ -51,7 +51,6 @@ function logsOf(model: Model, batch: Batch, result: ReturnType<typeof testStep>)
     logs.update(batch, result);
     return logs.result();
   } finally {
-    logs.dispose();
     disposeStepResult(result);
   }
 }

@@ -78,9 +78,8 @@ export function testStep(model: Model, compiled: Compiled, ts: Pick<TrainState, 
     const r = model.apply(ts.params, ts.state, batch.x.length === 1 ? batch.x[0] : batch.x, { training: false });
     const predictions = Array.isArray(r.outputs) ? r.outputs : [r.outputs];
     const outputLosses = predictions.map((yPred, i) => computeLoss(compiled.losses[i], batch.y[i], yPred, batch.sampleWeight?.[i] ?? null));
-    let loss = ops.addN(outputLosses.map((l, i) => (compiled.lossWeights[i] === 1 ? l : ops.mul(l, compiled.lossWeights[i]))));
-    const reg = model.regularization(ts.params);
-    if (reg) loss = ops.add(loss, reg);
+    // Weight and activity regularisation count in training only.
+    const loss = ops.addN(outputLosses.map((l, i) => (compiled.lossWeights[i] === 1 ? l : ops.mul(l, compiled.lossWeights[i]))));
     return { loss: loss as ops.Scalar, outputLosses, predictions };
   });
 }

@@ -1,0 +1,32 @@
+/**
+ * rxkeras: a Keras-compatible training engine on RxJS streams and
+ * TensorFlow.js. The data side is exported from `rxkeras/streams`.
+ */
+export { initBackend, BACKENDS, BACKEND_ENV, type BackendName } from './core/backend.js';
+export * from './core/errors.js';
+export { makeKey, split, foldIn, type Key } from './core/rng.js';
+export { resetNames } from './core/names.js';
+export type { TensorTree, Tree } from './core/tree.js';
+export * as ops from './ops/index.js';
+export * from './layers/index.js';
+export { Model, type ModelArgs, type ModelVariables } from './models/model.js';
+export { Sequential } from './models/sequential.js';
+export type { SymbolicTensor } from './models/symbolic.js';
+export * from './optimizers/index.js';
+export * as losses from './losses/index.js';
+export * as metrics from './metrics/index.js';
+export { getLoss, computeLoss, type LossSpec, type LossFunction } from './losses/index.js';
+export { getMetric, resolveMetric, type Metric, type MetricSpec } from './metrics/index.js';
+export { getActivation, ACTIVATION_NAMES } from './activations/index.js';
+export { getInitializer, type Initializer, type InitializerSpec } from './initializers/index.js';
+export { getRegularizer, l1l2, type Regularizer } from './regularizers/index.js';
+export { getConstraint, type Constraint } from './constraints/index.js';
+export { trainStep, testStep, predictStep, type StepResult } from './training/steps.js';
+export { fit$, type FitOptions } from './training/fit.js';
+export type { CompileArgs, Compiled } from './training/compile.js';
+export type { FitEvent, FitParams, TrainingControl, Callback } from './training/events.js';
+export type { Batch, Logs, TrainState } from './training/types.js';
+export type { DataArg, ArrayLike } from './training/data.js';
+export { History } from './callbacks/history.js';
+export { progbar, type ProgbarOptions } from './callbacks/progbar.js';
+export { loadMnist, type DigitsSplit } from './datasets/mnist.js';
