@@ -1,0 +1,55 @@
+import type { Tensor } from '../src/ops/index.js';
+import type { Dataset } from './dataset.js';
+import type { Example } from './element.js';
+import { indexedDataset } from './internal/indexed.js';
+import { inspect, loadH5, readRows } from './internal/hdf5.js';
+
+export interface FromHdf5Options {
+  /** Data set path(s) for x; several make x an array (a multi-input model). */
+  x: string | readonly string[];
+  y?: string | readonly string[];
+  sampleWeight?: string;
+  /** First row (default 0), as Keras's HDF5Matrix `start`. */
+  start?: number;
+  /** One past the last row (default: the data sets' row count), as HDF5Matrix `end`. */
+  end?: number;
+  /** Most rows read by one hyperslab read (default 128). */
+  sliceRows?: number;
+  /** Called once per contiguous range of rows read (instrumentation: rows held, I/O pattern). */
+  onRead?: (range: { start: number; end: number }) => void;
+}
+
+/**
+ * Keras's HDF5Matrix as a data set: rows `[start, end)` of one or more HDF5
+ * data sets, read with h5wasm a slice at a time (never the whole file). The
+ * promise resolves once the file has been checked: a missing file, a missing
+ * data set or a range outside it rejects with Hdf5FormatError or
+ * Hdf5RangeError naming the file, data set and range. The result is
+ * indexable (shuffle permutes rows; sequential passes read contiguous slices).
+ */
+export async function fromHdf5(file: string, options: FromHdf5Options): Promise<Dataset<Example>> {
+  const h5 = await loadH5();
+  const list = (v: string | readonly string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : [...v]);
+  const xs = list(options.x);
+  const ys = list(options.y);
+  const ws = list(options.sampleWeight);
+  const { columns, start, end } = inspect(h5, file, [...xs, ...ys, ...ws], options.start ?? 0, options.end);
+  const pick = (cols: Tensor[][], from: number, n: number, k: number, multi: boolean): Tensor | Tensor[] =>
+    multi ? cols.slice(from, from + n).map((c) => c[k]) : cols[from][k];
+  return indexedDataset<Example>(
+    {
+      length: end - start,
+      read(indices) {
+        const cols = readRows(h5, file, columns, start, indices, options.onRead);
+        return Array.from(indices, (_, k) => {
+          const e: Example = { x: pick(cols, 0, xs.length, k, typeof options.x !== 'string') };
+          if (ys.length > 0) e.y = pick(cols, xs.length, ys.length, k, typeof options.y !== 'string');
+          if (ws.length > 0) e.sampleWeight = cols[xs.length + ys.length][k];
+          return e;
+        });
+      },
+    },
+    {},
+    options.sliceRows ?? 128,
+  );
+}
