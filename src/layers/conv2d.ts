@@ -91,8 +91,10 @@ export function Conv2D(args: Conv2DArgs): Layer {
       format,
     );
   };
+  // tfjs has no gradient for dilated conv2d, so a dilated kernel (zeros between taps) stands in for dilation_rate.
+  const dilated = dilation.some((d) => d !== 1);
   const conv = (x: ops.Tensor4D, kernel: ops.Tensor4D) =>
-    ops.conv2d(x, kernel, strides, padding, 'NHWC', dilation);
+    ops.conv2d(x, dilated ? dilateKernel(kernel, dilation) : kernel, strides, padding, 'NHWC');
   return defineLayer('Conv2D', config, {
     init(key, inputShape) {
       const s = inputShape as Shape;
@@ -134,5 +136,25 @@ export function Conv2D(args: Conv2DArgs): Layer {
             ...(p.bias ? { bias: biasConstraint ? biasConstraint.apply(p.bias) : p.bias } : {}),
           })
         : undefined,
+  });
+}
+
+/** The kernel of a dilated convolution: `dilation - 1` zeros between neighbouring taps on each spatial axis. */
+export function dilateKernel(kernel: ops.Tensor4D, dilation: [number, number]): ops.Tensor4D {
+  return ops.tidy(() => {
+    let k: ops.Tensor = kernel;
+    for (const axis of [0, 1]) {
+      const d = dilation[axis];
+      if (d === 1) continue;
+      const shape = k.shape;
+      const n = shape[axis];
+      const spread = [...shape.slice(0, axis + 1), 1, ...shape.slice(axis + 1)];
+      const padding = spread.map((_, i): [number, number] => (i === axis + 1 ? [0, d - 1] : [0, 0]));
+      k = ops.reshape(ops.pad(ops.reshape(k, spread), padding), [...shape.slice(0, axis), n * d, ...shape.slice(axis + 1)]);
+      const size = [...shape];
+      size[axis] = (n - 1) * d + 1;
+      k = ops.slice(k, [0, 0, 0, 0], size);
+    }
+    return k as ops.Tensor4D;
   });
 }

@@ -17,10 +17,8 @@ export function ELU(args: ELUArgs = {}): Layer {
     apply(_params, state, inputs) {
       const x = inputs as ops.Tensor;
       // Keras's backend.elu: nn.elu, with the negative part scaled when alpha != 1.
-      const outputs = alpha === 1 ? ops.elu(x) : ops.tidy(() => {
-        const e = ops.elu(x);
-        return ops.where(ops.greater(x, 0), e, ops.mul(e, alpha));
-      });
+      // step(x) is 1 where x > 0 (with a zero gradient, which tfjs comparisons lack).
+      const outputs = alpha === 1 ? ops.elu(x) : ops.tidy(() => ops.mul(ops.elu(x), ops.add(alpha, ops.mul(1 - alpha, ops.step(x)))));
       return { outputs, state };
     },
     computeOutputShape: (s) => s,

@@ -19,7 +19,8 @@ export function kerasRelu(x: ops.Tensor, alpha: number, maxValue: number | null,
     const negativePart = alpha !== 0 ? ops.relu(threshold !== 0 ? ops.add(ops.neg(x), threshold) : ops.neg(x)) : null;
     let clipMax = maxValue !== null;
     let y: ops.Tensor;
-    if (threshold !== 0) y = ops.mul(x, ops.cast(ops.greater(x, threshold), x.dtype));
+    // x where x > threshold: step(x - threshold) is that mask, with a zero gradient (tfjs comparisons have none).
+    if (threshold !== 0) y = ops.mul(x, ops.step(ops.sub(x, threshold)));
     else if (maxValue === 6) {
       y = ops.relu6(x);
       clipMax = false;

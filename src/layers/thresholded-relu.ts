@@ -16,7 +16,8 @@ export function ThresholdedReLU(args: ThresholdedReLUArgs = {}): Layer {
     init: (_key, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
     apply(_params, state, inputs) {
       const x = inputs as ops.Tensor;
-      return { outputs: ops.tidy(() => ops.mul(x, ops.cast(ops.greater(x, theta), x.dtype))), state };
+      // step(x - theta) is 1 where x > theta: the mask, with a zero gradient (tfjs comparisons have none).
+      return { outputs: ops.tidy(() => ops.mul(x, ops.step(ops.sub(x, theta)))), state };
     },
     computeOutputShape: (s) => s,
     computeMask: (_inputs, mask) => mask ?? null,

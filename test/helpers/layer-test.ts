@@ -1,0 +1,85 @@
+/**
+ * A layer test in the spirit of Keras's `run_layer_test`: for a layer and an
+ * input shape it checks the output shape against `computeOutputShape`, the
+ * parameter count against an expected number, and a config round trip
+ * (JSON text -> registry -> the same config and the same outputs with the
+ * same params), and that no tensor leaks.
+ */
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { makeKey } from '../../src/core/rng.js';
+import type { Layer, Shape, Weights } from '../../src/layers/layer.js';
+import { layerFromConfig } from '../../src/layers/registry.js';
+
+export interface LayerTestCase {
+  layer: Layer;
+  /** Input shape with a null batch dimension (other nulls are filled with `fill`). */
+  inputShape: Shape;
+  /** Keras's `count_params()`: every weight, trainable and not. */
+  expectedParams: number;
+  /** Keras's trainable parameter count (default: all of expectedParams). */
+  expectedTrainable?: number;
+  /** The expected static output shape, when the caller knows it. */
+  expectedOutputShape?: Shape;
+  /** Concrete batch size (default 2) and the value for other unknown dims (default 3). */
+  batch?: number;
+  fill?: number;
+  /** Builds the concrete input (default: standard normal, seeded). */
+  input?: (shape: number[]) => tf.Tensor;
+  /** Also run a training-mode call (with a key) and compare it across the round trip. */
+  training?: boolean;
+}
+
+const size = (w: Weights) => Object.values(w).reduce((n, t) => n + t.size, 0);
+
+/** Runs the checks; returns nothing, throws an AssertionError on a failure. */
+export async function runLayerTest(c: LayerTestCase): Promise<void> {
+  const before = tf.memory().numTensors;
+  const { layer, inputShape } = c;
+  const concrete = inputShape.map((d, i) => (d !== null ? d : i === 0 ? (c.batch ?? 2) : (c.fill ?? 3)));
+  const { params, state, outputShape } = layer.init(makeKey(7), inputShape);
+  const where = `${layer.className} on ${JSON.stringify(inputShape)}`;
+
+  // Output shape: init, computeOutputShape and the caller agree.
+  assert.deepEqual(outputShape, layer.computeOutputShape(inputShape), `${where}: init outputShape vs computeOutputShape`);
+  if (c.expectedOutputShape) assert.deepEqual(outputShape, c.expectedOutputShape, `${where}: output shape`);
+
+  // Parameter count, as Keras's count_params.
+  assert.equal(size(params) + size(state), c.expectedParams, `${where}: parameter count`);
+  assert.equal(size(params), c.expectedTrainable ?? c.expectedParams, `${where}: trainable parameter count`);
+
+  const x = c.input ? c.input(concrete) : tf.randomNormal(concrete, 0, 1, 'float32', 11);
+  const modes = c.training ? [false, true] : [false];
+  const outputs = modes.map((training) => layer.apply(params, state, x, { training, key: makeKey(3) }));
+  for (const { outputs: y } of outputs) {
+    const shape = (y as tf.Tensor).shape;
+    // A null in a computed shape is unknown (InputLayer keeps its batch null); every known dim must match.
+    for (const s of [concrete, inputShape]) {
+      const expected = layer.computeOutputShape(s) as Shape;
+      const masked = expected.map((d, i) => (d === null ? shape[i] : d));
+      assert.deepEqual(shape, masked, `${where}: actual output shape ${JSON.stringify(shape)} vs computeOutputShape(${JSON.stringify(s)}) = ${JSON.stringify(expected)}`);
+    }
+  }
+
+  // Config round trip through JSON text and the registry.
+  const config = layer.getConfig();
+  const json = JSON.stringify(config);
+  assert.deepEqual(JSON.parse(json), config, `${where}: getConfig() is plain JSON`);
+  const copy = layerFromConfig({ class_name: layer.className, config: JSON.parse(json) });
+  assert.equal(copy.className, layer.className);
+  assert.deepEqual(copy.getConfig(), config, `${where}: config round trip`);
+  const again = modes.map((training) => copy.apply(params, state, x, { training, key: makeKey(3) }));
+  for (let i = 0; i < modes.length; i++) {
+    const a = await (outputs[i].outputs as tf.Tensor).data();
+    const b = await (again[i].outputs as tf.Tensor).data();
+    assert.deepEqual(b, a, `${where}: outputs after the round trip (training=${modes[i]})`);
+  }
+
+  // Ownership: dispose what we made; nothing else may remain.
+  const keep = new Set<tf.Tensor>([x, ...Object.values(params), ...Object.values(state)]);
+  for (const r of [...outputs, ...again]) {
+    for (const t of [r.outputs as tf.Tensor, ...Object.values(r.state)]) if (!keep.has(t)) keep.add(t);
+  }
+  tf.dispose([...keep]);
+  assert.equal(tf.memory().numTensors, before, `${where}: tensors leaked`);
+}
