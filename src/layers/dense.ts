@@ -10,7 +10,7 @@ import { getConstraint, serializeConstraint } from '../constraints/index.js';
 import { decodeLayerConfig, defineLayer, lastDim, penalty } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
 
-const spec = t.union([t.string, t.type({ class_name: t.string })]);
+const spec = t.union([t.string, t.intersection([t.type({ class_name: t.string }), t.partial({ config: t.UnknownRecord })])]);
 const fields = t.intersection([
   t.type({ units: t.number }),
   t.partial({

@@ -105,11 +105,13 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
     const graph = this.requireGraph('init');
     const params: TensorTree = {};
     const state: TensorTree = {};
+    // Keys follow the layers' positions, not their names, so that a seed gives the same weights to equal models.
+    const position = new Map(graph.layers.map((l, i) => [l, i]));
     for (const node of graph.nodes) {
       const layer = node.layer;
       if (layer.name in params || node.inputs.length === 0) continue;
       const inShape: Shapes = node.inputs.length === 1 ? node.inputs[0].shape : node.inputs.map((t) => t.shape);
-      const r = layer.init(foldIn(key, layer.name), inShape);
+      const r = layer.init(foldIn(key, position.get(layer)!), inShape);
       params[layer.name] = r.params;
       state[layer.name] = r.state;
     }

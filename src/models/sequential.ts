@@ -44,7 +44,7 @@ export class Sequential extends Model {
     if (this.variables && this.graph) {
       // A built model stays built: the new layer gets fresh weights, the others keep theirs.
       const node = this.graph.nodes.find((n) => n.layer === layer)!;
-      const r = layer.init(foldIn(makeKey(), layer.name), node.inputs[0].shape);
+      const r = layer.init(foldIn(makeKey(), this.stack.length), node.inputs[0].shape);
       this.variables = {
         params: { ...this.variables.params, [layer.name]: r.params },
         state: { ...this.variables.state, [layer.name]: r.state },

@@ -1,10 +1,10 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import { getOptimizer, type OptimizerSpec, type KerasOptimizer } from '../optimizers/index.js';
+import { getOptimizer, type OptimizerSpec, type Optimizer } from '../optimizers/index.js';
 import { getLoss, type LossFunction, type LossSpec } from '../losses/index.js';
 import { resolveMetric, type Metric, type MetricSpec } from '../metrics/index.js';
 
 export interface CompileArgs {
-  optimizer: OptimizerSpec;
+  optimizer: string | OptimizerSpec | Optimizer;
   /** One loss for every output, a list (one per output), or a record by output name. */
   loss: LossSpec | LossSpec[] | Record<string, LossSpec>;
   /** Metrics for every output, or a record by output name. */
@@ -16,7 +16,7 @@ export interface CompileArgs {
 /** A compiled training configuration, resolved against the model's outputs. */
 export interface Compiled {
   args: CompileArgs;
-  optimizer: KerasOptimizer;
+  optimizer: Optimizer;
   losses: LossFunction[];
   lossWeights: number[];
   /** Metrics per output, with the log names Keras gives them. */

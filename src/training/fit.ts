@@ -4,7 +4,7 @@ import { InvalidArgumentError, NotCompiledError } from '../core/errors.js';
 import { foldIn } from '../core/rng.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import { classWeightsToSampleWeights } from '../losses/index.js';
-import { getLearningRate, setLearningRate } from '../optimizers/index.js';
+import { getLearningRate, setLearningRate, type OptimizerState } from '../optimizers/index.js';
 import type { Model } from '../models/model.js';
 import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, validationSplitAt, type ArrayLike, type DataArg } from './data.js';
 import { evaluateTensors } from './evaluate.js';
@@ -83,9 +83,9 @@ export function fit$(model: Model, x: DataArg, y: DataArg, options: FitOptions =
         setup.step = ts.step;
       };
       const control: TrainingControl = {
-        getLearningRate: () => getLearningRate(ts.optState),
+        getLearningRate: () => getLearningRate(ts.optState as OptimizerState),
         setLearningRate: (lr) => {
-          const optState = setLearningRate(ts.optState, lr);
+          const optState = setLearningRate(ts.optState as OptimizerState, lr);
           disposeReplaced(ts.optState, optState);
           commit({ ...ts, optState });
         },

@@ -1,9 +1,10 @@
 import * as ops from '../ops/index.js';
 import { foldIn } from '../core/rng.js';
+import { releaseAbandonedTape } from '../core/tape.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import type { Model } from '../models/model.js';
 import { computeLoss } from '../losses/index.js';
-import { applyUpdates } from '../optimizers/index.js';
+import { applyUpdates, type OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from './compile.js';
 import type { Batch, TrainState } from './types.js';
 
@@ -54,14 +55,15 @@ export function trainStep(model: Model, compiled: Compiled, ts: TrainState, batc
     const { value, grads } = ops.valueAndGrads(objective)(trainLeaves.map(([, t]) => t));
     const gradTree = fromLeaves<ops.Tensor>(trainLeaves.map(([p], i) => [p, grads[i]]));
     const trainParams = fromLeaves<ops.Tensor>(trainLeaves);
-    const { updates, state: optState } = compiled.optimizer.update(gradTree, ts.optState, trainParams);
+    const { updates, state: optState } = compiled.optimizer.update(gradTree, ts.optState as OptimizerState, trainParams);
     const updated = applyUpdates(trainParams, updates);
     const params = model.constrain(mergeTrees(ts.params, updated));
-    return { params, optState: optState as ops.TensorContainer, loss: value };
+    return { params, optState: optState as unknown as ops.TensorContainer, loss: value };
   });
   } catch (error) {
     // Tensors kept inside the forward pass would outlive a step that failed after it.
     if (captured) disposeReplaced(captured, ts.state);
+    releaseAbandonedTape();
     throw error;
   }
   const c = captured!;

@@ -176,3 +176,30 @@ test('bad input is a typed error naming the argument, raised before any step', a
   tf.dispose([x, y, y9, wrong]);
   model.dispose();
 });
+
+test('Dropout and L2 act in training only', () => {
+  const dense = rx.Dense({ units: 4, input_shape: [6], kernel_regularizer: { class_name: 'L2', config: { l2: 0.5 } } });
+  const model = new rx.Sequential({ layers: [dense, rx.Dropout({ rate: 0.5 })] }).build(1);
+  model.compile({ optimizer: rx.SGD({ learning_rate: 0 }), loss: 'mse' });
+  const x = tf.randomNormal([8, 6], 0, 1, 'float32', 5);
+  const y = tf.zeros([8, 4]);
+  const kernel = (model.variables!.params[dense.name] as Record<string, tf.Tensor>).kernel;
+  const penalty = 0.5 * tf.sum(tf.square(kernel)).dataSync()[0];
+  const inference = model.predict(x) as tf.Tensor;
+  const mse = tf.mean(tf.square(inference)).dataSync()[0];
+  // evaluate: inference mode, no dropout, no penalty.
+  assert.ok(Math.abs(model.evaluate(x, y).loss - mse) < 1e-5);
+  // a training step: the penalty is in the loss, and dropout zeroes about half of the outputs.
+  const trained = rx.trainStep(model, (model.compiled as { compiled: rx.Compiled }).compiled, {
+    params: model.variables!.params, state: model.variables!.state,
+    optState: (model.compiled as { compiled: rx.Compiled }).compiled.optimizer.init({ [dense.name]: model.variables!.params[dense.name] }),
+    step: 0, key: rx.makeKey(3),
+  }, { x: [x], y: [y] });
+  const out = trained.result.predictions[0];
+  const zeros = tf.sum(tf.cast(tf.equal(out, 0), 'float32')).dataSync()[0];
+  assert.ok(zeros > 4 && zeros < 28, `dropout zeroed ${zeros} of 32`);
+  const dataLoss = tf.mean(tf.square(out)).dataSync()[0];
+  assert.ok(Math.abs(trained.result.loss.dataSync()[0] - (dataLoss + penalty)) < 1e-4);
+  tf.dispose([x, y, inference]);
+  model.dispose();
+});
