@@ -140,7 +140,13 @@ test('targets of shape [batch] are aligned with predictions of shape [batch, 1] 
   const per = loss.fn(yt, yp);
   assert.deepEqual(per.shape, [B]);
   assertClose(per.dataSync(), t.map((v, i) => (p[i][0] - v) ** 2));
-  tf.dispose([yt, yp, per]);
+  // [batch, steps] targets with [batch, steps, 1] predictions: the prediction's trailing 1 is squeezed.
+  const t2 = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+  const p3 = tf.tensor3d([[[1], [2], [4]], [[4], [7], [6]]]);
+  const per2 = loss.fn(t2, p3);
+  assert.deepEqual(per2.shape, [2]);
+  assertClose(per2.dataSync(), [1 / 3, 4 / 3]);
+  tf.dispose([yt, yp, per, t2, p3, per2]);
 });
 
 test('sparse categorical crossentropy: probabilities and logits, [batch] and [batch, 1] int targets, 3-D', () => {
