@@ -58,7 +58,9 @@ export function consume<T, R>(
           return;
         }
         const sub = from(input).subscribe({
-          next: (r) => subscriber.next(r),
+          next: (r) => {
+            if (!closed) subscriber.next(r);
+          },
           error(err) {
             done();
             fail(err);
@@ -66,6 +68,7 @@ export function consume<T, R>(
           complete() {
             done();
             if (!closed) demand.next(1);
+            startNext();
           },
         });
         if (!finished) current.sub = sub;
@@ -87,8 +90,7 @@ export function consume<T, R>(
         finishIfDone();
       },
     });
-    demand.next(prefetch);
-    return () => {
+    subscriber.add(() => {
       closed = true;
       upstream.unsubscribe();
       if (active) {
@@ -97,6 +99,7 @@ export function consume<T, R>(
         active = undefined;
       }
       disposeAll(waiting.splice(0));
-    };
+    });
+    demand.next(prefetch);
   });
 }

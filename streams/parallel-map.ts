@@ -15,6 +15,8 @@ interface Slot<A, B> {
   has: boolean;
   value?: B;
   sub?: Subscription;
+  /** A Promise cannot be cancelled: its result is awaited and disposed instead. */
+  promise: boolean;
 }
 
 /**
@@ -37,9 +39,10 @@ export function parallelMap<A, B>(project: (value: A, index: number) => Observab
           let index = 0;
           const up = io.connect(source, {
             next(input) {
-              const slot: Slot<A, B> = { input, done: false, has: false };
+              const projected = project(input, index++);
+              const slot: Slot<A, B> = { input, done: false, has: false, promise: isPromiseLike(projected) };
               slots.push(slot);
-              const sub = from(project(input, index++))
+              const sub = from(projected)
                 .pipe(take(1))
                 .subscribe({
                   next(v) {
@@ -77,7 +80,7 @@ export function parallelMap<A, B>(project: (value: A, index: number) => Observab
             },
             teardown() {
               for (const s of slots.splice(0)) {
-                s.sub?.unsubscribe();
+                if (!s.promise) s.sub?.unsubscribe();
                 if (s.has) disposeValue(s.value);
                 else disposeValue(s.input);
               }
@@ -86,4 +89,8 @@ export function parallelMap<A, B>(project: (value: A, index: number) => Observab
         }),
       {},
     );
+}
+
+function isPromiseLike(v: unknown): boolean {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }

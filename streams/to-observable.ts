@@ -1,6 +1,7 @@
 import { Observable, Subject } from 'rxjs';
 import { InvalidArgumentError } from '../src/core/errors.js';
 import type { Dataset } from './dataset.js';
+import { disposeValue } from './element.js';
 
 export interface EdgeOptions {
   /** Elements asked for ahead of the one being consumed (default 1). */
@@ -24,13 +25,17 @@ export function toObservable<T>(dataset: Dataset<T>, options: EdgeOptions = {}):
     const demand = new Subject<number>();
     const sub = dataset.open(demand, { epoch: options.epoch ?? 0 }).subscribe({
       next(v) {
+        if (subscriber.closed) {
+          disposeValue(v);
+          return;
+        }
         subscriber.next(v);
-        demand.next(1);
+        if (!subscriber.closed) demand.next(1);
       },
       error: (e) => subscriber.error(e),
       complete: () => subscriber.complete(),
     });
+    subscriber.add(sub);
     demand.next(prefetch);
-    return sub;
   });
 }
