@@ -64,7 +64,6 @@ const aliases: Record<string, string> = {
   GlobalMaxPool2D: 'GlobalMaxPooling2D',
   BatchNormalizationV1: 'BatchNormalization',
   BatchNormalizationV2: 'BatchNormalization',
-  SyncBatchNormalization: 'BatchNormalization',
 };
 
 /** The table from Keras `class_name` to layer; `registerLayer` adds custom layers. */
