@@ -38,7 +38,25 @@ export function consume<T, R>(
       closed = true;
       subscriber.error(err);
     };
+    let starting = false;
+    let again = false;
     const startNext = (): void => {
+      if (starting) {
+        again = true;
+        return;
+      }
+      starting = true;
+      try {
+        do {
+          again = false;
+          startOne();
+        } while (again);
+      } finally {
+        starting = false;
+      }
+      finishIfDone();
+    };
+    const startOne = (): void => {
       while (!active && waiting.length > 0 && !closed) {
         const value = waiting.shift() as T;
         const current: { value: T; sub?: Subscription } = { value };
@@ -73,7 +91,6 @@ export function consume<T, R>(
         });
         if (!finished) current.sub = sub;
       }
-      finishIfDone();
     };
     const upstream = dataset.open(demand, { epoch: options.epoch ?? 0 }).subscribe({
       next(v) {

@@ -20,11 +20,12 @@ export function generate<T>(produce: (index: number) => ObservableInput<T>, opti
         let busy = false;
         return {
           pull() {
-            if (busy || io.wanted() <= 0) return;
+            if (busy) return;
             if (index >= length) {
               io.complete();
               return;
             }
+            if (io.wanted() <= 0) return;
             busy = true;
             let got = false;
             const i = index++;
