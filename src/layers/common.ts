@@ -4,7 +4,7 @@ import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
 import type { Shape } from './layer.js';
 
 /** A Keras initializer / regularizer / constraint spec: a name or `{ class_name, config }`. */
-export const spec = t.union([t.string, t.type({ class_name: t.string })]);
+export const spec = t.union([t.string, t.intersection([t.type({ class_name: t.string }), t.partial({ config: t.UnknownRecord })])]);
 
 export type DataFormat = 'channels_last' | 'channels_first';
 export type Padding = 'valid' | 'same';
