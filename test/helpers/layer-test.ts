@@ -68,6 +68,12 @@ export async function runLayerTest(c: LayerTestCase): Promise<void> {
   const copy = layerFromConfig({ class_name: layer.className, config: JSON.parse(json) });
   assert.equal(copy.className, layer.className);
   assert.deepEqual(copy.getConfig(), config, `${where}: config round trip`);
+  assert.deepEqual(copy.computeOutputShape(inputShape), outputShape, `${where}: output shape after the round trip`);
+  const rebuilt = copy.init(makeKey(7), inputShape);
+  const shapes = (w: Weights) => Object.fromEntries(Object.entries(w).map(([k, t]) => [k, t.shape]));
+  assert.deepEqual(shapes(rebuilt.params), shapes(params), `${where}: param shapes after the round trip`);
+  assert.deepEqual(shapes(rebuilt.state), shapes(state), `${where}: state shapes after the round trip`);
+  tf.dispose([...Object.values(rebuilt.params), ...Object.values(rebuilt.state)]);
   const again = modes.map((training) => copy.apply(params, state, x, { training, key: makeKey(3) }));
   for (let i = 0; i < modes.length; i++) {
     const a = await (outputs[i].outputs as tf.Tensor).data();
