@@ -260,7 +260,7 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
   compile(args: CompileArgs, seed?: number): void {
     const previous = this.compiled as TrainingSetup | undefined;
     if (previous) disposeReplaced(previous.optState, undefined);
-    const setup: TrainingSetup = { compiled: compile(this.outputNamesOrDefault(), args), optState: undefined, optPaths: '', step: 0, key: makeKey(seed) };
+    const setup: TrainingSetup = { compiled: compile(this.outputNamesOrDefault(), args, this.graph ? this.outputs.map((t) => t.shape) : []), optState: undefined, optPaths: '', step: 0, key: makeKey(seed) };
     this.compiled = setup;
   }
 

@@ -23,7 +23,8 @@ export interface Compiled {
   metrics: { output: number; name: string; metric: Metric }[];
 }
 
-export function compile(outputNames: string[], args: CompileArgs): Compiled {
+/** Resolves `args` for a model's outputs; `outputShapes` lets 'accuracy' pick binary accuracy for a last dimension of 1, as Keras does. */
+export function compile(outputNames: string[], args: CompileArgs, outputShapes: ((number | null)[] | undefined)[] = []): Compiled {
   if (args === undefined || args.optimizer === undefined)
     throw new InvalidArgumentError('compile', '{ optimizer, loss }', args);
   const optimizer = getOptimizer(args.optimizer);
@@ -38,7 +39,7 @@ export function compile(outputNames: string[], args: CompileArgs): Compiled {
   outputNames.forEach((name, output) => {
     const specs = Array.isArray(metricSpecs) ? metricSpecs : toList(metricSpecs[name]);
     for (const spec of specs) {
-      const metric = resolveMetric(spec, losses[output]);
+      const metric = resolveMetric(spec, losses[output], { yPred: outputShapes[output] });
       metrics.push({ output, name: multi ? `${name}_${metric.name}` : metric.name, metric });
     }
   });
