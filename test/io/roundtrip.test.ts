@@ -83,7 +83,7 @@ test('YAML round trip, and Keras 2.x YAML tags', () => {
   assert.equal(toJSON(back), toJSON(m));
   const seq = modelFromYAML(toYAML(new Sequential({ name: 's', layers: [Dense({ units: 2, input_shape: [3], name: 'd' })] })));
   assert.equal(seq.className, 'Sequential');
-  assert.deepEqual(seq.inputShape, [null, 3]);
+  assert.deepEqual((seq as Sequential).inputShape, [null, 3]);
 });
 
 test('Keras 1.2 Sequential (bare list of layers, Keras 1 argument names) and Keras 1 functional nodes', () => {
