@@ -261,3 +261,14 @@ test('layer_names past 64 KB are split into layer_names0, layer_names1, ... and 
   assert.deepEqual(keys, ['layer_names0', 'layer_names1']);
   assert.deepEqual(back, names);
 });
+
+test('byName + skipMismatch: a layer whose shapes differ is skipped with a warning naming it; the others load', async () => {
+  const m = new Sequential({ name: 's', layers: [Dense({ units: 31, input_shape: [16], name: 'dense' }), Dense({ units: 2, name: 'other' })] }).build(0);
+  const before = weightsOf(m);
+  const warnings: string[] = [];
+  await loadWeights(m, `${FIXTURES}dl4j/activations/ELU_0_weights.h5`, { byName: true, skipMismatch: true, onWarning: (w) => warnings.push(w) });
+  assert.deepEqual(weightsOf(m), before);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /layer 'dense', weight 'dense\/kernel:0'.*expected shape \[16,31\], the file has \[16,32\]/);
+  await assert.rejects(loadWeights(m, `${FIXTURES}dl4j/activations/ELU_0_weights.h5`, { byName: true }), (e: Error) => e.name === 'ShapeMismatchError');
+});
