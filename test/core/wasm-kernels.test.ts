@@ -280,7 +280,7 @@ describe('wasm kernels: forward results', () => {
   });
 
   it("conv2d / depthwiseConv2d with 'same' padding and unequal strides equal the cpu backend (stock wasm got these wrong)", async () => {
-    const cases: [number[], number[], [number, number]][] = [
+    const cases: [[number, number, number, number], [number, number, number, number], [number, number]][] = [
       [[1, 2, 2, 1], [1, 2, 1, 1], [2, 1]],
       [[1, 2, 3, 1], [1, 2, 1, 1], [2, 1]],
       [[1, 1, 2, 1], [2, 1, 1, 1], [1, 2]],
