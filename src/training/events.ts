@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { TensorTree } from '../core/tree.js';
+import type { Model } from '../models/model.js';
 import type { Logs, TrainState } from './types.js';
 
 /** What the fit loop reports once at the start, as Keras's `callback.params`. */
@@ -24,7 +25,11 @@ export interface TrainingControl {
   setLearningRate(lr: number): void;
   /** Replaces the weights the loop trains (restore_best_weights); the loop takes ownership of the tensors. */
   setWeights(params: TensorTree, state: TensorTree): void;
-  /** Asks the loop to stop after the current epoch (Keras's `model.stop_training = True`). */
+  /**
+   * Asks the loop to stop (Keras's `model.stop_training = True`): as in
+   * tf.keras 2, it stops after the current step; the epoch still ends
+   * (`epochEnd` with its logs and validation), then `fitEnd`, then the stream completes.
+   */
   stop(): void;
   readonly stopRequested: boolean;
 }
@@ -39,7 +44,7 @@ interface Base {
  * them. Epochs are 0-based, as in Keras's callbacks.
  */
 export type FitEvent =
-  | (Base & { type: 'fitStart'; params: FitParams })
+  | (Base & { type: 'fitStart'; params: FitParams; model: Model })
   | (Base & { type: 'epochStart'; epoch: number })
   | (Base & { type: 'batchEnd'; epoch: number; batch: number; size: number; logs: Logs })
   | (Base & { type: 'epochEnd'; epoch: number; logs: Logs; train: TrainState })

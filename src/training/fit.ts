@@ -104,7 +104,7 @@ export function fit$(model: Model, x: DataArg, y: DataArg, options: FitOptions =
         epochs, initialEpoch, steps, samples: trainN, batchSize, verbose: options.verbose ?? 1,
         metrics: logNames(model, compiled, valBatch !== undefined),
       };
-      subscriber.next({ type: 'fitStart', params, control });
+      subscriber.next({ type: 'fitStart', params, model, control });
       let logs: Logs = {};
       for (let epoch = initialEpoch; epoch < epochs && !subscriber.closed && !stopRequested; epoch++) {
         subscriber.next({ type: 'epochStart', epoch, control });
@@ -127,6 +127,7 @@ export function fit$(model: Model, x: DataArg, y: DataArg, options: FitOptions =
             disposeBatch(batch, weighted);
           }
           subscriber.next({ type: 'batchEnd', epoch, batch: b, size: batches[b].length, logs: epochLogs.result(), control });
+          if (stopRequested) break; // tf.keras 2 checks stop_training after every batch
           await yieldToEventLoop();
         }
         logs = epochLogs.result();
