@@ -16,6 +16,30 @@ import { ReLU } from './relu.js';
 import { Reshape } from './reshape.js';
 import { Softmax } from './softmax.js';
 import { ThresholdedReLU } from './thresholded-relu.js';
+import { Add, Average, Maximum, Minimum, Multiply, Subtract } from './merge.js';
+import { Concatenate } from './concatenate.js';
+import { Dot } from './dot.js';
+import { LayerNormalization } from './layer-normalization.js';
+import { GaussianNoise } from './gaussian-noise.js';
+import { GaussianDropout } from './gaussian-dropout.js';
+import { AlphaDropout } from './alpha-dropout.js';
+import { SpatialDropout1D, SpatialDropout2D, SpatialDropout3D } from './spatial-dropout.js';
+import { ActivityRegularization } from './activity-regularization.js';
+import { AdditiveAttention, Attention } from './attention.js';
+import { MultiHeadAttention } from './multi-head-attention.js';
+import { Lambda } from './lambda.js';
+import { Conv1D, Conv3D } from './conv.js';
+import { Conv2DTranspose, Conv3DTranspose } from './conv-transpose.js';
+import { Cropping1D, Cropping2D, Cropping3D } from './cropping.js';
+import { DepthwiseConv2D } from './depthwise-conv2d.js';
+import { GlobalAveragePooling1D, GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling3D } from './global-pooling.js';
+import { LocallyConnected1D, LocallyConnected2D } from './locally-connected.js';
+import { Permute } from './permute.js';
+import { AveragePooling1D, AveragePooling3D, MaxPooling1D, MaxPooling3D } from './pooling.js';
+import { RepeatVector } from './repeat-vector.js';
+import { SeparableConv1D, SeparableConv2D } from './separable-conv.js';
+import { UpSampling1D, UpSampling2D, UpSampling3D } from './up-sampling.js';
+import { ZeroPadding1D, ZeroPadding2D, ZeroPadding3D } from './zero-padding.js';
 import type { Layer } from './layer.js';
 
 /** Builds a layer from a Keras config; each factory decodes and validates its config. */
@@ -53,6 +77,55 @@ const builtins: Record<string, LayerFromConfig> = {
   Reshape: from(Reshape),
   Softmax: from(Softmax),
   ThresholdedReLU: from(ThresholdedReLU),
+  Add: from(Add),
+  Subtract: from(Subtract),
+  Multiply: from(Multiply),
+  Average: from(Average),
+  Maximum: from(Maximum),
+  Minimum: from(Minimum),
+  Concatenate: from(Concatenate),
+  Dot: from(Dot),
+  LayerNormalization: from(LayerNormalization),
+  GaussianNoise: from(GaussianNoise),
+  GaussianDropout: from(GaussianDropout),
+  AlphaDropout: from(AlphaDropout),
+  SpatialDropout1D: from(SpatialDropout1D),
+  SpatialDropout2D: from(SpatialDropout2D),
+  SpatialDropout3D: from(SpatialDropout3D),
+  ActivityRegularization: from(ActivityRegularization),
+  Attention: from(Attention),
+  AdditiveAttention: from(AdditiveAttention),
+  MultiHeadAttention: from(MultiHeadAttention),
+  Lambda: from(Lambda),
+  // Convolution, pooling and shape layers (conv.ts, conv-transpose.ts, ...).
+  Conv1D: from(Conv1D),
+  Conv3D: from(Conv3D),
+  Conv2DTranspose: from(Conv2DTranspose),
+  Conv3DTranspose: from(Conv3DTranspose),
+  SeparableConv1D: from(SeparableConv1D),
+  SeparableConv2D: from(SeparableConv2D),
+  DepthwiseConv2D: from(DepthwiseConv2D),
+  LocallyConnected1D: from(LocallyConnected1D),
+  LocallyConnected2D: from(LocallyConnected2D),
+  Cropping1D: from(Cropping1D),
+  Cropping2D: from(Cropping2D),
+  Cropping3D: from(Cropping3D),
+  UpSampling1D: from(UpSampling1D),
+  UpSampling2D: from(UpSampling2D),
+  UpSampling3D: from(UpSampling3D),
+  ZeroPadding1D: from(ZeroPadding1D),
+  ZeroPadding2D: from(ZeroPadding2D),
+  ZeroPadding3D: from(ZeroPadding3D),
+  MaxPooling1D: from(MaxPooling1D),
+  MaxPooling3D: from(MaxPooling3D),
+  AveragePooling1D: from(AveragePooling1D),
+  AveragePooling3D: from(AveragePooling3D),
+  GlobalAveragePooling1D: from(GlobalAveragePooling1D),
+  GlobalAveragePooling3D: from(GlobalAveragePooling3D),
+  GlobalMaxPooling1D: from(GlobalMaxPooling1D),
+  GlobalMaxPooling3D: from(GlobalMaxPooling3D),
+  RepeatVector: from(RepeatVector),
+  Permute: from(Permute),
 };
 
 /** Other class names Keras 2 deserialises to the same layers. */
@@ -64,6 +137,20 @@ const aliases: Record<string, string> = {
   GlobalMaxPool2D: 'GlobalMaxPooling2D',
   BatchNormalizationV1: 'BatchNormalization',
   BatchNormalizationV2: 'BatchNormalization',
+  Convolution1D: 'Conv1D',
+  Convolution3D: 'Conv3D',
+  Convolution2DTranspose: 'Conv2DTranspose',
+  Convolution3DTranspose: 'Conv3DTranspose',
+  SeparableConvolution1D: 'SeparableConv1D',
+  SeparableConvolution2D: 'SeparableConv2D',
+  MaxPool1D: 'MaxPooling1D',
+  MaxPool3D: 'MaxPooling3D',
+  AvgPool1D: 'AveragePooling1D',
+  AvgPool3D: 'AveragePooling3D',
+  GlobalAvgPool1D: 'GlobalAveragePooling1D',
+  GlobalAvgPool3D: 'GlobalAveragePooling3D',
+  GlobalMaxPool1D: 'GlobalMaxPooling1D',
+  GlobalMaxPool3D: 'GlobalMaxPooling3D',
 };
 
 /** The table from Keras `class_name` to layer; `registerLayer` adds custom layers. */
