@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { makeKey } from '../../src/core/rng.js';
-import type { Layer, Shape, Weights } from '../../src/layers/layer.js';
+import type { Layer, Shape, Shapes, Weights } from '../../src/layers/layer.js';
 import { layerFromConfig } from '../../src/layers/registry.js';
 
 export interface LayerTestCase {
   layer: Layer;
-  /** Input shape with a null batch dimension (other nulls are filled with `fill`). */
-  inputShape: Shape;
+  /** Input shape with a null batch dimension (other nulls are filled with `fill`); a list of shapes for a layer called on a list. */
+  inputShape: Shapes;
   /** Keras's `count_params()`: every weight, trainable and not. */
   expectedParams: number;
   /** Keras's trainable parameter count (default: all of expectedParams). */
@@ -36,7 +36,10 @@ const size = (w: Weights) => Object.values(w).reduce((n, t) => n + t.size, 0);
 export async function runLayerTest(c: LayerTestCase): Promise<void> {
   const before = tf.memory().numTensors;
   const { layer, inputShape } = c;
-  const concrete = inputShape.map((d, i) => (d !== null ? d : i === 0 ? (c.batch ?? 2) : (c.fill ?? 3)));
+  const multi = inputShape.length > 0 && Array.isArray(inputShape[0]);
+  const fillShape = (s: Shape) => s.map((d, i) => (d !== null ? d : i === 0 ? (c.batch ?? 2) : (c.fill ?? 3)));
+  const concretes = multi ? (inputShape as Shape[]).map(fillShape) : [fillShape(inputShape as Shape)];
+  const concrete: Shapes = multi ? concretes : concretes[0];
   const { params, state, outputShape } = layer.init(makeKey(7), inputShape);
   const where = `${layer.className} on ${JSON.stringify(inputShape)}`;
 
@@ -48,15 +51,16 @@ export async function runLayerTest(c: LayerTestCase): Promise<void> {
   assert.equal(size(params) + size(state), c.expectedParams, `${where}: parameter count`);
   assert.equal(size(params), c.expectedTrainable ?? c.expectedParams, `${where}: trainable parameter count`);
 
-  const x = c.input ? c.input(concrete) : tf.randomNormal(concrete, 0, 1, 'float32', 11);
+  const xs = concretes.map((s, i) => (c.input ? c.input(s) : tf.randomNormal(s, 0, 1, 'float32', 11 + i)));
+  const x = multi ? xs : xs[0];
   const modes = c.training ? [false, true] : [false];
   const outputs = modes.map((training) => layer.apply(params, state, x, { training, key: makeKey(3) }));
   for (const { outputs: y } of outputs) {
     const shape = (y as tf.Tensor).shape;
     // A null in a computed shape is unknown (InputLayer keeps its batch null); every known dim must match.
-    for (const s of [concrete, inputShape]) {
+    for (const s of [concrete, inputShape] as Shapes[]) {
       const expected = layer.computeOutputShape(s) as Shape;
-      const masked = expected.map((d, i) => (d === null ? shape[i] : d));
+      const masked = (expected as (number | null)[]).map((d, i) => (d === null ? shape[i] : d));
       assert.deepEqual(shape, masked, `${where}: actual output shape ${JSON.stringify(shape)} vs computeOutputShape(${JSON.stringify(s)}) = ${JSON.stringify(expected)}`);
     }
   }
@@ -82,7 +86,7 @@ export async function runLayerTest(c: LayerTestCase): Promise<void> {
   }
 
   // Ownership: dispose what we made; nothing else may remain.
-  const keep = new Set<tf.Tensor>([x, ...Object.values(params), ...Object.values(state)]);
+  const keep = new Set<tf.Tensor>([...xs, ...Object.values(params), ...Object.values(state)]);
   for (const r of [...outputs, ...again]) {
     for (const t of [r.outputs as tf.Tensor, ...Object.values(r.state)]) if (!keep.has(t)) keep.add(t);
   }
