@@ -29,4 +29,24 @@ export type { Batch, Logs, TrainState } from './training/types.js';
 export type { DataArg, ArrayLike } from './training/data.js';
 export { History } from './callbacks/history.js';
 export { progbar, type ProgbarOptions } from './callbacks/progbar.js';
+export {
+  EarlyStopping,
+  ModelCheckpoint,
+  ReduceLROnPlateau,
+  LearningRateScheduler,
+  CSVLogger,
+  TerminateOnNaN,
+  LambdaCallback,
+  callbackOperator,
+  type EarlyStoppingOptions,
+  type ModelCheckpointOptions,
+  type ReduceLROnPlateauOptions,
+  type LearningRateSchedulerOptions,
+  type EpochSchedule,
+  type CSVLoggerOptions,
+  type TerminateOnNaNOptions,
+  type LambdaCallbackHooks,
+  type CallbackHandlers,
+} from './callbacks/index.js';
+export * as callbacks from './callbacks/index.js';
 export { loadMnist, type DigitsSplit } from './datasets/mnist.js';
