@@ -1,0 +1,1 @@
+export async function loadCustomObjectModules(_modules: string[]): Promise<void> {}
