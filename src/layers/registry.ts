@@ -40,6 +40,13 @@ import { RepeatVector } from './repeat-vector.js';
 import { SeparableConv1D, SeparableConv2D } from './separable-conv.js';
 import { UpSampling1D, UpSampling2D, UpSampling3D } from './up-sampling.js';
 import { ZeroPadding1D, ZeroPadding2D, ZeroPadding3D } from './zero-padding.js';
+import { Bidirectional } from './bidirectional.js';
+import { ConvLSTM2D } from './conv-lstm2d.js';
+import { GRU } from './gru.js';
+import { LSTM } from './lstm.js';
+import { Masking } from './masking.js';
+import { SimpleRNN } from './simple-rnn.js';
+import { TimeDistributed } from './time-distributed.js';
 import type { Layer } from './layer.js';
 
 /** Builds a layer from a Keras config; each factory decodes and validates its config. */
@@ -126,6 +133,14 @@ const builtins: Record<string, LayerFromConfig> = {
   GlobalMaxPooling3D: from(GlobalMaxPooling3D),
   RepeatVector: from(RepeatVector),
   Permute: from(Permute),
+  // Recurrent layers and wrappers (rnn-core.ts, lstm.ts, ...).
+  SimpleRNN: from(SimpleRNN),
+  LSTM: from(LSTM),
+  GRU: from(GRU),
+  ConvLSTM2D: from(ConvLSTM2D),
+  Bidirectional: from(Bidirectional),
+  TimeDistributed: from(TimeDistributed),
+  Masking: from(Masking),
 };
 
 /** Other class names Keras 2 deserialises to the same layers. */
