@@ -46,7 +46,7 @@ export function progbar(options: ProgbarOptions = {}): Callback {
     let start = 0;
     let afterFirstStep: number | undefined;
     let seen = 0;
-    let lastUpdate = 0;
+    let lastUpdate = -Infinity;
     let totalWidth = 0;
     const stepDuration = (current: number, t: number): number => {
       if (current === 0) return 0;
@@ -78,7 +78,7 @@ export function progbar(options: ProgbarOptions = {}): Callback {
             start = now();
             afterFirstStep = undefined;
             seen = 0;
-            lastUpdate = 0;
+            lastUpdate = -Infinity; // the first batch always draws
             totalWidth = 0;
             break;
           case 'batchEnd': {
