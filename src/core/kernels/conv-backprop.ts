@@ -69,6 +69,40 @@ function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, ri
   return r;
 }
 
+/**
+ * Strided windows of a padded input, without StridedSlice (which is ~50x
+ * slower than Slice on wasm): `tap(oh, ow)[n,p,q,c] = xpad[n, oh + p*sh, ow + q*sw, c]`
+ * for offsets up to maxOffH / maxOffW, where xpad is x padded by padTop /
+ * padLeft with `value`. Rows are reshaped so that every tap is a plain slice.
+ */
+function tapper(
+  x: tf.Tensor4D,
+  padTop: number,
+  padLeft: number,
+  maxOffH: number,
+  maxOffW: number,
+  ho: number,
+  wo: number,
+  [sh, sw]: Pair,
+  value: number,
+): (oh: number, ow: number) => tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const hq = Math.floor((maxOffH + (ho - 1) * sh) / sh) + 1;
+  const wq = Math.floor((maxOffW + (wo - 1) * sw) / sw) + 1;
+  const xp = padOrCrop(x, padTop, hq * sh - h - padTop, padLeft, wq * sw - w - padLeft, value);
+  const byRow = tf.reshape(xp, [n, hq, sh, wq * sw * c]);
+  const rows = new Map<number, tf.Tensor>();
+  const rowsAt = (oh: number): tf.Tensor => {
+    let r = rows.get(oh);
+    if (!r) {
+      r = tf.reshape(tf.slice(byRow, [0, Math.floor(oh / sh), oh % sh, 0], [n, ho, 1, wq * sw * c]), [n * ho, wq, sw * c]);
+      rows.set(oh, r);
+    }
+    return r;
+  };
+  return (oh, ow) => tf.reshape(tf.slice(rowsAt(oh), [0, Math.floor(ow / sw), (ow % sw) * c], [n * ho, wo, c]), [n, ho, wo, c]);
+}
+
 /** Inserts stride-1 zeros after every row / column: [N,H,W,C] -> [N,H*sh,W*sw,C]. */
 function spreadByStrides(dy: tf.Tensor4D, [sh, sw]: Pair): tf.Tensor4D {
   if (sh === 1 && sw === 1) return dy;
@@ -140,16 +174,14 @@ export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape
   const [kh, kw, c, m] = filterShape as [number, number, number, number];
   const [sh, sw] = g.strides;
   const [dh, dw] = g.dilations;
-  const [n, h, w] = x.shape;
+  const [n] = x.shape;
   const [, ho, wo] = dy.shape;
-  const needH = (kh - 1) * dh + (ho - 1) * sh + 1;
-  const needW = (kw - 1) * dw + (wo - 1) * sw + 1;
-  const xp = padOrCrop(x, g.padTop, needH - h - g.padTop, g.padLeft, needW - w - g.padLeft);
+  const tap = tapper(x, g.padTop, g.padLeft, (kh - 1) * dh, (kw - 1) * dw, ho, wo, [sh, sw], 0);
   const dyr = m === 1 ? dy : tf.reshape(dy, [n, ho, wo, c, m]);
   const taps: tf.Tensor[] = [];
   for (let i = 0; i < kh; i++)
     for (let j = 0; j < kw; j++) {
-      const xs = tf.stridedSlice(xp, [0, i * dh, j * dw, 0], [n, i * dh + (ho - 1) * sh + 1, j * dw + (wo - 1) * sw + 1, c], [1, sh, sw, 1]);
+      const xs = tap(i * dh, j * dw);
       const prod = m === 1 ? tf.mul(xs, dyr) : tf.mul(tf.expandDims(xs, 4), dyr);
       taps.push(tf.sum(prod, [0, 1, 2]));
     }
@@ -159,9 +191,8 @@ export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape
 /**
  * dL/dx of maxPool(x): each output's gradient goes to the first window
  * position (row-major) holding the maximum, as in the cpu backend and
- * TensorFlow. One strided slice per window tap finds the positions; the
- * taps' contributions are interleaved back (non-overlapping windows) or
- * spread and summed (overlapping ones).
+ * TensorFlow. One slice per window tap finds the positions; each tap's
+ * contribution is spread back onto the input grid and the taps summed.
  */
 export function maxPoolInputGrad(
   dy: tf.Tensor4D,
@@ -171,17 +202,15 @@ export function maxPoolInputGrad(
   g: ConvGeometry,
 ): tf.Tensor4D {
   const [sh, sw] = g.strides;
-  const [n, h, w, c] = x.shape;
+  const [, h, w] = x.shape;
   const [, ho, wo] = dy.shape;
-  const needH = kh + (ho - 1) * sh;
-  const needW = kw + (wo - 1) * sw;
-  const xp = padOrCrop(x, g.padTop, needH - h - g.padTop, g.padLeft, needW - w - g.padLeft, -Infinity);
+  const tap = tapper(x, g.padTop, g.padLeft, kh - 1, kw - 1, ho, wo, [sh, sw], -Infinity);
   let claimed: tf.Tensor | undefined;
   const contrib: tf.Tensor4D[][] = [];
   for (let i = 0; i < kh; i++) {
     contrib.push([]);
     for (let j = 0; j < kw; j++) {
-      const xs = tf.stridedSlice(xp, [0, i, j, 0], [n, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, c], [1, sh, sw, 1]);
+      const xs = tap(i, j);
       let hit = tf.equal(xs, y);
       if (claimed) {
         hit = tf.logicalAnd(hit, tf.logicalNot(claimed));
@@ -189,12 +218,6 @@ export function maxPoolInputGrad(
       } else claimed = hit;
       contrib[i]!.push(tf.mul(dy, tf.cast(hit, 'float32')));
     }
-  }
-  if (kh === sh && kw === sw) {
-    // Non-overlapping windows: interleave the taps (5-d stacks only; wasm kernels top out there).
-    const rows = contrib.map((taps) => tf.reshape(tf.stack(taps, 3), [n, ho, wo * kw, c]));
-    const grid = tf.reshape(tf.stack(rows, 2), [n, ho * kh, wo * kw, c]) as tf.Tensor4D;
-    return padOrCrop(grid, -g.padTop, h - ho * sh + g.padTop, -g.padLeft, w - wo * sw + g.padLeft);
   }
   const parts: tf.Tensor4D[] = [];
   for (let i = 0; i < kh; i++)
@@ -206,3 +229,4 @@ export function maxPoolInputGrad(
     }
   return tf.addN(parts);
 }
+

@@ -7,6 +7,7 @@
  * result is returned as is and every intermediate is disposed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerConv3dBackpropKernels } from './conv3d-backprop.js';
 import {
   conv2dFilterGrad,
   conv2dInputGrad,
@@ -170,6 +171,7 @@ function kernelConfigs(): Record<WasmKernelName, tf.KernelConfig | undefined> {
     return stockKernels.get(name);
   };
   const make = (kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig => ({ kernelName, backendName: 'wasm', kernelFunc });
+  for (const name of WASM_KERNEL_NAMES) stock(name);
   const batchMatMul = stock('BatchMatMul');
   const fusedMatMul = stock('_FusedMatMul');
   const conv = stock('Conv2D');
@@ -197,6 +199,7 @@ function kernelConfigs(): Record<WasmKernelName, tf.KernelConfig | undefined> {
  * backend is chosen.
  */
 export function registerWasmKernels(only: readonly WasmKernelName[] = WASM_KERNEL_NAMES): void {
+  registerConv3dBackpropKernels();
   const configs = kernelConfigs();
   for (const name of only) {
     const config = configs[name];
