@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { ConfigDecodeError, UnknownLayerError } from '../../src/core/errors.js';
 import { Dense } from '../../src/layers/dense.js';
 import { knownLayers, layerFromConfig, registerLayer } from '../../src/layers/registry.js';
+import { registerLambda } from '../../src/layers/lambda.js';
+
+registerLambda('identity', (x) => x);
 
 const minimal: Record<string, Record<string, unknown>> = {
   Activation: { activation: 'relu' },
@@ -15,6 +18,15 @@ const minimal: Record<string, Record<string, unknown>> = {
   Embedding: { input_dim: 4, output_dim: 2 },
   InputLayer: { batch_input_shape: [null, 3] },
   Reshape: { target_shape: [-1] },
+  AlphaDropout: { rate: 0.5 },
+  GaussianDropout: { rate: 0.5 },
+  GaussianNoise: { stddev: 0.5 },
+  SpatialDropout1D: { rate: 0.5 },
+  SpatialDropout2D: { rate: 0.5 },
+  SpatialDropout3D: { rate: 0.5 },
+  Dot: { axes: 1 },
+  MultiHeadAttention: { num_heads: 2, key_dim: 2 },
+  Lambda: { function: 'identity' },
 };
 
 test('every known class builds from its Keras config, aliases to the Keras class', () => {
