@@ -50,3 +50,10 @@ export {
 } from './callbacks/index.js';
 export * as callbacks from './callbacks/index.js';
 export { loadMnist, type DigitsSplit } from './datasets/mnist.js';
+export { registerCustomObjects, checkCustomObjects, type CustomObjects } from './custom-objects/index.js';
+export { registerLoss, registerLossClass, type LossFromConfig } from './losses/index.js';
+export { registerMetric, registerMetricClass, type MetricFromConfig } from './metrics/index.js';
+export { registerActivation } from './activations/index.js';
+export { registerInitializer, type InitializerFromConfig } from './initializers/index.js';
+export { registerRegularizer, type RegularizerFromConfig } from './regularizers/index.js';
+export { registerConstraint, type ConstraintFromConfig } from './constraints/index.js';

@@ -1,5 +1,5 @@
 import * as ops from '../ops/index.js';
-import { UnknownNameError } from '../core/errors.js';
+import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
 
 export type ActivationFn = (x: ops.Tensor) => ops.Tensor;
 
@@ -25,11 +25,26 @@ export const ACTIVATION_NAMES = Object.keys(ACTIVATIONS);
 
 /** The activation called `name` (Keras config value; null or undefined means linear). */
 export function getActivation(name: string | null | undefined): ActivationFn {
-  const fn = ACTIVATIONS[name ?? 'linear'];
-  if (!fn) throw new UnknownNameError('activation', String(name), ACTIVATION_NAMES);
+  const fn = customActivations.get(name ?? 'linear') ?? ACTIVATIONS[name ?? 'linear'];
+  if (!fn)
+    throw new UnknownNameError(
+      'activation',
+      String(name),
+      customActivations.size === 0 ? ACTIVATION_NAMES : [...ACTIVATION_NAMES, ...[...customActivations.keys()].sort()],
+      `Register a custom activation with registerActivation('${String(name)}', (x) => y)`,
+    );
   return fn;
 }
 
 export function isActivationName(name: string): boolean {
-  return name in ACTIVATIONS;
+  return name in ACTIVATIONS || customActivations.has(name);
+}
+
+const customActivations = new Map<string, ActivationFn>();
+
+/** Registers a custom activation by name (Keras's `custom_objects`): layer configs naming it resolve to `fn`. */
+export function registerActivation(name: string, fn: ActivationFn): void {
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('registerActivation: name', 'a non-empty string', name);
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`registerActivation('${name}'): fn`, 'a function (x) => y', fn);
+  customActivations.set(name, fn);
 }

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { decodeConfig } from '../core/config.js';
-import { UnknownNameError } from '../core/errors.js';
+import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
 
 /** A Keras weight constraint: a projection applied after every optimizer update. */
 export interface Constraint {
@@ -22,11 +22,31 @@ const ALIASES: Record<string, string> = {
 };
 const CLASSES = ['MaxNorm', 'NonNeg', 'UnitNorm', 'MinMaxNorm'];
 
+/** Builds a custom constraint from its config; its `className` and `config` are what layer configs save. */
+export type ConstraintFromConfig = (config: Record<string, unknown>) => Constraint;
+
+const customConstraints = new Map<string, ConstraintFromConfig>();
+
+/** Registers a custom constraint class: `{ class_name: className, config }` in a layer config builds it with `fromConfig(config)`. */
+export function registerConstraint(className: string, fromConfig: ConstraintFromConfig): void {
+  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerConstraint: className', 'a non-empty string', className);
+  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerConstraint('${className}'): fromConfig`, 'a function (config) => Constraint', fromConfig);
+  customConstraints.set(className, fromConfig);
+}
+
 export function getConstraint(spec: ConstraintSpec | null | undefined, where = 'constraint'): Constraint | null {
   if (spec === null || spec === undefined) return null;
   const raw = typeof spec === 'string' ? spec : spec.class_name;
+  const custom = customConstraints.get(raw);
+  if (custom) return custom(typeof spec === 'string' ? {} : (spec.config ?? {}));
   const className = CLASSES.includes(raw) ? raw : ALIASES[raw];
-  if (!className) throw new UnknownNameError('constraint', raw, [...CLASSES, ...Object.keys(ALIASES)]);
+  if (!className)
+    throw new UnknownNameError(
+      'constraint',
+      raw,
+      [...CLASSES, ...Object.keys(ALIASES), ...[...customConstraints.keys()].sort()],
+      `Register a custom constraint with registerConstraint('${raw}', (config) => constraint)`,
+    );
   const c = decodeConfig(codec, typeof spec === 'string' ? {} : (spec.config ?? {}), where);
   const axis = c.axis ?? 0;
   const norms = (w: ops.Tensor) => ops.sqrt(ops.sum(ops.square(w), axis, true));

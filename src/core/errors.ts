@@ -56,14 +56,15 @@ export class UnknownLayerError extends RxKerasError {
   }
 }
 
-/** An activation, loss, metric, optimizer, initializer ... name that is not in its table. */
+/** An activation, loss, metric, optimizer, initializer ... name that is not in its table; `hint` says how to register one. */
 export class UnknownNameError extends RxKerasError {
   constructor(
     readonly kind: string,
     readonly value: string,
     readonly known: readonly string[],
+    hint?: string,
   ) {
-    super(`unknown ${kind} '${value}'. Known: ${known.join(', ')}`);
+    super(`unknown ${kind} '${value}'. Known: ${known.join(', ')}${hint ? `. ${hint}` : ''}`);
   }
 }
 

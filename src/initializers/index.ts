@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { decodeConfig, nullable, oneOf } from '../core/config.js';
-import { ConfigDecodeError, UnknownNameError } from '../core/errors.js';
+import { ConfigDecodeError, InvalidArgumentError, UnknownNameError } from '../core/errors.js';
 import { seedOf, type Key } from '../core/rng.js';
 
 /** A Keras initializer: its serialised form, and a function from (key, shape) to a new tensor. */
@@ -64,11 +64,41 @@ export const INITIALIZER_NAMES = [...Object.keys(codecs), ...Object.keys(ALIASES
 /** Resolves a Keras initializer spec; throws UnknownNameError or ConfigDecodeError. */
 export function getInitializer(spec: InitializerSpec, where = 'initializer'): Initializer {
   const rawName = typeof spec === 'string' ? spec : spec.class_name;
-  const className = (rawName in codecs ? rawName : ALIASES[rawName]) as ClassName | undefined;
-  if (!className) throw new UnknownNameError('initializer', rawName, INITIALIZER_NAMES);
   const raw = typeof spec === 'string' ? {} : (spec.config ?? {});
+  const custom = customInitializers.get(rawName);
+  if (custom) return custom(raw);
+  const className = (rawName in codecs ? rawName : ALIASES[rawName]) as ClassName | undefined;
+  if (!className)
+    throw new UnknownNameError(
+      'initializer',
+      rawName,
+      customInitializers.size === 0 ? INITIALIZER_NAMES : [...INITIALIZER_NAMES, ...[...customInitializers.keys()].sort()],
+      `Register a custom initializer with registerInitializer('${rawName}', (config) => initializer)`,
+    );
   const c = decodeConfig(codecs[className] as t.Decoder<unknown, Record<string, unknown>>, raw, where);
   return build(className, c);
+}
+
+/** Builds a custom initializer from its config; its `className` and `config` are what layer configs save. */
+export type InitializerFromConfig = (config: Record<string, unknown>) => Initializer;
+
+const customInitializers = new Map<string, InitializerFromConfig>();
+
+/**
+ * Registers a custom initializer class (Keras's `custom_objects`): a layer
+ * config holding `{ class_name: className, config }` (or the bare name)
+ * builds it with `fromConfig(config)`. The initializer it returns should
+ * carry `className` and its `config`, so that layer configs round-trip.
+ */
+export function registerInitializer(className: string, fromConfig: InitializerFromConfig): void {
+  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerInitializer: className', 'a non-empty string', className);
+  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerInitializer('${className}'): fromConfig`, 'a function (config) => Initializer', fromConfig);
+  customInitializers.set(className, fromConfig);
+}
+
+/** The names of the registered custom initializers, sorted. */
+export function customInitializerNames(): string[] {
+  return [...customInitializers.keys()].sort();
 }
 
 /** The form Keras 2 writes into a layer config. */

@@ -27,5 +27,6 @@ export {
 export { klDivergence, poisson, KLDivergence, Poisson } from './probabilistic.js';
 export { l2Normalize, cosineSimilarity, cosineSimilarityValue, CosineSimilarity } from './cosine-similarity.js';
 export { LOSS_CLASSES, LOSS_FUNCTIONS, LOSS_NAMES, type LossSpec, getLoss, serializeLoss } from './registry.js';
+export { registerLoss, registerLossClass, customLossNames, type LossFromConfig } from './registry.js';
 export { computeLoss } from './reduce.js';
 export { classWeightsToSampleWeights } from './class-weight.js';

@@ -1,4 +1,4 @@
-import { UnknownNameError } from '../core/errors.js';
+import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
 import type { LossConfig, LossFn, LossFunction } from './loss.js';
 import { wrapLossFn } from './loss.js';
 import { Huber, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError } from './regression.js';
@@ -70,21 +70,93 @@ export type LossSpec = string | { class_name: string; config?: Record<string, un
  * plain function (wrapped). Throws UnknownNameError listing the known names.
  */
 export function getLoss(spec: LossSpec): LossFunction {
-  if (typeof spec === 'function') return wrapLossFn(spec);
+  if (typeof spec === 'function') return wrapLossFn(spec, customLossName(spec));
   if (typeof spec === 'string') {
+    const custom = customLoss(spec, {});
+    if (custom) return custom;
     const fn = LOSS_FUNCTIONS[spec];
     if (fn) return LOSS_CLASSES[fn.className]({ name: fn.name });
     const cls = LOSS_CLASSES[spec];
     if (cls) return cls();
-    throw new UnknownNameError('loss', spec, LOSS_NAMES);
+    throw unknownLoss('loss', spec, LOSS_NAMES);
   }
   if ('fn' in spec && typeof spec.fn === 'function') return spec;
   if ('class_name' in spec && typeof spec.class_name === 'string') {
+    const config = (spec.config ?? {}) as Record<string, unknown>;
+    const custom = customLoss(spec.class_name, config);
+    if (custom) return custom;
     const cls = LOSS_CLASSES[spec.class_name];
-    if (!cls) throw new UnknownNameError('loss class', spec.class_name, Object.keys(LOSS_CLASSES));
-    return cls((spec.config ?? {}) as Partial<LossConfig>);
+    if (!cls) throw unknownLoss('loss class', spec.class_name, Object.keys(LOSS_CLASSES));
+    return cls(config as Partial<LossConfig>);
   }
-  throw new UnknownNameError('loss', String(spec), LOSS_NAMES);
+  throw unknownLoss('loss', String(spec), LOSS_NAMES);
+}
+
+// ---- custom losses (Keras's custom_objects) ----------------------------------
+
+/** Builds a custom loss class from its config (`{ class_name, config }` in a training config). */
+export type LossFromConfig = (config: Record<string, unknown>) => LossFunction;
+
+const customFunctions = new Map<string, LossFn>();
+const customClasses = new Map<string, LossFromConfig>();
+
+/**
+ * Registers a custom loss function under `name` (Keras's `custom_objects`
+ * for a function): `compile({ loss: name })`, or the function itself, saves
+ * as `name` in the training config, and a file naming it compiles on load.
+ */
+export function registerLoss(name: string, fn: LossFn): void {
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('registerLoss: name', 'a non-empty string', name);
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`registerLoss('${name}'): fn`, 'a function (yTrue, yPred) => per-sample losses', fn);
+  customFunctions.set(name, fn);
+}
+
+/**
+ * Registers a custom loss class: a loss whose `className` is `className`
+ * serialises as `{ class_name, config }` and is rebuilt on load by
+ * `fromConfig(config)`.
+ */
+export function registerLossClass(className: string, fromConfig: LossFromConfig): void {
+  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerLossClass: className', 'a non-empty string', className);
+  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerLossClass('${className}'): fromConfig`, 'a function (config) => LossFunction', fromConfig);
+  customClasses.set(className, fromConfig);
+}
+
+/** The names of the registered custom losses (functions and classes), sorted. */
+export function customLossNames(): string[] {
+  return [...new Set([...customFunctions.keys(), ...customClasses.keys()])].sort();
+}
+
+function customLossName(fn: LossFn): string | undefined {
+  for (const [name, f] of customFunctions) if (f === fn) return name;
+  return undefined;
+}
+
+/**
+ * A registered loss for `name`: a class (built from `config`), a function,
+ * or a function saved as Keras's `LossFunctionWrapper` (what `serializeLoss`
+ * writes for a wrapped function: its `config.name` is the registered name).
+ */
+function customLoss(name: string, config: Record<string, unknown>): LossFunction | undefined {
+  const cls = customClasses.get(name);
+  if (cls) return cls(config);
+  const fn = customFunctions.get(name);
+  if (fn) return wrapLossFn(fn, name);
+  if (name === 'LossFunctionWrapper' && typeof config.name === 'string') {
+    const wrapped = customFunctions.get(config.name);
+    if (wrapped) return wrapLossFn(wrapped, config.name);
+  }
+  return undefined;
+}
+
+function unknownLoss(kind: string, value: string, builtins: readonly string[]): UnknownNameError {
+  const custom = customLossNames();
+  return new UnknownNameError(
+    kind,
+    value,
+    custom.length === 0 ? builtins : [...builtins, ...custom],
+    `Register a custom loss with registerLoss('${value}', (yTrue, yPred) => losses) or registerLossClass('${value}', (config) => loss)`,
+  );
 }
 
 /** The Keras serialisation of a loss: `{class_name, config}`. */

@@ -40,3 +40,4 @@ export {
   targetKind,
   resolveMetric,
 } from './registry.js';
+export { registerMetric, registerMetricClass, customMetricNames, type MetricFromConfig } from './registry.js';

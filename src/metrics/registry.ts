@@ -1,5 +1,5 @@
-import { UnknownNameError } from '../core/errors.js';
-import { cosineSimilarityValue, getLoss, LOSS_FUNCTIONS, type LossFunction, type LossSpec } from '../losses/index.js';
+import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
+import { cosineSimilarityValue, customLossNames, getLoss, LOSS_FUNCTIONS, type LossFunction, type LossSpec } from '../losses/index.js';
 import type { Metric, MetricFn } from './metric.js';
 import { meanMetricWrapper } from './metric.js';
 import {
@@ -97,23 +97,81 @@ function isMetric(spec: object): spec is Metric {
  * after it). Throws UnknownNameError listing the known names.
  */
 export function getMetric(spec: MetricSpec): Metric {
-  if (typeof spec === 'function') return meanMetricWrapper(spec.name || 'metric', spec);
+  if (typeof spec === 'function') return meanMetricWrapper(customMetricName(spec) ?? (spec.name || 'metric'), spec);
   if (typeof spec === 'string') {
+    const custom = customMetric(spec, {});
+    if (custom) return custom;
     const fn = METRIC_FUNCTIONS[spec];
     if (fn) return meanMetricWrapper(spec, fn);
-    if (spec in LOSS_FUNCTIONS) return meanMetricWrapper(spec, getLoss(spec).fn);
+    if (spec in LOSS_FUNCTIONS || customLossNames().includes(spec)) return meanMetricWrapper(spec, getLoss(spec).fn);
     const cls = METRIC_CLASSES[spec];
     if (cls) return cls();
-    throw new UnknownNameError('metric', spec, METRIC_NAMES);
+    throw unknownMetric('metric', spec, METRIC_NAMES);
   }
   if (isMetric(spec)) return spec;
   if ('fn' in spec && typeof spec.fn === 'function') return meanMetricWrapper(spec.name, spec.fn);
   if ('class_name' in spec && typeof spec.class_name === 'string') {
+    const custom = customMetric(spec.class_name, spec.config ?? {});
+    if (custom) return custom;
     const cls = METRIC_CLASSES[spec.class_name];
-    if (!cls) throw new UnknownNameError('metric class', spec.class_name, Object.keys(METRIC_CLASSES));
+    if (!cls) throw unknownMetric('metric class', spec.class_name, Object.keys(METRIC_CLASSES));
     return cls(spec.config ?? {});
   }
-  throw new UnknownNameError('metric', String(spec), METRIC_NAMES);
+  throw unknownMetric('metric', String(spec), METRIC_NAMES);
+}
+
+// ---- custom metrics (Keras's custom_objects) ---------------------------------
+
+/** Builds a custom metric class from its config (`{ class_name, config }` in a training config). */
+export type MetricFromConfig = (config: Record<string, unknown>) => Metric;
+
+const customFunctions = new Map<string, MetricFn>();
+const customClasses = new Map<string, MetricFromConfig>();
+
+/**
+ * Registers a custom metric function under `name` (Keras's `custom_objects`):
+ * `compile({ metrics: [name] })`, or the function itself, logs and saves as
+ * `name`, and a training config naming it resolves on load. Registered
+ * losses are metrics by their names too, as in Keras.
+ */
+export function registerMetric(name: string, fn: MetricFn): void {
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('registerMetric: name', 'a non-empty string', name);
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`registerMetric('${name}'): fn`, 'a function (yTrue, yPred) => per-sample values', fn);
+  customFunctions.set(name, fn);
+}
+
+/** Registers a custom metric class: `{ class_name: className, config }` is rebuilt by `fromConfig(config)`. */
+export function registerMetricClass(className: string, fromConfig: MetricFromConfig): void {
+  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerMetricClass: className', 'a non-empty string', className);
+  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerMetricClass('${className}'): fromConfig`, 'a function (config) => Metric', fromConfig);
+  customClasses.set(className, fromConfig);
+}
+
+/** The names of the registered custom metrics (functions and classes), sorted. */
+export function customMetricNames(): string[] {
+  return [...new Set([...customFunctions.keys(), ...customClasses.keys()])].sort();
+}
+
+function customMetricName(fn: MetricFn): string | undefined {
+  for (const [name, f] of customFunctions) if (f === fn) return name;
+  return undefined;
+}
+
+function customMetric(name: string, config: Record<string, unknown>): Metric | undefined {
+  const cls = customClasses.get(name);
+  if (cls) return cls(config);
+  const fn = customFunctions.get(name);
+  return fn ? meanMetricWrapper(name, fn) : undefined;
+}
+
+function unknownMetric(kind: string, value: string, builtins: readonly string[]): UnknownNameError {
+  const custom = [...customMetricNames(), ...customLossNames()];
+  return new UnknownNameError(
+    kind,
+    value,
+    custom.length === 0 ? builtins : [...builtins, ...custom],
+    `Register a custom metric with registerMetric('${value}', (yTrue, yPred) => values) or registerMetricClass('${value}', (config) => metric)`,
+  );
 }
 
 /** Target and prediction shapes of one output (batch dimension included, null where unknown). */

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { decodeConfig } from '../core/config.js';
-import { UnknownNameError } from '../core/errors.js';
+import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
 
 /** A Keras weight or activity regularizer: a penalty added to the loss in training only. */
 export interface Regularizer {
@@ -27,11 +27,31 @@ const CLASSES: Record<string, (c: { l1?: number; l2?: number }) => { l1: number;
 export function getRegularizer(spec: RegularizerSpec | null | undefined, where = 'regularizer'): Regularizer | null {
   if (spec === null || spec === undefined) return null;
   const name = typeof spec === 'string' ? spec : spec.class_name;
+  const custom = customRegularizers.get(name);
+  if (custom) return custom(typeof spec === 'string' ? {} : (spec.config ?? {}));
   const make = CLASSES[name];
-  if (!make) throw new UnknownNameError('regularizer', name, Object.keys(CLASSES));
+  if (!make)
+    throw new UnknownNameError(
+      'regularizer',
+      name,
+      [...Object.keys(CLASSES), ...[...customRegularizers.keys()].sort()],
+      `Register a custom regularizer with registerRegularizer('${name}', (config) => regularizer)`,
+    );
   const c = decodeConfig(codec, typeof spec === 'string' ? {} : (spec.config ?? {}), where);
   const { className, l1, l2 } = make(c);
   return regularizer(className, l1, l2);
+}
+
+/** Builds a custom regularizer from its config; its `className` and `config` are what layer configs save. */
+export type RegularizerFromConfig = (config: Record<string, unknown>) => Regularizer;
+
+const customRegularizers = new Map<string, RegularizerFromConfig>();
+
+/** Registers a custom regularizer class: `{ class_name: className, config }` in a layer config builds it with `fromConfig(config)`. */
+export function registerRegularizer(className: string, fromConfig: RegularizerFromConfig): void {
+  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerRegularizer: className', 'a non-empty string', className);
+  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerRegularizer('${className}'): fromConfig`, 'a function (config) => Regularizer', fromConfig);
+  customRegularizers.set(className, fromConfig);
 }
 
 export function l1l2(l1 = 0, l2 = 0): Regularizer {
