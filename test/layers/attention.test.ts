@@ -127,8 +127,8 @@ test('Attention and AdditiveAttention match numpy', () => {
   const v = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 2);
   const k = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 3);
   const v6 = tf.randomNormal([2, 5, 6], 0, 1, 'float32', 4);
-  const qm = tf.tensor2d([[1, 1, 0], [1, 1, 1]]).cast('bool');
-  const vm = tf.tensor2d([[1, 0, 1, 1, 0], [1, 1, 1, 0, 0]]).cast('bool');
+  const qm = tf.cast(tf.tensor2d([[1, 1, 0], [1, 1, 1]]), 'bool');
+  const vm = tf.cast(tf.tensor2d([[1, 0, 1, 1, 0], [1, 1, 1, 0, 0]]), 'bool');
   const make = (kind: string, layer: Layer, inputs: tf.Tensor[], masks?: (tf.Tensor | null)[]): Run => ({
     kind, layer, inputs, masks, params: randomParams(layer, inputs.map((x) => [null, ...x.shape.slice(1)]), 50),
   });
@@ -211,8 +211,8 @@ test('MultiHeadAttention matches numpy (Keras einsum equations)', () => {
   add(L.MultiHeadAttention({ num_heads: 2, key_dim: 2, attention_axes: [2] }), [[2, 3, 4, 5], [2, 3, 2, 5]], 4);
   add(L.MultiHeadAttention({ num_heads: 2, key_dim: 2, attention_axes: [1, 2] }), [[2, 3, 4, 5], [2, 2, 3, 5]], 5);
   add(L.MultiHeadAttention({ num_heads: 2, key_dim: 2 }), [[2, 3, 4, 5], [2, 2, 3, 5]], 6);
-  const qm = tf.tensor2d([[1, 1, 0, 1], [1, 1, 1, 0]]).cast('bool');
-  const vm = tf.tensor2d([[1, 0, 1, 1, 0], [1, 1, 0, 1, 1]]).cast('bool');
+  const qm = tf.cast(tf.tensor2d([[1, 1, 0, 1], [1, 1, 1, 0]]), 'bool');
+  const vm = tf.cast(tf.tensor2d([[1, 0, 1, 1, 0], [1, 1, 0, 1, 1]]), 'bool');
   add(L.MultiHeadAttention({ num_heads: 2, key_dim: 3 }), [[2, 4, 6], [2, 5, 6]], 7, [qm, vm]);
   add(L.MultiHeadAttention({ num_heads: 2, key_dim: 3 }), [[2, 4, 6], [2, 5, 6], [2, 5, 3]], 8, [null, null, vm]);
   const outs = runs.map((r) => r.layer.apply(r.params, {}, r.inputs, { training: false, mask: r.masks }).outputs as tf.Tensor);

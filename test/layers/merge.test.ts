@@ -132,8 +132,8 @@ test('property: Add output shape is numpy broadcasting of the inputs', () => {
 
 test('masks: elementwise merges AND the masks; Concatenate concatenates them; Dot has none', async () => {
   const x = tf.ones([2, 3, 2]);
-  const m1 = tf.tensor2d([[1, 1, 0], [1, 0, 0]]).cast('bool');
-  const m2 = tf.tensor2d([[1, 0, 1], [1, 1, 1]]).cast('bool');
+  const m1 = tf.cast(tf.tensor2d([[1, 1, 0], [1, 0, 0]]), 'bool');
+  const m2 = tf.cast(tf.tensor2d([[1, 0, 1], [1, 1, 1]]), 'bool');
   const and = L.Add().computeMask!([x, x], [m1, m2]) as tf.Tensor;
   assert.deepEqual(Array.from(await and.data()), [1, 0, 0, 1, 0, 0]);
   assert.equal(L.Add().computeMask!([x, x], [m1, null]), m1);
