@@ -27,12 +27,27 @@ const minimal: Record<string, Record<string, unknown>> = {
   Dot: { axes: 1 },
   MultiHeadAttention: { num_heads: 2, key_dim: 2 },
   Lambda: { function: 'identity' },
+  Conv1D: { filters: 2, kernel_size: 3 },
+  Conv3D: { filters: 2, kernel_size: 3 },
+  Conv2DTranspose: { filters: 2, kernel_size: 3 },
+  Conv3DTranspose: { filters: 2, kernel_size: 3 },
+  SeparableConv1D: { filters: 2, kernel_size: 3 },
+  SeparableConv2D: { filters: 2, kernel_size: 3 },
+  DepthwiseConv2D: { kernel_size: 3 },
+  LocallyConnected1D: { filters: 2, kernel_size: 3 },
+  LocallyConnected2D: { filters: 2, kernel_size: 3 },
+  RepeatVector: { n: 2 },
+  Permute: { dims: [2, 1] },
 };
 
 test('every known class builds from its Keras config, aliases to the Keras class', () => {
   const aliases: Record<string, string> = {
     Convolution2D: 'Conv2D', MaxPool2D: 'MaxPooling2D', AvgPool2D: 'AveragePooling2D', GlobalAvgPool2D: 'GlobalAveragePooling2D',
     GlobalMaxPool2D: 'GlobalMaxPooling2D', BatchNormalizationV1: 'BatchNormalization', BatchNormalizationV2: 'BatchNormalization',
+    Convolution1D: 'Conv1D', Convolution3D: 'Conv3D', Convolution2DTranspose: 'Conv2DTranspose', Convolution3DTranspose: 'Conv3DTranspose',
+    SeparableConvolution1D: 'SeparableConv1D', SeparableConvolution2D: 'SeparableConv2D', MaxPool1D: 'MaxPooling1D', MaxPool3D: 'MaxPooling3D',
+    AvgPool1D: 'AveragePooling1D', AvgPool3D: 'AveragePooling3D', GlobalAvgPool1D: 'GlobalAveragePooling1D', GlobalAvgPool3D: 'GlobalAveragePooling3D',
+    GlobalMaxPool1D: 'GlobalMaxPooling1D', GlobalMaxPool3D: 'GlobalMaxPooling3D',
   };
   const names = knownLayers();
   for (const expected of ['Activation', 'AveragePooling2D', 'BatchNormalization', 'Conv2D', 'Dense', 'Dropout', 'ELU', 'Embedding', 'Flatten',
