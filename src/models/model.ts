@@ -5,13 +5,14 @@ import { foldIn, makeKey, type Key } from '../core/rng.js';
 import { disposeTree, leaves, type TensorTree } from '../core/tree.js';
 import type { ApplyOptions, ApplyResult, BaseLayerConfig, InitResult, Layer, Shape, Shapes, Tensors, Weights } from '../layers/layer.js';
 import { buildGraph, runGraph, type Graph } from './graph.js';
-import { lastValueFrom, type Observable, type OperatorFunction } from 'rxjs';
+import { lastValueFrom, type Observable } from 'rxjs';
 import { disposeReplaced } from '../core/tree.js';
 import { compile, type CompileArgs } from '../training/compile.js';
 import type { DataArg } from '../training/data.js';
-import { evaluate, type EvaluateOptions } from '../training/evaluate.js';
+import { evaluate, evaluateDataset, type EvaluateOptions } from '../training/evaluate.js';
+import { Dataset, type Example } from '../../streams/index.js';
 import type { Callback, FitEvent } from '../training/events.js';
-import { fit$, type FitOptions } from '../training/fit.js';
+import { fit$, type FitData, type FitOptions } from '../training/fit.js';
 import { testOnBatch, trainOnBatch, type OnBatchOptions } from '../training/on-batch.js';
 import { predict, type PredictOptions } from '../training/predict.js';
 import type { Logs, TrainingSetup } from '../training/types.js';
@@ -264,18 +265,34 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
     this.compiled = setup;
   }
 
-  /** Keras `fit`: trains and resolves with the History; `callbacks` are operators on the event stream. */
-  async fit(x: DataArg, y: DataArg, options: FitOptions & { callbacks?: Callback[] } = {}): Promise<History> {
+  /**
+   * Keras `fit`: trains and resolves with the History. `x, y` are arrays
+   * (tensors or nested number arrays, one per input / output), or `x` is a
+   * Dataset of batched Examples and `y` is omitted. `callbacks` are operators
+   * on the event stream.
+   */
+  async fit(x: DataArg, y: DataArg, options?: FitOptions & { callbacks?: Callback[] }): Promise<History>;
+  async fit(dataset: Dataset<Example>, options?: FitOptions & { callbacks?: Callback[] }): Promise<History>;
+  async fit(...args: unknown[]): Promise<History> {
+    const [data, options = {}] = fitArgs(args);
     const history = new History();
     const callbacks: Callback[] = [...(options.callbacks ?? []), history.callback, progbar({ verbose: options.verbose ?? 1 })];
-    const events = (callbacks as OperatorFunction<FitEvent, FitEvent>[]).reduce((s, op) => s.pipe(op), this.fit$(x, y, options));
+    const events = callbacks.reduce((s, op) => s.pipe(op), fit$(this, data, options));
     await lastValueFrom(events, { defaultValue: undefined });
     return history;
   }
 
   /** The training event stream of `fit`; subscribe to train, unsubscribe to stop. */
-  fit$(x: DataArg, y: DataArg, options: FitOptions = {}): Observable<FitEvent> {
-    return fit$(this, x, y, options);
+  fit$(x: DataArg, y: DataArg, options?: FitOptions): Observable<FitEvent>;
+  fit$(dataset: Dataset<Example>, options?: FitOptions): Observable<FitEvent>;
+  fit$(...args: unknown[]): Observable<FitEvent> {
+    const [data, options] = fitArgs(args);
+    return fit$(this, data, options);
+  }
+
+  /** Keras `evaluate` on a Dataset of batched Examples. */
+  evaluateDataset(dataset: Dataset<Example>, options?: { steps?: number; prefetch?: number }): Promise<Logs> {
+    return evaluateDataset(this, dataset, options);
   }
 
   evaluate(x: DataArg, y: DataArg, options?: EvaluateOptions): Logs {
@@ -339,4 +356,10 @@ export function layerWeights(v: ModelVariables, layerName: string): ops.Tensor[]
   const p = (v.params[layerName] ?? {}) as TensorTree;
   const s = (v.state[layerName] ?? {}) as TensorTree;
   return [...leaves(p), ...leaves(s)].map(([, t]) => t);
+}
+
+/** `(x, y, options)` or `(dataset, options)`. */
+function fitArgs(args: unknown[]): [FitData, (FitOptions & { callbacks?: Callback[] }) | undefined] {
+  if (args[0] instanceof Dataset) return [{ dataset: args[0] as Dataset<Example> }, args[1] as FitOptions | undefined];
+  return [{ x: args[0] as DataArg, y: args[1] as DataArg }, args[2] as FitOptions | undefined];
 }

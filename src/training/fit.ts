@@ -1,13 +1,14 @@
 import { Observable } from 'rxjs';
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError, NotCompiledError } from '../core/errors.js';
-import { foldIn } from '../core/rng.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import { classWeightsToSampleWeights } from '../losses/index.js';
 import { getLearningRate, setLearningRate, type OptimizerState } from '../optimizers/index.js';
 import type { Model } from '../models/model.js';
-import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, validationSplitAt, type ArrayLike, type DataArg } from './data.js';
-import { evaluateTensors } from './evaluate.js';
+import { checkBatchSize, sampleCount, toTensors, validationSplitAt, type ArrayLike, type DataArg } from './data.js';
+import { evaluateSource } from './evaluate.js';
+import { datasetSource, tensorSource, type BatchSource } from './batch-source.js';
+import { Dataset, type Example } from '../../streams/index.js';
 import type { FitEvent, FitParams, TrainingControl } from './events.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
 import { trainStep } from './steps.js';
@@ -17,64 +18,47 @@ export interface FitOptions {
   batchSize?: number;
   epochs?: number;
   verbose?: 0 | 1 | 2;
-  /** The last fraction of the samples, taken before shuffling, the same every epoch. */
+  /** The last fraction of the samples, taken before shuffling, the same every epoch (arrays only). */
   validationSplit?: number;
-  validationData?: [DataArg, DataArg] | [DataArg, DataArg, ArrayLike];
+  /** Arrays `[x, y]` / `[x, y, sampleWeight]`, or a Dataset of batched Examples. */
+  validationData?: [DataArg, DataArg] | [DataArg, DataArg, ArrayLike] | Dataset<Example>;
   validationBatchSize?: number;
-  /** Reshuffle the training samples every epoch (default true). */
+  /** Batches of `validationData` (a Dataset) to evaluate per epoch; default a whole pass. */
+  validationSteps?: number;
+  /** Reshuffle the training samples every epoch (default true; arrays only: a Dataset shuffles with its own operator). */
   shuffle?: boolean;
   classWeight?: Record<number, number>;
   sampleWeight?: ArrayLike;
   initialEpoch?: number;
+  /** Batches per epoch when training from a Dataset (Keras's steps_per_epoch); default a whole pass. */
+  stepsPerEpoch?: number;
+  /** Batches a Dataset source is asked for ahead of the step (default 2); memory is bounded by it. */
+  prefetch?: number;
 }
+
+/** What `fit` trains on: arrays (x, y) or a Dataset of batched Examples. */
+export type FitData = { x: DataArg; y: DataArg } | { dataset: Dataset<Example> };
 
 /**
  * Keras `fit` as a cold stream of training events: subscribing trains,
  * unsubscribing stops between steps. The model's weights are the loop's
  * latest state after every step.
  */
-export function fit$(model: Model, x: DataArg, y: DataArg, options: FitOptions = {}): Observable<FitEvent> {
+export function fit$(model: Model, data: FitData, options: FitOptions = {}): Observable<FitEvent> {
   return new Observable<FitEvent>((subscriber) => {
     const owned: ops.Tensor[] = [];
+    const sources: BatchSource[] = [];
     const run = async () => {
       const setup = requireSetup(model, 'fit');
-      const batchSize = checkBatchSize(options.batchSize ?? 32);
       const epochs = options.epochs ?? 1;
       const initialEpoch = options.initialEpoch ?? 0;
       if (!Number.isInteger(epochs) || epochs < 0) throw new InvalidArgumentError('epochs', 'an integer >= 0', epochs);
       if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new InvalidArgumentError('initialEpoch', 'an integer >= 0', initialEpoch);
-      const split = options.validationSplit ?? 0;
-      if (!(split >= 0 && split < 1)) throw new InvalidArgumentError('validationSplit', 'a number in [0, 1)', split);
-
-      const data = prepareData(model, x, y, options.sampleWeight, owned);
-      const n = data.n;
-      const trainN = split > 0 ? validationSplitAt(n, split) : n;
-      const all = [...data.xs, ...data.ys, ...(data.sw ? [data.sw] : [])];
-      let train = all;
-      let val: ops.Tensor[] | undefined;
-      if (trainN < n) {
-        train = all.map((t) => ops.slice(t, [0], [trainN]));
-        val = all.map((t) => ops.slice(t, [trainN], [n - trainN]));
-        owned.push(...train, ...val);
-      }
-      const nx = data.xs.length;
-      const ny = data.ys.length;
-      const asBatch = (parts: ops.Tensor[]): Batch => ({
-        x: parts.slice(0, nx),
-        y: parts.slice(nx, nx + ny),
-        sampleWeight: data.sw ? data.ys.map(() => parts[nx + ny]) : null,
-      });
-      let valBatch: Batch | undefined;
-      if (val) valBatch = asBatch(val);
-      else if (options.validationData) {
-        const [vx, vy, vsw] = options.validationData;
-        const v = prepareData(model, vx, vy, vsw, owned);
-        valBatch = { x: v.xs, y: v.ys, sampleWeight: v.sw ? v.ys.map(() => v.sw!) : null };
-      }
+      const { train, validation, batchSize } = planSources(model, data, options, owned);
+      sources.push(train, ...(validation ? [validation] : []));
 
       const v = model.build().variables!;
-      const ts0 = startState(model, setup, v.params, v.state);
-      let ts: TrainState = ts0;
+      let ts: TrainState = startState(model, setup, v.params, v.state);
       let stopRequested = false;
       const commit = (next: TrainState) => {
         ts = next;
@@ -84,11 +68,8 @@ export function fit$(model: Model, x: DataArg, y: DataArg, options: FitOptions =
       };
       const control: TrainingControl = {
         getLearningRate: () => getLearningRate(ts.optState as OptimizerState),
-        setLearningRate: (lr) => {
-          const optState = setLearningRate(ts.optState as OptimizerState, lr);
-          disposeReplaced(ts.optState, optState);
-          commit({ ...ts, optState });
-        },
+        // The returned state takes over the old one's tensors (see setLearningRate).
+        setLearningRate: (lr) => commit({ ...ts, optState: setLearningRate(ts.optState as OptimizerState, lr) }),
         setWeights: (params, state) => {
           disposeReplaced({ p: ts.params, s: ts.state }, { p: params, s: state });
           commit({ ...ts, params, state });
@@ -99,20 +80,21 @@ export function fit$(model: Model, x: DataArg, y: DataArg, options: FitOptions =
         },
       };
       const compiled = setup.compiled;
-      const steps = Math.ceil(trainN / batchSize);
       const params: FitParams = {
-        epochs, initialEpoch, steps, samples: trainN, batchSize, verbose: options.verbose ?? 1,
-        metrics: logNames(model, compiled, valBatch !== undefined),
+        epochs, initialEpoch, steps: train.steps, samples: train.samples, batchSize, verbose: options.verbose ?? 1,
+        metrics: logNames(model, compiled, validation !== undefined),
       };
       subscriber.next({ type: 'fitStart', params, model, control });
       let logs: Logs = {};
       for (let epoch = initialEpoch; epoch < epochs && !subscriber.closed && !stopRequested; epoch++) {
         subscriber.next({ type: 'epochStart', epoch, control });
         const epochLogs = new EpochLogs(compiled, model.outputNames);
-        const batches = epochBatches(trainN, batchSize, options.shuffle ?? true, foldIn(ts.key, epoch));
-        for (let b = 0; b < batches.length; b++) {
-          if (subscriber.closed) return;
-          const batch = asBatch(takeRows(train, batches[b]));
+        let b = 0;
+        for await (const batch of train.batches(epoch, ts.key)) {
+          if (subscriber.closed) {
+            disposeBatch(batch, batch);
+            return;
+          }
           const weighted = withClassWeights(batch, options.classWeight);
           try {
             const { state: next, result } = trainStep(model, compiled, ts, weighted);
@@ -126,22 +108,72 @@ export function fit$(model: Model, x: DataArg, y: DataArg, options: FitOptions =
           } finally {
             disposeBatch(batch, weighted);
           }
-          subscriber.next({ type: 'batchEnd', epoch, batch: b, size: batches[b].length, logs: epochLogs.result(), control });
+          subscriber.next({ type: 'batchEnd', epoch, batch: b, size: batch.x[0].shape[0], logs: epochLogs.result(), control });
+          b++;
           if (stopRequested) break; // tf.keras 2 checks stop_training after every batch
           await yieldToEventLoop();
         }
+        if (b === 0) throw new InvalidArgumentError('training data', 'at least one batch per epoch', 'an empty epoch');
         logs = epochLogs.result();
         if (subscriber.closed) return;
-        if (valBatch) Object.assign(logs, evaluateTensors(model, compiled, valBatch, options.validationBatchSize ?? batchSize, 'val_'));
+        if (validation) Object.assign(logs, await evaluateSource(model, compiled, validation, 'val_'));
+        if (subscriber.closed) return;
         subscriber.next({ type: 'epochEnd', epoch, logs, train: ts, control });
       }
       if (subscriber.closed) return;
       subscriber.next({ type: 'fitEnd', logs, train: ts, control });
-      subscriber.complete();
     };
-    run().catch((error) => subscriber.error(error));
-    return () => ops.dispose(owned);
+    // Everything the loop holds is freed before the stream completes or fails.
+    const release = async () => {
+      try {
+        await Promise.all(sources.map((s) => s.close()));
+      } finally {
+        ops.dispose(owned);
+      }
+    };
+    run().then(
+      () => release().then(() => subscriber.complete(), (error) => subscriber.error(error)),
+      (error) => release().finally(() => subscriber.error(error)),
+    );
   });
+}
+
+/** The training and validation sources of a fit call; arrays are converted and checked first. */
+function planSources(model: Model, data: FitData, options: FitOptions, owned: ops.Tensor[]): { train: BatchSource; validation?: BatchSource; batchSize?: number } {
+  const names = () => ({ inputs: model.inputNames, outputs: model.outputNames });
+  const split = options.validationSplit ?? 0;
+  if (!(split >= 0 && split < 1)) throw new InvalidArgumentError('validationSplit', 'a number in [0, 1)', split);
+  let validation: BatchSource | undefined;
+  const vd = options.validationData;
+  const validationFromData = () => {
+    if (vd === undefined) return undefined;
+    if (vd instanceof Dataset) return datasetSource(vd, names(), { steps: options.validationSteps, prefetch: options.prefetch });
+    const [vx, vy, vsw] = vd;
+    const v = prepareData(model, vx, vy, vsw, owned);
+    return tensorSource({ x: v.xs, y: v.ys, sampleWeight: v.sw }, checkBatchSize(options.validationBatchSize ?? options.batchSize ?? 32), false);
+  };
+  if ('dataset' in data) {
+    if (split > 0) throw new InvalidArgumentError('validationSplit', 'arrays (for a Dataset, split it with splitValidation from rxkeras/streams)', split);
+    if (!model.built && model.inputNames.length === 0) throw new InvalidArgumentError('model', 'a model with a known input shape to train from a Dataset', model.name);
+    return { train: datasetSource(data.dataset, names(), { steps: options.stepsPerEpoch, prefetch: options.prefetch }), validation: validationFromData() };
+  }
+  const batchSize = checkBatchSize(options.batchSize ?? 32);
+  const d = prepareData(model, data.x, data.y, options.sampleWeight, owned);
+  const trainN = split > 0 ? validationSplitAt(d.n, split) : d.n;
+  const all = { x: d.xs, y: d.ys, sampleWeight: d.sw };
+  let train = all;
+  if (trainN < d.n) {
+    // Keras: the last `split` of the samples, before shuffling, the same every epoch.
+    const part = (start: number, size: number) => {
+      const slice = (t: ops.Tensor) => ops.slice(t, [start], [size]);
+      const p = { x: all.x.map(slice), y: all.y.map(slice), sampleWeight: all.sampleWeight && slice(all.sampleWeight) };
+      owned.push(...p.x, ...p.y, ...(p.sampleWeight ? [p.sampleWeight] : []));
+      return p;
+    };
+    train = part(0, trainN);
+    validation = tensorSource(part(trainN, d.n - trainN), checkBatchSize(options.validationBatchSize ?? batchSize), false);
+  } else validation = validationFromData();
+  return { train: tensorSource(train, batchSize, options.shuffle ?? true), validation, batchSize };
 }
 
 /** The compiled setup, or a NotCompiledError. */
