@@ -287,10 +287,10 @@ export function defineRecurrent<C extends BaseLayerConfig>(o: RecurrentOptions<C
           let m = ops.cast(rawMask, 'float32');
           if (goBackwards) m = ops.reverse(m, 1);
           const outRank = 1 + stateDims[0].length;
-          mask = ops.unstack(m, 1).map((mt) => ops.reshape(mt, [batch, ...new Array<number>(outRank - 1).fill(1)]));
+          mask = unstackTime(m).map((mt) => ops.reshape(mt, [batch, ...new Array<number>(outRank - 1).fill(1)]));
         }
         const xs = goBackwards ? ops.reverse(x, 1) : x;
-        const projected = ops.unstack(cell.project(params, xs, dp), 1);
+        const projected = unstackTime(cell.project(params, xs, dp));
         const outputs: ops.Tensor[] = [];
         let prev: ops.Tensor | null = null;
         for (let t = 0; t < steps; t++) {
@@ -312,8 +312,11 @@ export function defineRecurrent<C extends BaseLayerConfig>(o: RecurrentOptions<C
         return { y, states };
       });
       if (!stateful && !returnState) ops.dispose(result.states.filter((s) => s !== result.y && !initial.includes(s)));
-      const newState: Weights = stateful ? Object.fromEntries(result.states.map((s, i) => [stateKey(i), s])) : state;
-      const outputs: Tensors = returnState ? [result.y, ...result.states.map((s) => (stateful ? ops.clone(s) : s))] : result.y;
+      const newState: Weights = stateful ? Object.fromEntries(result.states.map((s, i) => [stateKey(i), s === result.y ? ops.clone(s) : s])) : state;
+      // Each output is its own tensor (the last output is often the first state), and never the returned layer state.
+      const outputs: Tensors = returnState
+        ? [result.y, ...result.states.map((s) => (stateful || s === result.y || initial.includes(s) ? ops.clone(s) : s))]
+        : result.y;
       return { outputs, state: newState };
     },
     computeOutputShape: outShape,
@@ -385,6 +388,11 @@ export function resetStates(layers: readonly Layer[], state: TensorTree, batchIn
 
 export function isRecurrentLayer(l: Layer): l is RecurrentLayer {
   return (l as Partial<RecurrentExtras>).recurrentState === true;
+}
+
+/** The time steps of (batch, time, ...); tfjs's Unpack gradient fails with a single output, so one step is a reshape. */
+function unstackTime(x: ops.Tensor): ops.Tensor[] {
+  return x.shape[1] === 1 ? [ops.reshape(x, [x.shape[0], ...x.shape.slice(2)])] : ops.unstack(x, 1);
 }
 
 export function range(from: number, to: number): number[] {

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
-import { ShapeMismatchError } from '../core/errors.js';
+import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape, Weights } from './layer.js';
 import { layerFromConfig, type SerializedLayer } from './registry.js';
@@ -20,7 +20,7 @@ export function isLayer(x: unknown): x is Layer {
 export function innerLayer(spec: unknown, where: string): Layer {
   if (isLayer(spec)) return spec;
   if (typeof spec !== 'object' || spec === null || typeof (spec as SerializedLayer).class_name !== 'string')
-    throw new ShapeMismatchError(`${where}: layer`, 'a layer or { class_name, config }', JSON.stringify(spec));
+    throw new ConfigDecodeError('layer', 'a layer or { class_name, config }', spec, where);
   return layerFromConfig(spec as SerializedLayer);
 }
 

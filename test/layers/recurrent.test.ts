@@ -40,7 +40,7 @@ const FIXTURES = new URL('../../../shared/fixtures/keras/', import.meta.url).pat
 
 function close(actual: tf.Tensor, expected: tf.Tensor | number[] | ArrayLike<number>, what: string, rtol = RTOL): number {
   const a = actual.dataSync();
-  const e = expected instanceof tf.Tensor ? expected.dataSync() : Float64Array.from((expected as number[]).flat(Infinity as 1) as number[]);
+  const e = expected instanceof tf.Tensor ? expected.dataSync() : Array.isArray(expected) ? (expected.flat(Infinity as 1) as number[]) : expected;
   if (expected instanceof tf.Tensor) assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
   assert.equal(a.length, e.length, `${what}: size`);
   let scale = 0;
@@ -301,7 +301,7 @@ test('masking as tf.keras 2: previous output carried (zeros before the first ste
   close(by, expected[2][0], 'Bidirectional masked');
   // Masked steps of a Bidirectional with return_sequences are exactly zero.
   const v = by.arraySync() as number[][][];
-  lead.forEach((row, b) => row.forEach((m, t) => { if (!m) assert.deepEqual(v[b][t], [0, 0, 0, 0]); }));
+  lead.forEach((row, b) => row.forEach((m, t) => { if (!m) assert.deepEqual(v[b][t].map(Math.abs), [0, 0, 0, 0]); }));
   tf.dispose(owned);
 });
 
@@ -407,7 +407,7 @@ test('stateful: two calls on the halves of a sequence equal one call on the whol
   for (const make of [
     (stateful: boolean) => L.LSTM({ units: 3, stateful, batch_input_shape: [2, null, 2] }),
     (stateful: boolean) => L.GRU({ units: 3, stateful, batch_input_shape: [2, null, 2] }),
-    (stateful: boolean) => L.Bidirectional({ layer: L.SimpleRNN({ units: 2, stateful, batch_input_shape: [2, null, 2] }), merge_mode: 'concat' }),
+    (stateful: boolean) => L.Bidirectional({ layer: L.SimpleRNN({ units: 2, stateful, batch_input_shape: [2, null, 2], name: 'rnn_s' }), merge_mode: 'concat' }),
   ]) {
     const whole = make(false);
     const split = make(true);
@@ -439,7 +439,7 @@ test('stateful: two calls on the halves of a sequence equal one call on the whol
     // resetStates over a model's layers
     const tree = L.resetStates([split, whole], { [split.name]: s0.state as TensorTree });
     assert.ok(tree[split.name]);
-    tf.dispose([x, a, b, full.outputs as tf.Tensor, ...leaves(init.params as TensorTree).map(([, t]) => t), ...leaves(s0.state as TensorTree).map(([, t]) => t), ...leaves(tree).map(([, t]) => t)]);
+    tf.dispose([x, a, b, full.outputs as tf.Tensor, ...leaves(s0.params as TensorTree).map(([, t]) => t), ...leaves(init.params as TensorTree).map(([, t]) => t), ...leaves(s0.state as TensorTree).map(([, t]) => t), ...leaves(tree).map(([, t]) => t)]);
   }
   assert.throws(() => L.LSTM({ units: 2, stateful: true }).init(makeKey(1), [null, 3, 2]), /batch/);
 });
@@ -463,17 +463,18 @@ test('dropout and recurrent_dropout: training only, masks fixed across time step
   for (const implementation of [1, 2]) {
     const l = L.LSTM({ units: 3, dropout: 0.3, recurrent_dropout: 0.3, implementation });
     const p = l.init(makeKey(2), [null, 4, 8]).params;
-    const a = l.apply(p, {}, x.slice([0, 0, 0], [3, 4, 8]), { training: true, key: makeKey(1) }).outputs as tf.Tensor;
-    const b = l.apply(p, {}, x.slice([0, 0, 0], [3, 4, 8]), { training: false }).outputs as tf.Tensor;
+    const x4 = tf.slice(x, [0, 0, 0], [3, 4, 8]);
+    const a = l.apply(p, {}, x4, { training: true, key: makeKey(1) }).outputs as tf.Tensor;
+    const b = l.apply(p, {}, x4, { training: false }).outputs as tf.Tensor;
     assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] > 0);
-    tf.dispose([a, b, ...Object.values(p)]);
+    tf.dispose([x4, a, b, ...Object.values(p)]);
   }
   tf.dispose([x, inf, y, again, ...Object.values(params)]);
 });
 
 test('Embedding(mask_zero) -> LSTM in a Sequential model: padded sequences give the outputs of the unpadded ones', () => {
   const model = new Sequential({
-    layers: [L.Embedding({ input_dim: 10, output_dim: 4, mask_zero: true, input_length: 6 }), L.LSTM({ units: 3 }), L.Dense({ units: 2 })],
+    layers: [L.Embedding({ input_dim: 10, output_dim: 4, mask_zero: true }), L.LSTM({ units: 3 }), L.Dense({ units: 2 })],
   });
   model.build(1);
   const padded = tf.tensor2d([[3, 5, 2, 0, 0, 0], [7, 1, 4, 9, 2, 0]]);
@@ -498,9 +499,9 @@ test('Masking -> LSTM: masked time steps are skipped (same as dropping them)', (
   const p = lstm.init(makeKey(1), [null, 4, 2]).params;
   const x = tf.tensor3d([[[1, 2], [-1, -1], [0.5, -1], [-1, -1]]]);
   const mask = masking.computeMask!(x, null) as tf.Tensor;
-  assert.deepEqual(mask.arraySync(), [[true, false, true, false]]);
+  assert.deepEqual(mask.arraySync(), [[1, 0, 1, 0]]);
   const masked = masking.apply({}, {}, x, { training: false }).outputs as tf.Tensor;
-  assert.deepEqual(masked.arraySync(), [[[1, 2], [0, 0], [0.5, -1], [0, 0]]]);
+  assert.deepEqual(JSON.parse(JSON.stringify(masked.arraySync())), [[[1, 2], [0, 0], [0.5, -1], [0, 0]]]);
   const y = lstm.apply(p, {}, masked, { training: false, mask }).outputs as tf.Tensor;
   const kept = tf.tensor3d([[[1, 2], [0.5, -1]]]);
   const ref = lstm.apply(p, {}, kept, { training: false }).outputs as tf.Tensor;
@@ -516,7 +517,7 @@ test('TimeDistributed passes the mask through and wraps Masking masks', () => {
   const tm = L.TimeDistributed({ layer: L.Masking() });
   const x2 = tf.tensor4d([[[[0, 0], [1, 0]], [[0, 0], [0, 0]]]]);
   const mm = tm.computeMask!(x2, null) as tf.Tensor;
-  assert.deepEqual(mm.arraySync(), [[true, false]]);
+  assert.deepEqual(mm.arraySync(), [[1, 0]]);
   tf.dispose([m, x, x2, mm]);
 });
 
@@ -529,7 +530,7 @@ test('keras2c/example_model.h5 (Keras 2.2.4: Dense, Dense, LSTM(relu, hard_sigmo
     .filter((l) => l.className !== 'InputLayer')
     .map((l) => ({ class_name: l.className, config: l.getConfig(), weights: weightsJson((v.params[l.name] ?? {}) as TensorTree) }));
   assert.deepEqual(layers.map((l) => l.class_name), ['Dense', 'Dense', 'LSTM', 'Dense']);
-  assert.equal((layers[2].config as { recurrent_activation: string }).recurrent_activation, 'hard_sigmoid');
+  assert.equal((layers[2].config as unknown as { recurrent_activation: string }).recurrent_activation, 'hard_sigmoid');
   const [expected] = reference([{ op: 'keras2c', layers, x: arr(x) }]);
   close(y, expected[0], 'keras2c model', 1e-4);
   tf.dispose([x, y]);
@@ -592,7 +593,7 @@ test('Keras names, defaults, config keys and weight order', () => {
   ]);
   const td = L.TimeDistributed({ layer: L.Dense({ units: 2 }) });
   assert.match(td.name, /^time_distributed(_\d+)?$/);
-  assert.deepEqual((td.getConfig() as { layer: { class_name: string } }).layer.class_name, 'Dense');
+  assert.deepEqual((td.getConfig() as unknown as { layer: { class_name: string } }).layer.class_name, 'Dense');
   tf.dispose([...Object.values(p), ...leaves(bp).map(([, t]) => t)]);
 });
 

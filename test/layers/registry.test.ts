@@ -38,6 +38,12 @@ const minimal: Record<string, Record<string, unknown>> = {
   LocallyConnected2D: { filters: 2, kernel_size: 3 },
   RepeatVector: { n: 2 },
   Permute: { dims: [2, 1] },
+  SimpleRNN: { units: 2 },
+  LSTM: { units: 2 },
+  GRU: { units: 2 },
+  ConvLSTM2D: { filters: 2, kernel_size: 3 },
+  Bidirectional: { layer: { class_name: 'LSTM', config: { units: 2 } } },
+  TimeDistributed: { layer: { class_name: 'Dense', config: { units: 2 } } },
 };
 
 test('every known class builds from its Keras config, aliases to the Keras class', () => {
