@@ -211,7 +211,7 @@ test('LambdaCallback calls each hook with Keras arguments, in stream order, befo
       onTrainBegin: (logs) => calls.push([ts.now(), 'trainBegin', logs]),
       onEpochBegin: (epoch, logs) => calls.push([ts.now(), 'epochBegin', epoch, logs]),
       onBatchEnd: (batch, logs) => calls.push([ts.now(), 'batchEnd', batch, logs]),
-      onEpochEnd: (epoch, logs, e) => calls.push([ts.now(), 'epochEnd', epoch, logs, e.train === vals.d.train]),
+      onEpochEnd: (epoch, logs, e) => calls.push([ts.now(), 'epochEnd', epoch, logs, e.train === (vals.d as { train: unknown }).train]),
       onTrainEnd: (logs) => calls.push([ts.now(), 'trainEnd', logs]),
     });
     expectObservable(cold('a-b-c-d-e|', vals).pipe(cb, tap(() => calls.push('downstream')))).toBe('a-b-c-d-e|', vals);
