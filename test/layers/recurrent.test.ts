@@ -646,3 +646,44 @@ test('every recurrent layer trains (loss decreases) on a toy sequence task, on w
     });
   }
 });
+
+test('weights round trip through HDF5 (saveWeights / loadWeights): Bidirectional, GRU, TimeDistributed, ConvLSTM2D in models', async () => {
+  const { saveWeights, loadWeights, withH5Read } = await import('../../src/io/index.js');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxkeras-rnn-'));
+  const models = [
+    () => new Sequential({ layers: [L.Bidirectional({ layer: L.LSTM({ units: 3, return_sequences: true }), batch_input_shape: [null, 4, 2] }), L.GRU({ units: 2, reset_after: true, return_sequences: true }), L.TimeDistributed({ layer: L.Dense({ units: 1 }) })] }),
+    () => new Sequential({ layers: [L.ConvLSTM2D({ filters: 2, kernel_size: 2, batch_input_shape: [null, 2, 4, 4, 1] }), L.Masking()] }),
+  ];
+  for (const [i, make] of models.entries()) {
+    const a = make().build(1);
+    const b = make().build(2);
+    const file = path.join(dir, `m${i}.h5`);
+    await saveWeights(a, file);
+    await loadWeights(b, file);
+    const shape = (a.inputShape as (number | null)[]).map((d) => d ?? 2);
+    const x = tf.randomNormal(shape as number[], 0, 1, 'float32', 3);
+    const ya = a.predict(x) as tf.Tensor;
+    const yb = b.predict(x) as tf.Tensor;
+    close(yb, ya, `model ${i} after the HDF5 round trip`, 0);
+    if (i === 0) {
+      // Keras's layout: weight names forward_<layer>/..., backward_<layer>/... under the Bidirectional layer.
+      const names = await withH5Read(file, (f) => {
+        const g = f.get(a.layers[0].name) as unknown as { attrs: Record<string, { value: unknown }> };
+        return g.attrs.weight_names.value as string[];
+      });
+      const inner = a.layers[0].getConfig().layer as { config: { name: string } };
+      const weights = ['kernel', 'recurrent_kernel', 'bias'];
+      assert.deepEqual(names.map(String), [
+        ...weights.map((w) => `${a.layers[0].name}/forward_${inner.config.name}/${w}:0`),
+        ...weights.map((w) => `${a.layers[0].name}/backward_${inner.config.name}/${w}:0`),
+      ]);
+    }
+    tf.dispose([x, ya, yb]);
+    a.dispose();
+    b.dispose();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
