@@ -259,3 +259,28 @@ test('no callback leaks tensors through fit; each works with the progress bar on
   tf.dispose([x, y]);
   model.dispose();
 });
+
+test("the README's custom callback: warm-up through control.setLearningRate, then a clean stop", async () => {
+  const { x, y } = data(32);
+  const model = mlp();
+  const warmup = (steps: number, lr: number): rx.Callback =>
+    rx.callbackOperator(() => {
+      let seen = 0; // per fit
+      return {
+        after: (e) => {
+          if (e.type === 'batchEnd' && seen < steps) e.control.setLearningRate((lr * ++seen) / steps);
+          if (e.type === 'epochEnd' && e.logs.loss < 10) e.control.stop();
+        },
+      };
+    });
+  const rates: number[] = [];
+  const h = await model.fit(x, y, {
+    epochs: 5, batchSize: 8, verbose: 0,
+    callbacks: [warmup(3, 0.3), rx.LambdaCallback({ onBatchEnd: (_, __, e) => void rates.push(e.control.getLearningRate()) })],
+  });
+  // the LambdaCallback is downstream: it sees each batch before `after` raises the rate for the next one
+  assert.deepEqual(rates.map((r) => Number(r.toFixed(9))), [0.1, 0.1, 0.2, 0.3]);
+  assert.deepEqual(h.epoch, [0], 'stopped after the first epoch');
+  tf.dispose([x, y]);
+  model.dispose();
+});
