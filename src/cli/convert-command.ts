@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import { atomicWrite, saveModel, saveWeights, toJSON, toYAML } from '../io/index.js';
 import { UsageError } from './errors.js';
+import type { ConvertTarget } from './program.js';
 import { loadModelSource } from './model-source.js';
 import { checkWritable } from './output-path.js';
 
-export const CONVERT_TARGETS = ['json', 'yaml', 'h5'] as const;
-export type ConvertTarget = (typeof CONVERT_TARGETS)[number];
 
 export interface ConvertOptions {
   weights?: string;

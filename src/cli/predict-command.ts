@@ -3,7 +3,8 @@ import { withH5Write, writeArray } from '../io/hdf5.js';
 import { atomicWrite } from '../io/index.js';
 import type { Model } from '../models/model.js';
 import { UsageError } from './errors.js';
-import { parseInputSpec, readInputs } from './input-spec.js';
+import { readInputs } from './input-spec.js';
+import { parseInputSpec } from './parse-input.js';
 import { checkWritable } from './output-path.js';
 import { loadModelSource } from './model-source.js';
 

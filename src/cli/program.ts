@@ -1,5 +1,10 @@
+import { accessSync, constants } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CONVERT_TARGETS, type ConvertTarget } from './convert-command.js';
+import { checkConvert, checkPredict } from './checks.js';
+
+/** The formats `rxkeras convert --to` writes. */
+export const CONVERT_TARGETS = ['json', 'yaml', 'h5'] as const;
+export type ConvertTarget = (typeof CONVERT_TARGETS)[number];
 
 /** What a command's action returns: text for stdout and lines for stderr. */
 export interface CommandOutput {
@@ -29,7 +34,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /**
  * The `rxkeras` command line (commander): `summary`, `predict`, `convert`.
@@ -49,7 +54,10 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
   program.configureHelp({ sortSubcommands: false });
 
   const globals = (): GlobalOptions => program.opts() as GlobalOptions;
-  const run = (f: () => Promise<CommandOutput>) => async () => {
+  // Missing input files are reported before the backend loads (fast, one line, exit code 1).
+  const run = (f: () => Promise<CommandOutput>, files: (string | undefined)[], check: () => void = () => {}) => async () => {
+    for (const file of files) if (file !== undefined) accessSync(file, constants.R_OK);
+    check();
     await commands.prepare(globals());
     onOutput(await f());
   };
@@ -59,18 +67,18 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
     .description("print the model's Keras summary table")
     .argument('<model>', 'whole-model .h5, or .json / .yaml architecture')
     .option('--weights <file>', 'weights .h5 (save_weights layout) to load')
-    .action((model: string, options: { weights?: string }) => run(() => commands.summary(model, options))());
+    .action((model: string, options: { weights?: string }) => run(() => commands.summary(model, options), [model, options.weights])());
 
   program
     .command('predict')
     .description('run the model on HDF5 data sets; one data set per output, named after its output layer')
     .argument('<model>', 'whole-model .h5, or .json / .yaml architecture (with --weights)')
     .option('--weights <file>', 'weights .h5 (save_weights layout) to load')
-    .requiredOption('--input <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model input, in order; repeatable', collect, [])
+    .requiredOption('--input <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model input, in order; repeatable', collect)
     .requiredOption('--output <file>', "output .h5 file, or '-' for JSON on stdout")
     .option('--batch-size <n>', 'batch size', positiveInt, 32)
     .action((model: string, options: { weights?: string; input: string[]; output: string; batchSize: number }) =>
-      run(() => commands.predict(model, options))(),
+      run(() => commands.predict(model, options), [model, options.weights], () => checkPredict(model, options))(),
     );
 
   program
@@ -82,7 +90,7 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
     .requiredOption('--output <file>', "output path ('-': stdout, for json and yaml)")
     .option('--weights-output <file>', 'with --to json|yaml: also save the weights (save_weights layout) here')
     .action((model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }) =>
-      run(() => commands.convert(model, options))(),
+      run(() => commands.convert(model, options), [model, options.weights], () => checkConvert(model, options))(),
     );
 
   return program;

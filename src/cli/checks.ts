@@ -1,0 +1,28 @@
+import { UsageError } from './errors.js';
+import { modelFormat } from './model-format.js';
+import { checkWritable } from './output-path.js';
+import { parseInputSpec } from './parse-input.js';
+import type { ConvertTarget } from './program.js';
+
+/**
+ * The checks a command line gets before TensorFlow.js loads (fast failures):
+ * readable inputs are checked by the parser; these check what the options
+ * ask for against the model file's kind, and that outputs can be written.
+ */
+export function checkPredict(model: string, options: { weights?: string; input: string[]; output: string }): void {
+  options.input.forEach(parseInputSpec);
+  if (modelFormat(model) !== 'h5' && options.weights === undefined)
+    throw new UsageError(`${model} holds no weights: pass --weights W.h5 (predicting with random weights is not useful)`);
+  if (options.output !== '-') checkWritable(options.output);
+}
+
+export function checkConvert(model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }): void {
+  if (options.to === 'h5' && options.output === '-') throw new UsageError("--to h5 writes a file: give --output PATH.h5, not '-'");
+  if (options.to === 'h5' && options.weightsOutput !== undefined)
+    throw new UsageError('--weights-output is for --to json|yaml (--to h5 keeps the weights in the model file)');
+  const hasWeights = modelFormat(model) === 'h5' || options.weights !== undefined;
+  if (!hasWeights && options.to === 'h5') throw new UsageError(`${model} holds no weights: pass --weights W.h5 to make a whole-model .h5`);
+  if (!hasWeights && options.weightsOutput !== undefined) throw new UsageError(`${model} holds no weights: pass --weights W.h5 with --weights-output`);
+  if (options.output !== '-') checkWritable(options.output);
+  if (options.weightsOutput !== undefined) checkWritable(options.weightsOutput);
+}
