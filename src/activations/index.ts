@@ -48,3 +48,13 @@ export function registerActivation(name: string, fn: ActivationFn): void {
   if (typeof fn !== 'function') throw new InvalidArgumentError(`registerActivation('${name}'): fn`, 'a function (x) => y', fn);
   customActivations.set(name, fn);
 }
+
+/** Keras activations that tfjs fuses into matMul / conv2d kernels, by their tfjs names. */
+const FUSABLE: Record<string, 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid'> = {
+  linear: 'linear', relu: 'relu', relu6: 'relu6', elu: 'elu', sigmoid: 'sigmoid',
+};
+
+/** The fused-kernel form of a Keras activation, or undefined when it has none (apply it separately). */
+export function fusedActivation(name: string | null | undefined): 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | undefined {
+  return FUSABLE[name ?? 'linear'];
+}

@@ -3,7 +3,7 @@ import * as ops from '../ops/index.js';
 import { intOrTuple, nullable, tupleOf } from '../core/config.js';
 import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
 import { foldIn } from '../core/rng.js';
-import { getActivation } from '../activations/index.js';
+import { fusedActivation, getActivation } from '../activations/index.js';
 import { getInitializer, serializeInitializer } from '../initializers/index.js';
 import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
 import { getConstraint, serializeConstraint } from '../constraints/index.js';
@@ -54,6 +54,7 @@ export function Conv2D(args: Conv2DArgs): Layer {
   if (strides.some((s) => s !== 1) && dilation.some((d) => d !== 1))
     throw new ConfigDecodeError('dilation_rate', 'all 1 when strides are not 1 (Keras does not support both)', dilation, where);
   const activation = getActivation(c.activation);
+  const fused = fusedActivation(c.activation);
   const kernelInit = getInitializer(c.kernel_initializer ?? 'glorot_uniform', `${where}.kernel_initializer`);
   const biasInit = getInitializer(c.bias_initializer ?? 'zeros', `${where}.bias_initializer`);
   const kernelReg = getRegularizer(c.kernel_regularizer, `${where}.kernel_regularizer`);
@@ -114,6 +115,12 @@ export function Conv2D(args: Conv2DArgs): Layer {
         const nhwc = toNHWC(x, format);
         const kernel = params.kernel as ops.Tensor4D;
         let y: ops.Tensor;
+        if (groups === 1 && fused) {
+          // One fused kernel (conv + bias + activation), as tfjs-layers does.
+          const filter = (dilated ? dilateKernel(kernel, dilation) : kernel) as ops.Tensor4D;
+          const bias = useBias ? params.bias : undefined;
+          return fromNHWC(ops.fused.conv2d({ x: nhwc, filter, strides, pad: padding, dataFormat: 'NHWC', bias, activation: fused }), format);
+        }
         if (groups === 1) y = conv(nhwc, kernel);
         else {
           const xs = ops.split(nhwc, groups, 3) as ops.Tensor4D[];

@@ -3,7 +3,7 @@ import * as ops from '../ops/index.js';
 import { nullable } from '../core/config.js';
 import { ConfigDecodeError } from '../core/errors.js';
 import { foldIn } from '../core/rng.js';
-import { getActivation } from '../activations/index.js';
+import { fusedActivation, getActivation } from '../activations/index.js';
 import { getInitializer, serializeInitializer } from '../initializers/index.js';
 import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
 import { getConstraint, serializeConstraint } from '../constraints/index.js';
@@ -32,6 +32,7 @@ export function Dense(args: DenseArgs): Layer {
   const c = decodeLayerConfig('Dense', fields, args);
   const where = `Dense '${c.name}'`;
   const activation = getActivation(c.activation);
+  const fused = fusedActivation(c.activation);
   const kernelInit = getInitializer(c.kernel_initializer ?? 'glorot_uniform', `${where}.kernel_initializer`);
   const biasInit = getInitializer(c.bias_initializer ?? 'zeros', `${where}.bias_initializer`);
   const kernelReg = getRegularizer(c.kernel_regularizer, `${where}.kernel_regularizer`);
@@ -66,10 +67,11 @@ export function Dense(args: DenseArgs): Layer {
     apply(params, state, inputs) {
       const x = inputs as ops.Tensor;
       const outputs = ops.tidy(() => {
-        const flat = x.rank === 2 ? x : ops.reshape(x, [-1, x.shape[x.rank - 1]]);
-        let y = ops.matMul(flat, params.kernel);
-        if (useBias) y = ops.add(y, params.bias);
-        y = activation(y);
+        const flat = (x.rank === 2 ? x : ops.reshape(x, [-1, x.shape[x.rank - 1]])) as ops.Tensor2D;
+        // One fused kernel (matmul + bias + activation) where tfjs has one, as tfjs-layers does.
+        const y = fused
+          ? ops.fused.matMul({ a: flat, b: params.kernel as ops.Tensor2D, bias: useBias ? params.bias : undefined, activation: fused })
+          : activation(useBias ? ops.add(ops.matMul(flat, params.kernel), params.bias) : ops.matMul(flat, params.kernel));
         return x.rank === 2 ? y : ops.reshape(y, [...x.shape.slice(0, -1), c.units]);
       });
       return { outputs, state };

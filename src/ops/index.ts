@@ -20,5 +20,5 @@ export {
   sqrt, square, squaredDifference, squeeze, stack, step, stridedSlice, sub, sum, tan, tanh, tensor,
   tensor1d, tensor2d, tensor3d, tensor4d, tensor5d, tile, topk, transpose, truncatedNormal, unsortedSegmentSum,
   unstack, where, zeros, zerosLike, tidy, keep, dispose, memory, grad, grads, valueAndGrad, valueAndGrads,
-  customGrad, einsum, inTopKAsync, linalg, losses, util, env, backend, getBackend, engine,
+  customGrad, einsum, fused, inTopKAsync, linalg, losses, util, env, backend, getBackend, engine,
 } from '@tensorflow/tfjs-core';

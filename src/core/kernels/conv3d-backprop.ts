@@ -7,6 +7,7 @@
  * Layout NDHWC, dilations 1 (tfjs's conv3d gradient allows no other).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { asTensor } from './tensor-view.js';
 
 type Triple = [number, number, number];
 type Pad = 'same' | 'valid' | number;
@@ -83,9 +84,6 @@ export function conv3dFilterGrad(x: tf.Tensor5D, dy: tf.Tensor5D, filterShape: r
   return tf.transpose(r, [1, 2, 3, 0, 4]) as tf.Tensor5D;
 }
 
-function asTensor(info: tf.TensorInfo): tf.Tensor {
-  return info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
-}
 
 const backpropInput: tf.KernelFunc = ({ inputs, attrs }) => {
   const a = (attrs ?? {}) as Attrs;

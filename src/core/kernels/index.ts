@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerConv3dBackpropKernels } from './conv3d-backprop.js';
+import { asTensor } from './tensor-view.js';
 import {
   conv2dFilterGrad,
   conv2dInputGrad,
@@ -27,10 +28,6 @@ function withInputs<T extends tf.Tensor>(infos: tf.TensorInfo[], f: (...ts: tf.T
   return tf.tidy(() => f(...infos.map(asTensor)));
 }
 
-function asTensor(info: tf.TensorInfo): tf.Tensor {
-  // Ops pass Tensors; a bare TensorInfo (another kernel's intermediate) gets a tracked view that the tidy disposes.
-  return info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
-}
 
 function requireNHWC(kernel: string, dataFormat: unknown): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC')
