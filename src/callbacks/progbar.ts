@@ -1,3 +1,4 @@
+import cliProgress from 'cli-progress';
 import type { Callback } from '../training/events.js';
 import type { Logs } from '../training/types.js';
 import { callbackOperator } from './callback-operator.js';
@@ -29,7 +30,7 @@ const WIDTH = 30;
  * - verbose 1: `250/250 [==============================] - 2s 6ms/step - loss: 0.1234 - val_loss: 0.2345`
  *   at the end of each epoch; on a terminal (`isTTY`) a live bar
  *   ` 37/250 [====>.........................] - ETA: 1s - loss: 0.1500` is
- *   redrawn in place after each batch. Elsewhere only the final line is printed.
+ *   redrawn in place (by cli-progress) as batches end. Elsewhere only the final line is printed.
  * - verbose 2: `250/250 - 2s - loss: 0.1234 - val_loss: 0.2345 - 2s/epoch - 6ms/step`.
  *
  * Values print as `%.4f`, or `%.4e` when small (|v| <= 1e-3; verbose 2: v <= 1e-3).
@@ -46,26 +47,28 @@ export function progbar(options: ProgbarOptions = {}): Callback {
     let start = 0;
     let afterFirstStep: number | undefined;
     let seen = 0;
-    let lastUpdate = -Infinity;
-    let totalWidth = 0;
+    let bar: cliProgress.SingleBar | undefined;
     const stepDuration = (current: number, t: number): number => {
       if (current === 0) return 0;
       if (afterFirstStep !== undefined && current > 1) return (t - afterFirstStep) / (current - 1);
       return (t - start) / current;
     };
-    /** Redraws the live bar (a terminal only). */
-    const draw = (current: number, logs: Logs, t: number) => {
-      const bar = target === undefined ? `${String(current).padStart(7)}/Unknown` : barText(current, target);
+    /** The live line Keras draws after a batch: `3/4 [=====>....] - ETA: 0s - loss: 0.2200`. */
+    const liveText = (current: number, logs: Logs, t: number): string => {
+      const head = target === undefined ? `${String(current).padStart(7)}/Unknown` : barText(current, target);
       const perStep = stepDuration(current, t) / 1000;
-      let info: string;
-      if (target === undefined) info = ` - ${pyPercent((t - start) / 1000, '.0f')}s${formatTime(perStep, 'step')}`;
-      else info = ` - ETA: ${formatEta(perStep * (target - current))}`;
-      info += valuesText(logs, (v) => Math.abs(v) > 1e-3);
-      const previous = totalWidth;
-      totalWidth = bar.length + info.length;
-      stream.write(`\r${bar}${info}${' '.repeat(Math.max(0, previous - totalWidth))}`);
+      const info =
+        target === undefined
+          ? ` - ${pyPercent((t - start) / 1000, '.0f')}s${formatTime(perStep, 'step')}`
+          : ` - ETA: ${formatEta(perStep * (target - current))}`;
+      return head + info + valuesText(logs, (v) => Math.abs(v) > 1e-3);
+    };
+    const stopBar = () => {
+      bar?.stop();
+      bar = undefined;
     };
     return {
+      teardown: stopBar,
       before(e) {
         if (verbose === 0) return;
         switch (e.type) {
@@ -78,32 +81,39 @@ export function progbar(options: ProgbarOptions = {}): Callback {
             start = now();
             afterFirstStep = undefined;
             seen = 0;
-            lastUpdate = -Infinity; // the first batch always draws
-            totalWidth = 0;
+            if (live) {
+              // cli-progress redraws the line in place, at most every `interval`; the text is Keras's.
+              bar = new cliProgress.SingleBar({
+                format: (_options, _params, payload: { line?: string }) => payload.line ?? '',
+                stream: stream as NodeJS.WritableStream,
+                fps: 1000 / interval,
+                synchronousUpdate: true,
+                hideCursor: false,
+                clearOnComplete: true,
+                gracefulExit: false,
+              });
+              bar.start(target ?? 0, 0, { line: '' });
+            }
             break;
           case 'batchEnd': {
             const t = now();
             seen = e.batch + 1;
             if (seen === 1) afterFirstStep = t;
-            if (!live || t - lastUpdate < interval) break;
-            lastUpdate = t;
-            draw(seen, e.logs, t);
+            bar?.update(seen, { line: liveText(seen, e.logs, t) });
             break;
           }
           case 'epochEnd': {
             const t = now();
             const total = target ?? seen;
             const elapsed = (t - start) / 1000;
+            stopBar();
             if (verbose === 1) {
-              const line = `${barText(total, total)} - ${pyPercent(elapsed, '.0f')}s${formatTime(stepDuration(total, t) / 1000, 'step')}${valuesText(e.logs, (v) => Math.abs(v) > 1e-3)}`;
-              const pad = live ? ' '.repeat(Math.max(0, totalWidth - line.length)) : '';
-              stream.write(`${live ? '\r' : ''}${line}${pad}\n`);
+              stream.write(`${barText(total, total)} - ${pyPercent(elapsed, '.0f')}s${formatTime(stepDuration(total, t) / 1000, 'step')}${valuesText(e.logs, (v) => Math.abs(v) > 1e-3)}\n`);
             } else {
               const count = `${String(total).padStart(digits(total))}/${total}`;
               const perStep = total > 0 ? elapsed / total : 0;
               stream.write(`${count} - ${pyPercent(elapsed, '.0f')}s${valuesText(e.logs, (v) => v > 1e-3)} -${formatTime(elapsed, 'epoch')} -${formatTime(perStep, 'step')}\n`);
             }
-            totalWidth = 0;
             break;
           }
         }

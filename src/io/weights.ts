@@ -3,7 +3,7 @@ import * as ops from '../ops/index.js';
 import { Hdf5FormatError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { leaves, mapTree, type TensorTree } from '../core/tree.js';
 import type { Layer } from '../layers/layer.js';
-import { Model, type ModelVariables } from '../models/model.js';
+import { Model, weightState, type ModelVariables } from '../models/model.js';
 import {
   getGroup,
   readArray,
@@ -45,7 +45,7 @@ export interface LoadWeightsOptions {
  */
 export function layerSlots(layer: Layer, v: ModelVariables): WeightSlot[] {
   const p = (v.params[layer.name] ?? {}) as TensorTree;
-  const s = (v.state[layer.name] ?? {}) as TensorTree;
+  const s = weightState(layer, (v.state[layer.name] ?? {}) as TensorTree);
   const slot = (kind: 'params' | 'state') => ([path, tensor]: [string, ops.Tensor]): WeightSlot => ({
     kind,
     path: `${layer.name}/${path}`,

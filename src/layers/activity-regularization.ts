@@ -29,8 +29,8 @@ export function ActivityRegularization(args: ActivityRegularizationArgs = {}): L
     computeMask: (_inputs, mask) => mask ?? null,
     activityRegularization(outputs) {
       if (l1 === 0 && l2 === 0) return null;
-      const y = outputs as ops.Tensor;
-      return ops.tidy(() => ops.div(reg.loss(y), y.rank > 0 ? y.shape[0] : 1) as ops.Scalar);
+      // The model divides by the batch size, as for every layer's activity penalty.
+      return reg.loss(outputs as ops.Tensor);
     },
   });
 }

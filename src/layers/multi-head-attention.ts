@@ -207,7 +207,7 @@ export function MultiHeadAttention(args: MultiHeadAttentionArgs): Layer {
     computeOutputShape: outShape,
     computeMask: (_inputs, mask) => (Array.isArray(mask) ? (mask[0] ?? null) : (mask ?? null)),
     regularization: (p) => penalty(PROJECTIONS.flatMap((n) => [[kernelReg, p[`${n}/kernel`]], [biasReg, p[`${n}/bias`]]] as [Regularizer | null, ops.Tensor | undefined][])),
-    activityRegularization: activityReg ? (y) => activity(activityReg, y as ops.Tensor) : undefined,
+    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
     constrain:
       kernelConstraint || biasConstraint
         ? (p) =>

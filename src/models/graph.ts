@@ -105,8 +105,9 @@ export function runGraph(
     if (result.losses) losses.push(...result.losses);
     const outs = Array.isArray(result.outputs) ? result.outputs : [result.outputs];
     if (options.training && layer.activityRegularization) {
+      // As tf.keras's base Layer does: the penalty of the outputs, divided by the batch size.
       const term = layer.activityRegularization(result.outputs);
-      if (term) losses.push(term);
+      if (term) losses.push(ops.tidy(() => ops.div(term, outs[0].rank > 0 ? outs[0].shape[0] : 1) as ops.Scalar));
     }
     const outMask = layer.computeMask ? layer.computeMask(layerInputs, mask) : node.inputs.length === 1 ? inMasks[0] : null;
     node.outputs.forEach((t, i) => {

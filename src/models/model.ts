@@ -5,6 +5,7 @@ import { foldIn, makeKey, type Key } from '../core/rng.js';
 import { disposeTree, leaves, type TensorTree } from '../core/tree.js';
 import type { ApplyOptions, ApplyResult, BaseLayerConfig, InitResult, Layer, Shape, Shapes, Tensors, Weights } from '../layers/layer.js';
 import { buildGraph, runGraph, type Graph } from './graph.js';
+import { isRecurrentLayer } from '../layers/rnn-core.js';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { disposeReplaced } from '../core/tree.js';
 import { compile, type CompileArgs } from '../training/compile.js';
@@ -226,13 +227,13 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
   /** Keras `get_weights()`: copies, per layer in model order, each layer's weights in Keras order. */
   getWeights(): ops.Tensor[] {
     const v = this.requireVariables('getWeights');
-    return this.layers.flatMap((l) => layerWeights(v, l.name).map((t) => ops.clone(t)));
+    return this.layers.flatMap((l) => layerWeights(v, l).map((t) => ops.clone(t)));
   }
 
   /** Keras `set_weights()`: copies of `weights` in `getWeights()` order; shapes must match. */
   setWeights(weights: ops.Tensor[]): void {
     const v = this.requireVariables('setWeights');
-    const current = this.layers.flatMap((l) => layerWeights(v, l.name).map((t, i) => [l, i, t] as const));
+    const current = this.layers.flatMap((l) => layerWeights(v, l).map((t, i) => [l, i, t] as const));
     if (weights.length !== current.length)
       throw new ShapeMismatchError('setWeights', `${current.length} weight arrays`, `${weights.length}`);
     const replaced = new Map<ops.Tensor, ops.Tensor>();
@@ -251,7 +252,7 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
     let t = 0;
     let n = 0;
     for (const [path, x] of leaves(v.params)) (trainable.has(path) ? (t += x.size) : (n += x.size));
-    for (const [, x] of leaves(v.state)) n += x.size;
+    for (const layer of this.layers) for (const [, x] of leaves(weightState(layer, (v.state[layer.name] ?? {}) as TensorTree))) n += x.size;
     return { total: t + n, trainable: t, nonTrainable: n };
   }
 
@@ -352,10 +353,23 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
 }
 
 /** A layer's weights in Keras order: trainable params, then non-trainable state; nested models flattened. */
-export function layerWeights(v: ModelVariables, layerName: string): ops.Tensor[] {
-  const p = (v.params[layerName] ?? {}) as TensorTree;
-  const s = (v.state[layerName] ?? {}) as TensorTree;
+export function layerWeights(v: ModelVariables, layer: Layer): ops.Tensor[] {
+  const p = (v.params[layer.name] ?? {}) as TensorTree;
+  const s = weightState(layer, (v.state[layer.name] ?? {}) as TensorTree);
   return [...leaves(p), ...leaves(s)].map(([, t]) => t);
+}
+
+/**
+ * The part of a layer's state that is a weight (BatchNormalization's moving
+ * statistics). A stateful RNN's carried states are not: Keras neither saves
+ * nor counts them.
+ */
+export function weightState(layer: Layer, state: TensorTree): TensorTree {
+  if (isRecurrentLayer(layer)) return {};
+  if (!(layer instanceof Model)) return state;
+  const out: TensorTree = {};
+  for (const inner of layer.layers) if (state[inner.name]) out[inner.name] = weightState(inner, state[inner.name] as TensorTree);
+  return out;
 }
 
 /** `(x, y, options)` or `(dataset, options)`. */

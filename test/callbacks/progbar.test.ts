@@ -61,14 +61,14 @@ test('verbose 1 with an unknown number of steps shows the batches seen as the ta
   assert.equal(text.split('\n')[1], '4/4 [==============================] - 2s 497ms/step - loss: 0.1235 - accuracy: 0.5000 - neg: -0.5000 - val_loss: 5.0000e-04');
 });
 
-test('verbose 1 on a terminal redraws a live bar in place, at most every 50 ms, then the final line', async () => {
+test('verbose 1 on a terminal draws a live bar (cli-progress) with the Keras text, then the final line', async () => {
   const text = await printed(twoEpochs(), { verbose: 1, tty: true });
   const epoch1 = text.slice(0, text.indexOf('Epoch 2/2'));
-  // batch 1 at 10 ms draws (the first always does); 20 ms is too soon; 70 ms draws; 80 ms is too soon
-  const live1 = '\r1/4 [======>.......................] - ETA: 0s - loss: 0.2000 - accuracy: 0.0000e+00';
-  const live3 = '\r3/4 [=====================>........] - ETA: 0s - loss: 0.2200 - accuracy: 0.5000';
-  // the second draw is 4 characters shorter than the first: Keras pads it with spaces to wipe the old text
-  assert.ok(epoch1.startsWith(`Epoch 1/2\n${live1}${live3}    \r`), JSON.stringify(epoch1));
+  assert.ok(epoch1.startsWith('Epoch 1/2\n'), JSON.stringify(epoch1));
+  // cli-progress throttles redraws in real time, so a fast run shows at least the last batch's live line, in Keras's text.
+  assert.ok(epoch1.includes('4/4 [==============================] - ETA: 0s - loss: 0.2300 - accuracy: 0.7500'), JSON.stringify(epoch1));
+  // The live line is cleared, then the final line printed on its own.
   const final = '4/4 [==============================] - 2s 497ms/step - loss: 0.1235 - accuracy: 0.5000 - neg: -0.5000 - val_loss: 5.0000e-04';
-  assert.equal(epoch1, `Epoch 1/2\n${live1}${live3}    \r${final}\n`);
+  assert.ok(epoch1.endsWith(`${final}\n`), JSON.stringify(epoch1));
+  assert.ok(epoch1.indexOf('ETA: 0s') < epoch1.lastIndexOf(final));
 });

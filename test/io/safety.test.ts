@@ -1,3 +1,4 @@
+import { LambdaFunctionError } from '../../src/layers/lambda.js';
 import { backendReady } from '../helpers/backend.js';
 await backendReady;
 import { test } from 'node:test';
@@ -42,7 +43,10 @@ test('unknown class names list the known ones and say how to register; Lambda is
   const c = JSON.parse(eluConfig);
   c.config.layers[1].class_name = 'Lambda';
   c.config.layers[1].config.function = ['4wEAAAAAAAAAAQAAAAQAAABTAAAAcwgAAAB8AGQBFABTACkCTukCAAAAqQApAdoBeHIBAAAAcgEAAAD6HjxpcHl0aG9uLWlucHV0LTItNjQ0NWRjNDkyNWU0PtoIPGxhbWJkYT4BAAAA8wAAAAA=', null, null];
-  assert.throws(() => modelFromJSON(c), (e: Error) => e instanceof UnknownLayerError && /registerLayer\('Lambda'/.test(e.message) && /Dense/.test(e.message));
+  // Python bytecode is never run: the Lambda layer refuses it and says how to register a replacement.
+  assert.throws(() => modelFromJSON(c), (e: Error) => e instanceof LambdaFunctionError && /registerLambda/.test(e.message));
+  c.config.layers[1].class_name = 'NoSuchLayer';
+  assert.throws(() => modelFromJSON(c), (e: Error) => e instanceof UnknownLayerError && /registerLayer\('NoSuchLayer'/.test(e.message) && /Dense/.test(e.message));
 });
 
 test('YAML: !!python/object and other code-carrying tags are refused with the path', () => {

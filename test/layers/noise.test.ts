@@ -173,14 +173,23 @@ for (const [name, make, shape, channelAxis] of spatial)
     tf.dispose([x, y]);
   });
 
-test("ActivityRegularization: Keras's batch-averaged L1/L2 activity loss, training only", () => {
+test("ActivityRegularization: Keras's batch-averaged L1/L2 activity loss, training only", async () => {
+  const { Model } = await import('../../src/models/model.js');
   const x = tf.tensor2d([[1, -2, 3], [0.5, 0, -1]]);
   const layer = L.ActivityRegularization({ l1: 0.1, l2: 0.01 });
   const out = layer.apply({}, {}, x, { training: true, key: 1 });
   assert.equal(out.outputs, x);
-  const loss = layer.activityRegularization!(out.outputs) as tf.Scalar;
-  const expected = (0.1 * (1 + 2 + 3 + 0.5 + 0 + 1) + 0.01 * (1 + 4 + 9 + 0.25 + 0 + 1)) / 2;
-  assert.ok(Math.abs(loss.dataSync()[0] - expected) < 1e-6, `${loss.dataSync()[0]} vs ${expected}`);
+  const penalty = 0.1 * (1 + 2 + 3 + 0.5 + 0 + 1) + 0.01 * (1 + 4 + 9 + 0.25 + 0 + 1);
+  const raw = layer.activityRegularization!(out.outputs) as tf.Scalar;
+  assert.ok(Math.abs(raw.dataSync()[0] - penalty) < 1e-6, `${raw.dataSync()[0]} vs ${penalty}`);
+  // In a model the penalty is divided by the batch size (2), as tf.keras's base Layer does, in training only.
+  const input = L.Input({ shape: [3] });
+  const model = new Model({ inputs: input, outputs: layer.call(input) }).build(1);
+  const training = model.apply(model.variables!.params, model.variables!.state, x, { training: true, key: 1 });
+  assert.equal(training.losses!.length, 1);
+  assert.ok(Math.abs(training.losses![0].dataSync()[0] - penalty / 2) < 1e-6);
+  const inference = model.apply(model.variables!.params, model.variables!.state, x, { training: false });
+  assert.equal(inference.losses!.length, 0);
   assert.equal(L.ActivityRegularization().activityRegularization!(x), null);
-  tf.dispose([x, loss]);
+  tf.dispose([x, raw, ...training.losses!]);
 });

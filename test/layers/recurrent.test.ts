@@ -687,3 +687,27 @@ test('weights round trip through HDF5 (saveWeights / loadWeights): Bidirectional
   }
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('a stateful RNN carries its states as layer state, not as weights: not saved, not counted', async () => {
+  const { Sequential, LSTM, Dense } = await import('../../src/index.js');
+  const lstm = LSTM({ units: 3, stateful: true, batch_input_shape: [2, 4, 5] });
+  const model = new Sequential({ layers: [lstm, Dense({ units: 1 })] }).build(1);
+  // LSTM: 4 * 3 * (5 + 3 + 1) = 108; Dense: 3 + 1.
+  assert.deepEqual(model.countParams(), { total: 112, trainable: 112, nonTrainable: 0 });
+  const weights = model.getWeights();
+  assert.equal(weights.length, 5, 'kernel, recurrent_kernel, bias, dense kernel, dense bias');
+  const { saveWeights } = await import('../../src/io/index.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'rxkeras-rnn-')), 'w.h5');
+  await saveWeights(model, file);
+  const { default: h5wasm } = await import('h5wasm/node');
+  await h5wasm.ready;
+  const f = new h5wasm.File(file, 'r');
+  const names = (f.get(lstm.name) as InstanceType<typeof h5wasm.Group>).attrs['weight_names'].value as string[];
+  f.close();
+  assert.deepEqual([...names].map(String).map((n) => n.split('/').pop()), ['kernel:0', 'recurrent_kernel:0', 'bias:0']);
+  tf.dispose(weights);
+  model.dispose();
+});

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendReady } from '../helpers/backend.js';
 import * as rx from '../../src/index.js';
 import { tap } from 'rxjs';
-import { batch, fromGenerator, fromHdf5, fromTensors, prefetch, type Example } from '../../streams/index.js';
+import { batch, fromGenerator, fromHdf5, fromTensors, prefetch } from '../../streams/index.js';
 
 await backendReady;
 await h5wasm.ready;
@@ -51,7 +51,7 @@ test('stepsPerEpoch draws that many batches per epoch from a generator, continui
   const source = fromGenerator(function* () {
     for (;;) {
       seen.push(i++);
-      yield { x: tf.randomNormal([4, 3], 0, 1, 'float32', i), y: tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2)) } as Example;
+      yield { x: tf.randomNormal([4, 3], 0, 1, 'float32', i), y: tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2)) };
     }
   });
   const model = mlp();
@@ -103,7 +103,7 @@ test('a source that errors mid-epoch ends fit with that error and frees every te
   await model.fit(fromTensors(tf.zeros([8, 3]), tf.zeros([8, 2])).pipe(batch(4)), { verbose: 0 }); // optimizer slots
   const base = tf.memory().numTensors;
   const failing = fromGenerator(function* () {
-    for (let k = 0; k < 3; k++) yield { x: tf.ones([4, 3]), y: tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2)) } as Example;
+    for (let k = 0; k < 3; k++) yield { x: tf.ones([4, 3]), y: tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2)) };
     throw new Error('disk gone');
   });
   await assert.rejects(model.fit(failing, { epochs: 2, verbose: 0 }), /disk gone/);
