@@ -33,6 +33,5 @@ const logs = model.evaluate(images(test), oneHot(test), { batchSize: 256 });
 console.log(`test accuracy: ${logs.accuracy.toFixed(4)}`);
 
 mkdirSync('models', { recursive: true });
-const { saveModel } = await import('../src/io/index.js' as string);
-await saveModel(model, 'models/mnist-cnn.h5');
+await model.save('models/mnist-cnn.h5');
 console.log('saved models/mnist-cnn.h5');

@@ -5,12 +5,8 @@ import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import { inputNode, type SymbolicTensor } from '../models/symbolic.js';
 import { legacyLayerConfig } from './legacy.js';
-import { parseKerasYAML, stringifyYAML } from './yaml.js';
-
-/** The Keras version rxkeras writes into JSON, YAML and .h5 files (tf.keras 2 layout). */
-export const KERAS_VERSION = '2.4.0';
-/** The backend name rxkeras writes: what Keras needs to read the file back. */
-export const KERAS_BACKEND = 'tensorflow';
+import { parseKerasYAML } from './yaml.js';
+export { KERAS_BACKEND, KERAS_VERSION, modelToConfig, toJSON, toYAML } from './model-to-config.js';
 
 /** A serialised model (or layer): Keras's `{ class_name, config }`. */
 export interface SerializedModel {
@@ -65,21 +61,6 @@ export function modelFromJSON(json: string | object, options: FromConfigOptions 
 export function modelFromYAML(text: string, options: FromConfigOptions = {}): Model {
   const where = options.where ?? 'model YAML';
   return modelFromConfig(parseKerasYAML(text, where), { where });
-}
-
-/** Keras's `{ class_name, config }` of a model. */
-export function modelToConfig(model: Model): { class_name: string; config: Record<string, unknown> } {
-  return { class_name: model.className, config: model.getConfig() as Record<string, unknown> };
-}
-
-/** Keras 2's `model.to_json()`: `{ class_name, config, keras_version, backend }`. */
-export function toJSON(model: Model, indent?: number): string {
-  return JSON.stringify({ ...modelToConfig(model), keras_version: KERAS_VERSION, backend: KERAS_BACKEND }, null, indent);
-}
-
-/** Keras 2's `model.to_yaml()`, as plain YAML (lists as sequences; Keras reads them back as lists). */
-export function toYAML(model: Model): string {
-  return stringifyYAML({ backend: KERAS_BACKEND, class_name: model.className, config: model.getConfig(), keras_version: KERAS_VERSION });
 }
 
 // ---- builders ------------------------------------------------------------

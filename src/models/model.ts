@@ -20,6 +20,7 @@ import type { Logs, TrainingSetup } from '../training/types.js';
 import { History } from '../callbacks/history.js';
 import { progbar } from '../callbacks/progbar.js';
 import { summary } from './summary.js';
+import { toJSON, toYAML } from '../io/model-to-config.js';
 import { symbolicCall, type SymbolicTensor } from './symbolic.js';
 
 /** A model's weights: trainable params and non-trainable state, keyed by layer name. */
@@ -325,6 +326,36 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
 
   private outputNamesOrDefault(): string[] {
     return this.graph ? this.outputNames : [this.layers[this.layers.length - 1]?.name ?? 'output'];
+  }
+
+  // ---- Keras's file formats (src/io), as methods ----
+
+  /** Keras `to_json()`: the architecture in Keras 2's JSON layout. */
+  toJSON(): string {
+    return toJSON(this);
+  }
+
+  /** Keras `to_yaml()`. */
+  toYAML(): string {
+    return toYAML(this);
+  }
+
+  /** Keras `save()`: architecture, weights, training config and optimizer state in one .h5 file (atomic). */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import('../io/model-file.js');
+    await saveModel(this, path);
+  }
+
+  /** Keras `save_weights()` to .h5 (atomic). */
+  async saveWeights(path: string): Promise<void> {
+    const { saveWeights } = await import('../io/weights.js');
+    await saveWeights(this, path);
+  }
+
+  /** Keras `load_weights()` from .h5, by topological order or by name; a failed load changes nothing. */
+  async loadWeights(path: string, options?: import('../io/weights.js').LoadWeightsOptions): Promise<void> {
+    const { loadWeights } = await import('../io/weights.js');
+    await loadWeights(this, path, options);
   }
 
   /** Frees the weights. */

@@ -272,3 +272,25 @@ test('byName + skipMismatch: a layer whose shapes differ is skipped with a warni
   assert.match(warnings[0], /layer 'dense', weight 'dense\/kernel:0'.*expected shape \[16,31\], the file has \[16,32\]/);
   await assert.rejects(loadWeights(m, `${FIXTURES}dl4j/activations/ELU_0_weights.h5`, { byName: true }), (e: Error) => e.name === 'ShapeMismatchError');
 });
+
+test('the Keras methods on Model: toJSON, toYAML, save, saveWeights and loadWeights', async () => {
+  const model = new Sequential({ layers: [Dense({ units: 2, input_shape: [3] })] }).build(3);
+  model.compile({ optimizer: 'adam', loss: 'mse' });
+  assert.equal(model.toJSON(), toJSON(model));
+  assert.deepEqual(modelFromYAML(model.toYAML()).getConfig(), model.getConfig());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxkeras-methods-'));
+  await model.save(path.join(dir, 'm.h5'));
+  const loaded = await loadModel(path.join(dir, 'm.h5'));
+  await model.saveWeights(path.join(dir, 'w.h5'));
+  const fresh = new Sequential({ layers: [Dense({ units: 2, input_shape: [3] })] }).build(9);
+  await fresh.loadWeights(path.join(dir, 'w.h5'));
+  for (const other of [loaded, fresh]) {
+    const a = model.getWeights();
+    const b = other.getWeights();
+    a.forEach((w, i) => assert.deepEqual(Array.from(w.dataSync()), Array.from(b[i].dataSync())));
+    ops.dispose([...a, ...b]);
+  }
+  model.dispose();
+  loaded.dispose();
+  fresh.dispose();
+});
