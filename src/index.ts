@@ -57,3 +57,7 @@ export { registerActivation } from './activations/index.js';
 export { registerInitializer, type InitializerFromConfig } from './initializers/index.js';
 export { registerRegularizer, type RegularizerFromConfig } from './regularizers/index.js';
 export { registerConstraint, type ConstraintFromConfig } from './constraints/index.js';
+export * as io from './io/index.js';
+export { loadModel, saveModel, loadWeights, saveWeights, modelFromJSON, modelFromYAML, modelFromConfig, toJSON, toYAML } from './io/index.js';
+export { evaluate, evaluateDataset, type EvaluateOptions } from './training/evaluate.js';
+export { predict, predictDataset, type PredictOptions } from './training/predict.js';

@@ -15,7 +15,7 @@ import { Dataset, type Example } from '../../streams/index.js';
 import type { Callback, FitEvent } from '../training/events.js';
 import { fit$, type FitData, type FitOptions } from '../training/fit.js';
 import { testOnBatch, trainOnBatch, type OnBatchOptions } from '../training/on-batch.js';
-import { predict, type PredictOptions } from '../training/predict.js';
+import { predict, predictDataset, type PredictOptions } from '../training/predict.js';
 import type { Logs, TrainingSetup } from '../training/types.js';
 import { History } from '../callbacks/history.js';
 import { progbar } from '../callbacks/progbar.js';
@@ -290,6 +290,11 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
   fit$(...args: unknown[]): Observable<FitEvent> {
     const [data, options] = fitArgs(args);
     return fit$(this, data, options);
+  }
+
+  /** Keras `predict` on a Dataset of batched Examples. */
+  predictDataset(dataset: Dataset<Example>, options?: { steps?: number; prefetch?: number }): Promise<ops.Tensor | ops.Tensor[]> {
+    return predictDataset(this, dataset, options);
   }
 
   /** Keras `evaluate` on a Dataset of batched Examples. */

@@ -2,6 +2,9 @@ import * as ops from '../ops/index.js';
 import type { Model } from '../models/model.js';
 import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, type DataArg } from './data.js';
 import { predictStep } from './steps.js';
+import { datasetSource } from './batch-source.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { Dataset, Example } from '../../streams/index.js';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -39,5 +42,27 @@ export function predict(model: Model, x: DataArg, options: PredictOptions = {}):
     }
   } finally {
     ops.dispose(created);
+  }
+}
+
+/** Keras `predict` on a Dataset of batched Examples (targets, if any, are ignored): outputs concatenated over one pass or `steps` batches. */
+export async function predictDataset(model: Model, dataset: Dataset<Example>, options: { steps?: number; prefetch?: number } = {}): Promise<ops.Tensor | ops.Tensor[]> {
+  const v = model.build().variables!;
+  const source = datasetSource(dataset, { inputs: model.inputNames, outputs: model.outputNames }, { ...options, needTargets: false });
+  const chunks: ops.Tensor[][] = [];
+  try {
+    for await (const batch of source.batches(0, 0)) {
+      try {
+        chunks.push(predictStep(model, v, batch.x));
+      } finally {
+        ops.dispose([...new Set([...batch.x, ...batch.y, ...(batch.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
+      }
+    }
+    if (chunks.length === 0) throw new InvalidArgumentError('dataset', 'at least one batch to predict', 'an empty pass');
+    const outputs = chunks[0].map((_, i) => ops.concat(chunks.map((c) => c[i]), 0));
+    return outputs.length === 1 ? outputs[0] : outputs;
+  } finally {
+    ops.dispose(chunks.flat());
+    await source.close();
   }
 }

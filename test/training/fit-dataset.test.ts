@@ -40,6 +40,13 @@ test('fit on a Dataset equals fit on the same arrays, batch for batch (no shuffl
   wa.forEach((w, i) => assert.ok(tf.max(tf.abs(tf.sub(w, wb[i]))).dataSync()[0] < 1e-6));
   const ev = await b.evaluateDataset(fromTensors(x, y).pipe(batch(16)));
   assert.ok(Math.abs(ev.loss - b.evaluate(x, y).loss) < 1e-6);
+  const before = tf.memory().numTensors;
+  const streamed = (await b.predictDataset(fromTensors(x).pipe(batch(16)))) as tf.Tensor;
+  const direct = b.predict(x) as tf.Tensor;
+  assert.deepEqual(streamed.shape, [40, 2]);
+  assert.ok(tf.tidy(() => tf.max(tf.abs(tf.sub(streamed, direct))).dataSync()[0]) < 1e-6);
+  tf.dispose([streamed, direct]);
+  assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, y, ...wa, ...wb]);
   a.dispose();
   b.dispose();
