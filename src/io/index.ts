@@ -29,3 +29,4 @@ export {
 } from './hdf5.js';
 export { type WeightSlot, type LoadWeightsOptions, layerSlots, modelSlots, loadWeights, saveWeights, atomicWrite } from './weights.js';
 export { type LoadModelOptions, saveModel, loadModel, trainingConfigOf } from './model-file.js';
+export { modelFromJSONE, modelFromYAMLE, loadModelTE, saveModelTE, loadWeightsTE, saveWeightsTE } from './either.js';

@@ -185,3 +185,14 @@ function modelFromYAMLConfig(text: string): object {
   return JSON.parse(JSON.stringify(parseYAML(text)));
 }
 
+
+test('the fp-ts edge: typed errors as Left values, models as Right', async () => {
+  const { modelFromJSONE, loadModelTE } = await import('../../src/io/index.js');
+  const { isLeft, isRight } = await import('fp-ts/lib/Either.js');
+  const bad = modelFromJSONE({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { units: 'many' } }] } });
+  assert.ok(isLeft(bad) && bad.left instanceof ConfigDecodeError && /units/.test(bad.left.message));
+  const good = modelFromJSONE(fs.readFileSync(`${FIXTURES}dl4j/activations/ELU_0_config.json`, 'utf8'));
+  assert.ok(isRight(good));
+  const missing = await loadModelTE(path.join(tmp, 'absent.h5'))();
+  assert.ok(isLeft(missing) && missing.left instanceof Hdf5FormatError);
+});
