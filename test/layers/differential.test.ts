@@ -28,8 +28,6 @@ interface Case {
   intMax?: number;
   /** tfjs-layers cannot differentiate this case (a reference test in reference.test.ts checks the gradient). */
   forwardOnly?: string;
-  /** Kernels the gradient needs on wasm; when one is not registered yet, the wasm gradient check is a todo. */
-  gradKernels?: string[];
 }
 
 export function assertClose(actual: tf.Tensor, expected: tf.Tensor, what: string, rtol = RTOL): number {
@@ -49,7 +47,6 @@ const conv = (name: string, ours: Record<string, unknown>, theirs: Record<string
   ours: () => L.Conv2D(ours as never),
   theirs: () => tfl.layers.conv2d(theirs as never),
   shape,
-  gradKernels: ['Conv2DBackpropFilter'],
 });
 const pool = (name: string, max: boolean, ours: Record<string, unknown>, theirs: Record<string, unknown>, shape: number[]): Case => ({
   name,
@@ -91,7 +88,6 @@ const cases: Case[] = [
     theirs: () => tfl.layers.embedding({ inputDim: 7, outputDim: 3 }),
     shape: [3, 5],
     intMax: 7,
-    gradKernels: ['UnsortedSegmentSum'],
   },
   { name: 'ReLU', ours: () => L.ReLU(), theirs: () => tfl.layers.reLU(), shape: [4, 6] },
   { name: 'ReLU max_value', ours: () => L.ReLU({ max_value: 0.7 }), theirs: () => tfl.layers.reLU({ maxValue: 0.7 }), shape: [4, 6] },
@@ -116,7 +112,7 @@ function randomize(w: Weights, seed: number): Weights {
   );
 }
 
-async function check(c: Case, backend: string, t: { todo(msg: string): void; diagnostic(msg: string): void }): Promise<void> {
+async function check(c: Case, backend: string, t: { diagnostic(msg: string): void }): Promise<void> {
   const before = tf.memory().numTensors;
   const x = c.intMax ? tf.randomUniform(c.shape, 0, c.intMax, 'int32', 1) : tf.randomNormal(c.shape, 0, 1, 'float32', 1);
   const ours = c.ours();
@@ -136,12 +132,9 @@ async function check(c: Case, backend: string, t: { todo(msg: string): void; dia
   const yTheirs = tf.tidy(() => theirs.apply(x, { training }) as tf.Tensor);
   let worst = assertClose(yOurs, yTheirs, `${backend} ${c.name}: forward`);
 
-  const kernelsMissing = backend === 'wasm' ? (c.gradKernels ?? []).filter((k) => !tf.getKernel(k, 'wasm')) : [];
+  // Every gradient is checked on wasm too: src/core/kernels registers what wasm lacks (Conv2DBackpropFilter, UnsortedSegmentSum, ...).
   if (c.forwardOnly) {
     t.diagnostic(`forward only: ${c.forwardOnly}`);
-  } else if (kernelsMissing.length > 0) {
-    // TODO(kernels): turns on by itself once src/core/kernels registers these for wasm; the cpu run checks the gradient meanwhile.
-    t.todo(`gradient on wasm needs ${kernelsMissing.join(', ')}, not registered yet`);
   } else {
     const r = tf.randomNormal(yTheirs.shape, 0, 1, 'float32', 4);
     const pNames = Object.keys(params);

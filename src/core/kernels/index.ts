@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerConv3dBackpropKernels } from './conv3d-backprop.js';
+import { registerUnsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 import { asTensor } from './tensor-view.js';
 import {
   conv2dFilterGrad,
@@ -197,6 +198,7 @@ function kernelConfigs(): Record<WasmKernelName, tf.KernelConfig | undefined> {
  */
 export function registerWasmKernels(only: readonly WasmKernelName[] = WASM_KERNEL_NAMES): void {
   registerConv3dBackpropKernels();
+  registerUnsortedSegmentSumKernel();
   const configs = kernelConfigs();
   for (const name of only) {
     const config = configs[name];
