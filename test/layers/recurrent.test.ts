@@ -551,6 +551,8 @@ test('run_layer_test: output shapes, parameter counts (Keras count_params), conf
     [L.ConvLSTM2D({ filters: 2, kernel_size: 3 }), [null, 3, 6, 5, 2], 4 * 2 * (9 * 2 + 9 * 2 + 1), [null, 4, 3, 2]],
     [L.ConvLSTM2D({ filters: 2, kernel_size: 2, data_format: 'channels_first', padding: 'same', return_sequences: true }), [null, 3, 2, 4, 5], 4 * 2 * (4 * 2 + 4 * 2 + 1), [null, 3, 2, 4, 5]],
     [L.TimeDistributed({ layer: L.Dense({ units: 3 }) }), [null, 4, 5], 5 * 3 + 3, [null, 4, 3]],
+    // Nested params (forward / backward trees): counted and saved leaf by leaf.
+    [L.Bidirectional({ layer: L.LSTM({ units: 2 }) }), [null, 4, 3], 2 * 4 * (3 * 2 + 2 * 2 + 2), [null, 4]],
     [L.Masking(), [null, 4, 3], 0, [null, 4, 3]],
   ];
   for (const [layer, inputShape, expectedParams, expectedOutputShape] of cases)
