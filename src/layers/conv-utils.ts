@@ -1,86 +1,16 @@
 /**
  * Helpers shared by the convolution, pooling and reshaping layers of any
- * spatial rank (1D, 2D, 3D): the weight options (initializer, regularizer,
- * constraint) of a named weight, data formats of any rank, Keras's padding
+ * spatial rank (1D, 2D, 3D): data formats of any rank, Keras's padding
  * and output-length rules, dilated kernels, and repeat / crop / pad along
  * axes. Everything computes through src/ops.
  */
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
-import { nullable, tupleOf } from '../core/config.js';
+import { tupleOf } from '../core/config.js';
 import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
-import { foldIn, type Key } from '../core/rng.js';
-import { getInitializer, serializeInitializer, type Initializer } from '../initializers/index.js';
-import { getRegularizer, serializeRegularizer, type Regularizer } from '../regularizers/index.js';
-import { getConstraint, serializeConstraint, type Constraint } from '../constraints/index.js';
-import { checkPositive, spec, type DataFormat } from './common.js';
-import { penalty } from './define-layer.js';
-import type { Shape, Weights } from './layer.js';
-
-/** Config fields `<name>_initializer`, `<name>_regularizer`, `<name>_constraint` of each named weight. */
-export function weightFields<N extends string>(names: readonly N[]) {
-  const props: Record<string, t.Mixed> = {};
-  for (const n of names) {
-    props[`${n}_initializer`] = spec;
-    props[`${n}_regularizer`] = nullable(spec);
-    props[`${n}_constraint`] = nullable(spec);
-  }
-  return t.partial(props);
-}
-
-/** The decoded options of one weight. */
-export interface WeightOptions {
-  init: Initializer;
-  reg: Regularizer | null;
-  constraint: Constraint | null;
-}
-
-type SpecValue = Parameters<typeof getInitializer>[0];
-
-/**
- * Decodes the options of each named weight from a config (initializer
- * defaults given per weight) and returns them with their serialised config
- * fields, in Keras's form.
- */
-export function weightOptions<N extends string>(
-  c: Record<string, unknown>,
-  defaults: Record<N, string>,
-  where: string,
-): { options: Record<N, WeightOptions>; fields: Record<string, unknown> } {
-  const options = {} as Record<N, WeightOptions>;
-  const fields: Record<string, unknown> = {};
-  for (const n of Object.keys(defaults) as N[]) {
-    const init = getInitializer((c[`${n}_initializer`] as SpecValue | undefined) ?? defaults[n], `${where}.${n}_initializer`);
-    const reg = getRegularizer(c[`${n}_regularizer`] as SpecValue | null | undefined, `${where}.${n}_regularizer`);
-    const constraint = getConstraint(c[`${n}_constraint`] as SpecValue | null | undefined, `${where}.${n}_constraint`);
-    options[n] = { init, reg, constraint };
-    fields[`${n}_initializer`] = serializeInitializer(init);
-    fields[`${n}_regularizer`] = serializeRegularizer(reg);
-    fields[`${n}_constraint`] = serializeConstraint(constraint);
-  }
-  return { options, fields };
-}
-
-/** Creates a weight with its initializer under a key folded with its name. */
-export function initWeight(o: WeightOptions, key: Key, name: string, shape: number[]): ops.Tensor {
-  return o.init.init(foldIn(key, name), shape);
-}
-
-/** The layer's `regularization` over its weights' regularizers (null when none). */
-export function weightPenalty(options: Record<string, WeightOptions>, p: Weights): ops.Scalar | null {
-  return penalty(Object.entries(options).map(([n, o]): [Regularizer | null, ops.Tensor | undefined] => [o.reg, p[n]]));
-}
-
-/** The layer's `constrain` over its weights' constraints (undefined when none). */
-export function weightConstrain(options: Record<string, WeightOptions>): ((p: Weights) => Weights) | undefined {
-  const withConstraint = Object.entries(options).filter(([, o]) => o.constraint !== null);
-  if (withConstraint.length === 0) return undefined;
-  return (p) => {
-    const out = { ...p };
-    for (const [n, o] of withConstraint) if (out[n]) out[n] = (o.constraint as Constraint).apply(out[n]);
-    return out;
-  };
-}
+import { checkPositive, type DataFormat } from './common.js';
+import type { Shape } from './layer.js';
+export { initWeight, weightConstrain, weightFields, weightOptions, weightPenalty, type WeightOptions } from './weight-options.js';
 
 /** Keras's padding for convolutions: 'valid', 'same', and 'causal' where the layer allows it (1D). */
 export type ConvPadding = 'valid' | 'same' | 'causal';

@@ -2,13 +2,11 @@ import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { intOrTuple, nullable, tupleOf } from '../core/config.js';
 import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
-import { foldIn } from '../core/rng.js';
 import { fusedActivation, getActivation } from '../activations/index.js';
-import { getInitializer, serializeInitializer } from '../initializers/index.js';
 import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
-import { getConstraint, serializeConstraint } from '../constraints/index.js';
 import { checkPositive, checkRank, convOutputLength, dataFormatOf, fromNHWC, paddingOf, shape2d, spatial2d, spec, toNHWC } from './common.js';
-import { decodeLayerConfig, defineLayer, penalty } from './define-layer.js';
+import { decodeLayerConfig, defineLayer } from './define-layer.js';
+import { initWeight, weightConstrain, weightFields, weightOptions, weightPenalty } from './weight-options.js';
 import type { Layer, Shape } from './layer.js';
 
 const fields = t.intersection([
@@ -21,14 +19,9 @@ const fields = t.intersection([
     groups: t.number,
     activation: nullable(t.string),
     use_bias: t.boolean,
-    kernel_initializer: spec,
-    bias_initializer: spec,
-    kernel_regularizer: nullable(spec),
-    bias_regularizer: nullable(spec),
     activity_regularizer: nullable(spec),
-    kernel_constraint: nullable(spec),
-    bias_constraint: nullable(spec),
   }),
+  weightFields(['kernel', 'bias']),
 ]);
 export type Conv2DArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
 
@@ -55,13 +48,8 @@ export function Conv2D(args: Conv2DArgs): Layer {
     throw new ConfigDecodeError('dilation_rate', 'all 1 when strides are not 1 (Keras does not support both)', dilation, where);
   const activation = getActivation(c.activation);
   const fused = fusedActivation(c.activation);
-  const kernelInit = getInitializer(c.kernel_initializer ?? 'glorot_uniform', `${where}.kernel_initializer`);
-  const biasInit = getInitializer(c.bias_initializer ?? 'zeros', `${where}.bias_initializer`);
-  const kernelReg = getRegularizer(c.kernel_regularizer, `${where}.kernel_regularizer`);
-  const biasReg = getRegularizer(c.bias_regularizer, `${where}.bias_regularizer`);
+  const { options, fields: w } = weightOptions(c, { kernel: 'glorot_uniform', bias: 'zeros' }, where);
   const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
-  const kernelConstraint = getConstraint(c.kernel_constraint, `${where}.kernel_constraint`);
-  const biasConstraint = getConstraint(c.bias_constraint, `${where}.bias_constraint`);
   const useBias = c.use_bias ?? true;
   const config = {
     ...c,
@@ -74,13 +62,13 @@ export function Conv2D(args: Conv2DArgs): Layer {
     groups,
     activation: c.activation ?? 'linear',
     use_bias: useBias,
-    kernel_initializer: serializeInitializer(kernelInit),
-    bias_initializer: serializeInitializer(biasInit),
-    kernel_regularizer: serializeRegularizer(kernelReg),
-    bias_regularizer: serializeRegularizer(biasReg),
+    kernel_initializer: w.kernel_initializer,
+    bias_initializer: w.bias_initializer,
+    kernel_regularizer: w.kernel_regularizer,
+    bias_regularizer: w.bias_regularizer,
     activity_regularizer: serializeRegularizer(activityReg),
-    kernel_constraint: serializeConstraint(kernelConstraint),
-    bias_constraint: serializeConstraint(biasConstraint),
+    kernel_constraint: w.kernel_constraint,
+    bias_constraint: w.bias_constraint,
   };
   const outShape = (s: Shape): Shape => {
     const { batch, rows, cols } = spatial2d(s, format, where);
@@ -103,9 +91,9 @@ export function Conv2D(args: Conv2DArgs): Layer {
       if (channels === null) throw new ShapeMismatchError(where, 'an input whose channel dimension is known', s);
       if (channels % groups !== 0) throw new ShapeMismatchError(`${where}: channels must be divisible by groups (${groups})`, 'a multiple of groups', s);
       const params: Record<string, ops.Tensor> = {
-        kernel: kernelInit.init(foldIn(key, 'kernel'), [kernelSize[0], kernelSize[1], channels / groups, c.filters]),
+        kernel: initWeight(options.kernel, key, 'kernel', [kernelSize[0], kernelSize[1], channels / groups, c.filters]),
       };
-      if (useBias) params.bias = biasInit.init(foldIn(key, 'bias'), [c.filters]);
+      if (useBias) params.bias = initWeight(options.bias, key, 'bias', [c.filters]);
       return { params, state: {}, outputShape: outShape(s) };
     },
     apply(params, state, inputs) {
@@ -133,16 +121,9 @@ export function Conv2D(args: Conv2DArgs): Layer {
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => penalty([[kernelReg, p.kernel], [biasReg, p.bias]]),
+    regularization: (p) => weightPenalty(options, p),
     activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain:
-      kernelConstraint || biasConstraint
-        ? (p) => ({
-            ...p,
-            kernel: kernelConstraint ? kernelConstraint.apply(p.kernel) : p.kernel,
-            ...(p.bias ? { bias: biasConstraint ? biasConstraint.apply(p.bias) : p.bias } : {}),
-          })
-        : undefined,
+    constrain: weightConstrain(options),
   });
 }
 

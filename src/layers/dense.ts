@@ -2,28 +2,17 @@ import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { nullable } from '../core/config.js';
 import { ConfigDecodeError } from '../core/errors.js';
-import { foldIn } from '../core/rng.js';
 import { fusedActivation, getActivation } from '../activations/index.js';
-import { getInitializer, serializeInitializer } from '../initializers/index.js';
 import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
-import { getConstraint, serializeConstraint } from '../constraints/index.js';
-import { decodeLayerConfig, defineLayer, lastDim, penalty } from './define-layer.js';
+import { spec } from './common.js';
+import { decodeLayerConfig, defineLayer, lastDim } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
+import { initWeight, weightConstrain, weightFields, weightOptions, weightPenalty } from './weight-options.js';
 
-const spec = t.union([t.string, t.intersection([t.type({ class_name: t.string }), t.partial({ config: t.UnknownRecord })])]);
 const fields = t.intersection([
   t.type({ units: t.number }),
-  t.partial({
-    activation: nullable(t.string),
-    use_bias: t.boolean,
-    kernel_initializer: spec,
-    bias_initializer: spec,
-    kernel_regularizer: nullable(spec),
-    bias_regularizer: nullable(spec),
-    activity_regularizer: nullable(spec),
-    kernel_constraint: nullable(spec),
-    bias_constraint: nullable(spec),
-  }),
+  t.partial({ activation: nullable(t.string), use_bias: t.boolean, activity_regularizer: nullable(spec) }),
+  weightFields(['kernel', 'bias']),
 ]);
 export type DenseArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
 
@@ -31,37 +20,32 @@ export type DenseArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
 export function Dense(args: DenseArgs): Layer {
   const c = decodeLayerConfig('Dense', fields, args);
   const where = `Dense '${c.name}'`;
+  if (!Number.isInteger(c.units) || c.units < 1) throw new ConfigDecodeError('units', 'a positive integer', c.units, where);
   const activation = getActivation(c.activation);
   const fused = fusedActivation(c.activation);
-  const kernelInit = getInitializer(c.kernel_initializer ?? 'glorot_uniform', `${where}.kernel_initializer`);
-  const biasInit = getInitializer(c.bias_initializer ?? 'zeros', `${where}.bias_initializer`);
-  const kernelReg = getRegularizer(c.kernel_regularizer, `${where}.kernel_regularizer`);
-  const biasReg = getRegularizer(c.bias_regularizer, `${where}.bias_regularizer`);
-  const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
-  const kernelConstraint = getConstraint(c.kernel_constraint, `${where}.kernel_constraint`);
-  const biasConstraint = getConstraint(c.bias_constraint, `${where}.bias_constraint`);
   const useBias = c.use_bias ?? true;
-  if (!Number.isInteger(c.units) || c.units < 1) throw new ConfigDecodeError('units', 'a positive integer', c.units, where);
+  const { options, fields: weightConfig } = weightOptions(c, { kernel: 'glorot_uniform', bias: 'zeros' }, where);
+  const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
+  // Keras's key order: units, activation, use_bias, then the weights' options.
   const config = {
     ...c,
     units: c.units,
     activation: c.activation ?? 'linear',
     use_bias: useBias,
-    kernel_initializer: serializeInitializer(kernelInit),
-    bias_initializer: serializeInitializer(biasInit),
-    kernel_regularizer: serializeRegularizer(kernelReg),
-    bias_regularizer: serializeRegularizer(biasReg),
+    kernel_initializer: weightConfig.kernel_initializer,
+    bias_initializer: weightConfig.bias_initializer,
+    kernel_regularizer: weightConfig.kernel_regularizer,
+    bias_regularizer: weightConfig.bias_regularizer,
     activity_regularizer: serializeRegularizer(activityReg),
-    kernel_constraint: serializeConstraint(kernelConstraint),
-    bias_constraint: serializeConstraint(biasConstraint),
+    kernel_constraint: weightConfig.kernel_constraint,
+    bias_constraint: weightConfig.bias_constraint,
   };
   const outShape = (s: Shape): Shape => [...s.slice(0, -1), c.units];
   return defineLayer('Dense', config, {
     init(key, inputShape) {
       const s = inputShape as Shape;
-      const inDim = lastDim(s, where);
-      const params: Record<string, ops.Tensor> = { kernel: kernelInit.init(foldIn(key, 'kernel'), [inDim, c.units]) };
-      if (useBias) params.bias = biasInit.init(foldIn(key, 'bias'), [c.units]);
+      const params: Record<string, ops.Tensor> = { kernel: initWeight(options.kernel, key, 'kernel', [lastDim(s, where), c.units]) };
+      if (useBias) params.bias = initWeight(options.bias, key, 'bias', [c.units]);
       return { params, state: {}, outputShape: outShape(s) };
     },
     apply(params, state, inputs) {
@@ -77,15 +61,8 @@ export function Dense(args: DenseArgs): Layer {
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => penalty([[kernelReg, p.kernel], [biasReg, p.bias]]),
+    regularization: (p) => weightPenalty(options, p),
     activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain:
-      kernelConstraint || biasConstraint
-        ? (p) => ({
-            ...p,
-            kernel: kernelConstraint ? kernelConstraint.apply(p.kernel) : p.kernel,
-            ...(p.bias ? { bias: biasConstraint ? biasConstraint.apply(p.bias) : p.bias } : {}),
-          })
-        : undefined,
+    constrain: weightConstrain(options),
   });
 }
