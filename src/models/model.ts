@@ -124,8 +124,11 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
   apply(params: TensorTree, state: TensorTree, inputs: Tensors, options: ApplyOptions): ApplyResult<TensorTree> {
     const graph = this.requireGraph('apply');
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const r = runGraph(graph, params, state, list, { ...options, frozen: options.frozen });
-    return { outputs: this.singleOutput ? r.outputs[0] : r.outputs, state: r.state, losses: r.losses };
+    // The tidy frees the intermediates (hidden activations, masks) of a call made outside one.
+    return ops.tidy(() => {
+      const r = runGraph(graph, params, state, list, options);
+      return { outputs: this.singleOutput ? r.outputs[0] : r.outputs, state: r.state, losses: r.losses };
+    }) as ApplyResult<TensorTree>;
   }
 
   computeOutputShape(): Shapes {

@@ -1,7 +1,7 @@
 import * as ops from '../ops/index.js';
 import { foldIn } from '../core/rng.js';
 import { releaseAbandonedTape } from '../core/tape.js';
-import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
+import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '../core/tree.js';
 import type { Model } from '../models/model.js';
 import { computeLoss } from '../losses/index.js';
 import { applyUpdates, type OptimizerState } from '../optimizers/index.js';
@@ -24,17 +24,14 @@ export interface StepResult {
  */
 export function trainStep(model: Model, compiled: Compiled, ts: TrainState, batch: Batch): { state: TrainState; result: StepResult } {
   const trainable = model.trainablePaths(ts.params);
-  const all = leaves(ts.params);
-  const trainLeaves = all.filter(([p]) => trainable.has(p));
+  const trainLeaves = leaves(ts.params).filter(([p]) => trainable.has(p));
   const key = foldIn(ts.key, ts.step);
   let captured: { state: TensorTree; outputLosses: ops.Scalar[]; predictions: ops.Tensor[] } | undefined;
   let out: { params: TensorTree; optState: ops.TensorContainer; loss: ops.Scalar };
   try {
   out = ops.tidy(() => {
     const objective = (...weights: ops.Tensor[]): ops.Scalar => {
-      const params = fromLeaves<ops.Tensor>(all.map(([p, t]) => [p, t]));
-      const replaced = fromLeaves<ops.Tensor>(trainLeaves.map(([p], i) => [p, weights[i]]));
-      const merged = mergeTrees(params, replaced);
+      const merged = withLeaves(ts.params, new Map(trainLeaves.map(([p], i) => [p, weights[i]])));
       const r = model.apply(merged, ts.state, batch.x.length === 1 ? batch.x[0] : batch.x, { training: true, key });
       const predictions = Array.isArray(r.outputs) ? r.outputs : [r.outputs];
       const outputLosses = predictions.map((yPred, i) =>
@@ -57,7 +54,7 @@ export function trainStep(model: Model, compiled: Compiled, ts: TrainState, batc
     const trainParams = fromLeaves<ops.Tensor>(trainLeaves);
     const { updates, state: optState } = compiled.optimizer.update(gradTree, ts.optState as OptimizerState, trainParams);
     const updated = applyUpdates(trainParams, updates);
-    const params = model.constrain(mergeTrees(ts.params, updated));
+    const params = model.constrain(withLeaves(ts.params, new Map(leaves(updated))));
     return { params, optState: optState as unknown as ops.TensorContainer, loss: value };
   });
   } catch (error) {
@@ -99,12 +96,10 @@ function keepAll(tree: TensorTree): TensorTree {
   return tree;
 }
 
-/** `base` with the leaves of `over` replacing those at the same paths. */
-function mergeTrees(base: TensorTree, over: TensorTree): TensorTree {
-  const out: TensorTree = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = base[k];
-    out[k] = v instanceof ops.Tensor || b === undefined || b instanceof ops.Tensor ? v : mergeTrees(b, v);
-  }
-  return out;
+/**
+ * `base` with the leaves at the given paths replaced. Paths, not nesting,
+ * identify a weight: a layer may key its weights 'query/kernel'.
+ */
+function withLeaves(base: TensorTree, replacements: Map<string, ops.Tensor>): TensorTree {
+  return mapTree(base, (t, path) => replacements.get(path) ?? t);
 }

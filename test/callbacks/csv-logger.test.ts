@@ -26,7 +26,7 @@ test('CSVLogger writes Keras rows: epoch, then sorted log keys; Python float rep
   const fds = openFds();
   await lastValueFrom(from(fitOf([{ val_loss: 0.5, loss: 1, accuracy: 0.25 }, { val_loss: NaN, loss: 1e-5 }])).pipe(CSVLogger(file), toArray()));
   assert.equal(fs.readFileSync(file, 'utf8'), 'epoch,accuracy,loss,val_loss\r\n0,0.25,1.0,0.5\r\n1,NA,1e-05,nan\r\n');
-  assert.equal(openFds(), fds, 'the file is closed when the stream completes');
+  assert.ok(openFds() <= fds, 'the file is closed when the stream completes'); // other fds may close meanwhile (worker threads); none may stay open
 });
 
 test('CSVLogger separator, quoting of odd keys, and overwrite without append', async () => {
@@ -61,5 +61,5 @@ test('CSVLogger keeps the rows written before an error, and closes the file', as
   const events = fitOf([{ loss: 1 }, { loss: 2 }]).slice(0, 5); // fitStart, two epochs, no fitEnd
   await assert.rejects(lastValueFrom(concat(from(events), throwError(() => new Error('source failed'))).pipe(CSVLogger(file))), /source failed/);
   assert.equal(fs.readFileSync(file, 'utf8'), 'epoch,loss\r\n0,1.0\r\n1,2.0\r\n');
-  assert.equal(openFds(), fds);
+  assert.ok(openFds() <= fds, 'the file is closed after the error');
 });

@@ -138,11 +138,6 @@ function lossCurve(name: string, shape: Shapes): number[] {
  * Layers known not to train through a model yet, with the reason. Their test
  * is a todo while it fails and fails once it passes (remove the entry then).
  */
-const KNOWN_FAILURES: Record<string, string> = {
-  // Its params are flat with '/' in the keys ('query/kernel'); trainStep rebuilds params with
-  // fromLeaves, which nests them ({ query: { kernel } }), so apply finds no 'query/kernel'.
-  MultiHeadAttention: "trainStep's fromLeaves nests the layer's 'query/kernel' keys",
-};
 
 async function trainsOnBothBackends(name: string, shape: Shapes): Promise<string> {
   const curves: Record<string, number[]> = {};
@@ -164,13 +159,6 @@ for (const name of classes) {
       t.skip('no trainable weights');
       return;
     }
-    const known = KNOWN_FAILURES[name];
-    if (!known) {
-      t.diagnostic(await trainsOnBothBackends(name, shape));
-      return;
-    }
-    const error = await trainsOnBothBackends(name, shape).then(() => null, (e: unknown) => e);
-    assert.ok(error, `${name} trains now: remove it from KNOWN_FAILURES`);
-    t.todo(`${known}: ${String(error)}`);
+    t.diagnostic(await trainsOnBothBackends(name, shape));
   });
 }
