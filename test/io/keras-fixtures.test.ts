@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as ops from '../../src/ops/index.js';
-import { knownLayers } from '../../src/layers/registry.js';
 import { loadModel, loadWeights, modelFromJSON, modelFromYAML, withH5Read } from '../../src/io/index.js';
 import type { Model } from '../../src/models/model.js';
 import type { TrainingSetup } from '../../src/training/types.js';
@@ -21,10 +20,7 @@ async function checkPredictions(model: Model, ioFile: string): Promise<void> {
   ops.dispose([...x, ...y, ...outs]);
 }
 
-/** Cases whose layers do not exist yet are skipped with the reason; they run as soon as the layer is registered. */
-const needs = (layer: string): string | undefined => (knownLayers().includes(layer) ? undefined : `needs ${layer} (layers issue)`);
-
-const cases: { dir: string; base: string; skip?: string }[] = [
+const cases: { dir: string; base: string }[] = [
   ...fs
     .readdirSync(`${dl4j}activations`)
     .filter((f) => f.endsWith('_model.h5'))
@@ -33,13 +29,12 @@ const cases: { dir: string; base: string; skip?: string }[] = [
   ...fs
     .readdirSync(`${dl4j}conv1d`)
     .filter((f) => f.endsWith('_model.h5'))
-    .map((f) => ({ dir: `${dl4j}conv1d/`, base: f.replace(/_model\.h5$/, ''), skip: needs('Conv1D') })),
-  { dir: `${dl4j}simple_rnn/`, base: 'simple_rnn_tf_keras_2', skip: needs('SimpleRNN') },
+    .map((f) => ({ dir: `${dl4j}conv1d/`, base: f.replace(/_model\.h5$/, '') })),
+  { dir: `${dl4j}simple_rnn/`, base: 'simple_rnn_tf_keras_2' },
 ];
 
 for (const c of cases) {
-  const opts = c.skip ? { skip: c.skip } : {};
-  test(`${c.base}: whole model (_model.h5) reproduces the recorded predictions within 1e-4`, opts, async () => {
+  test(`${c.base}: whole model (_model.h5) reproduces the recorded predictions within 1e-4`, async () => {
     const model = await loadModel(`${c.dir}${c.base}_model.h5`);
     const setup = model.compiled as TrainingSetup;
     assert.ok(setup, 'the file has a training_config, so the model is compiled');
@@ -47,7 +42,7 @@ for (const c of cases) {
     await checkPredictions(model, `${c.dir}${c.base}_inputs_and_outputs.h5`);
     model.dispose();
   });
-  test(`${c.base}: _config.json + _weights.h5 reproduce the recorded predictions within 1e-4`, opts, async () => {
+  test(`${c.base}: _config.json + _weights.h5 reproduce the recorded predictions within 1e-4`, async () => {
     const model = modelFromJSON(fs.readFileSync(`${c.dir}${c.base}_config.json`, 'utf8'));
     assert.equal(model.compiled, undefined);
     await loadWeights(model, `${c.dir}${c.base}_weights.h5`);
@@ -165,7 +160,7 @@ test('dl4j/configs: tf.keras 2 MLP and CNN architectures load (layer and param c
   cnn.dispose();
 });
 
-test('keras2c/example_model.h5 (LSTM)', { skip: needs('LSTM') }, async () => {
+test('keras2c/example_model.h5 (LSTM)', async () => {
   const model = await loadModel(`${FIXTURES}keras2c/example_model.h5`);
   assert.ok(model.compiled);
 });

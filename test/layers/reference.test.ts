@@ -91,7 +91,7 @@ describe('Conv2D against a float64 convolution', () => {
   ];
   for (const backend of ['wasm', 'cpu'] as const)
     for (const c of cases)
-      test(`${backend}: ${c.name}`, (t) =>
+      test(`${backend}: ${c.name}`, () =>
         onBackend(backend, () => {
           const before = tf.memory().numTensors;
           const layer = L.Conv2D(c.args as never);
@@ -109,20 +109,15 @@ describe('Conv2D against a float64 convolution', () => {
           const ref = conv2dRef(f64(xNhwc), xNhwc.shape, f64(params.kernel), params.kernel.shape, f64(bias), cfg.strides, cfg.padding, cfg.dilation_rate, cfg.groups, f64(r));
           assert.deepEqual(yNhwc.shape, ref.shape);
           close(yNhwc, ref.y, 'forward');
-          if (backend === 'wasm' && !tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-            // TODO(kernels): turns on by itself once src/core/kernels registers it for wasm.
-            t.todo('gradient on wasm needs Conv2DBackpropFilter, not registered yet');
-          } else {
-            const rOut = cf ? tf.transpose(r, [0, 3, 1, 2]) : r;
-            const grads = tf.grads((xi: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
-              tf.sum(tf.mul(layer.apply({ kernel: k, bias: b }, {}, xi, { training: false }).outputs as tf.Tensor, rOut)),
-            )([x, params.kernel, bias]);
-            const gx = cf ? tf.transpose(grads[0], [0, 2, 3, 1]) : grads[0];
-            close(gx, ref.dx, 'd/dx');
-            close(grads[1], ref.dk, 'd/dkernel');
-            close(grads[2], ref.db, 'd/dbias');
-            tf.dispose([rOut, gx, ...grads]);
-          }
+          const rOut = cf ? tf.transpose(r, [0, 3, 1, 2]) : r;
+          const grads = tf.grads((xi: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.mul(layer.apply({ kernel: k, bias: b }, {}, xi, { training: false }).outputs as tf.Tensor, rOut)),
+          )([x, params.kernel, bias]);
+          const gx = cf ? tf.transpose(grads[0], [0, 2, 3, 1]) : grads[0];
+          close(gx, ref.dx, 'd/dx');
+          close(grads[1], ref.dk, 'd/dkernel');
+          close(grads[2], ref.db, 'd/dbias');
+          tf.dispose([rOut, gx, ...grads]);
           tf.dispose([x, xNhwc, y, yNhwc, r, params.kernel, bias]);
           assert.equal(tf.memory().numTensors, before, 'tensors leaked');
         }),
