@@ -47,6 +47,7 @@ import { LSTM } from './lstm.js';
 import { Masking } from './masking.js';
 import { SimpleRNN } from './simple-rnn.js';
 import { TimeDistributed } from './time-distributed.js';
+import { RNN } from './rnn.js';
 import type { Layer } from './layer.js';
 
 /** Builds a layer from a Keras config; each factory decodes and validates its config. */
@@ -141,6 +142,8 @@ const builtins: Record<string, LayerFromConfig> = {
   Bidirectional: from(Bidirectional),
   TimeDistributed: from(TimeDistributed),
   Masking: from(Masking),
+  // The generic RNN over cells (rnn.ts); its cells are configs inside it, not layers of their own.
+  RNN: from(RNN),
 };
 
 /** Other class names Keras 2 deserialises to the same layers. */

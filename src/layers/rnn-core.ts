@@ -151,6 +151,14 @@ export interface Cell {
   regularization?(params: Weights): ops.Scalar | null;
   constrain?(params: Weights): Weights;
   activityRegularizer: Regularizer | null;
+  /** Which state is the step's output (default 0; a stack of cells outputs its last cell's first state). */
+  outputState?: number;
+  /**
+   * The dropout masks of one call, when the default ones (inputMasks masks of the
+   * input features, recurrentMasks masks of the output state's shape) do not fit:
+   * a stack of cells draws each cell's own masks. Passed to project and step as dp and rec.
+   */
+  dropoutMasks?(key: Key, batch: number, featureShape: number[]): { dp: ops.Tensor[] | null; rec: ops.Tensor[] | null };
 }
 
 export type RnnConfig = t.TypeOf<typeof rnnFields>;
@@ -163,6 +171,8 @@ export interface RecurrentExtras {
   resetStates(state: TensorTree, batchInputShape?: Shape): TensorTree;
   /** True: this layer's state holds recurrent states, not Keras weights (saving skips them). */
   readonly recurrentState: true;
+  /** The cell the layer loops over (the generic RNN layer reuses the cells of SimpleRNN, LSTM and GRU). */
+  readonly cell?: Cell;
 }
 export type RecurrentLayer = Layer & RecurrentExtras;
 
@@ -216,11 +226,12 @@ export function defineRecurrent<C extends BaseLayerConfig>(o: RecurrentOptions<C
     return timeMajor ? [first[1], first[0], ...first.slice(2)] : first;
   };
   const statesShapes = (s: Shape): Shape[] => cell.stateShapes(s).map((d) => [s[0], ...d]);
+  const outIndex = cell.outputState ?? 0;
   const stateCount = cell.stateShapes([null, null, ...new Array<null>(featureRank).fill(null)]).length;
   const outShape = (shape: Shapes): Shapes => {
     const s = mainShape(shape);
     const states = statesShapes(s);
-    let out: Shape = returnSequences ? [s[0], s[1], ...states[0].slice(1)] : states[0];
+    let out: Shape = returnSequences ? [s[0], s[1], ...states[outIndex].slice(1)] : states[outIndex];
     if (timeMajor && returnSequences) out = [out[1], out[0], ...out.slice(2)];
     return returnState ? [out, ...states] : out;
   };
@@ -274,9 +285,10 @@ export function defineRecurrent<C extends BaseLayerConfig>(o: RecurrentOptions<C
         let rec: ops.Tensor[] | null = null;
         if (useDropout) {
           const key = options.key as Key;
-          if (cell.dropout > 0)
+          if (cell.dropoutMasks) ({ dp, rec } = cell.dropoutMasks(key, batch, x.shape.slice(2)));
+          else if (cell.dropout > 0)
             dp = range(0, cell.inputMasks).map((i) => dropoutMask([batch, ...x.shape.slice(2)], cell.dropout, foldIn(key, `dropout_${i}`)));
-          if (cell.recurrentDropout > 0)
+          if (cell.recurrentDropout > 0 && !cell.dropoutMasks)
             rec = range(0, cell.recurrentMasks).map((i) => dropoutMask([batch, ...stateDims[0]], cell.recurrentDropout, foldIn(key, `recurrent_dropout_${i}`)));
         }
 
@@ -286,7 +298,7 @@ export function defineRecurrent<C extends BaseLayerConfig>(o: RecurrentOptions<C
             throw new ShapeMismatchError(`${where}: mask`, [batch, steps], rawMask.shape);
           let m = ops.cast(rawMask, 'float32');
           if (goBackwards) m = ops.reverse(m, 1);
-          const outRank = 1 + stateDims[0].length;
+          const outRank = 1 + stateDims[outIndex].length;
           mask = unstackTime(m).map((mt) => ops.reshape(mt, [batch, ...new Array<number>(outRank - 1).fill(1)]));
         }
         const xs = goBackwards ? ops.reverse(x, 1) : x;
@@ -295,7 +307,7 @@ export function defineRecurrent<C extends BaseLayerConfig>(o: RecurrentOptions<C
         let prev: ops.Tensor | null = null;
         for (let t = 0; t < steps; t++) {
           const next = cell.step(params, projected[t], states, rec);
-          let out = next[0];
+          let out = next[outIndex];
           if (mask) {
             const m = mask[t];
             const keep = ops.sub(1, m);
@@ -333,6 +345,7 @@ export function defineRecurrent<C extends BaseLayerConfig>(o: RecurrentOptions<C
   });
   return Object.assign(layer, {
     stateCount,
+    cell,
     recurrentState: true as const,
     resetStates(old: TensorTree, batchInputShape?: Shape): TensorTree {
       if (!stateful) return {};

@@ -44,6 +44,7 @@ const minimal: Record<string, Record<string, unknown>> = {
   ConvLSTM2D: { filters: 2, kernel_size: 3 },
   Bidirectional: { layer: { class_name: 'LSTM', config: { units: 2 } } },
   TimeDistributed: { layer: { class_name: 'Dense', config: { units: 2 } } },
+  RNN: { cell: [{ class_name: 'LSTMCell', config: { units: 2 } }, { class_name: 'GRUCell', config: { units: 2 } }] },
 };
 
 test('every known class builds from its Keras config, aliases to the Keras class', () => {

@@ -57,6 +57,7 @@ const minimal: Record<string, Record<string, unknown>> = {
   ConvLSTM2D: { filters: 2, kernel_size: 3 },
   Bidirectional: { layer: { class_name: 'LSTM', config: { units: 2 } } },
   TimeDistributed: { layer: { class_name: 'Dense', config: { units: 2 } } },
+  RNN: { cell: [{ class_name: 'LSTMCell', config: { units: 2 } }, { class_name: 'GRUCell', config: { units: 2 } }] },
 };
 
 const TWO_INPUTS = new Set(['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot', 'Attention', 'AdditiveAttention', 'MultiHeadAttention']);
@@ -79,6 +80,7 @@ const EXPECTED_TRAINABLE = [
   'AdditiveAttention', 'BatchNormalization', 'Bidirectional', 'Conv1D', 'Conv2D', 'Conv2DTranspose', 'Conv3D', 'Conv3DTranspose',
   'ConvLSTM2D', 'Dense', 'DepthwiseConv2D', 'Embedding', 'GRU', 'LSTM', 'LayerNormalization', 'LocallyConnected1D',
   'LocallyConnected2D', 'MultiHeadAttention', 'PReLU', 'SeparableConv1D', 'SeparableConv2D', 'SimpleRNN', 'TimeDistributed',
+  'RNN',
 ];
 
 const BATCH = 8;
