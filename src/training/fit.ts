@@ -133,7 +133,7 @@ export function fit$(model: Model, data: FitData, options: FitOptions = {}): Obs
     };
     run().then(
       () => release().then(() => subscriber.complete(), (error) => subscriber.error(error)),
-      (error) => release().finally(() => subscriber.error(error)),
+      (error) => release().then(() => subscriber.error(error), () => subscriber.error(error)),
     );
   });
 }
