@@ -112,11 +112,20 @@ console.log(`backend: ${describeBackend()}`);
   report('Conv2DBackpropFilter 3x3x32x64 (before = cpu backend; wasm had none)', cpuFilter, time(filterGrad, 5));
   const filterGrad1 = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy1 }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: w1.shape }) as tf.Tensor;
   report('Conv2DBackpropFilter 3x3x1x32 (before = cpu backend)', await onCpu(filterGrad1, 2), time(filterGrad1, 5));
-  const pooled = rnd([64, 26, 26, 32]);
-  const pooledOut = tf.keep(tf.maxPool(pooled as tf.Tensor4D, 2, 2, 'valid'));
-  const dyPool = rnd(pooledOut.shape);
-  const maxPoolGrad = () => tf.engine().runKernel('MaxPoolGrad', { dy: dyPool, input: pooled, output: pooledOut }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor;
-  stockVsOurs('MaxPoolGrad 64x26x26x32 2x2/2', ['MaxPoolGrad'], maxPoolGrad, 5);
+  // MaxPoolGrad: the stock wasm kernel is faster than a tensor-op version but wrong (e.g. 2x2/2 valid).
+  for (const [shape, k, s, pad] of [
+    [[64, 26, 26, 32], 2, 2, 'valid'],
+    [[64, 11, 11, 64], 2, 2, 'valid'],
+    [[32, 28, 28, 32], 3, 1, 'same'],
+    [[32, 27, 27, 32], 3, 2, 'same'],
+  ] as const) {
+    const pooled = rnd([...shape]);
+    const pooledOut = tf.keep(tf.maxPool(pooled as tf.Tensor4D, k, s, pad));
+    const dyPool = rnd(pooledOut.shape);
+    const maxPoolGrad = () => tf.engine().runKernel('MaxPoolGrad', { dy: dyPool, input: pooled, output: pooledOut }, { filterSize: k, strides: s, pad }) as tf.Tensor;
+    stockVsOurs(`MaxPoolGrad ${shape.join('x')} ${k}x${k}/${s} ${pad} (before = stock wasm, wrong values)`, ['MaxPoolGrad'], maxPoolGrad, 9);
+    tf.dispose([pooled, pooledOut, dyPool]);
+  }
   const dwX = rnd([32, 28, 28, 32]);
   const dwW = rnd([3, 3, 32, 1]);
   const dwDy = rnd([32, 28, 28, 32]);
@@ -124,7 +133,7 @@ console.log(`backend: ${describeBackend()}`);
   const dwF = () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: dwX, dy: dwDy }, { strides: 1, pad: 'same', dilations: 1, filterShape: dwW.shape }) as tf.Tensor;
   report('DepthwiseBackpropInput 32x28x28x32 3x3 (before = cpu backend)', await onCpu(dwIn, 2), time(dwIn, 5));
   report('DepthwiseBackpropFilter 32x28x28x32 3x3 (before = cpu backend)', await onCpu(dwF, 2), time(dwF, 5));
-  tf.dispose([x, w1, h1, w2, dy2, dy1, pooled, pooledOut, dyPool, dwX, dwW, dwDy]);
+  tf.dispose([x, w1, h1, w2, dy2, dy1, dwX, dwW, dwDy]);
 }
 
 // 4. One training step's backward of the notes' CNN: conv32-pool-conv64-pool-128-10, batch 64.

@@ -256,6 +256,107 @@ describe('wasm gradient kernels against the cpu backend', () => {
   });
 });
 
+/** x values for pooling: continuous, or small rounded integers (many ties), now and then NaN / -Infinity. */
+function poolData(seed: number, n: number, kind: 'continuous' | 'ties' | 'special'): Float32Array {
+  const u = data(seed, n);
+  if (kind === 'continuous') return u;
+  return u.map((v, i) => {
+    if (kind === 'special' && u[(i * 7 + 3) % n]! > 0.7) return v > 0.5 ? Number.NaN : -Infinity;
+    return Math.round(v * 2);
+  });
+}
+
+describe('MaxPoolGrad on wasm (JavaScript on the heap) against the cpu backend kernel', () => {
+  type PoolPad = 'same' | 'valid' | number;
+  interface PoolCase {
+    n: number;
+    h: number;
+    w: number;
+    c: number;
+    filter: [number, number];
+    strides: [number, number];
+    pad: PoolPad;
+    rounding: 'floor' | 'ceil' | undefined;
+    kind: 'continuous' | 'ties' | 'special';
+    seed: number;
+  }
+
+  /** dx from the MaxPoolGrad kernel on `backend`, on the same x and dy there; checks for leaks. */
+  function kernelGrad(c: PoolCase, backend: 'cpu' | 'wasm'): Promise<number[]> {
+    return onBackend(backend, () => {
+      const tensors = tf.memory().numTensors;
+      const dataIds = tf.engine().backend.numDataIds();
+      const dx = tf.tidy(() => {
+        const x = tf.tensor(poolData(c.seed, c.n * c.h * c.w * c.c, c.kind), [c.n, c.h, c.w, c.c]) as tf.Tensor4D;
+        const y = tf.maxPool(x, c.filter, c.strides, c.pad, c.rounding);
+        const dy = tf.tensor(data(c.seed + 1, y.size), y.shape);
+        const attrs = { filterSize: c.filter, strides: c.strides, pad: c.pad, dimRoundingMode: c.rounding };
+        const g = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+        assert.deepEqual(g.shape, x.shape);
+        return Array.from(g.dataSync());
+      });
+      assert.equal(tf.memory().numTensors, tensors, `tensors leaked on ${backend}`);
+      assert.equal(tf.engine().backend.numDataIds(), dataIds, `backend data leaked on ${backend}`);
+      return dx;
+    });
+  }
+
+  async function check(c: PoolCase): Promise<void> {
+    const w = await kernelGrad(c, 'wasm');
+    const ref = await kernelGrad(c, 'cpu');
+    assert.equal(w.length, ref.length);
+    for (let i = 0; i < w.length; i++)
+      if (!(Math.abs(w[i]! - ref[i]!) <= 1e-6)) assert.fail(`${JSON.stringify(c)}: dx[${i}]: wasm ${w[i]} vs cpu ${ref[i]}`);
+  }
+
+  const dim = fc.integer({ min: 1, max: 4 });
+  const poolCase = fc
+    .record({
+      n: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 11 }),
+      w: fc.integer({ min: 1, max: 11 }),
+      c: fc.integer({ min: 1, max: 5 }),
+      filter: fc.tuple(dim, dim),
+      strides: fc.tuple(dim, dim),
+      nonOverlapping: fc.boolean(),
+      pad: fc.oneof(fc.constant<PoolPad>('same'), fc.constant<PoolPad>('valid'), fc.integer({ min: 0, max: 1 })),
+      rounding: fc.constantFrom<'floor' | 'ceil'>('floor', 'ceil'),
+      kind: fc.constantFrom<PoolCase['kind']>('continuous', 'ties', 'ties', 'special'),
+      seed: fc.integer({ min: 1, max: 1e9 }),
+    })
+    .map(({ nonOverlapping, ...c }): PoolCase => {
+      const strides: [number, number] = nonOverlapping ? c.filter : c.strides; // half the cases: stride == pool size
+      if (typeof c.pad !== 'number') return { ...c, strides, rounding: undefined };
+      // tfjs sizes numeric-pad pooling from the filter's and stride's first entry only; square, as it assumes.
+      return { ...c, filter: [c.filter[0], c.filter[0]], strides: [strides[0], strides[0]] };
+    })
+    .filter((c) => {
+      if (c.pad === 'same') return true;
+      const p = c.pad === 'valid' ? 0 : 2 * c.pad;
+      return c.h + p >= c.filter[0] && c.w + p >= c.filter[1];
+    });
+
+  it('random shapes, ties, NaN / -Infinity, remainders, same / valid / numeric padding, overlapping or not: within 1e-6, no leaks', async () => {
+    await fc.assert(fc.asyncProperty(poolCase, check), { numRuns: 150 });
+  });
+
+  it('the cases the stock wasm kernel gets wrong, and ties routed to the first maximum', async () => {
+    const base = { n: 2, c: 3, rounding: undefined, seed: 17 } as const;
+    await check({ ...base, h: 26, w: 26, filter: [2, 2], strides: [2, 2], pad: 'valid', kind: 'continuous' });
+    await check({ ...base, h: 11, w: 11, filter: [2, 2], strides: [2, 2], pad: 'valid', kind: 'ties' });
+    await check({ ...base, h: 7, w: 9, filter: [3, 3], strides: [2, 2], pad: 'same', kind: 'ties' });
+    // All equal: every window's gradient goes to its top-left position.
+    const dx = await onBackend('wasm', () =>
+      tf.tidy(() => {
+        const x = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
+        const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(x);
+        return Array.from(grad.dataSync());
+      }),
+    );
+    assert.deepEqual(dx, [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
+  });
+});
+
 describe('wasm kernels: forward results', () => {
   it('matMul with transposed operands equals the cpu backend (rxkeras transposes explicitly)', async () => {
     for (const [tA, tB] of [[true, false], [false, true], [true, true]] as const) {

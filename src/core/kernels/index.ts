@@ -16,10 +16,9 @@ import {
   convGeometry,
   depthwiseFilterGrad,
   depthwiseInputGrad,
-  maxPoolInputGrad,
-  pair,
   type ConvPad,
 } from './conv-backprop.js';
+import { maxPoolGradKernel } from './max-pool-grad.js';
 
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 type Attrs = Record<string, unknown>;
@@ -67,14 +66,6 @@ const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, attrs }) => {
   const inputShape = a.inputShape as number[];
   const g = convGeometry(inputShape, filter.shape, a.strides as number[], a.dilations as number[] | undefined, a.pad as ConvPad, a.dimRoundingMode as Rounding, true);
   return withInputs([dy, filter], (dyt, ft) => depthwiseInputGrad(dyt as tf.Tensor4D, ft as tf.Tensor4D, inputShape, g));
-};
-
-const maxPoolGrad: tf.KernelFunc = ({ inputs, attrs }) => {
-  const a = (attrs ?? {}) as Attrs;
-  const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
-  const filter = pair(a.filterSize as number | number[]);
-  const g = convGeometry(input.shape, [...filter, input.shape[3]!, 1], a.strides as number[], 1, a.pad as ConvPad, a.dimRoundingMode as Rounding, true);
-  return withInputs([dy, input, output], (dyt, xt, yt) => maxPoolInputGrad(dyt as tf.Tensor4D, xt as tf.Tensor4D, yt as tf.Tensor4D, filter, g));
 };
 
 /** Swaps the last two axes. */
@@ -181,7 +172,7 @@ function kernelConfigs(): Record<WasmKernelName, tf.KernelConfig | undefined> {
     Conv2DBackpropInput: make('Conv2DBackpropInput', conv2dBackpropInput),
     DepthwiseConv2dNativeBackpropFilter: make('DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter),
     DepthwiseConv2dNativeBackpropInput: make('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput),
-    MaxPoolGrad: make('MaxPoolGrad', maxPoolGrad),
+    MaxPoolGrad: make('MaxPoolGrad', maxPoolGradKernel),
     BatchMatMul: batchMatMul && withExplicitTranspose(batchMatMul),
     _FusedMatMul: fusedMatMul && withExplicitTranspose(fusedMatMul),
     Conv2D: conv && withExplicitSamePadding(conv, false),
