@@ -19,6 +19,7 @@ import {
   type ConvPad,
 } from './conv-backprop.js';
 import { maxPoolGradKernel } from './max-pool-grad.js';
+import { withContiguousSlice } from './slice.js';
 
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 type Attrs = Record<string, unknown>;
@@ -148,6 +149,7 @@ export const WASM_KERNEL_NAMES = [
   'FusedConv2D',
   'DepthwiseConv2dNative',
   'FusedDepthwiseConv2D',
+  'Slice',
 ] as const;
 export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 
@@ -167,6 +169,7 @@ function kernelConfigs(): Record<WasmKernelName, tf.KernelConfig | undefined> {
   const fusedConv = stock('FusedConv2D');
   const depthwise = stock('DepthwiseConv2dNative');
   const fusedDepthwise = stock('FusedDepthwiseConv2D');
+  const slice = stock('Slice');
   return {
     Conv2DBackpropFilter: make('Conv2DBackpropFilter', conv2dBackpropFilter),
     Conv2DBackpropInput: make('Conv2DBackpropInput', conv2dBackpropInput),
@@ -179,6 +182,7 @@ function kernelConfigs(): Record<WasmKernelName, tf.KernelConfig | undefined> {
     FusedConv2D: fusedConv && withExplicitSamePadding(fusedConv, false),
     DepthwiseConv2dNative: depthwise && withExplicitSamePadding(depthwise, true),
     FusedDepthwiseConv2D: fusedDepthwise && withExplicitSamePadding(fusedDepthwise, true),
+    Slice: slice && withContiguousSlice(slice),
   };
 }
 
