@@ -27,7 +27,7 @@ model.build(1);
 model.summary();
 model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy', metrics: ['accuracy'] }, 1);
 
-const epochs = Number(process.env.EPOCHS ?? 6);
+const epochs = Number(process.env.EPOCHS ?? 8);
 await model.fit(images(train), oneHot(train), { batchSize: 64, epochs, validationSplit: 0.1 });
 const logs = model.evaluate(images(test), oneHot(test), { batchSize: 256 });
 console.log(`test accuracy: ${logs.accuracy.toFixed(4)}`);
