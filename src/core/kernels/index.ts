@@ -20,6 +20,7 @@ import {
 } from './conv-backprop.js';
 import { maxPoolGradKernel } from './max-pool-grad.js';
 import { withContiguousSlice } from './slice.js';
+import { withRowGather } from './gather-rows.js';
 
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 type Attrs = Record<string, unknown>;
@@ -150,6 +151,7 @@ export const WASM_KERNEL_NAMES = [
   'DepthwiseConv2dNative',
   'FusedDepthwiseConv2D',
   'Slice',
+  'GatherV2',
 ] as const;
 export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 
@@ -170,6 +172,7 @@ function kernelConfigs(): Record<WasmKernelName, tf.KernelConfig | undefined> {
   const depthwise = stock('DepthwiseConv2dNative');
   const fusedDepthwise = stock('FusedDepthwiseConv2D');
   const slice = stock('Slice');
+  const gather = stock('GatherV2');
   return {
     Conv2DBackpropFilter: make('Conv2DBackpropFilter', conv2dBackpropFilter),
     Conv2DBackpropInput: make('Conv2DBackpropInput', conv2dBackpropInput),
@@ -183,6 +186,7 @@ function kernelConfigs(): Record<WasmKernelName, tf.KernelConfig | undefined> {
     DepthwiseConv2dNative: depthwise && withExplicitSamePadding(depthwise, true),
     FusedDepthwiseConv2D: fusedDepthwise && withExplicitSamePadding(fusedDepthwise, true),
     Slice: slice && withContiguousSlice(slice),
+    GatherV2: gather && withRowGather(gather),
   };
 }
 
