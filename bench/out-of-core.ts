@@ -31,12 +31,12 @@
  * whose order changes). Every read is one contiguous hyperslab of whole
  * chunks, never a random row.
  *
- * Why the in-memory baseline is slow on wasm: tfjs-backend-wasm's Slice
- * kernel copies the whole input out of the heap (readSync) for every slice,
- * so model.fit(x, y, { shuffle: false }) pays O(rows in memory) per batch
- * (~75 ms for 43,520 x 784); with shuffle its Gather kernel costs ~8 ms per
- * 256-row batch. Reading the batch from the page cache costs less than that,
- * so R can exceed 1; disk / resident is the cost of streaming itself.
+ * The in-memory baseline takes its batches with Slice / Gather, which
+ * rxkeras's wasm kernels copy straight from the heap (src/core/kernels:
+ * slice.ts, gather-rows.ts); tfjs's stock kernels copied the whole input or
+ * every element and made this baseline several times slower. Disk / resident
+ * is the cost of streaming itself: on 2 cores both are busy with the step,
+ * so the reads (h5wasm, on the main thread) are not hidden by prefetching.
  *
  * Peak RSS, honestly: the disk run is a fresh process, so its figure is not
  * inflated by the file write (h5wasm's heap grows to a block) nor by the
