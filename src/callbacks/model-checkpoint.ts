@@ -162,7 +162,7 @@ function snapshot(model: Model, withOptimizer: boolean): Pending {
   const view = Object.create(model) as Model;
   view.variables = { params, state };
   let optState: unknown;
-  const setup = model.compiled as TrainingSetup | undefined;
+  const setup = model.compiled;
   if (withOptimizer && setup) {
     optState = cloneDeep(setup.optState);
     view.compiled = { ...setup, optState } satisfies TrainingSetup;

@@ -26,7 +26,7 @@ export interface LoadModelOptions extends Pick<LoadWeightsOptions, 'onWarning'> 
 export async function saveModel(model: Model, path: string): Promise<void> {
   model.build();
   const modelConfig = JSON.stringify(modelToConfig(model));
-  const setup = model.compiled as TrainingSetup | undefined;
+  const setup = model.compiled;
   const trainingConfig = setup ? JSON.stringify(trainingConfigOf(setup)) : undefined;
   const optWeights = setup && setup.optState !== undefined ? optimizerWeights(model, setup) : undefined;
   try {

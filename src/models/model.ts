@@ -2,12 +2,11 @@ import * as ops from '../ops/index.js';
 import { NotBuiltError, ShapeMismatchError } from '../core/errors.js';
 import { uniqueName } from '../core/names.js';
 import { foldIn, makeKey, type Key } from '../core/rng.js';
-import { disposeTree, leaves, type TensorTree } from '../core/tree.js';
+import { disposeReplaced, disposeTree, leaves, type TensorTree } from '../core/tree.js';
 import type { ApplyOptions, ApplyResult, BaseLayerConfig, InitResult, Layer, Shape, Shapes, Tensors, Weights } from '../layers/layer.js';
 import { buildGraph, runGraph, type Graph } from './graph.js';
 import { isRecurrentLayer } from '../layers/rnn-core.js';
 import { lastValueFrom, type Observable } from 'rxjs';
-import { disposeReplaced } from '../core/tree.js';
 import { compile, type CompileArgs } from '../training/compile.js';
 import type { DataArg } from '../training/data.js';
 import { evaluate, evaluateDataset, type EvaluateOptions } from '../training/evaluate.js';
@@ -48,7 +47,7 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
   /** The current weights; undefined until built. Replaced (never mutated) by training. */
   variables: ModelVariables | undefined;
   /** Training configuration and optimizer state, set by `compile` (see src/training). */
-  compiled: unknown;
+  compiled: TrainingSetup | undefined;
   protected graph: Graph | undefined;
   protected singleOutput = true;
 
@@ -264,7 +263,7 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
 
   /** Keras `compile`: resolves optimizer, losses and metrics against the outputs; resets the optimizer state. */
   compile(args: CompileArgs, seed?: number): void {
-    const previous = this.compiled as TrainingSetup | undefined;
+    const previous = this.compiled;
     if (previous) disposeReplaced(previous.optState, undefined);
     const setup: TrainingSetup = { compiled: compile(this.outputNamesOrDefault(), args, this.graph ? this.outputs.map((t) => t.shape) : []), optState: undefined, optPaths: '', step: 0, key: makeKey(seed) };
     this.compiled = setup;

@@ -178,7 +178,7 @@ function planSources(model: Model, data: FitData, options: FitOptions, owned: op
 
 /** The compiled setup, or a NotCompiledError. */
 export function requireSetup(model: Model, what: string): TrainingSetup {
-  const setup = model.compiled as TrainingSetup | undefined;
+  const setup = model.compiled;
   if (!setup) throw new NotCompiledError(what);
   return setup;
 }
