@@ -10,20 +10,16 @@ import {
   deconvLength,
   dilateKernelNd,
   fromChannelsLast,
-  initWeight,
   intTuple,
   joinShape,
   knownChannels,
   padOrCrop,
   splitShape,
   toChannelsLast,
-  weightConstrain,
-  weightFields,
-  weightOptions,
-  weightPenalty,
 } from './conv-utils.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
+import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
 
 const fields = t.intersection([
   t.type({ filters: t.number, kernel_size: intOrTuple }),
@@ -153,9 +149,7 @@ function convTranspose(rank: 2 | 3, className: 'Conv2DTranspose' | 'Conv3DTransp
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => weightPenalty(options, p),
-    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain: weightConstrain(options),
+    ...weightHooks(options, activityReg),
   });
 }
 

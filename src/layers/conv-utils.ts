@@ -10,7 +10,6 @@ import { tupleOf } from '../core/config.js';
 import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
 import { checkPositive, type DataFormat } from './common.js';
 import type { Shape } from './layer.js';
-export { initWeight, weightConstrain, weightFields, weightOptions, weightPenalty, type WeightOptions } from './weight-options.js';
 
 /** Keras's padding for convolutions: 'valid', 'same', and 'causal' where the layer allows it (1D). */
 export type ConvPadding = 'valid' | 'same' | 'causal';

@@ -10,19 +10,15 @@ import {
   convPaddingOf,
   dilateKernelNd,
   fromChannelsLast,
-  initWeight,
   intTuple,
   joinShape,
   knownChannels,
   splitShape,
   toChannelsLast,
-  weightConstrain,
-  weightFields,
-  weightOptions,
-  weightPenalty,
 } from './conv-utils.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
+import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
 
 const fields = t.intersection([
   t.type({ filters: t.number, kernel_size: intOrTuple }),
@@ -122,9 +118,7 @@ function conv(rank: 1 | 3, className: 'Conv1D' | 'Conv3D', args: ConvArgs): Laye
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => weightPenalty(options, p),
-    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain: weightConstrain(options),
+    ...weightHooks(options, activityReg),
   });
 }
 

@@ -6,8 +6,8 @@ import { fusedActivation, getActivation } from '../activations/index.js';
 import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
 import { checkPositive, checkRank, convOutputLength, dataFormatOf, fromNHWC, paddingOf, shape2d, spatial2d, spec, toNHWC } from './common.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
-import { initWeight, weightConstrain, weightFields, weightOptions, weightPenalty } from './weight-options.js';
 import type { Layer, Shape } from './layer.js';
+import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
 
 const fields = t.intersection([
   t.type({ filters: t.number, kernel_size: intOrTuple }),
@@ -121,9 +121,7 @@ export function Conv2D(args: Conv2DArgs): Layer {
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => weightPenalty(options, p),
-    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain: weightConstrain(options),
+    ...weightHooks(options, activityReg),
   });
 }
 

@@ -7,7 +7,7 @@ import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
 import { spec } from './common.js';
 import { decodeLayerConfig, defineLayer, lastDim } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
-import { initWeight, weightConstrain, weightFields, weightOptions, weightPenalty } from './weight-options.js';
+import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
 
 const fields = t.intersection([
   t.type({ units: t.number }),
@@ -61,8 +61,6 @@ export function Dense(args: DenseArgs): Layer {
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => weightPenalty(options, p),
-    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain: weightConstrain(options),
+    ...weightHooks(options, activityReg),
   });
 }

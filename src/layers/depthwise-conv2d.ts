@@ -9,19 +9,15 @@ import {
   convLength,
   convPaddingOf,
   fromChannelsLast,
-  initWeight,
   intTuple,
   joinShape,
   knownChannels,
   splitShape,
   toChannelsLast,
-  weightConstrain,
-  weightFields,
-  weightOptions,
-  weightPenalty,
 } from './conv-utils.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
+import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
 
 const fields = t.intersection([
   t.type({ kernel_size: intOrTuple }),
@@ -111,8 +107,7 @@ export function DepthwiseConv2D(args: DepthwiseConv2DArgs): Layer {
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => weightPenalty({ depthwise_kernel: options.depthwise, bias: options.bias }, p),
-    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain: weightConstrain({ depthwise_kernel: options.depthwise, bias: options.bias }),
+    // Keras names the options `depthwise_*` and the weight `depthwise_kernel`.
+    ...weightHooks({ depthwise_kernel: options.depthwise, bias: options.bias }, activityReg),
   });
 }

@@ -5,21 +5,10 @@ import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
 import { getActivation } from '../activations/index.js';
 import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
 import { checkRank, dataFormatOf, spec } from './common.js';
-import {
-  convLength,
-  convPaddingOf,
-  initWeight,
-  intTuple,
-  joinShape,
-  knownChannels,
-  splitShape,
-  weightConstrain,
-  weightFields,
-  weightOptions,
-  weightPenalty,
-} from './conv-utils.js';
+import { convLength, convPaddingOf, intTuple, joinShape, knownChannels, splitShape } from './conv-utils.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
+import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
 
 const fields = t.intersection([
   t.type({ filters: t.number, kernel_size: intOrTuple }),
@@ -164,9 +153,7 @@ function locallyConnected(rank: 1 | 2, className: 'LocallyConnected1D' | 'Locall
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => weightPenalty(options, p),
-    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain: weightConstrain(options),
+    ...weightHooks(options, activityReg),
   });
 }
 

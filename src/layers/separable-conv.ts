@@ -9,19 +9,15 @@ import {
   convLength,
   convPaddingOf,
   fromChannelsLast,
-  initWeight,
   intTuple,
   joinShape,
   knownChannels,
   splitShape,
   toChannelsLast,
-  weightConstrain,
-  weightFields,
-  weightOptions,
-  weightPenalty,
 } from './conv-utils.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
+import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
 
 const fields = t.intersection([
   t.type({ filters: t.number, kernel_size: intOrTuple }),
@@ -130,9 +126,7 @@ function separableConv(rank: 1 | 2, className: 'SeparableConv1D' | 'SeparableCon
       return { outputs, state };
     },
     computeOutputShape: (s) => outShape(s as Shape),
-    regularization: (p) => weightPenalty(weights, p),
-    activityRegularization: activityReg ? (y) => activityReg.loss(y as ops.Tensor) : undefined,
-    constrain: weightConstrain(weights),
+    ...weightHooks(weights, activityReg),
   });
 }
 

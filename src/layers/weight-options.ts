@@ -78,3 +78,16 @@ export function weightConstrain(options: Record<string, WeightOptions>): ((p: We
     return out;
   };
 }
+
+/**
+ * The three weight hooks of a layer with named weights: their penalty, the
+ * activity penalty of its outputs (when it has an activity_regularizer) and
+ * the projection onto their constraints.
+ */
+export function weightHooks(options: Record<string, WeightOptions>, activityReg: Regularizer | null) {
+  return {
+    regularization: (p: Weights) => weightPenalty(options, p),
+    activityRegularization: activityReg ? (y: ops.Tensor | ops.Tensor[]) => activityReg.loss(y as ops.Tensor) : undefined,
+    constrain: weightConstrain(options),
+  };
+}
