@@ -1,27 +1,19 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
-import { nullable } from '../core/config.js';
 import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
-import { foldIn } from '../core/rng.js';
-import { getInitializer, serializeInitializer } from '../initializers/index.js';
-import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
-import { getConstraint, serializeConstraint } from '../constraints/index.js';
-import { spec } from './common.js';
-import { decodeLayerConfig, defineLayer, penalty } from './define-layer.js';
+import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape, Weights } from './layer.js';
+import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
 
-const fields = t.partial({
-  axis: t.union([t.number, t.array(t.number)]),
-  epsilon: t.number,
-  center: t.boolean,
-  scale: t.boolean,
-  beta_initializer: spec,
-  gamma_initializer: spec,
-  beta_regularizer: nullable(spec),
-  gamma_regularizer: nullable(spec),
-  beta_constraint: nullable(spec),
-  gamma_constraint: nullable(spec),
-});
+const fields = t.intersection([
+  weightFields(['beta', 'gamma']),
+  t.partial({
+    axis: t.union([t.number, t.array(t.number)]),
+    epsilon: t.number,
+    center: t.boolean,
+    scale: t.boolean,
+  }),
+]);
 export type LayerNormalizationArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
 
 /**
@@ -41,24 +33,19 @@ export function LayerNormalization(args: LayerNormalizationArgs = {}): Layer {
   const epsilon = c.epsilon ?? 1e-3;
   const center = c.center ?? true;
   const scale = c.scale ?? true;
-  const betaInit = getInitializer(c.beta_initializer ?? 'zeros', `${where}.beta_initializer`);
-  const gammaInit = getInitializer(c.gamma_initializer ?? 'ones', `${where}.gamma_initializer`);
-  const betaReg = getRegularizer(c.beta_regularizer, `${where}.beta_regularizer`);
-  const gammaReg = getRegularizer(c.gamma_regularizer, `${where}.gamma_regularizer`);
-  const betaConstraint = getConstraint(c.beta_constraint, `${where}.beta_constraint`);
-  const gammaConstraint = getConstraint(c.gamma_constraint, `${where}.gamma_constraint`);
+  const { options, fields: w } = weightOptions(c, { beta: 'zeros', gamma: 'ones' }, where);
   const config = {
     ...c,
     axis: axisArg,
     epsilon,
     center,
     scale,
-    beta_initializer: serializeInitializer(betaInit),
-    gamma_initializer: serializeInitializer(gammaInit),
-    beta_regularizer: serializeRegularizer(betaReg),
-    gamma_regularizer: serializeRegularizer(gammaReg),
-    beta_constraint: serializeConstraint(betaConstraint),
-    gamma_constraint: serializeConstraint(gammaConstraint),
+    beta_initializer: w.beta_initializer,
+    gamma_initializer: w.gamma_initializer,
+    beta_regularizer: w.beta_regularizer,
+    gamma_regularizer: w.gamma_regularizer,
+    beta_constraint: w.beta_constraint,
+    gamma_constraint: w.gamma_constraint,
   };
   /** Keras's `validate_axis`: axes in [-rank, rank), distinct, made non-negative (in the config's order). */
   const axesFor = (rank: number): number[] => {
@@ -77,8 +64,8 @@ export function LayerNormalization(args: LayerNormalizationArgs = {}): Layer {
       const s = inputShape as Shape;
       const shape = paramShape(s);
       const params: Weights = {};
-      if (scale) params.gamma = gammaInit.init(foldIn(key, 'gamma'), shape);
-      if (center) params.beta = betaInit.init(foldIn(key, 'beta'), shape);
+      if (scale) params.gamma = initWeight(options.gamma, key, 'gamma', shape);
+      if (center) params.beta = initWeight(options.beta, key, 'beta', shape);
       return { params, state: {}, outputShape: s };
     },
     apply(params, state, inputs) {
@@ -99,14 +86,6 @@ export function LayerNormalization(args: LayerNormalizationArgs = {}): Layer {
     },
     computeOutputShape: (s) => s,
     computeMask: (_inputs, mask) => mask ?? null,
-    regularization: (p) => penalty([[gammaReg, p.gamma], [betaReg, p.beta]]),
-    constrain:
-      gammaConstraint || betaConstraint
-        ? (p) => ({
-            ...p,
-            ...(p.gamma ? { gamma: gammaConstraint ? gammaConstraint.apply(p.gamma) : p.gamma } : {}),
-            ...(p.beta ? { beta: betaConstraint ? betaConstraint.apply(p.beta) : p.beta } : {}),
-          })
-        : undefined,
+    ...weightHooks(options, null),
   });
 }
