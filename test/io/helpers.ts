@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as ops from '../../src/ops/index.js';
 import { withH5Read } from '../../src/io/index.js';
 
-export const FIXTURES = new URL('../../../shared/fixtures/keras/', import.meta.url).pathname;
+export const FIXTURES = new URL('../fixtures/keras/', import.meta.url).pathname;
 
 /** The recorded inputs and predictions of a dl4j `*_inputs_and_outputs.h5` file. */
 export async function readInputsAndPredictions(path: string): Promise<{ x: ops.Tensor[]; y: ops.Tensor[] }> {

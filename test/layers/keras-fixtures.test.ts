@@ -1,5 +1,5 @@
 /**
- * Real Keras files (../shared/fixtures/keras, see its README): layer configs
+ * Real Keras files (test/fixtures/keras, see its README): layer configs
  * written by Keras decode, and re-serialise to the same keys and values;
  * the advanced-activation layers reproduce the activations Keras computed
  * (read with Debian's python3-h5py, an independent reader), within 1e-5 of
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { layerFromConfig } from '../../src/layers/registry.js';
 
-const fixtures = fileURLToPath(new URL('../../../shared/fixtures/keras/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/keras/', import.meta.url));
 const python = '/usr/bin/python3';
 const haveFixtures = existsSync(fixtures);
 

@@ -36,7 +36,7 @@ import { runLayerTest } from '../helpers/layer-test.js';
 
 const RTOL = 1e-5;
 const REFERENCE = new URL('./rnn_reference.py', import.meta.url).pathname;
-const FIXTURES = new URL('../../../shared/fixtures/keras/', import.meta.url).pathname;
+const FIXTURES = new URL('../fixtures/keras/', import.meta.url).pathname;
 
 function close(actual: tf.Tensor, expected: tf.Tensor | number[] | ArrayLike<number>, what: string, rtol = RTOL): number {
   const a = actual.dataSync();

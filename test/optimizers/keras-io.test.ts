@@ -26,7 +26,7 @@ import { disposeTree } from '../../src/core/tree.js';
 import { InvalidArgumentError, ShapeMismatchError, UnknownNameError } from '../../src/core/errors.js';
 import { assertClose } from './reference.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/keras/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/keras/', import.meta.url));
 
 /** Reads training_config and optimizer_weights of a Keras .h5 file with h5py (an independent reader). */
 function readOptimizerPart(file: string): { training_config: { optimizer_config: { class_name: string; config: Record<string, unknown> } }; names: string[]; shapes: number[][]; sums: number[]; first: number[] } {
