@@ -61,3 +61,5 @@ export * as io from './io/index.js';
 export { loadModel, saveModel, loadWeights, saveWeights, modelFromJSON, modelFromYAML, modelFromConfig, toJSON, toYAML } from './io/index.js';
 export { evaluate, evaluateDataset, type EvaluateOptions } from './training/evaluate.js';
 export { predict, predictDataset, type PredictOptions } from './training/predict.js';
+export { initDistributed, LostRankError, GlooUnavailableError, type Collective } from './parallel/index.js';
+export * as parallel from './parallel/index.js';

@@ -32,6 +32,11 @@ const commands: Commands = {
     const r = await convertCommand(model, options);
     return { stdout: r.stdout, stderr: r.notes };
   },
+  async launch(script, args, options) {
+    const { launch } = await import('../parallel/launcher.js');
+    const { timeout, ...rest } = options;
+    return { exitCode: await launch({ ...rest, script, args, timeoutMs: timeout }) };
+  },
 };
 
 const write = (stream: NodeJS.WriteStream, text: string): Promise<void> =>
@@ -56,5 +61,5 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const line of out.stderr ?? []) await write(process.stderr, `rxkeras: ${line}\n`);
     if (out.stdout) await write(process.stdout, out.stdout);
   }
-  return EXIT_OK;
+  return outputs.find((out) => out.exitCode !== undefined)?.exitCode ?? EXIT_OK;
 }

@@ -10,6 +10,8 @@ export type ConvertTarget = (typeof CONVERT_TARGETS)[number];
 export interface CommandOutput {
   stdout?: string;
   stderr?: string[];
+  /** The process's exit code, when the command decides it (launch: the first failure's). */
+  exitCode?: number;
 }
 
 /** The command implementations, given to the parser (loaded lazily: `--help` and usage errors never load TensorFlow.js). */
@@ -19,6 +21,20 @@ export interface Commands {
   summary(model: string, options: { weights?: string }): Promise<CommandOutput>;
   predict(model: string, options: { weights?: string; input: string[]; output: string; batchSize?: number }): Promise<CommandOutput>;
   convert(model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }): Promise<CommandOutput>;
+  launch(script: string, args: string[], options: LaunchCommandOptions): Promise<CommandOutput>;
+}
+
+export interface LaunchCommandOptions {
+  nproc: number;
+  store?: string;
+  nnodes?: number;
+  nodeRank?: number;
+  worldSize?: number;
+  rankOffset?: number;
+  runId?: string;
+  host?: string;
+  iface?: string;
+  timeout?: number;
 }
 
 export interface GlobalOptions {
@@ -26,6 +42,12 @@ export interface GlobalOptions {
   customObjects: string[];
   /** Report the backend on stderr. */
   verbose: boolean;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0.');
+  return n;
 }
 
 function positiveInt(value: string): number {
@@ -44,11 +66,13 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
  */
 export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) => void, version: string): Command {
   const program = new Command('rxkeras')
-    .description('Keras models from the command line: summary, predict, convert (.h5, .json, .yaml)')
+    .description('Keras models from the command line: summary, predict, convert (.h5, .json, .yaml); launch for training across processes')
     .version(version)
     .option('--custom-objects <module>', 'a module exporting customObjects (layers, losses, metrics, initializers ...) to register; repeatable', collect, [])
     .option('-v, --verbose', 'report the TensorFlow.js backend on stderr', false)
     .showSuggestionAfterError(true)
+    // Global options go before the command, so that `launch` passes the script's own options through.
+    .enablePositionalOptions()
     .exitOverride();
   // Subcommands inherit exitOverride and the output settings from the program.
   program.configureHelp({ sortSubcommands: false });
@@ -92,6 +116,27 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
     .action((model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }) =>
       run(() => commands.convert(model, options), [model, options.weights], () => checkConvert(model, options))(),
     );
+
+  program
+    .command('launch')
+    .description('run a training script in N processes that join one group (as torchrun); one launch per host')
+    .argument('<script>', 'the script (TypeScript or JavaScript); it calls initDistributed()')
+    .argument('[args...]', "the script's own arguments")
+    .requiredOption('--nproc <n>', 'processes on this host', positiveInt)
+    .option('--store <address>', 'where the processes meet: redis://HOST:PORT or file:///PATH (one host: a temporary file store)')
+    .option('--nnodes <n>', 'hosts in the run, each launching --nproc processes', positiveInt)
+    .option('--node-rank <k>', "this host's index (ranks start at k x nproc)", nonNegativeInt)
+    .option('--world-size <n>', 'processes in the whole run (hosts with different --nproc)', positiveInt)
+    .option('--rank-offset <k>', "rank of this host's first process", nonNegativeInt)
+    .option('--run-id <id>', 'names the run in the store: the same on every host, a new one for each relaunch (one host: random)')
+    .option('--host <address>', 'address the processes listen on and advertise (one host: 127.0.0.1)')
+    .option('--iface <name>', 'or the network interface whose address they use')
+    .option('--timeout <ms>', 'bound on joining and on every collective operation', positiveInt)
+    .passThroughOptions()
+    .action(async (script: string, args: string[], options: LaunchCommandOptions) => {
+      accessSync(script, constants.R_OK);
+      onOutput(await commands.launch(script, args, options));
+    });
 
   return program;
 }

@@ -134,6 +134,12 @@ void Group::connect() {
     std::lock_guard<std::mutex> lock(mutex_);
     liveness_ = std::move(liveness);
   }
+  if (liveness_->posted()) {
+    throw RendezvousError("rank " + std::to_string(options_.rank) + " of run '" + options_.prefix +
+                              "' has already joined through this store: a rank given twice, or a run id used before "
+                              "(Gloo's store keys are written once; give each launch a new run id)",
+                          {});
+  }
   liveness_->start(options_.heartbeat);
   // Everyone posts a heartbeat first, so a member that never comes is named.
   const auto deadline = std::chrono::steady_clock::now() + options_.timeout;

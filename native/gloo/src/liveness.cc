@@ -126,6 +126,11 @@ void Liveness::leave() {
   put(key("left", rank_), "1");
 }
 
+bool Liveness::posted() {
+  std::lock_guard<std::mutex> io(io_);
+  return get(key("alive", rank_)).has_value();
+}
+
 std::vector<int> Liveness::absent() {
   std::vector<int> ranks;
   std::lock_guard<std::mutex> io(io_);

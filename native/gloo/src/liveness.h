@@ -37,6 +37,8 @@ class Liveness {
   void start(std::chrono::milliseconds interval);
   // Stops the heartbeat and posts the leave mark; idempotent.
   void leave();
+  // Whether this member's heartbeat is already in the store (its rank taken by another process, or the run id used before).
+  bool posted();
   // Ranks whose heartbeat has not appeared yet.
   std::vector<int> absent();
   // Reads every other member's heartbeat twice, `window` apart.

@@ -1,0 +1,136 @@
+import { InvalidArgumentError } from '../core/errors.js';
+import type { Collective } from './collective.js';
+import {
+  CollectiveClosedError,
+  CollectiveError,
+  CollectiveTimeoutError,
+  LostRankError,
+  RendezvousError,
+  type CollectiveOp,
+} from './collective-errors.js';
+import { loadGlooAddon, type NativeGroup } from './gloo-addon.js';
+import type { StoreAddress } from './store-address.js';
+
+export interface GlooOptions {
+  rank: number;
+  worldSize: number;
+  store: StoreAddress;
+  /** Namespace of this run in the store: a relaunch needs a new one (Gloo's store keys are written once). */
+  runId: string;
+  /** Address this member listens on and advertises to the others (default: the host's name, as Gloo resolves it). */
+  host?: string;
+  /** Or the network interface whose address to use (as GLOO_SOCKET_IFNAME). */
+  iface?: string;
+  /** Bound on joining and on every operation, in ms (default 30,000). */
+  timeoutMs?: number;
+  /** How often each member posts its heartbeat to the store, in ms (default 200); a lost member is named after 5 missed beats. */
+  heartbeatMs?: number;
+  /** All-reduce algorithm (default 'ring'). */
+  algorithm?: 'ring' | 'bcube';
+}
+
+const RUN_ID = /^[A-Za-z0-9_.-]{1,100}$/;
+
+function checkInt(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, `an integer in [${min}, ${max}]`, value);
+  }
+}
+
+/**
+ * A `Collective` over Gloo's TCP transport between processes and hosts. Each
+ * member runs its operations in call order on the addon's own thread, so the
+ * event loop stays free while they run; buffers (also views on a
+ * SharedArrayBuffer) are reduced in place without a copy.
+ */
+export class GlooCollective implements Collective {
+  private closed = false;
+
+  private constructor(
+    private readonly group: NativeGroup,
+    readonly rank: number,
+    readonly size: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Joins the group: resolves once all `worldSize` members are connected, rejects with `RendezvousError` naming the missing ones. */
+  static async connect(options: GlooOptions): Promise<GlooCollective> {
+    const { rank, worldSize, store, runId } = options;
+    checkInt('worldSize', worldSize, 1, 65536);
+    checkInt('rank', rank, 0, worldSize - 1);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const heartbeatMs = options.heartbeatMs ?? 200;
+    checkInt('timeoutMs', timeoutMs, 1, 2 ** 31 - 1);
+    checkInt('heartbeatMs', heartbeatMs, 10, 60_000);
+    if (!RUN_ID.test(runId)) throw new InvalidArgumentError('runId', 'letters, digits, _ . - (1 to 100 characters)', runId);
+    const { Group } = loadGlooAddon();
+    const group = new Group({
+      rank,
+      size: worldSize,
+      storeKind: store.kind,
+      storeHost: store.kind === 'redis' ? store.host : '',
+      storePort: store.kind === 'redis' ? store.port : 0,
+      storePath: store.kind === 'file' ? store.path : '',
+      prefix: `rxkeras.${runId}`,
+      hostname: options.host ?? '',
+      iface: options.iface ?? '',
+      timeoutMs,
+      heartbeatMs,
+      algorithm: options.algorithm ?? 'ring',
+    });
+    const member = new GlooCollective(group, rank, worldSize, timeoutMs);
+    await member.call('rendezvous', () => group.connect());
+    return member;
+  }
+
+  allReduce(buffer: Float32Array): Promise<void> {
+    return this.withBuffer('all-reduce', buffer, () => this.group.allReduce(buffer));
+  }
+
+  broadcast(buffer: Float32Array, root: number): Promise<void> {
+    checkInt('root', root, 0, this.size - 1);
+    return this.withBuffer('broadcast', buffer, () => this.group.broadcast(buffer, root));
+  }
+
+  barrier(): Promise<void> {
+    return this.call('barrier', () => this.group.barrier());
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return this.call('close', () => this.group.close());
+  }
+
+  private withBuffer(op: CollectiveOp, buffer: Float32Array, run: () => Promise<void>): Promise<void> {
+    if (!(buffer instanceof Float32Array)) return Promise.reject(new InvalidArgumentError(`${op} buffer`, 'a Float32Array', buffer));
+    // Every member calls with the same length, so all skip an empty buffer alike.
+    if (buffer.length === 0 && !this.closed) return Promise.resolve();
+    return this.call(op, run);
+  }
+
+  private async call(op: CollectiveOp, run: () => Promise<void>): Promise<void> {
+    if (this.closed && op !== 'close') throw new CollectiveClosedError(op, this.rank, 'the group is closed');
+    try {
+      await run();
+    } catch (e) {
+      throw this.typed(op, e as Error & { code?: string; ranks?: number[] });
+    }
+  }
+
+  private typed(op: CollectiveOp, e: Error & { code?: string; ranks?: number[] }): CollectiveError {
+    const ranks = e.ranks ?? [];
+    switch (e.code) {
+      case 'lost-rank':
+        return new LostRankError(op, this.rank, ranks, e.message);
+      case 'timeout':
+        return new CollectiveTimeoutError(op, this.rank, this.timeoutMs, e.message);
+      case 'rendezvous':
+        return new RendezvousError(this.rank, ranks, e.message);
+      case 'closed':
+        return new CollectiveClosedError(op, this.rank, e.message);
+      default:
+        return new CollectiveError(op, this.rank, e.message);
+    }
+  }
+}
