@@ -39,13 +39,23 @@ struct Pending {
 // Groups still open, so that a process that exits without close() posts its leave mark.
 std::mutex registryMutex;
 std::set<Group*> registry;
+bool tearingDown = false;
 
 void leaveAll() {
   std::lock_guard<std::mutex> lock(registryMutex);
   for (auto* group : registry) group->leave();
 }
 
-void leaveAllAtCleanup(void*) { leaveAll(); }
+// The environment goes away: no job may reach its thread-safe function any more, and
+// groups still open are left where they are (their threads end with the process).
+void leaveAllAtCleanup(void*) {
+  std::lock_guard<std::mutex> lock(registryMutex);
+  tearingDown = true;
+  for (auto* group : registry) {
+    group->silence();
+    group->leave();
+  }
+}
 
 napi_value errorFor(napi_env env, const Job& job) {
   napi_value message, error, code, ranks;
@@ -180,6 +190,7 @@ napi_value Close(napi_env env, napi_callback_info info) {
 void collect(napi_env env, void* data, void*) {
   auto* b = static_cast<Binding*>(data);
   b->collected = true;
+  if (tearingDown) return;
   if (b->group == nullptr) {
     delete b;
   } else if (!b->closing) {

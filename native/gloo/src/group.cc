@@ -59,6 +59,11 @@ void Group::leave() {
   if (liveness_) liveness_->leave();
 }
 
+void Group::silence() {
+  std::lock_guard<std::mutex> lock(doneMutex_);
+  silenced_ = true;
+}
+
 void Group::run() {
   for (;;) {
     Job* job;
@@ -70,7 +75,10 @@ void Group::run() {
     }
     const bool last = job->kind == Job::CLOSE;
     execute(*job);
-    done_(job);
+    {
+      std::lock_guard<std::mutex> lock(doneMutex_);
+      if (!silenced_) done_(job);
+    }
     if (last) return;
   }
 }

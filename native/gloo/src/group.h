@@ -54,6 +54,8 @@ class Group {
   const GroupOptions& options() const { return options_; }
   // Posts the leave mark (at process exit, so that peers report "left", not "stopped").
   void leave();
+  // From now on finished jobs are dropped instead of handed to `done` (the JS environment is going away).
+  void silence();
 
  private:
   void run();
@@ -68,6 +70,8 @@ class Group {
   uint32_t tag_ = 0;
   std::string failure_;  // set once an operation failed: the group is unusable from then on
 
+  std::mutex doneMutex_;
+  bool silenced_ = false;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job*> queue_;

@@ -94,8 +94,13 @@ std::string Liveness::key(const char* what, int rank) const {
 }
 
 void Liveness::start(std::chrono::milliseconds interval) {
+  {
+    // The first beat is posted before start returns: a member that leaves at once has still joined.
+    std::lock_guard<std::mutex> io(io_);
+    put(key("alive", rank_), "1");
+  }
   heartbeat_ = std::thread([this, interval] {
-    unsigned long long beat = 0;
+    unsigned long long beat = 1;
     std::unique_lock<std::mutex> lock(wake_);
     while (!stopping_) {
       lock.unlock();

@@ -1,0 +1,117 @@
+// The Gloo collective between real processes on loopback: exact results with
+// 2 and 3 members, both stores and both all-reduce algorithms, a free event
+// loop while an all-reduce runs, and typed errors naming a lost member.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { glooSkipReason, redisSkipReason, runGroup, spawnMember, startRedis, type Member, type Redis } from './helpers.js';
+
+const skip = glooSkipReason() ?? redisSkipReason();
+let run = 0;
+const runId = () => `test-${process.pid}-${run++}`;
+
+function checkOps(members: Member[], size: number): void {
+  for (const m of members) assert.equal(m.lines.length, 1, JSON.stringify(m.lines));
+  const results = members.map((m) => m.lines[0]).sort((a, b) => (a.rank as number) - (b.rank as number));
+  const rankSum = (size * (size - 1)) / 2;
+  results.forEach((r, rank) => {
+    assert.equal(r.rank, rank);
+    assert.equal(r.size, size);
+    // Integer sums are exact in float32: every member holds the exact sum.
+    assert.deepEqual(r.shared, Array.from({ length: 1021 }, (_, i) => 1000 * rankSum + size * i));
+    assert.deepEqual(r.plain, new Array(3).fill(rankSum + size / 2));
+    assert.deepEqual(r.cast, [0, 1, 2, 3, 4].map((i) => i * 1.25 - 2));
+  });
+}
+
+describe('Gloo collective across processes', { skip }, () => {
+  let redis: Redis;
+  let dir: string;
+  before(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'rxkeras-gloo-test-'));
+  });
+  after(async () => {
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const fileStore = () => ({ RXKERAS_STORE: `file://${dir}`, RXKERAS_RUN_ID: runId(), RXKERAS_TIMEOUT_MS: '10000' });
+  const redisStore = () => ({ RXKERAS_STORE: redis.address, RXKERAS_RUN_ID: runId(), RXKERAS_TIMEOUT_MS: '10000' });
+
+  test('2 processes, file store, ring: all-reduce (a SharedArrayBuffer view too), broadcast and barrier give exact results', async () => {
+    const members = await runGroup(2, ['ops', 'ring'], fileStore());
+    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0]);
+    checkOps(members, 2);
+  });
+
+  test('3 processes, Redis store, ring', async () => {
+    const members = await runGroup(3, ['ops', 'ring'], redisStore());
+    checkOps(members, 3);
+  });
+
+  test('3 processes, file store, bcube', async () => {
+    const members = await runGroup(3, ['ops', 'bcube'], fileStore());
+    checkOps(members, 3);
+  });
+
+  test('the event loop stays free: a 10 ms timer fires while an all-reduce of 16 MB waits 400 ms for its peer', async () => {
+    const members = await runGroup(2, ['timer'], redisStore());
+    const first = members[0].lines[0];
+    assert.equal(first.first, 3);
+    assert.equal(first.last, 3);
+    assert.ok((first.ticks as number) >= 10, `ticks during the all-reduce: ${first.ticks}`);
+  });
+
+  test('a member killed with SIGKILL: the others reject within the timeout with LostRankError naming it', async () => {
+    const timeoutMs = 4000;
+    const env = { ...redisStore(), RXKERAS_WORLD_SIZE: '3', RXKERAS_HOST: '127.0.0.1', RXKERAS_TIMEOUT_MS: String(timeoutMs) };
+    let ready = 0;
+    let markReady: () => void;
+    const allReady = new Promise<void>((resolve) => (markReady = resolve));
+    const members = [0, 1, 2].map((rank) =>
+      spawnMember(['loop'], { ...env, RXKERAS_RANK: String(rank) }, (line) => line.ready && ++ready === 3 && markReady()),
+    );
+    const guard = setTimeout(() => members.forEach((m) => m.child.kill('SIGKILL')), 20_000);
+    try {
+      await allReady;
+      await new Promise((r) => setTimeout(r, 200)); // all-reduces are running
+      const killedAt = Date.now();
+      members[1].child.kill('SIGKILL');
+      const codes = await Promise.all(members.map((m) => m.exited));
+      assert.deepEqual(codes, [1, 'SIGKILL', 1]);
+      for (const rank of [0, 2]) {
+        const error = members[rank].lines.at(-1)!;
+        assert.equal(error.error, 'LostRankError', JSON.stringify(error));
+        assert.deepEqual(error.lostRanks, [1]);
+        assert.equal(error.op, 'all-reduce');
+        assert.match(error.message as string, /rank\(s\) 1 stopped responding/);
+        assert.ok((error.at as number) - killedAt < timeoutMs + 2000, `failed ${(error.at as number) - killedAt} ms after the kill`);
+      }
+    } finally {
+      clearTimeout(guard);
+    }
+  });
+
+  test('a member that never comes: RendezvousError naming it once the timeout passes', async () => {
+    const env = { ...fileStore(), RXKERAS_WORLD_SIZE: '3', RXKERAS_HOST: '127.0.0.1', RXKERAS_TIMEOUT_MS: '1500' };
+    const members = [0, 1].map((rank) => spawnMember(['join'], { ...env, RXKERAS_RANK: String(rank) }));
+    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [1, 1]);
+    for (const m of members) {
+      assert.equal(m.lines[0].error, 'RendezvousError');
+      assert.deepEqual(m.lines[0].missingRanks, [2]);
+      assert.match(m.lines[0].message as string, /rank\(s\) 2 did not join within 1500 ms/);
+    }
+  });
+
+  test('a run id used before in the same store is refused (Gloo writes its keys once)', async () => {
+    const env = { ...redisStore(), RXKERAS_WORLD_SIZE: '1', RXKERAS_RANK: '0' };
+    const first = spawnMember(['join'], env);
+    assert.equal(await first.exited, 0);
+    const again = spawnMember(['join'], env);
+    assert.equal(await again.exited, 1);
+    assert.equal(again.lines[0].error, 'RendezvousError');
+    assert.match(again.lines[0].message as string, /has already joined through this store/);
+  });
+});

@@ -1,0 +1,118 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { loadGlooAddon } from '../../src/parallel/gloo-addon.js';
+
+export const WORKER = new URL('./fixtures/collective-worker.ts', import.meta.url).pathname;
+
+/**
+ * Why the Gloo tests cannot run here, or undefined when they can. CI sets
+ * RXKERAS_REQUIRE_GLOO=1 after installing Gloo: there a missing addon fails.
+ */
+export function glooSkipReason(): string | undefined {
+  try {
+    loadGlooAddon();
+    return undefined;
+  } catch (e) {
+    if (process.env.RXKERAS_REQUIRE_GLOO === '1') throw e;
+    return (e as Error).message;
+  }
+}
+
+export function redisSkipReason(): string | undefined {
+  return spawnSync('redis-server', ['--version']).status === 0 ? undefined : 'redis-server is not installed (apt-get install redis-server)';
+}
+
+/** A free TCP port on 127.0.0.1 (free when asked; the caller binds it soon after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Redis {
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a throw-away redis-server on a free loopback port; `stop` ends it by its handle. */
+export async function startRedis(timeoutMs = 5000): Promise<Redis> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start within ${timeoutMs} ms`)), timeoutMs);
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk;
+      if (/ready to accept connections/i.test(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}: ${text}`));
+    });
+  });
+  child.stdout!.resume();
+  return {
+    address: `redis://127.0.0.1:${port}`,
+    stop: () => stop(child),
+  };
+}
+
+/** Ends a child by its handle: SIGTERM, then SIGKILL after a second. */
+export function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 1000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export interface Member {
+  child: ChildProcess;
+  /** The JSON lines the member printed so far. */
+  lines: Record<string, unknown>[];
+  /** Resolves with the exit code (or the signal) once the member ends. */
+  exited: Promise<number | string>;
+}
+
+/** Spawns one group member running the worker fixture with `env` (RXKERAS_* variables). */
+export function spawnMember(args: readonly string[], env: NodeJS.ProcessEnv, onLine?: (line: Record<string, unknown>) => void): Member {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: Record<string, unknown>[] = [];
+  let rest = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const part of parts) {
+      const line = JSON.parse(part) as Record<string, unknown>;
+      lines.push(line);
+      onLine?.(line);
+    }
+  });
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal!)));
+  return { child, lines, exited };
+}
+
+/** Spawns `size` members of one run and waits for all of them, ending any still running after `timeoutMs`. */
+export async function runGroup(size: number, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<Member[]> {
+  const members = Array.from({ length: size }, (_, rank) =>
+    spawnMember(args, { RXKERAS_WORLD_SIZE: String(size), RXKERAS_RANK: String(rank), RXKERAS_HOST: '127.0.0.1', ...env }),
+  );
+  const timer = setTimeout(() => members.forEach((m) => void stop(m.child)), timeoutMs);
+  await Promise.all(members.map((m) => m.exited));
+  clearTimeout(timer);
+  return members;
+}
