@@ -14,7 +14,9 @@ export {
   toJSON,
   toYAML,
 } from './model-config.js';
-export { legacyLayerConfig } from './legacy.js';
+export { legacyLayer } from './legacy.js';
+export { layerConfigRules } from './config-rules.js';
+export { recurrentRules, type ConfigOrigin } from './recurrent-rules.js';
 export { parseKerasYAML, stringifyYAML } from './yaml.js';
 export {
   HDF5_OBJECT_HEADER_LIMIT,

@@ -4,7 +4,7 @@ import type { Layer, Shape } from '../layers/layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import { inputNode, type SymbolicTensor } from '../models/symbolic.js';
-import { legacyLayerConfig } from './legacy.js';
+import { layerConfigRules } from './config-rules.js';
 import { parseKerasYAML } from './yaml.js';
 export { KERAS_BACKEND, KERAS_VERSION, modelToConfig, toJSON, toYAML } from './model-to-config.js';
 
@@ -19,7 +19,14 @@ export interface SerializedModel {
 export interface FromConfigOptions {
   /** Where the config came from, for error messages (a file name). */
   where?: string;
+  /** The writer's `keras_version` when it is not in the config itself (an HDF5 file's root attribute). */
+  kerasVersion?: string;
+  /** The shapes of a layer's weights in the file the config came with, by layer name (to decide version-dependent defaults). */
+  weightShapes?: (layerName: string) => number[][] | undefined;
 }
+
+/** What the builders know of the file: its Keras version and weight shapes. */
+type FileContext = Pick<FromConfigOptions, 'kerasVersion' | 'weightShapes'>;
 
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
@@ -34,13 +41,13 @@ const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 export function modelFromConfig(serialized: unknown, options: FromConfigOptions = {}): Model {
   const where = options.where ?? 'model config';
   // A bare list of layers: the oldest Sequential form.
-  if (Array.isArray(serialized)) return sequentialFromConfig(serialized, '', where, undefined);
+  if (Array.isArray(serialized)) return sequentialFromConfig(serialized, '', where, undefined, options);
   const s = expectObject(serialized, '(root)', where);
   const className = expectString(s.class_name, 'class_name', where);
   if (!MODEL_CLASSES.has(className))
     throw new ConfigDecodeError('class_name', `a model class ('Sequential', 'Model' or 'Functional')`, className, where);
-  const legacy = typeof s.keras_version === 'string' && s.keras_version.startsWith('1.');
-  return buildModel(className, s.config, 'config', where, legacy);
+  const kerasVersion = options.kerasVersion ?? (typeof s.keras_version === 'string' ? s.keras_version : undefined);
+  return buildModel(className, s.config, 'config', where, { kerasVersion, weightShapes: options.weightShapes });
 }
 
 /** `keras.models.model_from_json`: a JSON string (or its parsed value) to a model. */
@@ -54,57 +61,65 @@ export function modelFromJSON(json: string | object, options: FromConfigOptions 
       throw new ConfigDecodeError('(root)', 'valid JSON', (e as Error).message, where);
     }
   }
-  return modelFromConfig(value, { where });
+  return modelFromConfig(value, { ...options, where });
 }
 
 /** `keras.models.model_from_yaml`: YAML as Keras's `to_yaml()` writes it (`!!python/tuple`, anchors). */
 export function modelFromYAML(text: string, options: FromConfigOptions = {}): Model {
   const where = options.where ?? 'model YAML';
-  return modelFromConfig(parseKerasYAML(text, where), { where });
+  return modelFromConfig(parseKerasYAML(text, where), { ...options, where });
 }
 
 // ---- builders ------------------------------------------------------------
 
-function buildModel(className: string, config: unknown, path: string, where: string, legacy: boolean): Model {
+function buildModel(className: string, config: unknown, path: string, where: string, ctx: FileContext): Model {
   if (className === 'Sequential') {
-    if (Array.isArray(config)) return sequentialFromConfig(config, path, where, undefined, legacy);
+    if (Array.isArray(config)) return sequentialFromConfig(config, path, where, undefined, ctx);
     const c = expectObject(config, path, where);
     const name = c.name === undefined || c.name === null ? undefined : expectString(c.name, join(path, 'name'), where);
     const layers = expectArray(c.layers, join(path, 'layers'), where);
-    const model = sequentialFromConfig(layers, join(path, 'layers'), where, name, legacy);
+    const model = sequentialFromConfig(layers, join(path, 'layers'), where, name, ctx);
     if (c.trainable === false) model.trainable = false;
     return model;
   }
-  return functionalFromConfig(config, path, where, legacy);
+  return functionalFromConfig(config, path, where, ctx);
 }
 
-function sequentialFromConfig(layers: unknown[], path: string, where: string, name: string | undefined, legacy = false): Model {
+function sequentialFromConfig(layers: unknown[], path: string, where: string, name: string | undefined, ctx: FileContext): Model {
   const model = guard(() => new Sequential({ name }), path, where);
   layers.forEach((entry, i) => {
     const p = join(path, String(i));
-    const layer = layerOrModel(entry, p, where, legacy);
+    const layer = layerOrModel(entry, p, where, ctx);
     guard(() => model.add(layer), p, where);
   });
   return model;
 }
 
 /** One entry of a `layers` list: a layer from the registry, or a nested model. */
-function layerOrModel(entry: unknown, path: string, where: string, legacy: boolean): Layer {
+function layerOrModel(entry: unknown, path: string, where: string, ctx: FileContext): Layer {
   const e = expectObject(entry, path, where);
-  const className = expectString(e.class_name, join(path, 'class_name'), where);
-  if (MODEL_CLASSES.has(className)) {
-    const nested = buildModel(className, e.config, join(path, 'config'), where, legacy);
+  const fileClass = expectString(e.class_name, join(path, 'class_name'), where);
+  if (MODEL_CLASSES.has(fileClass)) {
+    const nested = buildModel(fileClass, e.config, join(path, 'config'), where, ctx);
     if (e.config && typeof e.config === 'object' && (e.config as Record<string, unknown>).trainable === false) nested.trainable = false;
     return nested as unknown as Layer;
   }
   const raw = e.config === undefined || e.config === null ? {} : expectObject(e.config, join(path, 'config'), where);
-  let config: Record<string, unknown> = legacyLayerConfig(className, raw, legacy);
+  const cfgPath = join(path, 'config');
+  const layerName = typeof e.name === 'string' ? e.name : typeof raw.name === 'string' ? raw.name : undefined;
+  const origin = { kerasVersion: ctx.kerasVersion, weightShapes: layerName === undefined ? undefined : ctx.weightShapes?.(layerName) };
+  let className: string;
+  let config: Record<string, unknown>;
+  try {
+    ({ className, config } = layerConfigRules(fileClass, raw, origin));
+  } catch (err) {
+    throw relocate(err, cfgPath, where, `a valid ${fileClass} config`);
+  }
   if (className === 'InputLayer' && config.batch_input_shape === undefined && Array.isArray(config.batch_shape)) {
     const { batch_shape, ...rest } = config;
     config = { ...rest, batch_input_shape: batch_shape };
   }
   if (typeof e.name === 'string' && config.name === undefined) config = { ...config, name: e.name };
-  const cfgPath = join(path, 'config');
   try {
     return layerFromConfig({ class_name: className, config });
   } catch (err) {
@@ -114,7 +129,7 @@ function layerOrModel(entry: unknown, path: string, where: string, legacy: boole
 
 type NodeRef = { layer: string; node: number; tensor: number };
 
-function functionalFromConfig(config: unknown, path: string, where: string, legacy: boolean): Model {
+function functionalFromConfig(config: unknown, path: string, where: string, ctx: FileContext): Model {
   const c = expectObject(config, path, where);
   const name = c.name === undefined || c.name === null ? undefined : expectString(c.name, join(path, 'name'), where);
   const layerList = expectArray(c.layers, join(path, 'layers'), where);
@@ -125,7 +140,7 @@ function functionalFromConfig(config: unknown, path: string, where: string, lega
   layerList.forEach((entry, i) => {
     const p = join(path, `layers.${i}`);
     const e = expectObject(entry, p, where);
-    const layer = layerOrModel(entry, p, where, legacy);
+    const layer = layerOrModel(entry, p, where, ctx);
     const layerName = e.name === undefined ? layer.name : expectString(e.name, join(p, 'name'), where);
     if (layers.has(layerName)) throw new ConfigDecodeError(join(p, 'name'), 'a layer name not used before in this model', layerName, where);
     layers.set(layerName, layer);

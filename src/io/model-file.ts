@@ -1,5 +1,5 @@
 import * as ops from '../ops/index.js';
-import { ConfigDecodeError, Hdf5FormatError, RxKerasError, describe } from '../core/errors.js';
+import { ConfigDecodeError, Hdf5FormatError, InvalidArgumentError, RxKerasError, ShapeMismatchError, describe } from '../core/errors.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import { getOptimizer, serializeOptimizer, type Optimizer, type OptimizerState, type ParamPaths } from '../optimizers/index.js';
 import { serializeLoss, type LossSpec } from '../losses/index.js';
@@ -9,7 +9,7 @@ import type { CompileArgs } from '../training/compile.js';
 import type { TrainingSetup } from '../training/types.js';
 import { getGroup, readArray, readStringAttr, readStringListAttr, writeStringListAttr, wrapH5Error, type H5File, type H5Group, withH5Read, withH5Write } from './hdf5.js';
 import { KERAS_BACKEND, KERAS_VERSION, modelFromJSON, modelToConfig } from './model-config.js';
-import { atomicWrite, modelSlots, planWeights, readWeightsIndex, writeTensor, writeWeightsGroup, type LoadWeightsOptions } from './weights.js';
+import { atomicWrite, fileWeightShapes, modelSlots, planWeights, readWeightsIndex, writeTensor, writeWeightsGroup, type LoadWeightsOptions } from './weights.js';
 
 export interface LoadModelOptions extends Pick<LoadWeightsOptions, 'onWarning'> {
   /** Load the training configuration and optimizer state when the file has them (default true, as Keras's `compile=True`). */
@@ -115,13 +115,18 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
     const root = file as H5Group;
     const configText = readStringAttr(file, root, 'model_config');
     if (configText === undefined) throw new Hdf5FormatError(path, '/@model_config', 'missing attribute: no model found in the file (a weights-only file? use loadWeights)');
-    const model = modelFromJSON(configText, { where: `${path}@model_config` });
+    const weights = readWeightsIndex(file, getGroup(file, root, 'model_weights'));
+    const model = modelFromJSON(configText, {
+      where: `${path}@model_config`,
+      kerasVersion: readStringAttr(file, root, 'keras_version'),
+      weightShapes: (layerName) => fileWeightShapes(weights, layerName),
+    });
     try {
       model.build();
-      const next = planWeights(model, readWeightsIndex(file, getGroup(file, root, 'model_weights')), { onWarning: options.onWarning });
+      const next = planWeights(model, weights, { onWarning: options.onWarning });
       model.setVariables(next);
       const trainingText = options.compile === false ? undefined : readStringAttr(file, root, 'training_config');
-      if (trainingText !== undefined) compileFromFile(model, file, trainingText, path);
+      if (trainingText !== undefined) compileFromFile(model, file, trainingText, path, options.onWarning ?? ((m) => console.warn(m)));
       return model;
     } catch (e) {
       model.dispose();
@@ -130,7 +135,7 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   });
 }
 
-function compileFromFile(model: Model, file: H5File, text: string, path: string): void {
+function compileFromFile(model: Model, file: H5File, text: string, path: string, warn: (message: string) => void): void {
   const where = `${path}@training_config`;
   let tc: Record<string, unknown>;
   try {
@@ -159,11 +164,17 @@ function compileFromFile(model: Model, file: H5File, text: string, path: string)
     throw relocate(e, 'loss', where);
   }
   const root = file as H5Group;
-  if (root.get('optimizer_weights')) restoreOptimizer(model, file, getGroup(file, root, 'optimizer_weights'));
+  if (root.get('optimizer_weights')) restoreOptimizer(model, file, getGroup(file, root, 'optimizer_weights'), warn);
 }
 
-/** Reads `optimizer_weights` (in the order of its `weight_names`) into the optimizer state. */
-function restoreOptimizer(model: Model, file: H5File, group: H5Group): void {
+/**
+ * Reads `optimizer_weights` (in the order of its `weight_names`) into the
+ * optimizer state. Arrays that do not fit the optimizer (another count or
+ * shape: a file saved before the first step holds only `iter`, a Keras 1
+ * file its own slots) are skipped with one warning and the model keeps a
+ * fresh optimizer state, as Keras's `load_model` does when `set_weights` fails.
+ */
+function restoreOptimizer(model: Model, file: H5File, group: H5Group, warn: (message: string) => void): void {
   const setup = model.compiled as TrainingSetup;
   const names = readStringListAttr(file, group, 'weight_names') ?? [];
   if (names.length === 0) return;
@@ -183,6 +194,13 @@ function restoreOptimizer(model: Model, file: H5File, group: H5Group): void {
     setup.step = state.iterations;
   } catch (e) {
     disposeReplaced(fresh, undefined);
+    if (e instanceof InvalidArgumentError || e instanceof ShapeMismatchError) {
+      const shown = names.length > 4 ? `${names.slice(0, 3).join(', ')}, ... ${names[names.length - 1]}` : names.join(', ');
+      warn(
+        `${file.filename}: skipped the saved optimizer state (/optimizer_weights: ${names.length} arrays, ${shown}): it does not match the ${optimizer.className} optimizer of this model (${e.message}); training starts from a fresh optimizer state, as in Keras`,
+      );
+      return;
+    }
     throw e instanceof RxKerasError ? new Hdf5FormatError(file.filename, '/optimizer_weights', e.message) : wrapH5Error(e, file.filename, '/optimizer_weights', 'cannot restore the optimizer state');
   } finally {
     for (const t of values) t.dispose();

@@ -7,6 +7,7 @@ import { Model, weightState, type ModelVariables } from '../models/model.js';
 import {
   getGroup,
   readArray,
+  readStringAttr,
   readStringListAttr,
   writeArray,
   writeStringListAttr,
@@ -17,6 +18,7 @@ import {
   type H5Group,
 } from './hdf5.js';
 import { KERAS_BACKEND, KERAS_VERSION } from './model-config.js';
+import { preprocessWeights, type LayerWeightsSpec, type WeightsOrigin } from './preprocess-weights.js';
 
 /** One weight of a layer, where it lives in the model's variables and its Keras name. */
 export interface WeightSlot {
@@ -131,12 +133,13 @@ export async function atomicWrite(path: string, write: (tmp: string) => Promise<
 
 // ---- reading -------------------------------------------------------------
 
-/** A weights group of a file: layer names in file order, each with its weight names. */
+/** A weights group of a file: layer names in file order, each with its weight names, and who wrote it. */
 export interface FileWeights {
   file: H5File;
   group: H5Group;
   layerNames: string[];
   weightNames: Map<string, string[]>;
+  origin: WeightsOrigin;
 }
 
 export function readWeightsIndex(file: H5File, group: H5Group): FileWeights {
@@ -147,12 +150,40 @@ export function readWeightsIndex(file: H5File, group: H5Group): FileWeights {
     const g = getGroup(file, group, name);
     weightNames.set(name, readStringListAttr(file, g, 'weight_names') ?? []);
   }
-  return { file, group, layerNames, weightNames };
+  // As Keras's loaders: the group's own attributes; a group without `keras_version` was written by Keras 1.
+  const origin = { kerasVersion: readStringAttr(file, group, 'keras_version') ?? '1', backend: readStringAttr(file, group, 'backend') };
+  return { file, group, layerNames, weightNames, origin };
 }
 
-function readLayerArrays(fw: FileWeights, layerName: string): H5Array[] {
+/** The shapes of a file layer's weights, in its `weight_names` order, without reading their values. */
+export function fileWeightShapes(fw: FileWeights, layerName: string): number[][] | undefined {
+  const names = fw.weightNames.get(layerName);
+  if (!names) return undefined;
   const g = getGroup(fw.file, fw.group, layerName);
-  return (fw.weightNames.get(layerName) ?? []).map((w) => readArray(fw.file, g, w));
+  return names.map((w) => {
+    const d = g.get(w) as { shape?: number[] } | null;
+    return d && Array.isArray(d.shape) ? [...d.shape] : [];
+  });
+}
+
+/** A file layer's arrays, converted for `layer` as Keras's `preprocess_weights_for_loading` converts them. */
+function readLayerArrays(fw: FileWeights, layerName: string, layer: Layer, slots: WeightSlot[]): H5Array[] {
+  const g = getGroup(fw.file, fw.group, layerName);
+  const arrays = (fw.weightNames.get(layerName) ?? []).map((w) => readArray(fw.file, g, w));
+  return preprocessWeights(weightsSpec(layer, slots, layer.name), arrays, fw.origin);
+}
+
+/** A layer's class, config and weight shapes; for a nested model, each inner layer's too. */
+function weightsSpec(layer: Layer, slots: WeightSlot[], base: string): LayerWeightsSpec {
+  const spec: LayerWeightsSpec = { className: layer.className, config: layer.getConfig() as Record<string, unknown>, shapes: slots.map((s) => s.tensor.shape) };
+  if (!(layer instanceof Model)) return spec;
+  spec.sublayers = layer.layers.map((sub) => {
+    const prefix = `${base}/${sub.name}`;
+    const own = (kind: WeightSlot['kind']) => slots.filter((s) => s.kind === kind && s.path.startsWith(`${prefix}/`));
+    const [trainable, nonTrainable] = [own('params'), own('state')];
+    return { spec: weightsSpec(sub, [...trainable, ...nonTrainable], prefix), trainable: trainable.length, nonTrainable: nonTrainable.length };
+  });
+  return spec;
 }
 
 /**
@@ -197,7 +228,7 @@ export function planWeights(model: Model, fw: FileWeights, options: LoadWeightsO
     for (const name of fw.layerNames) {
       const target = byName.get(name);
       if (!target) continue;
-      const arrays = readLayerArrays(fw, name);
+      const arrays = readLayerArrays(fw, name, target.layer, target.slots);
       if (target.slots.length === 0 && arrays.length === 0) continue;
       assign(target.layer, name, target.slots, arrays);
     }
@@ -210,7 +241,7 @@ export function planWeights(model: Model, fw: FileWeights, options: LoadWeightsO
         `${withWeights.length} layers`,
         `${fileLayers.length} layers`,
       );
-    withWeights.forEach((l, i) => assign(l.layer, fileLayers[i], l.slots, readLayerArrays(fw, fileLayers[i])));
+    withWeights.forEach((l, i) => assign(l.layer, fileLayers[i], l.slots, readLayerArrays(fw, fileLayers[i], l.layer, l.slots)));
   }
 
   const replace = (tree: TensorTree): TensorTree =>
