@@ -108,6 +108,12 @@ export function legacyLayer(className: string, config: Record<string, unknown>):
   return { className: cls, config: c };
 }
 
+/** Whether a config uses Keras 1 argument names for its class (then Keras 1 wrote it, whatever the file says). */
+export function isKeras1Config(className: string, config: Record<string, unknown>): boolean {
+  const cls = KERAS1_CLASS[className] ?? className;
+  return cls !== className || (RENAMES[cls] ?? []).some(([from]) => from in config) || 'input_dtype' in config;
+}
+
 /** The argument preprocessors of interfaces.py that do more than rename. */
 function preprocess(cls: string, c: Record<string, unknown>): void {
   if (RECURRENT_CLASSES.has(cls) || cls === 'ConvLSTM2D') {
