@@ -42,5 +42,5 @@ function resetAfterFromWeights(shapes: ConfigOrigin['weightShapes'], units: unkn
 
 /** Keras 1 and standalone Keras 2 write plain versions; tf.keras appends '-tf'. */
 function isStandaloneKeras(version: string | undefined): boolean {
-  return version !== undefined && /^[12]\./.test(version) && !version.endsWith('-tf');
+  return version !== undefined && /^[12](\.|$)/.test(version) && !version.endsWith('-tf');
 }
