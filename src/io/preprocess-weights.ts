@@ -84,6 +84,7 @@ function keras1Weights(spec: LayerWeightsSpec, w: H5Array[]): H5Array[] {
   switch (spec.className) {
     case 'Conv1D': {
       const s = w[0].shape;
+      if (s.length !== 4) return w; // already Keras 2's (filter_length, input_dim, filters)
       const k = (Array.isArray(c.kernel_size) ? c.kernel_size[0] : c.kernel_size) as number;
       // Keras 1.1 stored (filters, input_dim, filter_length, 1); Keras 1.2 (filter_length, 1, input_dim, filters).
       const kernel = s[0] !== k || s[1] !== 1 || s[3] !== c.filters ? transpose(w[0], [2, 3, 1, 0]) : w[0];
@@ -130,7 +131,9 @@ function flipSpatial(x: ops.Tensor): ops.Tensor {
   return axes.length === 0 ? ops.clone(x) : ops.reverse(x, axes);
 }
 
+/** A kernel of another rank is left as it is: the shape check that follows reports it. */
 function transpose(a: H5Array, perm: number[]): H5Array {
+  if (a.shape.length !== perm.length) return a;
   return map(a, (x) => ops.transpose(x, perm));
 }
 
