@@ -9,8 +9,8 @@
  * backend stands in as "before".
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, describeBackend } from '../src/core/backend.js';
-import { restoreStockWasmKernels, registerWasmKernels, type WasmKernelName } from '../src/core/kernels/index.js';
+import { initBackend, describeBackend } from '../src/ops/tfjs/backend.js';
+import { restoreStockWasmKernels, registerWasmKernels, type WasmKernelName } from '../src/ops/tfjs/kernels/index.js';
 
 process.env.RXKERAS_BACKEND ??= 'wasm';
 await initBackend({ quiet: true });

@@ -32,7 +32,7 @@
  * chunks, never a random row.
  *
  * The in-memory baseline takes its batches with Slice / Gather, which
- * rxkeras's wasm kernels copy straight from the heap (src/core/kernels:
+ * rxkeras's wasm kernels copy straight from the heap (src/ops/tfjs/kernels:
  * slice.ts, gather-rows.ts); tfjs's stock kernels copied the whole input or
  * every element and made this baseline several times slower. Disk / resident
  * is the cost of streaming itself: on 2 cores both are busy with the step,

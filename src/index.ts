@@ -2,7 +2,7 @@
  * rxkeras: a Keras-compatible training engine on RxJS streams and
  * TensorFlow.js. The data side is exported from `rxkeras/streams`.
  */
-export { initBackend, BACKENDS, BACKEND_ENV, type BackendName } from './core/backend.js';
+export { initBackend, BACKENDS, BACKEND_ENV, type BackendName } from './ops/tfjs/backend.js';
 export * from './core/errors.js';
 export { makeKey, split, foldIn, type Key } from './core/rng.js';
 export { resetNames } from './core/names.js';
@@ -11,7 +11,7 @@ export * as ops from './ops/index.js';
 export * from './layers/index.js';
 export { Model, type ModelArgs, type ModelVariables } from './models/model.js';
 export { Sequential } from './models/sequential.js';
-export type { SymbolicTensor } from './models/symbolic.js';
+export type { SymbolicTensor } from './layers/layer.js';
 export * from './optimizers/index.js';
 export * as losses from './losses/index.js';
 export * as metrics from './metrics/index.js';

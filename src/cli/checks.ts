@@ -1,8 +1,7 @@
 import { UsageError } from './errors.js';
-import { modelFormat } from './model-format.js';
+import { modelFormat, type ConvertTarget } from './model-format.js';
 import { checkWritable } from './output-path.js';
 import { parseInputSpec } from './parse-input.js';
-import type { ConvertTarget } from './program.js';
 
 /**
  * The checks a command line gets before TensorFlow.js loads (fast failures):

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { atomicWrite, saveModel, saveWeights, toJSON, toYAML } from '../io/index.js';
 import { UsageError } from './errors.js';
-import type { ConvertTarget } from './program.js';
+import type { ConvertTarget } from './model-format.js';
 import { loadModelSource } from './model-source.js';
 import { checkWritable } from './output-path.js';
 

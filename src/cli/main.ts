@@ -12,7 +12,7 @@ const version = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 const commands: Commands = {
   async prepare(globals) {
-    const { initBackend } = await import('../core/backend.js');
+    const { initBackend } = await import('../ops/tfjs/backend.js');
     await initBackend({ quiet: !globals.verbose });
     if (globals.customObjects.length > 0) {
       const { loadCustomObjectModules } = await import('./custom-objects-option.js');

@@ -4,6 +4,10 @@ import path from 'node:path';
 /** The kind of model file the command was given. */
 export type ModelFormat = 'h5' | 'json' | 'yaml';
 
+/** The formats `rxkeras convert --to` writes. */
+export const CONVERT_TARGETS = ['json', 'yaml', 'h5'] as const;
+export type ConvertTarget = (typeof CONVERT_TARGETS)[number];
+
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**

@@ -1,10 +1,8 @@
 import { accessSync, constants } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkConvert, checkPredict } from './checks.js';
+import { CONVERT_TARGETS, type ConvertTarget } from './model-format.js';
 
-/** The formats `rxkeras convert --to` writes. */
-export const CONVERT_TARGETS = ['json', 'yaml', 'h5'] as const;
-export type ConvertTarget = (typeof CONVERT_TARGETS)[number];
 
 /** What a command's action returns: text for stdout and lines for stderr. */
 export interface CommandOutput {

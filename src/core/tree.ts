@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as ops from '../ops/index.js';
 
 /**
  * Parameter trees: nested records of tensors. A model's params are
@@ -6,10 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
  * deeper. Insertion order is Keras's weight order.
  */
 export type Tree<T> = { [key: string]: T | Tree<T> };
-export type TensorTree = Tree<tf.Tensor>;
+export type TensorTree = Tree<ops.Tensor>;
 
-export function isTensor(x: unknown): x is tf.Tensor {
-  return x instanceof tf.Tensor;
+export function isTensor(x: unknown): x is ops.Tensor {
+  return x instanceof ops.Tensor;
 }
 
 /** Leaves in insertion order with their paths ('dense/kernel'). */
@@ -33,12 +33,12 @@ export function mapTree<A, B>(tree: Tree<A>, f: (leaf: A, path: string) => B, is
 }
 
 /** Maps over the leaves of `a` together with the leaf at the same path in each of `others`. */
-export function zipTree(a: TensorTree, others: TensorTree[], f: (leaf: tf.Tensor, rest: tf.Tensor[], path: string) => tf.Tensor): TensorTree {
+export function zipTree(a: TensorTree, others: TensorTree[], f: (leaf: ops.Tensor, rest: ops.Tensor[], path: string) => ops.Tensor): TensorTree {
   return mapTree(a, (leaf, path) => f(leaf, others.map((o) => getPath(o, path)), path));
 }
 
-export function getPath(tree: TensorTree, path: string): tf.Tensor {
-  let node: tf.Tensor | TensorTree = tree;
+export function getPath(tree: TensorTree, path: string): ops.Tensor {
+  let node: ops.Tensor | TensorTree = tree;
   for (const part of path.split('/')) {
     if (isTensor(node) || !(part in node)) throw new Error(`no leaf at '${path}'`);
     node = node[part];
@@ -64,17 +64,17 @@ export function disposeTree(tree: TensorTree | undefined | null): void {
 }
 
 export function cloneTree(tree: TensorTree): TensorTree {
-  return mapTree(tree, (t) => tf.clone(t));
+  return mapTree(tree, (t) => ops.clone(t));
 }
 
 export function keepTree<T extends TensorTree>(tree: T): T {
-  for (const [, t] of leaves(tree)) tf.keep(t);
+  for (const [, t] of leaves(tree)) ops.keep(t);
   return tree;
 }
 
 /** Every tensor inside an arbitrary value (objects, arrays, Maps are walked). */
-export function collectTensors(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
-  if (x instanceof tf.Tensor) out.push(x);
+export function collectTensors(x: unknown, out: ops.Tensor[] = []): ops.Tensor[] {
+  if (x instanceof ops.Tensor) out.push(x);
   else if (Array.isArray(x)) for (const v of x) collectTensors(v, out);
   else if (x instanceof Map) for (const v of x.values()) collectTensors(v, out);
   else if (typeof x === 'object' && x !== null) for (const v of Object.values(x)) collectTensors(v, out);

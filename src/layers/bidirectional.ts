@@ -5,10 +5,9 @@ import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
 import { foldIn } from '../core/rng.js';
 import type { TensorTree } from '../core/tree.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
-import type { Layer, Shape, Shapes, Tensors, Weights } from './layer.js';
-import { layerFromConfig, type SerializedLayer } from './registry.js';
+import type { Layer, SerializedLayer, Shape, Shapes, Tensors, Weights } from './layer.js';
 import { isRecurrentLayer, type RecurrentLayer } from './rnn-core.js';
-import { innerLayer } from './time-distributed.js';
+import { innerLayer, type LayerLookup } from './time-distributed.js';
 
 const fields = t.intersection([t.type({ layer: t.unknown }), t.partial({ merge_mode: nullable(t.string), backward_layer: t.unknown })]);
 export interface BidirectionalArgs {
@@ -30,25 +29,25 @@ const MODES = ['concat', 'sum', 'mul', 'ave'];
  * outputs are [merged, ...forward states, ...backward states]; initial_state
  * inputs are split the same way.
  */
-export function Bidirectional(args: BidirectionalArgs): RecurrentLayer {
+export function bidirectional(args: BidirectionalArgs, lookup: LayerLookup): RecurrentLayer {
   const c = decodeLayerConfig('Bidirectional', fields, args);
   const where = `Bidirectional '${c.name}'`;
   const mergeMode = c.merge_mode === undefined ? 'concat' : c.merge_mode;
   if (mergeMode !== null && !MODES.includes(mergeMode))
     throw new ConfigDecodeError('merge_mode', "'concat' | 'sum' | 'mul' | 'ave' | null", mergeMode, where);
-  const inner = innerLayer(c.layer, where);
+  const inner = innerLayer(c.layer, where, lookup);
   if (!isRecurrentLayer(inner)) throw new ConfigDecodeError('layer', 'a recurrent layer (SimpleRNN, LSTM, GRU, ConvLSTM2D)', inner.className, where);
   const ic = inner.getConfig() as Record<string, unknown> & { return_sequences?: boolean; return_state?: boolean; go_backwards?: boolean; stateful?: boolean; time_major?: boolean };
   const returnSequences = ic.return_sequences ?? false;
   const returnState = ic.return_state ?? false;
   const copy = (l: Layer, name: string, extra: Record<string, unknown>): RecurrentLayer => {
-    const made = layerFromConfig({ class_name: l.className, config: { ...l.getConfig(), name, ...extra } });
+    const made = lookup({ class_name: l.className, config: { ...l.getConfig(), name, ...extra } });
     if (!isRecurrentLayer(made)) throw new ConfigDecodeError('layer', 'a recurrent layer', l.className, where);
     return made;
   };
   const zero = returnSequences ? { zero_output_for_mask: true } : {};
   const forward = copy(inner, `forward_${inner.name}`, zero);
-  const backSpec = c.backward_layer === undefined || c.backward_layer === null ? null : innerLayer(c.backward_layer, where);
+  const backSpec = c.backward_layer === undefined || c.backward_layer === null ? null : innerLayer(c.backward_layer, where, lookup);
   const backward = backSpec
     ? copy(backSpec, `backward_${backSpec.name}`, zero)
     : copy(inner, `backward_${inner.name}`, { ...zero, go_backwards: !(ic.go_backwards ?? false) });

@@ -4,7 +4,7 @@ import { decodeConfig, nullable, shapeCodec } from '../core/config.js';
 import { ShapeMismatchError } from '../core/errors.js';
 import { uniqueName, toSnakeCase } from '../core/names.js';
 import type { TensorTree } from '../core/tree.js';
-import { symbolicCall } from '../models/symbolic.js';
+import { symbolicCall } from './symbolic.js';
 import type { Regularizer } from '../regularizers/index.js';
 import type { BaseLayerConfig, Layer, Weights } from './layer.js';
 

@@ -2,9 +2,9 @@ import * as t from 'io-ts';
 import { decodeConfig, nullable, shapeCodec } from '../core/config.js';
 import { ConfigDecodeError } from '../core/errors.js';
 import { uniqueName } from '../core/names.js';
-import { inputNode, type SymbolicTensor } from '../models/symbolic.js';
+import { inputNode } from './symbolic.js';
 import { defineLayer } from './define-layer.js';
-import type { Layer, Shape } from './layer.js';
+import type { Layer, Shape, SymbolicTensor } from './layer.js';
 
 const fields = t.partial({
   name: t.string,

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { nullable } from '../core/config.js';
 import { InvalidArgumentError, RxKerasError } from '../core/errors.js';
-import { isShapeList } from '../models/symbolic.js';
+import { isShapeList } from './symbolic.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { ApplyOptions, Layer, Shape, Shapes, Tensors } from './layer.js';
 

@@ -1,7 +1,6 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import type * as ops from '../ops/index.js';
 import type { Key } from '../core/rng.js';
 import type { TensorTree } from '../core/tree.js';
-import type { SymbolicTensor } from '../models/symbolic.js';
 
 /** A shape with the batch dimension (and any unknown one) as null. */
 export type Shape = (number | null)[];
@@ -9,10 +8,10 @@ export type Shape = (number | null)[];
 /** One shape, or one per input / output for layers with several. */
 export type Shapes = Shape | Shape[];
 
-export type Tensors = tf.Tensor | tf.Tensor[];
+export type Tensors = ops.Tensor | ops.Tensor[];
 
 /** Trainable weights and non-trainable state of one layer, in Keras's weight order. */
-export type Weights = Record<string, tf.Tensor>;
+export type Weights = Record<string, ops.Tensor>;
 
 export interface ApplyOptions {
   /** Training mode: Dropout drops, BatchNormalization uses batch statistics. */
@@ -20,7 +19,7 @@ export interface ApplyOptions {
   /** Randomness for this call (Dropout, GaussianNoise); required in training mode by layers that need it. */
   key?: Key;
   /** Masks of the inputs (Embedding with mask_zero, Masking); null where there is none. */
-  mask?: tf.Tensor | null | (tf.Tensor | null)[];
+  mask?: ops.Tensor | null | (ops.Tensor | null)[];
   /** Set by a model for layers inside a frozen (trainable = false) model. */
   frozen?: boolean;
 }
@@ -35,7 +34,7 @@ export interface ApplyResult<S = Weights> {
   outputs: Tensors;
   state: S;
   /** Activity-regularisation terms a model collected from its layers in a training call. */
-  losses?: tf.Scalar[];
+  losses?: ops.Scalar[];
 }
 
 /** Keras's config keys common to every layer. */
@@ -61,18 +60,18 @@ export interface Layer<C extends BaseLayerConfig = BaseLayerConfig, P extends Te
   trainable: boolean;
   /**
    * True for layers that run in inference mode while frozen
-   * (BatchNormalization, as tf.keras 2 does).
+   * (BatchNormalization, as ops.keras 2 does).
    */
   readonly inferenceWhenFrozen?: boolean;
   init(key: Key, inputShape: Shapes): InitResult<P, S>;
   apply(params: P, state: S, inputs: Tensors, options: ApplyOptions): ApplyResult<S>;
   computeOutputShape(inputShape: Shapes): Shapes;
   /** Output mask, for layers that make or pass masks (default: none). */
-  computeMask?(inputs: Tensors, mask: ApplyOptions['mask']): tf.Tensor | null | (tf.Tensor | null)[];
+  computeMask?(inputs: Tensors, mask: ApplyOptions['mask']): ops.Tensor | null | (ops.Tensor | null)[];
   /** Weight-regularisation loss (kernel, bias, ...); added to the loss in training only. */
-  regularization?(params: P): tf.Scalar | null;
+  regularization?(params: P): ops.Scalar | null;
   /** Activity-regularisation loss on this layer's outputs; training only. */
-  activityRegularization?(outputs: Tensors): tf.Scalar | null;
+  activityRegularization?(outputs: Tensors): ops.Scalar | null;
   /** Projects params back onto their constraints after an optimizer update. */
   constrain?(params: P): P;
   /** The config as Keras serialises it (with the current `trainable`). */
@@ -81,4 +80,29 @@ export interface Layer<C extends BaseLayerConfig = BaseLayerConfig, P extends Te
   call(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
   /** The functional API for layers with several outputs (an RNN with return_state). */
   callAll(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[];
+}
+
+/**
+ * The functional API's graph: a symbolic tensor is the `index`-th output of a
+ * node, and a node is one call of a layer on symbolic inputs. A layer called
+ * twice (a shared layer) has two nodes and one set of weights.
+ */
+export interface GraphNode {
+  readonly id: number;
+  readonly layer: Layer;
+  readonly inputs: readonly SymbolicTensor[];
+  outputs: SymbolicTensor[];
+}
+
+export interface SymbolicTensor {
+  readonly symbolic: true;
+  readonly shape: Shape;
+  readonly node: GraphNode;
+  readonly index: number;
+}
+
+/** A serialised layer, as in a Keras model config. */
+export interface SerializedLayer {
+  class_name: string;
+  config?: unknown;
 }

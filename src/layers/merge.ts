@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { isShapeList } from '../models/symbolic.js';
+import { isShapeList } from './symbolic.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { ApplyOptions, Layer, Shape, Shapes, Tensors } from './layer.js';
 

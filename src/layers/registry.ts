@@ -40,24 +40,20 @@ import { RepeatVector } from './repeat-vector.js';
 import { SeparableConv1D, SeparableConv2D } from './separable-conv.js';
 import { UpSampling1D, UpSampling2D, UpSampling3D } from './up-sampling.js';
 import { ZeroPadding1D, ZeroPadding2D, ZeroPadding3D } from './zero-padding.js';
-import { Bidirectional } from './bidirectional.js';
+import { bidirectional, type BidirectionalArgs } from './bidirectional.js';
 import { ConvLSTM2D } from './conv-lstm2d.js';
 import { GRU } from './gru.js';
 import { LSTM } from './lstm.js';
 import { Masking } from './masking.js';
 import { SimpleRNN } from './simple-rnn.js';
-import { TimeDistributed } from './time-distributed.js';
+import { timeDistributed, type TimeDistributedArgs } from './time-distributed.js';
 import { RNN } from './rnn.js';
-import type { Layer } from './layer.js';
+import type { Layer, SerializedLayer } from './layer.js';
+import type { RecurrentLayer } from './rnn-core.js';
 
 /** Builds a layer from a Keras config; each factory decodes and validates its config. */
 export type LayerFromConfig = (config: unknown) => Layer;
 
-/** A serialised layer, as in a Keras model config. */
-export interface SerializedLayer {
-  class_name: string;
-  config?: unknown;
-}
 
 /** Every factory decodes and validates its own config, so the table passes it through. */
 const from =
@@ -190,4 +186,14 @@ export function layerFromConfig(serialized: SerializedLayer): Layer {
   const fromConfig = table.get(serialized.class_name);
   if (!fromConfig) throw new UnknownLayerError(serialized.class_name, knownLayers());
   return fromConfig(serialized.config ?? {});
+}
+
+/** Keras `Bidirectional`; its layers given as configs (and its backward copy) are built through this registry. */
+export function Bidirectional(args: BidirectionalArgs): RecurrentLayer {
+  return bidirectional(args, layerFromConfig);
+}
+
+/** Keras `TimeDistributed`; an inner layer given as a config is built through this registry. */
+export function TimeDistributed(args: TimeDistributedArgs): Layer {
+  return timeDistributed(args, layerFromConfig);
 }

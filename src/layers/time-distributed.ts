@@ -2,8 +2,7 @@ import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
-import type { Layer, Shape, Weights } from './layer.js';
-import { layerFromConfig, type SerializedLayer } from './registry.js';
+import type { Layer, SerializedLayer, Shape, Weights } from './layer.js';
 
 const fields = t.type({ layer: t.unknown });
 export interface TimeDistributedArgs {
@@ -16,12 +15,18 @@ export function isLayer(x: unknown): x is Layer {
   return typeof x === 'object' && x !== null && typeof (x as Layer).apply === 'function' && typeof (x as Layer).init === 'function';
 }
 
+/**
+ * Builds a layer from `{ class_name, config }`: the layer registry's lookup,
+ * which the registry passes to the wrappers (they sit below it).
+ */
+export type LayerLookup = (serialized: SerializedLayer) => Layer;
+
 /** A wrapped layer from a Layer value or a Keras `{ class_name, config }`. */
-export function innerLayer(spec: unknown, where: string): Layer {
+export function innerLayer(spec: unknown, where: string, lookup: LayerLookup): Layer {
   if (isLayer(spec)) return spec;
   if (typeof spec !== 'object' || spec === null || typeof (spec as SerializedLayer).class_name !== 'string')
     throw new ConfigDecodeError('layer', 'a layer or { class_name, config }', spec, where);
-  return layerFromConfig(spec as SerializedLayer);
+  return lookup(spec as SerializedLayer);
 }
 
 /**
@@ -30,10 +35,10 @@ export function innerLayer(spec: unknown, where: string): Layer {
  * inner layer's (Keras names them `time_distributed/kernel:0`, ...). The
  * input mask passes through unless the inner layer makes its own.
  */
-export function TimeDistributed(args: TimeDistributedArgs): Layer {
+export function timeDistributed(args: TimeDistributedArgs, lookup: LayerLookup): Layer {
   const c = decodeLayerConfig('TimeDistributed', fields, args);
   const where = `TimeDistributed '${c.name}'`;
-  const inner = innerLayer(c.layer, where);
+  const inner = innerLayer(c.layer, where, lookup);
   const innerShape = (s: Shape): Shape => {
     if (s.length < 3) throw new ShapeMismatchError(where, 'an input of rank >= 3 (batch, time, ...)', s);
     return [s[0] !== null && s[1] !== null ? s[0] * s[1] : null, ...s.slice(2)];

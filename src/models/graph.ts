@@ -3,7 +3,7 @@ import { ShapeMismatchError } from '../core/errors.js';
 import { foldIn, type Key } from '../core/rng.js';
 import type { TensorTree } from '../core/tree.js';
 import type { ApplyOptions, Layer, Shape, Tensors, Weights } from '../layers/layer.js';
-import type { GraphNode, SymbolicTensor } from './symbolic.js';
+import type { GraphNode, SymbolicTensor } from '../layers/layer.js';
 
 /**
  * A functional model's graph: nodes in execution order and layers in Keras's

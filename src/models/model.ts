@@ -3,7 +3,7 @@ import { NotBuiltError, ShapeMismatchError } from '../core/errors.js';
 import { uniqueName } from '../core/names.js';
 import { foldIn, makeKey, type Key } from '../core/rng.js';
 import { disposeReplaced, disposeTree, leaves, type TensorTree } from '../core/tree.js';
-import type { ApplyOptions, ApplyResult, BaseLayerConfig, InitResult, Layer, Shape, Shapes, Tensors, Weights } from '../layers/layer.js';
+import type { ApplyOptions, ApplyResult, BaseLayerConfig, InitResult, Layer, Shape, Shapes, SymbolicTensor, Tensors, Weights } from '../layers/layer.js';
 import { buildGraph, runGraph, type Graph } from './graph.js';
 import { isRecurrentLayer } from '../layers/rnn-core.js';
 import { lastValueFrom, type Observable } from 'rxjs';
@@ -20,7 +20,7 @@ import { History } from '../callbacks/history.js';
 import { progbar } from '../callbacks/progbar.js';
 import { summary } from './summary.js';
 import { toJSON, toYAML } from '../io/model-to-config.js';
-import { symbolicCall, type SymbolicTensor } from './symbolic.js';
+import { symbolicCall } from '../layers/symbolic.js';
 
 /** A model's weights: trainable params and non-trainable state, keyed by layer name. */
 export interface ModelVariables {

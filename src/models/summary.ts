@@ -1,7 +1,7 @@
 import { leaves, type TensorTree } from '../core/tree.js';
-import type { Shape, Shapes } from '../layers/layer.js';
+import type { GraphNode, Shape, Shapes, SymbolicTensor } from '../layers/layer.js';
 import type { Model } from './model.js';
-import { isShapeList } from './symbolic.js';
+import { isShapeList } from '../layers/symbolic.js';
 
 /**
  * Keras 2's `model.summary()` table: three columns for Sequential models,
@@ -50,8 +50,8 @@ function graphNodes(model: Model) {
 
 function collect(model: Model) {
   const seen = new Set<unknown>();
-  const out: import('./symbolic.js').GraphNode[] = [];
-  const visit = (t: import('./symbolic.js').SymbolicTensor) => {
+  const out: GraphNode[] = [];
+  const visit = (t: SymbolicTensor) => {
     if (seen.has(t.node)) return;
     seen.add(t.node);
     t.node.inputs.forEach(visit);

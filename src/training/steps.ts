@@ -1,6 +1,6 @@
 import * as ops from '../ops/index.js';
 import { foldIn } from '../core/rng.js';
-import { releaseAbandonedTape } from '../core/tape.js';
+import { releaseAbandonedTape } from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '../core/tree.js';
 import type { Model } from '../models/model.js';
 import { computeLoss } from '../losses/index.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../src/core/backend.js';
+import { initBackend } from '../../src/ops/tfjs/backend.js';
 
 /** Initialises the default backend (wasm here) once, quietly; tests await it at top level. */
 export const backendReady = initBackend({ quiet: true });

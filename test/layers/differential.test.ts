@@ -132,7 +132,7 @@ async function check(c: Case, backend: string, t: { diagnostic(msg: string): voi
   const yTheirs = tf.tidy(() => theirs.apply(x, { training }) as tf.Tensor);
   let worst = assertClose(yOurs, yTheirs, `${backend} ${c.name}: forward`);
 
-  // Every gradient is checked on wasm too: src/core/kernels registers what wasm lacks (Conv2DBackpropFilter, UnsortedSegmentSum, ...).
+  // Every gradient is checked on wasm too: src/ops/tfjs/kernels registers what wasm lacks (Conv2DBackpropFilter, UnsortedSegmentSum, ...).
   if (c.forwardOnly) {
     t.diagnostic(`forward only: ${c.forwardOnly}`);
   } else {

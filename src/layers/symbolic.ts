@@ -1,23 +1,4 @@
-import type { Layer, Shape } from '../layers/layer.js';
-
-/**
- * The functional API's graph: a symbolic tensor is the `index`-th output of a
- * node, and a node is one call of a layer on symbolic inputs. A layer called
- * twice (a shared layer) has two nodes and one set of weights.
- */
-export interface GraphNode {
-  readonly id: number;
-  readonly layer: Layer;
-  readonly inputs: readonly SymbolicTensor[];
-  outputs: SymbolicTensor[];
-}
-
-export interface SymbolicTensor {
-  readonly symbolic: true;
-  readonly shape: Shape;
-  readonly node: GraphNode;
-  readonly index: number;
-}
+import type { GraphNode, Layer, Shape, SymbolicTensor } from './layer.js';
 
 let nextNodeId = 0;
 

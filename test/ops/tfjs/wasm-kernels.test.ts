@@ -1,4 +1,4 @@
-import { backendReady, onBackend } from '../helpers/backend.js';
+import { backendReady, onBackend } from '../../helpers/backend.js';
 await backendReady;
 
 import { describe, it } from 'node:test';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
-import { backendReady, onBackend } from '../helpers/backend.js';
+import { backendReady, onBackend } from '../../helpers/backend.js';
 
 await backendReady;
 

@@ -4,7 +4,7 @@
  * segment ids with duplicates, int32 and (integral) float32 ids, ids out of
  * range (dropped); and the gradient of gather, the reason it exists.
  */
-import { backendReady, onBackend } from '../helpers/backend.js';
+import { backendReady, onBackend } from '../../helpers/backend.js';
 await backendReady;
 
 import { test } from 'node:test';

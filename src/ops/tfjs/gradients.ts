@@ -14,8 +14,6 @@
  */
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName } from './backend.js';
-import { registerWasmKernels } from './kernels/index.js';
 import {
   conv2dFilterGrad,
   conv2dInputGrad,
@@ -25,12 +23,6 @@ import {
   pair,
   type ConvPad,
 } from './kernels/conv-backprop.js';
-
-/** Registers the kernels and gradients a backend lacks so that every layer trains on it. */
-export function registerMissingGradients(backend: BackendName): void {
-  registerGradientFixes();
-  if (backend === 'wasm') registerWasmKernels();
-}
 
 type Attrs = Record<string, unknown>;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;

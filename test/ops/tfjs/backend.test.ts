@@ -1,4 +1,4 @@
-import { backendReady, onBackend } from '../helpers/backend.js';
+import { backendReady, onBackend } from '../../helpers/backend.js';
 await backendReady;
 
 import { describe, it } from 'node:test';
@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { chooseBackend, BACKEND_ENV } from '../../src/core/backend.js';
-import { InvalidArgumentError } from '../../src/core/errors.js';
+import { chooseBackend, BACKEND_ENV } from '../../../src/ops/tfjs/backend.js';
+import { InvalidArgumentError } from '../../../src/core/errors.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
+const ROOT = new URL('../../../', import.meta.url).pathname;
 /** A child that does not exit by itself within this bound fails the test (the wasm thread pool must not hold the process). */
 const EXIT_BOUND_MS = 30_000;
 
@@ -44,8 +44,8 @@ function runChild(script: string, env: Record<string, string | undefined>): Prom
 /** The child initialises the backend the way the engine does, multiplies two fixed matrices, prints JSON. */
 const MATMUL_CHILD = `
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from './src/core/backend.ts';
-import { wasmInfo } from './src/core/wasm-setup.ts';
+import { initBackend } from './src/ops/tfjs/backend.ts';
+import { wasmInfo } from './src/ops/tfjs/wasm-setup.ts';
 const name = await initBackend();
 const n = 96;
 const a = tf.tensor(Array.from({ length: n * n }, (_, i) => ((i * 7919) % 97) / 97 - 0.5), [n, n]);
@@ -117,7 +117,7 @@ describe('backend choice', () => {
   it(`${BACKEND_ENV}=cpu gives the cpu backend, without tfjs's Node.js banner`, async () => {
     const r = await runChild(
       `import * as tf from '@tensorflow/tfjs-core';
-       import { initBackend } from './src/core/backend.ts';
+       import { initBackend } from './src/ops/tfjs/backend.ts';
        const name = await initBackend();
        tf.tensor([1, 2]).dataSync();
        process.stdout.write(JSON.stringify({ name, backend: tf.getBackend() }));`,
@@ -147,7 +147,7 @@ describe('backend choice', () => {
     if (nodeBinding) return t.skip('@tensorflow/tfjs-node is installed on this machine');
     const r = await runChild(
       `import * as tf from '@tensorflow/tfjs-core';
-       import { initBackend } from './src/core/backend.ts';
+       import { initBackend } from './src/ops/tfjs/backend.ts';
        process.stdout.write(JSON.stringify({ name: await initBackend({ quiet: true }), backend: tf.getBackend() }));`,
       { [BACKEND_ENV]: undefined },
     );

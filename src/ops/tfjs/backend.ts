@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from './errors.js';
-import { registerMissingGradients } from './gradients.js';
+import { InvalidArgumentError } from '../../core/errors.js';
+import { registerGradientFixes } from './gradients.js';
+import { registerWasmKernels } from './kernels/index.js';
 
 /** Backends in order of preference; the first that loads wins. */
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -65,7 +66,9 @@ async function load(name: BackendName): Promise<boolean> {
         if (!(await tf.setBackend('cpu'))) return false;
         break;
     }
-    registerMissingGradients(name);
+    // The kernels and gradients a backend lacks, so that every layer trains on it.
+    registerGradientFixes();
+    if (name === 'wasm') registerWasmKernels();
     return true;
   } catch {
     return false;

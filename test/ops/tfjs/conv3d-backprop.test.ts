@@ -4,7 +4,7 @@
  * sum(conv3d(x, f) * r) for random shapes, strides and paddings drawn by
  * fast-check. Tolerance 1e-4 relative to the cpu gradient's largest magnitude.
  */
-import { backendReady, onBackend } from '../helpers/backend.js';
+import { backendReady, onBackend } from '../../helpers/backend.js';
 await backendReady;
 
 import { test } from 'node:test';
