@@ -9,8 +9,7 @@ export { resetNames } from './core/names.js';
 export type { TensorTree, Tree } from './core/tree.js';
 export * as ops from './ops/index.js';
 export * from './layers/index.js';
-export { Model, type ModelArgs, type ModelVariables } from './models/model.js';
-export { Sequential } from './models/sequential.js';
+export { Model, Sequential, type ModelArgs, type ModelVariables } from './models/index.js';
 export type { SymbolicTensor } from './layers/layer.js';
 export * from './optimizers/index.js';
 export * as losses from './losses/index.js';
@@ -21,12 +20,32 @@ export { getActivation, ACTIVATION_NAMES } from './activations/index.js';
 export { getInitializer, type Initializer, type InitializerSpec } from './initializers/index.js';
 export { getRegularizer, l1l2, type Regularizer } from './regularizers/index.js';
 export { getConstraint, type Constraint } from './constraints/index.js';
-export { trainStep, testStep, predictStep, type StepResult } from './training/steps.js';
-export { fit$, type FitOptions } from './training/fit.js';
-export type { CompileArgs, Compiled } from './training/compile.js';
-export type { FitEvent, FitParams, TrainingControl, Callback } from './training/events.js';
-export type { Batch, Logs, TrainState } from './training/types.js';
-export type { DataArg, ArrayLike } from './training/data.js';
+export {
+  gradientStep,
+  applyGradients,
+  trainStep,
+  testStep,
+  predictStep,
+  fitLoop$,
+  type StepResult,
+  type GradientStepResult,
+  type Module,
+  type FitOptions,
+  type CompileArgs,
+  type Compiled,
+  type FitEvent,
+  type FitParams,
+  type TrainingControl,
+  type Callback,
+  type Batch,
+  type Logs,
+  type TrainState,
+  type Variables,
+  type DataArg,
+  type ArrayLike,
+  type EvaluateOptions,
+  type PredictOptions,
+} from './training/index.js';
 export { History } from './callbacks/history.js';
 export { progbar, type ProgbarOptions } from './callbacks/progbar.js';
 export {
@@ -57,9 +76,8 @@ export { registerActivation } from './activations/index.js';
 export { registerInitializer, type InitializerFromConfig } from './initializers/index.js';
 export { registerRegularizer, type RegularizerFromConfig } from './regularizers/index.js';
 export { registerConstraint, type ConstraintFromConfig } from './constraints/index.js';
-export * as io from './io/index.js';
-export { loadModel, saveModel, loadWeights, saveWeights, modelFromJSON, modelFromYAML, modelFromConfig, toJSON, toYAML } from './io/index.js';
-export { evaluate, evaluateDataset, type EvaluateOptions } from './training/evaluate.js';
-export { predict, predictDataset, type PredictOptions } from './training/predict.js';
+export * as io from './models/io.js';
+export { toJSON, toYAML } from './io/index.js';
+export { loadModel, saveModel, loadWeights, saveWeights, modelFromJSON, modelFromYAML, modelFromConfig, fit$, evaluate, evaluateDataset, predict, predictDataset } from './models/index.js';
 export { initDistributed, LostRankError, GlooUnavailableError, type Collective } from './parallel/index.js';
 export * as parallel from './parallel/index.js';

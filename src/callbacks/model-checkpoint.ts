@@ -4,10 +4,11 @@ import { Observable } from 'rxjs';
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError, RxKerasError } from '../core/errors.js';
 import { cloneTree, collectTensors, disposeTree } from '../core/tree.js';
-import { saveModel, saveWeights } from '../io/index.js';
-import type { Model } from '../models/model.js';
+import { disposeContents, modelFileContents, modelSlots, writeModelFile, writeWeightsFile } from '../io/index.js';
+import type { Compiled } from '../training/compile.js';
 import type { Callback, FitEvent } from '../training/events.js';
-import type { Logs, TrainingSetup } from '../training/types.js';
+import type { Module } from '../training/module.js';
+import type { Logs, TrainState } from '../training/types.js';
 import { printLine, warnLine } from './callback-operator.js';
 import { pyFormat, pyPercent, type PyNumber } from './python-format.js';
 
@@ -32,7 +33,7 @@ export interface ModelCheckpointOptions {
 
 /** A save of the model as it was at one event, written later. */
 interface Pending {
-  view: Model;
+  write(path: string): Promise<void>;
   dispose(): void;
 }
 
@@ -70,7 +71,7 @@ export function ModelCheckpoint(filepath: string, options: ModelCheckpointOption
 
   return (source) =>
     new Observable<FitEvent>((subscriber) => {
-      let model: Model | undefined;
+      let model: { module: Module; compiled: Compiled } | undefined;
       let best = initialBest;
       let batchesSinceSave = 0;
       let lastBatchSeen = -1;
@@ -82,7 +83,7 @@ export function ModelCheckpoint(filepath: string, options: ModelCheckpointOption
           try {
             if (failed) return;
             fs.mkdirSync(nodePath.dirname(path), { recursive: true });
-            await (saveWeightsOnly ? saveWeights(pending.view, path) : saveModel(pending.view, path));
+            await pending.write(path);
           } catch (error) {
             if (!failed) {
               failed = true;
@@ -95,10 +96,11 @@ export function ModelCheckpoint(filepath: string, options: ModelCheckpointOption
       };
 
       /** Decides whether to save at this event; clones the weights now and returns what to print and write. */
-      const plan = (epoch: number, batch: number | undefined, logs: Logs): { message?: string; path?: string; pending?: Pending } => {
+      const plan = (epoch: number, batch: number | undefined, logs: Logs, train: TrainState): { message?: string; path?: string; pending?: Pending } => {
         if (!model) throw new RxKerasError('ModelCheckpoint: no model to save (the stream had no fitStart event)');
         const path = filePath(filepath, epoch, batch, logs);
-        if (!saveBestOnly) return { message: `Epoch ${epoch + 1}: saving model to ${path}`, path, pending: snapshot(model, !saveWeightsOnly) };
+        const take = () => snapshot(model!.module, model!.compiled, train, !saveWeightsOnly);
+        if (!saveBestOnly) return { message: `Epoch ${epoch + 1}: saving model to ${path}`, path, pending: take() };
         const current = logs[monitor];
         if (current === undefined) {
           warn(`Can save best model only with ${monitor} available, skipping.`);
@@ -107,7 +109,7 @@ export function ModelCheckpoint(filepath: string, options: ModelCheckpointOption
         if (!improves(current, best)) return { message: `Epoch ${epoch + 1}: ${monitor} did not improve from ${pyPercent(best, '.5f')}` };
         const message = `Epoch ${epoch + 1}: ${monitor} improved from ${pyPercent(best, '.5f')} to ${pyPercent(current, '.5f')}, saving model to ${path}`;
         best = current;
-        return { message, path, pending: snapshot(model, !saveWeightsOnly) };
+        return { message, path, pending: take() };
       };
 
       const shouldSaveOnBatch = (batch: number) => {
@@ -123,9 +125,9 @@ export function ModelCheckpoint(filepath: string, options: ModelCheckpointOption
         next: (e) => {
           let step: ReturnType<typeof plan> = {};
           try {
-            if (e.type === 'fitStart') model = e.model;
-            if (e.type === 'epochEnd' && saveFreq === 'epoch') step = plan(e.epoch, undefined, e.logs);
-            if (e.type === 'batchEnd' && shouldSaveOnBatch(e.batch)) step = plan(e.epoch, e.batch, e.logs);
+            if (e.type === 'fitStart') model = { module: e.module, compiled: e.compiled };
+            if (e.type === 'epochEnd' && saveFreq === 'epoch') step = plan(e.epoch, undefined, e.logs, e.train);
+            if (e.type === 'batchEnd' && shouldSaveOnBatch(e.batch)) step = plan(e.epoch, e.batch, e.logs, e.train);
           } catch (error) {
             subscriber.error(error);
             return;
@@ -152,26 +154,26 @@ export function filePath(template: string, epoch: number, batch: number | undefi
 }
 
 /**
- * The model as it is now, for a save written later: a view of `model` whose
- * weights (and, for a whole-model save, optimizer state) are clones.
+ * The model as it is at this event, for a save written later: clones of
+ * the lent weights (and, for a whole-model save, of the optimizer state),
+ * written as values through io.
  */
-function snapshot(model: Model, withOptimizer: boolean): Pending {
-  const v = model.build().variables!;
-  const params = cloneTree(v.params);
-  const state = cloneTree(v.state);
-  const view = Object.create(model) as Model;
-  view.variables = { params, state };
-  let optState: unknown;
-  const setup = model.compiled;
-  if (withOptimizer && setup) {
-    optState = cloneDeep(setup.optState);
-    view.compiled = { ...setup, optState } satisfies TrainingSetup;
-  }
+function snapshot(module: Module, compiled: Compiled, train: TrainState, withOptimizer: boolean): Pending {
+  const variables = { params: cloneTree(train.params), state: cloneTree(train.state) };
+  const optState = withOptimizer ? cloneDeep(train.optState) : undefined;
   return {
-    view,
+    write: async (path) => {
+      if (!withOptimizer) return writeWeightsFile(path, modelSlots(module, variables));
+      const contents = modelFileContents(module, variables, { compiled, optState });
+      try {
+        await writeModelFile(path, contents);
+      } finally {
+        disposeContents(contents);
+      }
+    },
     dispose: () => {
-      disposeTree(params);
-      disposeTree(state);
+      disposeTree(variables.params);
+      disposeTree(variables.state);
       ops.dispose(collectTensors(optState));
     },
   };

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { atomicWrite, saveModel, saveWeights, toJSON, toYAML } from '../io/index.js';
+import { atomicWrite, toJSON, toYAML } from '../io/index.js';
+import { saveModel, saveWeights } from '../models/index.js';
 import { UsageError } from './errors.js';
 import type { ConvertTarget } from './model-format.js';
 import { loadModelSource } from './model-source.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { loadModel, loadWeights, modelFromJSON, modelFromYAML } from '../io/index.js';
+import { loadModel, loadWeights, modelFromJSON, modelFromYAML } from '../models/index.js';
 import type { Model } from '../models/model.js';
 import { modelFormat, type ModelFormat } from './model-format.js';
 

@@ -1,19 +1,9 @@
 /**
- * Keras formats both ways: JSON and YAML model configs, HDF5 weights and
- * whole models (h5wasm), in Keras 2's layouts.
+ * Keras formats both ways, over values: JSON and YAML model configs, HDF5
+ * weights and whole models (h5wasm), in Keras 2's layouts. Building a
+ * `Model` from a file is the facade's part (src/models).
  */
-export {
-  KERAS_VERSION,
-  KERAS_BACKEND,
-  type SerializedModel,
-  type FromConfigOptions,
-  modelFromConfig,
-  modelFromJSON,
-  modelFromYAML,
-  modelToConfig,
-  toJSON,
-  toYAML,
-} from './model-config.js';
+export { KERAS_VERSION, KERAS_BACKEND, modelToConfig, toJSON, toYAML, type Configurable } from './model-to-config.js';
 export { legacyLayer } from './legacy.js';
 export { layerConfigRules } from './config-rules.js';
 export { recurrentRules, type ConfigOrigin } from './recurrent-rules.js';
@@ -21,7 +11,10 @@ export { parseKerasYAML, stringifyYAML } from './yaml.js';
 export {
   HDF5_OBJECT_HEADER_LIMIT,
   checkHdf5File,
+  getGroup,
+  readStringAttr,
   readStringListAttr,
+  wrapH5Error,
   writeStringListAttr,
   withH5Read,
   withH5Write,
@@ -29,6 +22,31 @@ export {
   type H5File,
   type H5Group,
 } from './hdf5.js';
-export { type WeightSlot, type LoadWeightsOptions, layerSlots, modelSlots, loadWeights, saveWeights, atomicWrite } from './weights.js';
-export { type LoadModelOptions, saveModel, loadModel, trainingConfigOf } from './model-file.js';
-export { modelFromJSONE, modelFromYAMLE, loadModelTE, saveModelTE, loadWeightsTE, saveWeightsTE } from './either.js';
+export {
+  type WeightSlot,
+  type LoadWeightsOptions,
+  type FileWeights,
+  fileWeightShapes,
+  layerSlots,
+  modelSlots,
+  planWeights,
+  readWeightsIndex,
+  readWeightsFile,
+  writeWeightsFile,
+  writeWeightsGroup,
+  atomicWrite,
+  sameShape,
+} from './weights.js';
+export {
+  type LoadModelOptions,
+  type ModelFileContents,
+  modelFileContents,
+  disposeContents,
+  writeModelFile,
+  readModelConfig,
+  readCompileArgs,
+  readOptimizerState,
+  trainingConfigOf,
+  trainingConfigWhere,
+  relocate,
+} from './model-file.js';

@@ -4,53 +4,79 @@ import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tr
 import { getOptimizer, serializeOptimizer, type Optimizer, type OptimizerState, type ParamPaths } from '../optimizers/index.js';
 import { serializeLoss, type LossSpec } from '../losses/index.js';
 import type { MetricSpec } from '../metrics/index.js';
-import type { Model } from '../models/model.js';
-import type { CompileArgs } from '../training/compile.js';
-import type { TrainingSetup } from '../training/types.js';
-import { getGroup, readArray, readStringAttr, readStringListAttr, writeStringListAttr, wrapH5Error, type H5File, type H5Group, withH5Read, withH5Write } from './hdf5.js';
-import { KERAS_BACKEND, KERAS_VERSION, modelFromJSON, modelToConfig } from './model-config.js';
-import { atomicWrite, fileWeightShapes, modelSlots, planWeights, readWeightsIndex, writeTensor, writeWeightsGroup, type LoadWeightsOptions } from './weights.js';
+import type { CompileArgs, Compiled } from '../training/compile.js';
+import type { Module } from '../training/module.js';
+import type { TrainingSetup, Variables } from '../training/types.js';
+import { getGroup, readArray, readStringAttr, readStringListAttr, writeStringListAttr, wrapH5Error, type H5File, type H5Group, withH5Write } from './hdf5.js';
+import { KERAS_BACKEND, KERAS_VERSION, modelToConfig } from './model-to-config.js';
+import { atomicWrite, modelSlots, writeTensor, writeWeightsGroup, type LoadWeightsOptions, type WeightSlot } from './weights.js';
 
 export interface LoadModelOptions extends Pick<LoadWeightsOptions, 'onWarning'> {
   /** Load the training configuration and optimizer state when the file has them (default true, as Keras's `compile=True`). */
   compile?: boolean;
 }
 
+/** What a Keras whole-model file holds, as values. */
+export interface ModelFileContents {
+  /** Keras's `{ class_name, config }` of the model. */
+  modelConfig: { class_name: string; config: Record<string, unknown> };
+  /** The model's layers in Keras's order with their weights. */
+  weights: { layer: { name: string }; slots: WeightSlot[] }[];
+  /** Keras's `training_config`, when the model is compiled. */
+  trainingConfig?: Record<string, unknown>;
+  /** The optimizer's weights with Keras's names, when it has state. */
+  optimizerWeights?: [string, ops.Tensor][];
+}
+
 /**
- * Keras `model.save(path)` (HDF5): root attributes `keras_version`,
- * `backend`, `model_config`, `training_config` (when compiled), the
- * `model_weights` group, and `optimizer_weights` (when the optimizer has
- * state) named as tf.keras 2 names them. Written atomically: a save that
- * fails leaves the previous file as it was.
+ * The contents of a whole-model file for `module` with `variables` and,
+ * when compiled, its training setup. The optimizer weights are new tensors,
+ * owned by the caller (see {@link disposeContents}); the rest are lent.
  */
-export async function saveModel(model: Model, path: string): Promise<void> {
-  model.build();
-  const modelConfig = JSON.stringify(modelToConfig(model));
-  const setup = model.compiled;
-  const trainingConfig = setup ? JSON.stringify(trainingConfigOf(setup)) : undefined;
-  const optWeights = setup && setup.optState !== undefined ? optimizerWeights(model, setup) : undefined;
-  try {
-    await atomicWrite(path, (tmp) =>
-      withH5Write(tmp, (file) => {
-        file.create_attribute('keras_version', KERAS_VERSION);
-        file.create_attribute('backend', KERAS_BACKEND);
-        file.create_attribute('model_config', modelConfig);
-        if (trainingConfig) file.create_attribute('training_config', trainingConfig);
-        writeWeightsGroup(file.create_group('model_weights'), model);
-        if (optWeights) {
-          const g = file.create_group('optimizer_weights');
-          writeStringListAttr(g, 'weight_names', optWeights.map(([n]) => n));
-          for (const [name, t] of optWeights) writeTensor(g, name, t, true);
-        }
-      }),
-    );
-  } finally {
-    if (optWeights) for (const [, t] of optWeights) t.dispose();
+export function modelFileContents(module: Module, variables: Variables, setup?: Pick<TrainingSetup, 'compiled' | 'optState'>): ModelFileContents {
+  const contents: ModelFileContents = { modelConfig: modelToConfig(module), weights: modelSlots(module, variables) };
+  if (setup) contents.trainingConfig = trainingConfigOf(setup);
+  if (setup && setup.optState !== undefined) {
+    const { paths } = trainableParamPaths(module, variables);
+    contents.optimizerWeights = (setup.compiled.optimizer as Optimizer).weights(setup.optState as OptimizerState, paths as ParamPaths);
   }
+  return contents;
+}
+
+/** Frees the tensors {@link modelFileContents} made. */
+export function disposeContents(contents: ModelFileContents): void {
+  ops.dispose((contents.optimizerWeights ?? []).map(([, t]) => t));
+}
+
+/**
+ * Keras `model.save(path)` (HDF5) from values: root attributes
+ * `keras_version`, `backend`, `model_config`, `training_config` (when
+ * compiled), the `model_weights` group, and `optimizer_weights` (when the
+ * optimizer has state) named as tf.keras 2 names them. Written atomically:
+ * a save that fails leaves the previous file as it was.
+ */
+export async function writeModelFile(path: string, contents: ModelFileContents): Promise<void> {
+  const modelConfig = JSON.stringify(contents.modelConfig);
+  const trainingConfig = contents.trainingConfig ? JSON.stringify(contents.trainingConfig) : undefined;
+  const optWeights = contents.optimizerWeights;
+  await atomicWrite(path, (tmp) =>
+    withH5Write(tmp, (file) => {
+      file.create_attribute('keras_version', KERAS_VERSION);
+      file.create_attribute('backend', KERAS_BACKEND);
+      file.create_attribute('model_config', modelConfig);
+      if (trainingConfig) file.create_attribute('training_config', trainingConfig);
+      writeWeightsGroup(file.create_group('model_weights'), contents.weights);
+      if (optWeights) {
+        const g = file.create_group('optimizer_weights');
+        writeStringListAttr(g, 'weight_names', optWeights.map(([n]) => n));
+        for (const [name, t] of optWeights) writeTensor(g, name, t, true);
+      }
+    }),
+  );
 }
 
 /** Keras's `training_config`: optimizer_config, loss, metrics, loss_weights, as tf.keras 2 writes them. */
-export function trainingConfigOf(setup: TrainingSetup): Record<string, unknown> {
+export function trainingConfigOf(setup: Pick<TrainingSetup, 'compiled' | 'optState'>): Record<string, unknown> {
   const args = setup.compiled.args;
   return {
     loss: serializeLossArg(args.loss),
@@ -89,54 +115,30 @@ function serializeMetricsArg(metrics: NonNullable<CompileArgs['metrics']>): unkn
 }
 
 /** The trainable params in Keras's order (model layer order) with their tree paths and Keras names. */
-function trainableParamPaths(model: Model): { paths: [string, string][]; trainable: Set<string> } {
-  const v = model.variables!;
-  const trainable = model.trainablePaths(v.params);
+function trainableParamPaths(module: Module, v: Variables): { paths: [string, string][]; trainable: Set<string> } {
+  const trainable = module.trainablePaths(v.params);
   const paths: [string, string][] = [];
-  for (const { slots } of modelSlots(model))
+  for (const { slots } of modelSlots(module, v))
     for (const s of slots) if (s.kind === 'params' && trainable.has(s.path)) paths.push([s.path, s.name.replace(/:0$/, '')]);
   return { paths, trainable };
 }
 
-function optimizerWeights(model: Model, setup: TrainingSetup): [string, ops.Tensor][] {
-  const { paths } = trainableParamPaths(model);
-  return (setup.compiled.optimizer as Optimizer).weights(setup.optState as OptimizerState, paths as ParamPaths);
+/** The root `model_config` attribute of a whole-model file (a JSON string), or a Hdf5FormatError. */
+export function readModelConfig(file: H5File): string {
+  const text = readStringAttr(file, file as H5Group, 'model_config');
+  if (text === undefined) throw new Hdf5FormatError(file.filename, '/@model_config', 'missing attribute: no model found in the file (a weights-only file? use loadWeights)');
+  return text;
 }
 
 /**
- * Keras `keras.models.load_model(path)` for HDF5: builds the model from
- * `model_config`, loads `model_weights`, and, when the file has a
- * `training_config`, compiles it and restores the optimizer state from
- * `optimizer_weights`, so that training resumes where it stopped. A file
- * without a training configuration loads uncompiled.
+ * The compile arguments of a file's `training_config` (optimizer, loss,
+ * metrics, loss weights), or undefined when the file has none. Errors name
+ * the path of the bad field in `training_config`.
  */
-export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
-  return withH5Read(path, (file) => {
-    const root = file as H5Group;
-    const configText = readStringAttr(file, root, 'model_config');
-    if (configText === undefined) throw new Hdf5FormatError(path, '/@model_config', 'missing attribute: no model found in the file (a weights-only file? use loadWeights)');
-    const weights = readWeightsIndex(file, getGroup(file, root, 'model_weights'));
-    const model = modelFromJSON(configText, {
-      where: `${path}@model_config`,
-      kerasVersion: readStringAttr(file, root, 'keras_version'),
-      weightShapes: (layerName) => fileWeightShapes(weights, layerName),
-    });
-    try {
-      model.build();
-      const next = planWeights(model, weights, { onWarning: options.onWarning });
-      model.setVariables(next);
-      const trainingText = options.compile === false ? undefined : readStringAttr(file, root, 'training_config');
-      if (trainingText !== undefined) compileFromFile(model, file, trainingText, path, options.onWarning ?? ((m) => console.warn(m)));
-      return model;
-    } catch (e) {
-      model.dispose();
-      throw e instanceof RxKerasError ? e : wrapH5Error(e, path, '', 'cannot load the model');
-    }
-  });
-}
-
-function compileFromFile(model: Model, file: H5File, text: string, path: string, warn: (message: string) => void): void {
-  const where = `${path}@training_config`;
+export function readCompileArgs(file: H5File): CompileArgs | undefined {
+  const text = readStringAttr(file, file as H5Group, 'training_config');
+  if (text === undefined) return undefined;
+  const where = trainingConfigWhere(file);
   let tc: Record<string, unknown>;
   try {
     tc = JSON.parse(text) as Record<string, unknown>;
@@ -158,40 +160,46 @@ function compileFromFile(model: Model, file: H5File, text: string, path: string,
   const args: CompileArgs = { optimizer, loss: tc.loss as CompileArgs['loss'] };
   if (tc.metrics !== undefined && tc.metrics !== null) args.metrics = tc.metrics as CompileArgs['metrics'];
   if (tc.loss_weights !== undefined && tc.loss_weights !== null) args.lossWeights = tc.loss_weights as CompileArgs['lossWeights'];
-  try {
-    model.compile(args);
-  } catch (e) {
-    throw relocate(e, 'loss', where);
-  }
-  const root = file as H5Group;
-  if (root.get('optimizer_weights')) restoreOptimizer(model, file, getGroup(file, root, 'optimizer_weights'), warn);
+  return args;
+}
+
+/** Where a file's training config is, for error messages. */
+export function trainingConfigWhere(file: H5File): string {
+  return `${file.filename}@training_config`;
 }
 
 /**
- * Reads `optimizer_weights` (in the order of its `weight_names`) into the
- * optimizer state. Arrays that do not fit the optimizer (another count or
- * shape: a file saved before the first step holds only `iter`, a Keras 1
- * file its own slots) are skipped with one warning and the model keeps a
- * fresh optimizer state, as Keras's `load_model` does when `set_weights` fails.
+ * The optimizer state stored in a file's `optimizer_weights` (in the order
+ * of its `weight_names`) for `compiled`'s optimizer over the trainable
+ * params of `module` with `variables`; undefined when the file has none.
+ * Arrays that do not fit the optimizer (another count or shape: a file
+ * saved before the first step holds only `iter`, a Keras 1 file its own
+ * slots) are skipped with one warning (undefined: a fresh optimizer
+ * state), as Keras's `load_model` does when `set_weights` fails.
  */
-function restoreOptimizer(model: Model, file: H5File, group: H5Group, warn: (message: string) => void): void {
-  const setup = model.compiled as TrainingSetup;
+export function readOptimizerState(
+  file: H5File,
+  module: Module,
+  variables: Variables,
+  compiled: Compiled,
+  warn: (message: string) => void,
+): Pick<TrainingSetup, 'optState' | 'optPaths' | 'step'> | undefined {
+  const root = file as H5Group;
+  if (!root.get('optimizer_weights')) return undefined;
+  const group = getGroup(file, root, 'optimizer_weights');
   const names = readStringListAttr(file, group, 'weight_names') ?? [];
-  if (names.length === 0) return;
+  if (names.length === 0) return undefined;
   const values = names.map((n) => {
     const a = readArray(file, group, n);
     return ops.tensor(a.data, a.shape, a.dtype) as ops.Tensor;
   });
-  const v = model.variables!;
-  const { paths, trainable } = trainableParamPaths(model);
-  const optimizer = setup.compiled.optimizer as Optimizer;
-  const fresh = optimizer.init(fromLeaves(leaves(v.params).filter(([p]) => trainable.has(p))) as TensorTree);
+  const { paths, trainable } = trainableParamPaths(module, variables);
+  const optimizer = compiled.optimizer as Optimizer;
+  const fresh = optimizer.init(fromLeaves(leaves(variables.params).filter(([p]) => trainable.has(p))) as TensorTree);
   try {
     const state = optimizer.setWeights(fresh, values, paths as ParamPaths);
     disposeReplaced(fresh, state);
-    setup.optState = state;
-    setup.optPaths = [...trainable].join('|');
-    setup.step = state.iterations;
+    return { optState: state, optPaths: [...trainable].join('|'), step: state.iterations };
   } catch (e) {
     disposeReplaced(fresh, undefined);
     if (e instanceof InvalidArgumentError || e instanceof ShapeMismatchError) {
@@ -199,7 +207,7 @@ function restoreOptimizer(model: Model, file: H5File, group: H5Group, warn: (mes
       warn(
         `${file.filename}: skipped the saved optimizer state (/optimizer_weights: ${names.length} arrays, ${shown}): it does not match the ${optimizer.className} optimizer of this model (${e.message}); training starts from a fresh optimizer state, as in Keras`,
       );
-      return;
+      return undefined;
     }
     throw e instanceof RxKerasError ? new Hdf5FormatError(file.filename, '/optimizer_weights', e.message) : wrapH5Error(e, file.filename, '/optimizer_weights', 'cannot restore the optimizer state');
   } finally {
@@ -207,7 +215,8 @@ function restoreOptimizer(model: Model, file: H5File, group: H5Group, warn: (mes
   }
 }
 
-function relocate(e: unknown, path: string, where: string): RxKerasError {
+/** An error at `path` of a config found `where`: a ConfigDecodeError's path is prefixed; any other error becomes one. */
+export function relocate(e: unknown, path: string, where: string): RxKerasError {
   if (e instanceof ConfigDecodeError) return new ConfigDecodeError(e.path === '(root)' ? path : `${path}.${e.path}`, e.expected, e.found, where);
   if (e instanceof RxKerasError) return e;
   return new ConfigDecodeError(path, 'a valid value', e instanceof Error ? e.message : describe(e), where);

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import * as ops from '../ops/index.js';
 import { Hdf5FormatError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { leaves, mapTree, type TensorTree } from '../core/tree.js';
-import type { Layer } from '../layers/layer.js';
-import { Model, weightState, type ModelVariables } from '../models/model.js';
+import { isContainer, weightState, type Layer } from '../layers/index.js';
+import type { Variables } from '../training/types.js';
 import {
   getGroup,
   readArray,
@@ -17,7 +17,7 @@ import {
   type H5File,
   type H5Group,
 } from './hdf5.js';
-import { KERAS_BACKEND, KERAS_VERSION } from './model-config.js';
+import { KERAS_BACKEND, KERAS_VERSION } from './model-to-config.js';
 import { preprocessWeights, type LayerWeightsSpec, type WeightsOrigin } from './preprocess-weights.js';
 
 /** One weight of a layer, where it lives in the model's variables and its Keras name. */
@@ -45,7 +45,7 @@ export interface LoadWeightsOptions {
  * the names Keras gives them: `<layer>/<weight>:0`; for a nested model, the
  * names of its own layers' weights.
  */
-export function layerSlots(layer: Layer, v: ModelVariables): WeightSlot[] {
+export function layerSlots(layer: Layer, v: Variables): WeightSlot[] {
   const p = (v.params[layer.name] ?? {}) as TensorTree;
   const s = weightState(layer, (v.state[layer.name] ?? {}) as TensorTree);
   const slot = (kind: 'params' | 'state') => ([path, tensor]: [string, ops.Tensor]): WeightSlot => ({
@@ -58,7 +58,7 @@ export function layerSlots(layer: Layer, v: ModelVariables): WeightSlot[] {
 }
 
 function kerasWeightName(layer: Layer, path: string): string {
-  if (layer instanceof Model) {
+  if (isContainer(layer)) {
     const cut = path.indexOf('/');
     if (cut > 0) {
       const inner = layer.layers.find((l) => l.name === path.slice(0, cut));
@@ -68,19 +68,17 @@ function kerasWeightName(layer: Layer, path: string): string {
   return `${layer.name}/${path}:0`;
 }
 
-/** The model's layers and their weight slots, in Keras's layer order. */
-export function modelSlots(model: Model): { layer: Layer; slots: WeightSlot[] }[] {
-  const v = model.build().variables!;
-  return model.layers.map((layer) => ({ layer, slots: layerSlots(layer, v) }));
+/** A model's layers (Keras's order) and their weight slots in `variables`. */
+export function modelSlots(module: { readonly layers: readonly Layer[] }, variables: Variables): { layer: Layer; slots: WeightSlot[] }[] {
+  return module.layers.map((layer) => ({ layer, slots: layerSlots(layer, variables) }));
 }
 
 // ---- writing -------------------------------------------------------------
 
-/** Writes the model's weights into `group` in Keras 2's layout (`save_weights_to_hdf5_group`). */
-export function writeWeightsGroup(group: H5Group, model: Model): void {
+/** Writes a model's weights (its layers and their slots) into `group` in Keras 2's layout (`save_weights_to_hdf5_group`). */
+export function writeWeightsGroup(group: H5Group, layers: { layer: { name: string }; slots: WeightSlot[] }[]): void {
   group.create_attribute('backend', KERAS_BACKEND);
   group.create_attribute('keras_version', KERAS_VERSION);
-  const layers = modelSlots(model);
   writeStringListAttr(
     group,
     'layer_names',
@@ -106,13 +104,13 @@ export function writeTensor(group: H5Group, path: string, t: ops.Tensor, int64 =
 }
 
 /**
- * Keras `model.save_weights(path)` in HDF5: root attributes `layer_names`,
- * `backend`, `keras_version`; one group per layer with `weight_names` and
- * `<layer>/<weight>:0` data sets. The file is written atomically.
+ * Keras `model.save_weights(path)` in HDF5, from values: root attributes
+ * `layer_names`, `backend`, `keras_version`; one group per layer with
+ * `weight_names` and `<layer>/<weight>:0` data sets. The file is written
+ * atomically.
  */
-export async function saveWeights(model: Model, path: string): Promise<void> {
-  model.build();
-  await atomicWrite(path, (tmp) => withH5Write(tmp, (file) => writeWeightsGroup(file, model)));
+export async function writeWeightsFile(path: string, layers: { layer: { name: string }; slots: WeightSlot[] }[]): Promise<void> {
+  await atomicWrite(path, (tmp) => withH5Write(tmp, (file) => writeWeightsGroup(file, layers)));
 }
 
 /** Writes to `path.tmp-<pid>`, then renames over `path`; on failure the old file is left as it was. */
@@ -176,7 +174,7 @@ function readLayerArrays(fw: FileWeights, layerName: string, layer: Layer, slots
 /** A layer's class, config and weight shapes; for a nested model, each inner layer's too. */
 function weightsSpec(layer: Layer, slots: WeightSlot[], base: string): LayerWeightsSpec {
   const spec: LayerWeightsSpec = { className: layer.className, config: layer.getConfig() as Record<string, unknown>, shapes: slots.map((s) => s.tensor.shape) };
-  if (!(layer instanceof Model)) return spec;
+  if (!isContainer(layer)) return spec;
   spec.sublayers = layer.layers.map((sub) => {
     const prefix = `${base}/${sub.name}`;
     const own = (kind: WeightSlot['kind']) => slots.filter((s) => s.kind === kind && s.path.startsWith(`${prefix}/`));
@@ -188,16 +186,15 @@ function weightsSpec(layer: Layer, slots: WeightSlot[], base: string): LayerWeig
 
 /**
  * Matches the file's layers to the model's (Keras's topological or by-name
- * rules), reads and checks every value, and returns the new variables; the
- * model is not touched. Throws ShapeMismatchError naming the layer, the
- * weight and both shapes.
+ * rules), reads and checks every value, and returns new variables in place
+ * of `v`; nothing given is touched. Throws ShapeMismatchError naming the
+ * layer, the weight and both shapes.
  */
-export function planWeights(model: Model, fw: FileWeights, options: LoadWeightsOptions = {}): ModelVariables {
-  const v = model.variables!;
+export function planWeights(module: { readonly layers: readonly Layer[] }, v: Variables, fw: FileWeights, options: LoadWeightsOptions = {}): Variables {
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const where = `${fw.file.filename}`;
   const assignments = new Map<ops.Tensor, H5Array>();
-  const modelLayers = modelSlots(model);
+  const modelLayers = modelSlots(module, v);
 
   const assign = (layer: Layer, fileLayer: string, slots: WeightSlot[], arrays: H5Array[]): boolean => {
     if (slots.length !== arrays.length) {
@@ -259,24 +256,16 @@ export function planWeights(model: Model, fw: FileWeights, options: LoadWeightsO
 
 /**
  * Keras `model.load_weights(path, by_name, skip_mismatch)` for HDF5 weight
- * files (a `save_weights` file, or a whole-model file's `model_weights`).
- * An unbuilt model is built first. Everything is read and checked before the
- * model's weights are swapped: a failed load changes nothing.
+ * files (a `save_weights` file, or a whole-model file's `model_weights`),
+ * as values: the new variables in place of `variables`. Everything is read
+ * and checked first; nothing given is touched.
  */
-export async function loadWeights(model: Model, path: string, options: LoadWeightsOptions = {}): Promise<void> {
-  const wasBuilt = model.built;
-  try {
-    model.build();
-    const next = await withH5Read(path, (file) => {
-      const root = file as H5Group;
-      const group = 'layer_names' in root.attrs ? root : getGroup(file, root, 'model_weights');
-      return planWeights(model, readWeightsIndex(file, group), options);
-    });
-    model.setVariables(next);
-  } catch (e) {
-    if (!wasBuilt) model.dispose();
-    throw e;
-  }
+export function readWeightsFile(path: string, module: { readonly layers: readonly Layer[] }, variables: Variables, options: LoadWeightsOptions = {}): Promise<Variables> {
+  return withH5Read(path, (file) => {
+    const root = file as H5Group;
+    const group = 'layer_names' in root.attrs ? root : getGroup(file, root, 'model_weights');
+    return planWeights(module, variables, readWeightsIndex(file, group), options);
+  });
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -51,3 +51,4 @@ export type { TimeDistributedArgs } from './time-distributed.js';
 export { Masking, type MaskingArgs } from './masking.js';
 export { isRecurrentLayer, resetStates, type RecurrentLayer, type RecurrentExtras } from './rnn-core.js';
 export { RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, cellFrom, isRnnCell, type RNNArgs, type RnnCell, type CellSpec, type SerializedCell, type CellClassName, type SimpleRNNCellArgs, type LSTMCellArgs, type GRUCellArgs, type StackedRNNCellsArgs } from './rnn.js';
+export { isContainer, weightState, type Container } from './container.js';

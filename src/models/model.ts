@@ -1,32 +1,31 @@
+import { defer, lastValueFrom, tap, type Observable } from 'rxjs';
 import * as ops from '../ops/index.js';
-import { NotBuiltError, ShapeMismatchError } from '../core/errors.js';
+import { InvalidArgumentError, NotBuiltError, ShapeMismatchError } from '../core/errors.js';
 import { uniqueName } from '../core/names.js';
 import { foldIn, makeKey, type Key } from '../core/rng.js';
 import { disposeReplaced, disposeTree, leaves, type TensorTree } from '../core/tree.js';
 import type { ApplyOptions, ApplyResult, BaseLayerConfig, InitResult, Layer, Shape, Shapes, SymbolicTensor, Tensors, Weights } from '../layers/layer.js';
-import { buildGraph, runGraph, type Graph } from './graph.js';
-import { isRecurrentLayer } from '../layers/rnn-core.js';
-import { lastValueFrom, type Observable } from 'rxjs';
-import { compile, type CompileArgs } from '../training/compile.js';
-import type { DataArg } from '../training/data.js';
-import { evaluate, evaluateDataset, type EvaluateOptions } from '../training/evaluate.js';
+import { weightState } from '../layers/container.js';
+import { symbolicCall } from '../layers/symbolic.js';
 import { Dataset, type Example } from '../../streams/index.js';
-import type { Callback, FitEvent } from '../training/events.js';
-import { fit$, type FitData, type FitOptions } from '../training/fit.js';
+import { compile, type CompileArgs } from '../training/compile.js';
+import { dataInputShape, type DataArg } from '../training/data.js';
+import { evaluateArrays, evaluateDataset, type EvaluateOptions } from '../training/evaluate.js';
+import type { Callback, FitEvent, TrainingControl } from '../training/events.js';
+import { fitLoop$, type FitData, type FitOptions } from '../training/fit.js';
+import type { Module } from '../training/module.js';
 import { testOnBatch, trainOnBatch, type OnBatchOptions } from '../training/on-batch.js';
-import { predict, predictDataset, type PredictOptions } from '../training/predict.js';
-import type { Logs, TrainingSetup } from '../training/types.js';
+import { predictArrays, predictDataset, type PredictOptions } from '../training/predict.js';
+import { commitSetup, requireSetup, startState } from '../training/setup.js';
+import type { Logs, TrainingSetup, TrainState, Variables } from '../training/types.js';
 import { History } from '../callbacks/history.js';
 import { progbar } from '../callbacks/progbar.js';
+import { disposeContents, modelFileContents, modelSlots, readWeightsFile, toJSON, toYAML, writeModelFile, writeWeightsFile, type LoadWeightsOptions } from '../io/index.js';
+import { buildGraph, runGraph, type Graph } from './graph.js';
 import { summary } from './summary.js';
-import { toJSON, toYAML } from '../io/model-to-config.js';
-import { symbolicCall } from '../layers/symbolic.js';
 
 /** A model's weights: trainable params and non-trainable state, keyed by layer name. */
-export interface ModelVariables {
-  params: TensorTree;
-  state: TensorTree;
-}
+export type ModelVariables = Variables;
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -35,18 +34,20 @@ export interface ModelArgs {
 }
 
 /**
- * A functional model (Keras `Model` / `Functional`). It is a Layer: pure
- * `init` and `apply` over a params tree keyed by layer name, so it nests in
- * other models. It also holds the weights a Keras user expects a model to
- * hold (`variables`), which the training facade reads and replaces.
+ * A functional model (Keras `Model` / `Functional`), the Keras facade. It is
+ * a Layer and a training Module: pure `init` and `apply` over a params tree
+ * keyed by layer name, so it nests in other models and trains through the
+ * pure steps. It also holds what a Keras user expects a model to hold: the
+ * weights (`variables`) and the compiled setup, which `fit` and friends
+ * commit from the training state the loops emit.
  */
-export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
+export class Model implements Module {
   readonly className: string = 'Model';
   readonly name: string;
   trainable = true;
   /** The current weights; undefined until built. Replaced (never mutated) by training. */
   variables: ModelVariables | undefined;
-  /** Training configuration and optimizer state, set by `compile` (see src/training). */
+  /** Training configuration and optimizer state, set by `compile` and committed by training (see src/training). */
   compiled: TrainingSetup | undefined;
   protected graph: Graph | undefined;
   protected singleOutput = true;
@@ -265,8 +266,7 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
   compile(args: CompileArgs, seed?: number): void {
     const previous = this.compiled;
     if (previous) disposeReplaced(previous.optState, undefined);
-    const setup: TrainingSetup = { compiled: compile(this.outputNamesOrDefault(), args, this.graph ? this.outputs.map((t) => t.shape) : []), optState: undefined, optPaths: '', step: 0, key: makeKey(seed) };
-    this.compiled = setup;
+    this.compiled = { compiled: compile(this.outputNamesOrDefault(), args, this.graph ? this.outputs.map((t) => t.shape) : []), optState: undefined, optPaths: '', step: 0, key: makeKey(seed) };
   }
 
   /**
@@ -281,7 +281,7 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
     const [data, options = {}] = fitArgs(args);
     const history = new History();
     const callbacks: Callback[] = [...(options.callbacks ?? []), history.callback, progbar({ verbose: options.verbose ?? 1 })];
-    const events = callbacks.reduce((s, op) => s.pipe(op), fit$(this, data, options));
+    const events = callbacks.reduce((s, op) => s.pipe(op), this.train$(data, options));
     await lastValueFrom(events, { defaultValue: undefined });
     return history;
   }
@@ -291,42 +291,95 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
   fit$(dataset: Dataset<Example>, options?: FitOptions): Observable<FitEvent>;
   fit$(...args: unknown[]): Observable<FitEvent> {
     const [data, options] = fitArgs(args);
-    return fit$(this, data, options);
+    return this.train$(data, options);
+  }
+
+  /**
+   * The fit loop over this model's weights: at subscription, the training
+   * state starts from them; every event's state is committed back (before
+   * the callbacks see the event), and the loop's last state when it ends.
+   */
+  private train$(data: FitData, options: FitOptions = {}): Observable<FitEvent> {
+    return defer(() => {
+      const setup = requireSetup(this.compiled, 'fit');
+      if ('dataset' in data) {
+        if (!this.graph) throw new InvalidArgumentError('model', 'a model with a known input shape to train from a Dataset', this.name);
+      } else this.buildForData(data.x);
+      const start = this.startState(setup);
+      let control: TrainingControl | undefined;
+      return fitLoop$(this, setup.compiled, start, data, options).pipe(
+        tap((e) => {
+          control = e.control;
+          this.commit(e.control.state);
+        }),
+        // The loop's last state, also when a callback replaced it after the last event or the run failed.
+        tap({ finalize: () => control && this.commit(control.state) }),
+      );
+    });
   }
 
   /** Keras `predict` on a Dataset of batched Examples. */
   predictDataset(dataset: Dataset<Example>, options?: { steps?: number; prefetch?: number }): Promise<ops.Tensor | ops.Tensor[]> {
-    return predictDataset(this, dataset, options);
+    return predictDataset(this, this.build().variables!, dataset, options);
   }
 
   /** Keras `evaluate` on a Dataset of batched Examples. */
-  evaluateDataset(dataset: Dataset<Example>, options?: { steps?: number; prefetch?: number }): Promise<Logs> {
-    return evaluateDataset(this, dataset, options);
+  async evaluateDataset(dataset: Dataset<Example>, options?: { steps?: number; prefetch?: number }): Promise<Logs> {
+    const setup = requireSetup(this.compiled, 'evaluate');
+    return evaluateDataset(this, setup.compiled, this.build().variables!, dataset, options);
   }
 
   evaluate(x: DataArg, y: DataArg, options?: EvaluateOptions): Logs {
-    return evaluate(this, x, y, options);
+    const setup = requireSetup(this.compiled, 'evaluate');
+    return evaluateArrays(this, setup.compiled, this.buildForData(x), x, y, options);
   }
 
   predict(x: DataArg, options?: PredictOptions): ops.Tensor | ops.Tensor[] {
-    return predict(this, x, options);
+    return predictArrays(this, this.buildForData(x), x, options);
   }
 
   trainOnBatch(x: DataArg, y: DataArg, options?: OnBatchOptions): Logs {
-    return trainOnBatch(this, x, y, options);
+    const setup = requireSetup(this.compiled, 'trainOnBatch');
+    this.buildForData(x);
+    const { state, logs } = trainOnBatch(this, setup.compiled, this.startState(setup), x, y, options);
+    this.commit(state);
+    return logs;
   }
 
   testOnBatch(x: DataArg, y: DataArg, options?: OnBatchOptions): Logs {
-    return testOnBatch(this, x, y, options);
+    const setup = requireSetup(this.compiled, 'testOnBatch');
+    return testOnBatch(this, setup.compiled, this.buildForData(x), x, y, options);
   }
 
   predictOnBatch(x: DataArg): ops.Tensor | ops.Tensor[] {
-    return predict(this, x, { batchSize: Number.MAX_SAFE_INTEGER });
+    return this.predict(x, { batchSize: Number.MAX_SAFE_INTEGER });
+  }
+
+  /** The training state to go on from: the weights, with the setup's optimizer state (made when needed), step and key. */
+  private startState(setup: TrainingSetup): TrainState {
+    const r = startState(this, setup, this.build().variables!);
+    this.compiled = r.setup;
+    return r.state;
+  }
+
+  /** Takes a training state as the model's weights and optimizer state (training owns and disposes what it replaced). */
+  private commit(ts: TrainState): void {
+    this.variables = { params: ts.params, state: ts.state };
+    if (this.compiled) this.compiled = commitSetup(this.compiled, ts);
+  }
+
+  /** Builds the model for x (learning the input shape from it where unknown) and returns its weights. */
+  private buildForData(x: DataArg): ModelVariables {
+    if (!this.graph) {
+      const shape = dataInputShape(x);
+      if (shape) this.buildForInput(shape);
+    }
+    return this.build().variables!;
   }
 
   /** Keras's `summary()` table; printed with `print` (console.log by default) and returned. */
   summary(print: (line: string) => void = console.log): string {
-    const text = summary(this);
+    const text = summary(this, this.build().variables!);
     for (const line of text.split('\n')) print(line);
     return text;
   }
@@ -349,20 +402,28 @@ export class Model implements Layer<BaseLayerConfig, TensorTree, TensorTree> {
 
   /** Keras `save()`: architecture, weights, training config and optimizer state in one .h5 file (atomic). */
   async save(path: string): Promise<void> {
-    const { saveModel } = await import('../io/model-file.js');
-    await saveModel(this, path);
+    const contents = modelFileContents(this, this.build().variables!, this.compiled);
+    try {
+      await writeModelFile(path, contents);
+    } finally {
+      disposeContents(contents);
+    }
   }
 
   /** Keras `save_weights()` to .h5 (atomic). */
   async saveWeights(path: string): Promise<void> {
-    const { saveWeights } = await import('../io/weights.js');
-    await saveWeights(this, path);
+    await writeWeightsFile(path, modelSlots(this, this.build().variables!));
   }
 
   /** Keras `load_weights()` from .h5, by topological order or by name; a failed load changes nothing. */
-  async loadWeights(path: string, options?: import('../io/weights.js').LoadWeightsOptions): Promise<void> {
-    const { loadWeights } = await import('../io/weights.js');
-    await loadWeights(this, path, options);
+  async loadWeights(path: string, options?: LoadWeightsOptions): Promise<void> {
+    const wasBuilt = this.built;
+    try {
+      this.setVariables(await readWeightsFile(path, this, this.build().variables!, options));
+    } catch (e) {
+      if (!wasBuilt) this.dispose();
+      throw e;
+    }
   }
 
   /** Frees the weights. */
@@ -395,19 +456,6 @@ export function layerWeights(v: ModelVariables, layer: Layer): ops.Tensor[] {
   const p = (v.params[layer.name] ?? {}) as TensorTree;
   const s = weightState(layer, (v.state[layer.name] ?? {}) as TensorTree);
   return [...leaves(p), ...leaves(s)].map(([, t]) => t);
-}
-
-/**
- * The part of a layer's state that is a weight (BatchNormalization's moving
- * statistics). A stateful RNN's carried states are not: Keras neither saves
- * nor counts them.
- */
-export function weightState(layer: Layer, state: TensorTree): TensorTree {
-  if (isRecurrentLayer(layer)) return {};
-  if (!(layer instanceof Model)) return state;
-  const out: TensorTree = {};
-  for (const inner of layer.layers) if (state[inner.name]) out[inner.name] = weightState(inner, state[inner.name] as TensorTree);
-  return out;
 }
 
 /** `(x, y, options)` or `(dataset, options)`. */

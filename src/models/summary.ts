@@ -1,15 +1,23 @@
 import { leaves, type TensorTree } from '../core/tree.js';
-import type { GraphNode, Shape, Shapes, SymbolicTensor } from '../layers/layer.js';
-import type { Model } from './model.js';
+import type { GraphNode, Layer, Shape, Shapes, SymbolicTensor } from '../layers/layer.js';
 import { isShapeList } from '../layers/symbolic.js';
+import type { Variables } from '../training/types.js';
+
+/** What the table shows: a built model's layers, graph outputs, weights and parameter counts. */
+export interface Summarized {
+  readonly name: string;
+  readonly className: string;
+  readonly layers: readonly Layer[];
+  readonly outputs: SymbolicTensor[];
+  countParams(): { total: number; trainable: number; nonTrainable: number };
+}
 
 /**
  * Keras 2's `model.summary()` table: three columns for Sequential models,
  * four (with "Connected to") for functional ones, then total, trainable and
  * non-trainable parameter counts.
  */
-export function summary(model: Model): string {
-  const v = model.build().variables!;
+export function summary(model: Summarized, v: Variables): string {
   const sequential = model.className === 'Sequential';
   const lineLength = sequential ? 65 : 98;
   const positions = (sequential ? [0.45, 0.85, 1] : [0.33, 0.55, 0.67, 1]).map((p) => Math.floor(lineLength * p));
@@ -40,7 +48,7 @@ export function summary(model: Model): string {
   return lines.join('\n');
 }
 
-function graphNodes(model: Model) {
+function graphNodes(model: Summarized) {
   try {
     return model.outputs.length ? collect(model) : [];
   } catch {
@@ -48,7 +56,7 @@ function graphNodes(model: Model) {
   }
 }
 
-function collect(model: Model) {
+function collect(model: Summarized) {
   const seen = new Set<unknown>();
   const out: GraphNode[] = [];
   const visit = (t: SymbolicTensor) => {

@@ -93,3 +93,47 @@ export function checkBatchSize(batchSize: unknown): number {
     throw new InvalidArgumentError('batchSize', 'an integer >= 1', batchSize);
   return batchSize;
 }
+
+/** x, y and sample weights of a call, as tensors, with their common number of samples. */
+export interface PreparedData {
+  xs: ops.Tensor[];
+  ys: ops.Tensor[];
+  sw: ops.Tensor | undefined;
+  n: number;
+}
+
+/** Converts and checks x, y and sample weights for `module`; the tensors it makes are pushed to `owned`. */
+export function prepareData(module: { inputNames: string[]; outputNames: string[] }, x: DataArg, y: DataArg, sampleWeight: ArrayLike | undefined, owned: ops.Tensor[]): PreparedData {
+  if (x === undefined || x === null) throw new InvalidArgumentError('x', 'training data', x);
+  if (y === undefined || y === null) throw new InvalidArgumentError('y', 'targets', y);
+  const xs = toTensors('x', x, module.inputNames);
+  owned.push(...xs.created);
+  const ys = toTensors('y', y, module.outputNames);
+  owned.push(...ys.created);
+  const parts = [{ argument: 'x', tensors: xs.tensors }, { argument: 'y', tensors: ys.tensors }];
+  let sw: ops.Tensor | undefined;
+  if (sampleWeight !== undefined) {
+    const s = toTensors('sampleWeight', sampleWeight, ['sampleWeight']);
+    owned.push(...s.created);
+    sw = s.tensors[0];
+    if (sw.rank !== 1) throw new InvalidArgumentError('sampleWeight', 'a 1D array (one weight per sample)', sw.shape);
+    parts.push({ argument: 'sampleWeight', tensors: [sw] });
+  }
+  return { xs: xs.tensors, ys: ys.tensors, sw, n: sampleCount(parts) };
+}
+
+/**
+ * The batch input shape of x's first array ([null, ...its sample shape]),
+ * for a model that learns its input shape from the data (a Sequential model
+ * without input_shape); undefined when x gives none.
+ */
+export function dataInputShape(x: DataArg): (number | null)[] | undefined {
+  if (x === undefined || x === null) return undefined;
+  const names = Array.isArray(x) && x.length > 1 && x.every((t) => t instanceof ops.Tensor) ? x.map((_, i) => `input_${i}`) : ['input'];
+  const { tensors, created } = toTensors('x', x, names);
+  try {
+    return [null, ...tensors[0].shape.slice(1)];
+  } finally {
+    ops.dispose(created);
+  }
+}

@@ -1,13 +1,12 @@
 import * as ops from '../ops/index.js';
-import type { Model } from '../models/model.js';
 import type { Dataset, Example } from '../../streams/index.js';
 import { datasetSource, tensorSource, type BatchSource } from './batch-source.js';
 import type { Compiled } from './compile.js';
-import { checkBatchSize, type ArrayLike, type DataArg } from './data.js';
-import { prepareData, requireSetup } from './fit.js';
+import { checkBatchSize, prepareData, type ArrayLike, type DataArg } from './data.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
+import type { Module } from './module.js';
 import { testStep } from './steps.js';
-import type { Batch, Logs } from './types.js';
+import type { Batch, Logs, Variables } from './types.js';
 
 export interface EvaluateOptions {
   batchSize?: number;
@@ -15,17 +14,15 @@ export interface EvaluateOptions {
   verbose?: 0 | 1 | 2;
 }
 
-/** Keras `evaluate` on arrays: the loss and metrics over the data, in inference mode, as a record of logs. */
-export function evaluate(model: Model, x: DataArg, y: DataArg, options: EvaluateOptions = {}): Logs {
-  const setup = requireSetup(model, 'evaluate');
+/** Keras `evaluate` on arrays: the loss and metrics of `module` with `variables` over the data, in inference mode. */
+export function evaluateArrays(module: Module, compiled: Compiled, variables: Variables, x: DataArg, y: DataArg, options: EvaluateOptions = {}): Logs {
   const batchSize = checkBatchSize(options.batchSize ?? 32);
   const owned: ops.Tensor[] = [];
   try {
-    const d = prepareData(model, x, y, options.sampleWeight, owned);
-    model.build();
+    const d = prepareData(module, x, y, options.sampleWeight, owned);
     const source = tensorSource({ x: d.xs, y: d.ys, sampleWeight: d.sw }, batchSize, false);
-    const logs = new EpochLogs(setup.compiled, model.outputNames);
-    for (const batch of source.batches(0, 0) as Iterable<Batch>) evaluateBatch(model, setup.compiled, logs, batch);
+    const logs = new EpochLogs(compiled, module.outputNames);
+    for (const batch of source.batches(0, 0) as Iterable<Batch>) evaluateBatch(module, compiled, variables, logs, batch);
     return logs.result();
   } finally {
     ops.dispose(owned);
@@ -33,28 +30,26 @@ export function evaluate(model: Model, x: DataArg, y: DataArg, options: Evaluate
 }
 
 /** Keras `evaluate` on a Dataset of batched Examples: one pass, or `steps` batches. */
-export async function evaluateDataset(model: Model, dataset: Dataset<Example>, options: { steps?: number; prefetch?: number } = {}): Promise<Logs> {
-  const setup = requireSetup(model, 'evaluate');
-  model.build();
-  const source = datasetSource(dataset, { inputs: model.inputNames, outputs: model.outputNames }, options);
+export async function evaluateDataset(module: Module, compiled: Compiled, variables: Variables, dataset: Dataset<Example>, options: { steps?: number; prefetch?: number } = {}): Promise<Logs> {
+  const source = datasetSource(dataset, { inputs: module.inputNames, outputs: module.outputNames }, options);
   try {
-    return await evaluateSource(model, setup.compiled, source);
+    return await evaluateSource(module, compiled, variables, source);
   } finally {
     await source.close();
   }
 }
 
 /** Evaluates one epoch of a source; log names get `prefix` (`val_` for validation). */
-export async function evaluateSource(model: Model, compiled: Compiled, source: BatchSource, prefix = ''): Promise<Logs> {
-  const logs = new EpochLogs(compiled, model.outputNames);
-  for await (const batch of source.batches(0, 0)) evaluateBatch(model, compiled, logs, batch);
+export async function evaluateSource(module: Module, compiled: Compiled, variables: Variables, source: BatchSource, prefix = ''): Promise<Logs> {
+  const logs = new EpochLogs(compiled, module.outputNames);
+  for await (const batch of source.batches(0, 0)) evaluateBatch(module, compiled, variables, logs, batch);
   return logs.result(prefix);
 }
 
 /** Adds one batch to `logs`, then disposes the batch. */
-function evaluateBatch(model: Model, compiled: Compiled, logs: EpochLogs, batch: Batch): void {
+function evaluateBatch(module: Module, compiled: Compiled, variables: Variables, logs: EpochLogs, batch: Batch): void {
   try {
-    const result = testStep(model, compiled, model.variables!, batch);
+    const result = testStep(module, compiled, variables, batch);
     try {
       logs.update(batch, result);
     } finally {

@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { TensorTree } from '../core/tree.js';
-import type { Model } from '../models/model.js';
+import type { Compiled } from './compile.js';
+import type { Module } from './module.js';
 import type { Logs, TrainState } from './types.js';
 
 /** What the fit loop reports once at the start, as Keras's `callback.params`. */
@@ -21,6 +22,8 @@ export interface FitParams {
  * behind the loop's back.
  */
 export interface TrainingControl {
+  /** The loop's current training state (lent: clone what you keep); after the stream ends, its last state. */
+  readonly state: TrainState;
   getLearningRate(): number;
   setLearningRate(lr: number): void;
   /** Replaces the weights the loop trains (restore_best_weights); the loop takes ownership of the tensors. */
@@ -41,12 +44,14 @@ interface Base {
 /**
  * The training event stream. `train` lends the training state: its tensors
  * are valid while the event is handled; a callback that keeps weights clones
- * them. Epochs are 0-based, as in Keras's callbacks.
+ * them. `fitStart` gives the module being trained and its compiled setup
+ * (what a checkpoint needs to name and save the state). Epochs are 0-based,
+ * as in Keras's callbacks.
  */
 export type FitEvent =
-  | (Base & { type: 'fitStart'; params: FitParams; model: Model })
+  | (Base & { type: 'fitStart'; params: FitParams; module: Module; compiled: Compiled })
   | (Base & { type: 'epochStart'; epoch: number })
-  | (Base & { type: 'batchEnd'; epoch: number; batch: number; size: number; logs: Logs })
+  | (Base & { type: 'batchEnd'; epoch: number; batch: number; size: number; logs: Logs; train: TrainState })
   | (Base & { type: 'epochEnd'; epoch: number; logs: Logs; train: TrainState })
   | (Base & { type: 'fitEnd'; logs: Logs; train: TrainState });
 

@@ -1,19 +1,19 @@
 import { Observable } from 'rxjs';
 import * as ops from '../ops/index.js';
-import { InvalidArgumentError, NotCompiledError } from '../core/errors.js';
-import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { disposeReplaced } from '../core/tree.js';
 import { classWeightsToSampleWeights } from '../losses/index.js';
 import { getLearningRate, setLearningRate, type OptimizerState } from '../optimizers/index.js';
-import type { Model } from '../models/model.js';
-import { checkBatchSize, sampleCount, toTensors, validationSplitAt, type ArrayLike, type DataArg } from './data.js';
-import { evaluateSource } from './evaluate.js';
-import { datasetSource, tensorSource, type BatchSource } from './batch-source.js';
 import { Dataset, type Example } from '../../streams/index.js';
+import { datasetSource, tensorSource, type BatchSource } from './batch-source.js';
+import type { Compiled } from './compile.js';
+import { checkBatchSize, prepareData, validationSplitAt, type ArrayLike, type DataArg } from './data.js';
+import { evaluateSource } from './evaluate.js';
 import type { FitEvent, FitParams, TrainingControl } from './events.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
+import type { Module } from './module.js';
 import { trainStep } from './steps.js';
-import type { Batch, Logs, TrainingSetup, TrainState } from './types.js';
-
+import type { Batch, Logs, TrainState } from './types.js';
 export interface FitOptions {
   batchSize?: number;
   epochs?: number;
@@ -40,55 +40,57 @@ export interface FitOptions {
 export type FitData = { x: DataArg; y: DataArg } | { dataset: Dataset<Example> };
 
 /**
- * Keras `fit` as a cold stream of training events: subscribing trains,
- * unsubscribing stops between steps. The model's weights are the loop's
- * latest state after every step.
+ * Keras `fit` as a cold stream of training events, over a module and an
+ * explicit training state: subscribing trains, unsubscribing stops between
+ * steps. The loop folds {@link trainStep} over the batches, epoch after
+ * epoch; it writes into no model. Every event lends the loop's current
+ * state (`train` on batch and epoch ends and on `fitEnd`, `control.state`
+ * always); whoever holds the weights (the Keras facade) commits it.
+ *
+ * Ownership: the loop takes `start` over. It disposes every state it
+ * replaces; the current state is never disposed by the loop, so after the
+ * stream ends (completed, failed or unsubscribed) `control.state` is the
+ * last state, owned by the caller.
  */
-export function fit$(model: Model, data: FitData, options: FitOptions = {}): Observable<FitEvent> {
+export function fitLoop$(module: Module, compiled: Compiled, start: TrainState, data: FitData, options: FitOptions = {}): Observable<FitEvent> {
   return new Observable<FitEvent>((subscriber) => {
     const owned: ops.Tensor[] = [];
     const sources: BatchSource[] = [];
     const run = async () => {
-      const setup = requireSetup(model, 'fit');
       const epochs = options.epochs ?? 1;
       const initialEpoch = options.initialEpoch ?? 0;
       if (!Number.isInteger(epochs) || epochs < 0) throw new InvalidArgumentError('epochs', 'an integer >= 0', epochs);
       if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new InvalidArgumentError('initialEpoch', 'an integer >= 0', initialEpoch);
-      const { train, validation, batchSize } = planSources(model, data, options, owned);
+      const { train, validation, batchSize } = planSources(module, data, options, owned);
       sources.push(train, ...(validation ? [validation] : []));
 
-      const v = model.build().variables!;
-      let ts: TrainState = startState(model, setup, v.params, v.state);
+      let ts: TrainState = start;
       let stopRequested = false;
-      const commit = (next: TrainState) => {
-        ts = next;
-        model.variables = { params: ts.params, state: ts.state };
-        setup.optState = ts.optState;
-        setup.step = ts.step;
-      };
       const control: TrainingControl = {
+        get state() {
+          return ts;
+        },
         getLearningRate: () => getLearningRate(ts.optState as OptimizerState),
         // The returned state takes over the old one's tensors (see setLearningRate).
-        setLearningRate: (lr) => commit({ ...ts, optState: setLearningRate(ts.optState as OptimizerState, lr) }),
+        setLearningRate: (lr) => void (ts = { ...ts, optState: setLearningRate(ts.optState as OptimizerState, lr) }),
         setWeights: (params, state) => {
           disposeReplaced({ p: ts.params, s: ts.state }, { p: params, s: state });
-          commit({ ...ts, params, state });
+          ts = { ...ts, params, state };
         },
         stop: () => void (stopRequested = true),
         get stopRequested() {
           return stopRequested;
         },
       };
-      const compiled = setup.compiled;
       const params: FitParams = {
         epochs, initialEpoch, steps: train.steps, samples: train.samples, batchSize, verbose: options.verbose ?? 1,
-        metrics: logNames(model, compiled, validation !== undefined),
+        metrics: logNames(module, compiled, validation !== undefined),
       };
-      subscriber.next({ type: 'fitStart', params, model, control });
+      subscriber.next({ type: 'fitStart', params, module, compiled, control });
       let logs: Logs = {};
       for (let epoch = initialEpoch; epoch < epochs && !subscriber.closed && !stopRequested; epoch++) {
         subscriber.next({ type: 'epochStart', epoch, control });
-        const epochLogs = new EpochLogs(compiled, model.outputNames);
+        const epochLogs = new EpochLogs(compiled, module.outputNames);
         let b = 0;
         for await (const batch of train.batches(epoch, ts.key)) {
           if (subscriber.closed) {
@@ -97,9 +99,9 @@ export function fit$(model: Model, data: FitData, options: FitOptions = {}): Obs
           }
           const weighted = withClassWeights(batch, options.classWeight);
           try {
-            const { state: next, result } = trainStep(model, compiled, ts, weighted);
+            const { state: next, result } = trainStep(module, compiled, ts, weighted);
             disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: next.params, s: next.state, o: next.optState });
-            commit(next);
+            ts = next;
             try {
               epochLogs.update(weighted, result);
             } finally {
@@ -108,7 +110,7 @@ export function fit$(model: Model, data: FitData, options: FitOptions = {}): Obs
           } finally {
             disposeBatch(batch, weighted);
           }
-          subscriber.next({ type: 'batchEnd', epoch, batch: b, size: batch.x[0].shape[0], logs: epochLogs.result(), control });
+          subscriber.next({ type: 'batchEnd', epoch, batch: b, size: batch.x[0].shape[0], logs: epochLogs.result(), train: ts, control });
           b++;
           if (stopRequested) break; // tf.keras 2 checks stop_training after every batch
           await yieldToEventLoop();
@@ -116,7 +118,7 @@ export function fit$(model: Model, data: FitData, options: FitOptions = {}): Obs
         if (b === 0) throw new InvalidArgumentError('training data', 'at least one batch per epoch', 'an empty epoch');
         logs = epochLogs.result();
         if (subscriber.closed) return;
-        if (validation) Object.assign(logs, await evaluateSource(model, compiled, validation, 'val_'));
+        if (validation) Object.assign(logs, await evaluateSource(module, compiled, ts, validation, 'val_'));
         if (subscriber.closed) return;
         subscriber.next({ type: 'epochEnd', epoch, logs, train: ts, control });
       }
@@ -139,8 +141,8 @@ export function fit$(model: Model, data: FitData, options: FitOptions = {}): Obs
 }
 
 /** The training and validation sources of a fit call; arrays are converted and checked first. */
-function planSources(model: Model, data: FitData, options: FitOptions, owned: ops.Tensor[]): { train: BatchSource; validation?: BatchSource; batchSize?: number } {
-  const names = () => ({ inputs: model.inputNames, outputs: model.outputNames });
+function planSources(module: Module, data: FitData, options: FitOptions, owned: ops.Tensor[]): { train: BatchSource; validation?: BatchSource; batchSize?: number } {
+  const names = () => ({ inputs: module.inputNames, outputs: module.outputNames });
   const split = options.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new InvalidArgumentError('validationSplit', 'a number in [0, 1)', split);
   let validation: BatchSource | undefined;
@@ -149,16 +151,15 @@ function planSources(model: Model, data: FitData, options: FitOptions, owned: op
     if (vd === undefined) return undefined;
     if (vd instanceof Dataset) return datasetSource(vd, names(), { steps: options.validationSteps, prefetch: options.prefetch });
     const [vx, vy, vsw] = vd;
-    const v = prepareData(model, vx, vy, vsw, owned);
+    const v = prepareData(module, vx, vy, vsw, owned);
     return tensorSource({ x: v.xs, y: v.ys, sampleWeight: v.sw }, checkBatchSize(options.validationBatchSize ?? options.batchSize ?? 32), false);
   };
   if ('dataset' in data) {
     if (split > 0) throw new InvalidArgumentError('validationSplit', 'arrays (for a Dataset, split it with splitValidation from rxkeras/streams)', split);
-    if (!model.built && model.inputNames.length === 0) throw new InvalidArgumentError('model', 'a model with a known input shape to train from a Dataset', model.name);
     return { train: datasetSource(data.dataset, names(), { steps: options.stepsPerEpoch, prefetch: options.prefetch }), validation: validationFromData() };
   }
   const batchSize = checkBatchSize(options.batchSize ?? 32);
-  const d = prepareData(model, data.x, data.y, options.sampleWeight, owned);
+  const d = prepareData(module, data.x, data.y, options.sampleWeight, owned);
   const trainN = split > 0 ? validationSplitAt(d.n, split) : d.n;
   const all = { x: d.xs, y: d.ys, sampleWeight: d.sw };
   let train = all;
@@ -174,61 +175,6 @@ function planSources(model: Model, data: FitData, options: FitOptions, owned: op
     validation = tensorSource(part(trainN, d.n - trainN), checkBatchSize(options.validationBatchSize ?? batchSize), false);
   } else validation = validationFromData();
   return { train: tensorSource(train, batchSize, options.shuffle ?? true), validation, batchSize };
-}
-
-/** The compiled setup, or a NotCompiledError. */
-export function requireSetup(model: Model, what: string): TrainingSetup {
-  const setup = model.compiled;
-  if (!setup) throw new NotCompiledError(what);
-  return setup;
-}
-
-/** The training state to continue from; the optimizer state is (re)made when the trainable set changed. */
-export function startState(model: Model, setup: TrainingSetup, params: TensorTree, state: TensorTree): TrainState {
-  const trainable = model.trainablePaths(params);
-  const paths = [...trainable].join('|');
-  if (setup.optState === undefined || setup.optPaths !== paths) {
-    disposeReplaced(setup.optState, undefined);
-    setup.optState = setup.compiled.optimizer.init(fromLeaves(leaves(params).filter(([p]) => trainable.has(p))));
-    setup.optPaths = paths;
-  }
-  return { params, state, optState: setup.optState, step: setup.step, key: setup.key };
-}
-
-interface PreparedData {
-  xs: ops.Tensor[];
-  ys: ops.Tensor[];
-  sw: ops.Tensor | undefined;
-  n: number;
-}
-
-/** Converts and checks x, y and sample weights; builds a Sequential model from the data's shape if needed. */
-export function prepareData(model: Model, x: DataArg, y: DataArg, sampleWeight: ArrayLike | undefined, owned: ops.Tensor[]): PreparedData {
-  if (x === undefined || x === null) throw new InvalidArgumentError('x', 'training data', x);
-  if (y === undefined || y === null) throw new InvalidArgumentError('y', 'targets', y);
-  const xs = toTensors('x', x, inputNamesOf(model, x));
-  owned.push(...xs.created);
-  model.buildForInput([null, ...xs.tensors[0].shape.slice(1)]);
-  const ys = toTensors('y', y, model.outputNames);
-  owned.push(...ys.created);
-  const parts = [{ argument: 'x', tensors: xs.tensors }, { argument: 'y', tensors: ys.tensors }];
-  let sw: ops.Tensor | undefined;
-  if (sampleWeight !== undefined) {
-    const s = toTensors('sampleWeight', sampleWeight, ['sampleWeight']);
-    owned.push(...s.created);
-    sw = s.tensors[0];
-    if (sw.rank !== 1) throw new InvalidArgumentError('sampleWeight', 'a 1D array (one weight per sample)', sw.shape);
-    parts.push({ argument: 'sampleWeight', tensors: [sw] });
-  }
-  return { xs: xs.tensors, ys: ys.tensors, sw, n: sampleCount(parts) };
-}
-
-function inputNamesOf(model: Model, x: DataArg): string[] {
-  try {
-    return model.inputNames;
-  } catch {
-    return Array.isArray(x) && x.every((t) => t instanceof ops.Tensor) && x.length > 1 ? x.map((_, i) => `input_${i}`) : ['input'];
-  }
 }
 
 function withClassWeights(batch: Batch, classWeight: Record<number, number> | undefined): Batch {
@@ -249,8 +195,8 @@ function disposeBatch(batch: Batch, weighted: Batch): void {
   ops.dispose([...sw]);
 }
 
-function logNames(model: Model, compiled: TrainingSetup['compiled'], withValidation: boolean): string[] {
-  const names = ['loss', ...(model.outputNames.length > 1 ? model.outputNames.map((n) => `${n}_loss`) : []), ...compiled.metrics.map((m) => m.name)];
+function logNames(module: Module, compiled: Compiled, withValidation: boolean): string[] {
+  const names = ['loss', ...(module.outputNames.length > 1 ? module.outputNames.map((n) => `${n}_loss`) : []), ...compiled.metrics.map((m) => m.name)];
   return withValidation ? [...names, ...names.map((n) => `val_${n}`)] : names;
 }
 

@@ -1,36 +1,29 @@
 import * as ops from '../ops/index.js';
-import type { Model } from '../models/model.js';
-import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, type DataArg } from './data.js';
-import { predictStep } from './steps.js';
-import { datasetSource } from './batch-source.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Dataset, Example } from '../../streams/index.js';
+import { datasetSource } from './batch-source.js';
+import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, type DataArg } from './data.js';
+import type { Module } from './module.js';
+import { predictStep } from './steps.js';
+import type { Variables } from './types.js';
 
 export interface PredictOptions {
   batchSize?: number;
   verbose?: 0 | 1 | 2;
 }
 
-/** Keras `predict`: outputs in inference mode, batch by batch; one tensor per output (a single one for single-output models). */
-export function predict(model: Model, x: DataArg, options: PredictOptions = {}): ops.Tensor | ops.Tensor[] {
+/** Keras `predict`: outputs of `module` with `variables` in inference mode, batch by batch; one tensor per output (a single one for single-output models). */
+export function predictArrays(module: Module, variables: Variables, x: DataArg, options: PredictOptions = {}): ops.Tensor | ops.Tensor[] {
   const batchSize = checkBatchSize(options.batchSize ?? 32);
-  let names: string[];
+  const { tensors, created } = toTensors('x', x, module.inputNames);
   try {
-    names = model.inputNames;
-  } catch {
-    names = ['input'];
-  }
-  const { tensors, created } = toTensors('x', x, names);
-  try {
-    model.buildForInput([null, ...tensors[0].shape.slice(1)]);
-    const v = model.build().variables!;
     const n = sampleCount([{ argument: 'x', tensors }]);
     const chunks: ops.Tensor[][] = [];
     try {
       for (const idx of epochBatches(n, batchSize, false, 0)) {
         const rows = takeRows(tensors, idx);
         try {
-          chunks.push(predictStep(model, v, rows));
+          chunks.push(predictStep(module, variables, rows));
         } finally {
           ops.dispose(rows);
         }
@@ -46,14 +39,13 @@ export function predict(model: Model, x: DataArg, options: PredictOptions = {}):
 }
 
 /** Keras `predict` on a Dataset of batched Examples (targets, if any, are ignored): outputs concatenated over one pass or `steps` batches. */
-export async function predictDataset(model: Model, dataset: Dataset<Example>, options: { steps?: number; prefetch?: number } = {}): Promise<ops.Tensor | ops.Tensor[]> {
-  const v = model.build().variables!;
-  const source = datasetSource(dataset, { inputs: model.inputNames, outputs: model.outputNames }, { ...options, needTargets: false });
+export async function predictDataset(module: Module, variables: Variables, dataset: Dataset<Example>, options: { steps?: number; prefetch?: number } = {}): Promise<ops.Tensor | ops.Tensor[]> {
+  const source = datasetSource(dataset, { inputs: module.inputNames, outputs: module.outputNames }, { ...options, needTargets: false });
   const chunks: ops.Tensor[][] = [];
   try {
     for await (const batch of source.batches(0, 0)) {
       try {
-        chunks.push(predictStep(model, v, batch.x));
+        chunks.push(predictStep(module, variables, batch.x));
       } finally {
         ops.dispose([...new Set([...batch.x, ...batch.y, ...(batch.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
       }

@@ -1,12 +1,11 @@
 import * as ops from '../ops/index.js';
 import { foldIn } from '../core/rng.js';
-import { releaseAbandonedTape } from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '../core/tree.js';
-import type { Model } from '../models/model.js';
 import { computeLoss } from '../losses/index.js';
 import { applyUpdates, type OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from './compile.js';
-import type { Batch, TrainState } from './types.js';
+import type { Module } from './module.js';
+import type { Batch, TrainState, Variables } from './types.js';
 
 /** What a step returns besides the new state: the total loss, each output's loss, and the predictions (for metrics). */
 export interface StepResult {
@@ -15,80 +14,121 @@ export interface StepResult {
   predictions: ops.Tensor[];
 }
 
+/** What the gradient step returns: the losses and predictions, the gradients, and the layer state after the forward pass. */
+export interface GradientStepResult extends StepResult {
+  /** Gradients of the total loss with respect to the trainable params, a tree keyed by their paths ('dense/kernel'). */
+  grads: TensorTree;
+  /** The layer state after the forward pass (BatchNormalization's moving statistics); unchanged entries keep their tensors. */
+  state: TensorTree;
+}
+
 /**
- * The pure training step: (training state, batch) -> (new training state,
- * losses and predictions). It differentiates only the trainable params,
- * adds regularisation in training mode, applies the optimizer's updates and
- * the layers' constraints. It disposes nothing it was given: the caller owns
- * the old state and every returned tensor.
+ * The pure gradient step: (training state, batch) -> (gradients, losses,
+ * predictions, new layer state). It runs the module in training mode with
+ * the key of this step, adds regularisation to the loss and differentiates
+ * only the trainable params. It disposes nothing it was given: the caller
+ * owns the state it passed and every returned tensor. Data parallelism
+ * all-reduces `grads` across replicas before {@link applyGradients}.
  */
-export function trainStep(model: Model, compiled: Compiled, ts: TrainState, batch: Batch): { state: TrainState; result: StepResult } {
-  const trainable = model.trainablePaths(ts.params);
+export function gradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): GradientStepResult {
+  const trainable = module.trainablePaths(ts.params);
   const trainLeaves = leaves(ts.params).filter(([p]) => trainable.has(p));
   const key = foldIn(ts.key, ts.step);
   let captured: { state: TensorTree; outputLosses: ops.Scalar[]; predictions: ops.Tensor[] } | undefined;
-  let out: { params: TensorTree; optState: ops.TensorContainer; loss: ops.Scalar };
+  let out: { grads: TensorTree; loss: ops.Scalar };
   try {
-  out = ops.tidy(() => {
-    const objective = (...weights: ops.Tensor[]): ops.Scalar => {
-      const merged = withLeaves(ts.params, new Map(trainLeaves.map(([p], i) => [p, weights[i]])));
-      const r = model.apply(merged, ts.state, batch.x.length === 1 ? batch.x[0] : batch.x, { training: true, key });
-      const predictions = Array.isArray(r.outputs) ? r.outputs : [r.outputs];
-      const outputLosses = predictions.map((yPred, i) =>
-        computeLoss(compiled.losses[i], batch.y[i], yPred, batch.sampleWeight?.[i] ?? null),
-      );
-      let total = ops.addN(outputLosses.map((l, i) => (compiled.lossWeights[i] === 1 ? l : ops.mul(l, compiled.lossWeights[i]))));
-      const reg = model.regularization(merged);
-      if (reg) total = ops.add(total, reg);
-      if (r.losses && r.losses.length) total = ops.add(total, ops.addN(r.losses));
-      // Tensors made in here die with the gradient's forward scope unless kept.
-      captured = {
-        state: keepAll(r.state),
-        outputLosses: outputLosses.map((l) => ops.keep(l)),
-        predictions: predictions.map((p) => ops.keep(p)),
+    out = ops.tidy(() => {
+      const objective = (...weights: ops.Tensor[]): ops.Scalar => {
+        const merged = withLeaves(ts.params, new Map(trainLeaves.map(([p], i) => [p, weights[i]])));
+        const r = module.apply(merged, ts.state, batch.x.length === 1 ? batch.x[0] : batch.x, { training: true, key });
+        const predictions = Array.isArray(r.outputs) ? r.outputs : [r.outputs];
+        const outputLosses = predictions.map((yPred, i) => computeLoss(compiled.losses[i], batch.y[i], yPred, batch.sampleWeight?.[i] ?? null));
+        let total = weightedSum(outputLosses, compiled.lossWeights);
+        const reg = module.regularization(merged);
+        if (reg) total = ops.add(total, reg);
+        if (r.losses && r.losses.length) total = ops.add(total, ops.addN(r.losses));
+        // Tensors made in here die with the gradient's forward scope unless kept.
+        captured = {
+          state: keepAll(r.state),
+          outputLosses: outputLosses.map((l) => ops.keep(l)),
+          predictions: predictions.map((p) => ops.keep(p)),
+        };
+        return total as ops.Scalar;
       };
-      return total as ops.Scalar;
-    };
-    const { value, grads } = ops.valueAndGrads(objective)(trainLeaves.map(([, t]) => t));
-    const gradTree = fromLeaves<ops.Tensor>(trainLeaves.map(([p], i) => [p, grads[i]]));
-    const trainParams = fromLeaves<ops.Tensor>(trainLeaves);
-    const { updates, state: optState } = compiled.optimizer.update(gradTree, ts.optState as OptimizerState, trainParams);
-    const updated = applyUpdates(trainParams, updates);
-    const params = model.constrain(withLeaves(ts.params, new Map(leaves(updated))));
-    return { params, optState: optState as unknown as ops.TensorContainer, loss: value };
-  });
+      const { value, grads } = ops.valueAndGrads(objective)(trainLeaves.map(([, t]) => t));
+      return { grads: fromLeaves<ops.Tensor>(trainLeaves.map(([p], i) => [p, grads[i]])), loss: value };
+    });
   } catch (error) {
     // Tensors kept inside the forward pass would outlive a step that failed after it.
     if (captured) disposeReplaced(captured, ts.state);
-    releaseAbandonedTape();
+    ops.releaseAbandonedTape();
     throw error;
   }
   const c = captured!;
-  // Layer state the batch did not change keeps its tensors; kept tensors must be untracked-safe.
-  return {
-    state: { params: out.params, state: c.state, optState: out.optState, step: ts.step + 1, key: ts.key },
-    result: { loss: out.loss, outputLosses: c.outputLosses, predictions: c.predictions },
-  };
+  return { grads: out.grads, loss: out.loss, outputLosses: c.outputLosses, predictions: c.predictions, state: c.state };
+}
+
+/**
+ * The pure update: (training state, gradients) -> next training state. The
+ * optimizer turns the gradients into updates, which are added to the
+ * trainable params; the layers' constraints project the result; the step
+ * count goes up by one. The layer state passes through as given (put the
+ * gradient step's `state` into `ts`). It disposes nothing it was given.
+ */
+export function applyGradients(module: Module, compiled: Compiled, ts: TrainState, grads: TensorTree): TrainState {
+  const out = ops.tidy(() => {
+    const trainable = module.trainablePaths(ts.params);
+    const trainParams = fromLeaves<ops.Tensor>(leaves(ts.params).filter(([p]) => trainable.has(p)));
+    const { updates, state: optState } = compiled.optimizer.update(grads, ts.optState as OptimizerState, trainParams);
+    const updated = applyUpdates(trainParams, updates);
+    const params = module.constrain(withLeaves(ts.params, new Map(leaves(updated))));
+    return { params, optState: optState as unknown as ops.TensorContainer };
+  });
+  return { params: out.params, state: ts.state, optState: out.optState, step: ts.step + 1, key: ts.key };
+}
+
+/**
+ * The pure training step, {@link gradientStep} then {@link applyGradients}:
+ * (training state, batch) -> (next training state, losses and
+ * predictions). It disposes nothing it was given (the gradients it made
+ * are freed): the caller owns the old state and every returned tensor.
+ */
+export function trainStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): { state: TrainState; result: StepResult } {
+  const g = gradientStep(module, compiled, ts, batch);
+  let next: TrainState;
+  try {
+    next = applyGradients(module, compiled, { ...ts, state: g.state }, g.grads);
+  } catch (error) {
+    disposeReplaced({ s: g.state, l: g.loss, o: g.outputLosses, p: g.predictions }, ts.state);
+    throw error;
+  } finally {
+    disposeReplaced(g.grads, next!);
+  }
+  return { state: next, result: { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions } };
 }
 
 /** The pure evaluation step: losses and predictions in inference mode. */
-export function testStep(model: Model, compiled: Compiled, ts: Pick<TrainState, 'params' | 'state'>, batch: Batch): StepResult {
+export function testStep(module: Module, compiled: Compiled, variables: Variables, batch: Batch): StepResult {
   return ops.tidy(() => {
-    const r = model.apply(ts.params, ts.state, batch.x.length === 1 ? batch.x[0] : batch.x, { training: false });
+    const r = module.apply(variables.params, variables.state, batch.x.length === 1 ? batch.x[0] : batch.x, { training: false });
     const predictions = Array.isArray(r.outputs) ? r.outputs : [r.outputs];
     const outputLosses = predictions.map((yPred, i) => computeLoss(compiled.losses[i], batch.y[i], yPred, batch.sampleWeight?.[i] ?? null));
     // Weight and activity regularisation count in training only.
-    const loss = ops.addN(outputLosses.map((l, i) => (compiled.lossWeights[i] === 1 ? l : ops.mul(l, compiled.lossWeights[i]))));
-    return { loss: loss as ops.Scalar, outputLosses, predictions };
+    return { loss: weightedSum(outputLosses, compiled.lossWeights), outputLosses, predictions };
   });
 }
 
 /** The pure prediction step: outputs in inference mode. */
-export function predictStep(model: Model, ts: Pick<TrainState, 'params' | 'state'>, x: ops.Tensor[]): ops.Tensor[] {
+export function predictStep(module: Module, variables: Variables, x: ops.Tensor[]): ops.Tensor[] {
   return ops.tidy(() => {
-    const r = model.apply(ts.params, ts.state, x.length === 1 ? x[0] : x, { training: false });
+    const r = module.apply(variables.params, variables.state, x.length === 1 ? x[0] : x, { training: false });
     return Array.isArray(r.outputs) ? r.outputs : [r.outputs];
   });
+}
+
+/** Keras's total loss: the output losses times their loss weights, summed. */
+function weightedSum(losses: ops.Scalar[], weights: number[]): ops.Scalar {
+  return ops.addN(losses.map((l, i) => (weights[i] === 1 ? l : ops.mul(l, weights[i])))) as ops.Scalar;
 }
 
 function keepAll(tree: TensorTree): TensorTree {

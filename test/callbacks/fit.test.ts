@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as rx from '../../src/index.js';
-import { loadModel, loadWeights } from '../../src/io/index.js';
+import { loadModel, loadWeights } from '../../src/models/io.js';
 import type { Callback } from '../../src/training/events.js';
 import type { TrainingSetup } from '../../src/training/types.js';
 

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TestScheduler } from 'rxjs/testing';
 import assert from 'node:assert/strict';
-import type { Model } from '../../src/models/model.js';
+import type { Compiled } from '../../src/training/compile.js';
+import type { Module } from '../../src/training/module.js';
 import type { TensorTree } from '../../src/core/tree.js';
 import type { FitEvent, FitParams, TrainingControl } from '../../src/training/events.js';
 import type { Logs, TrainState } from '../../src/training/types.js';
+
+const EMPTY_TRAIN: TrainState = { params: {}, state: {}, optState: undefined, step: 0, key: 0 };
 
 export const scheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
 
@@ -13,6 +16,7 @@ export class FakeControl implements TrainingControl {
   readonly calls: (string | number)[][] = [];
   weights: { params: TensorTree; state: TensorTree } | undefined;
   private stopped = false;
+  state: TrainState = EMPTY_TRAIN;
   constructor(
     public lr = 0.1,
     private readonly clock: () => number = () => -1,
@@ -41,7 +45,6 @@ export class FakeControl implements TrainingControl {
   }
 }
 
-const EMPTY_TRAIN: TrainState = { params: {}, state: {}, optState: undefined, step: 0, key: 0 };
 
 export function params(epochs: number, steps: number | undefined): FitParams {
   return { epochs, initialEpoch: 0, steps, samples: steps === undefined ? undefined : steps * 4, batchSize: 4, verbose: 0, metrics: ['loss'] };
@@ -50,9 +53,9 @@ export function params(epochs: number, steps: number | undefined): FitParams {
 /** Synthetic events of one fit, all with the same control. */
 export function events(control: TrainingControl) {
   return {
-    fitStart: (epochs = 5, steps: number | undefined = 2, model = {} as Model): FitEvent => ({ type: 'fitStart', params: params(epochs, steps), model, control }),
+    fitStart: (epochs = 5, steps: number | undefined = 2, module = {} as Module, compiled = {} as Compiled): FitEvent => ({ type: 'fitStart', params: params(epochs, steps), module, compiled, control }),
     epochStart: (epoch: number): FitEvent => ({ type: 'epochStart', epoch, control }),
-    batchEnd: (epoch: number, batch: number, logs: Logs, size = 4): FitEvent => ({ type: 'batchEnd', epoch, batch, size, logs, control }),
+    batchEnd: (epoch: number, batch: number, logs: Logs, size = 4, train: TrainState = EMPTY_TRAIN): FitEvent => ({ type: 'batchEnd', epoch, batch, size, logs, train, control }),
     epochEnd: (epoch: number, logs: Logs, train: TrainState = EMPTY_TRAIN): FitEvent => ({ type: 'epochEnd', epoch, logs, train, control }),
     fitEnd: (logs: Logs = {}, train: TrainState = EMPTY_TRAIN): FitEvent => ({ type: 'fitEnd', logs, train, control }),
   };

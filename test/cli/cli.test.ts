@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import h5wasm from 'h5wasm/node';
 import * as ops from '../../src/ops/index.js';
-import { loadModel, loadWeights, modelFromJSON, modelFromYAML, modelToConfig } from '../../src/io/index.js';
+import { loadModel, loadWeights, modelFromJSON, modelFromYAML, modelToConfig } from '../../src/models/io.js';
 import { FIXTURES, assertClose, readInputsAndPredictions } from '../io/helpers.js';
 import { limiter, oneLine, rxkeras, tempDir, type Run } from './helpers.js';
 

@@ -8,7 +8,7 @@ import h5wasm from 'h5wasm/node';
 import * as ops from '../../src/ops/index.js';
 import { registerCustomObjects } from '../../src/custom-objects/index.js';
 import { Dense } from '../../src/layers/dense.js';
-import { saveModel } from '../../src/io/index.js';
+import { saveModel } from '../../src/models/io.js';
 import { Sequential } from '../../src/models/sequential.js';
 import { ROOT, oneLine, rxkeras, tempDir } from './helpers.js';
 

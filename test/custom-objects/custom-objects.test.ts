@@ -16,7 +16,7 @@ import { defineLayer, decodeLayerConfig } from '../../src/layers/define-layer.js
 import { LambdaFunctionError } from '../../src/layers/lambda.js';
 import type { Layer } from '../../src/layers/layer.js';
 import { getLoss, getMetric } from '../../src/index.js';
-import { loadModel, modelFromJSON, modelFromYAML, modelToConfig, saveModel, toJSON, toYAML } from '../../src/io/index.js';
+import { loadModel, modelFromJSON, modelFromYAML, modelToConfig, saveModel, toJSON, toYAML } from '../../src/models/io.js';
 import { Sequential } from '../../src/models/sequential.js';
 import type { Regularizer } from '../../src/regularizers/index.js';
 import type { TrainingSetup } from '../../src/training/types.js';

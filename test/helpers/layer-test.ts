@@ -14,7 +14,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { makeKey } from '../../src/core/rng.js';
 import { leaves, type TensorTree } from '../../src/core/tree.js';
-import { loadWeights, saveWeights } from '../../src/io/weights.js';
+import { loadWeights, saveWeights } from '../../src/models/index.js';
 import { Input } from '../../src/layers/input-layer.js';
 import type { Layer, Shape, Shapes } from '../../src/layers/layer.js';
 import { layerFromConfig } from '../../src/layers/registry.js';

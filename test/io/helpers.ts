@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as ops from '../../src/ops/index.js';
-import { withH5Read } from '../../src/io/index.js';
+import { withH5Read } from '../../src/models/io.js';
 
 export const FIXTURES = new URL('../fixtures/keras/', import.meta.url).pathname;
 

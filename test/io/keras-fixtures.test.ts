@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as ops from '../../src/ops/index.js';
-import { loadModel, loadWeights, modelFromJSON, modelFromYAML, withH5Read } from '../../src/io/index.js';
+import { loadModel, loadWeights, modelFromJSON, modelFromYAML, withH5Read } from '../../src/models/io.js';
 import type { Model } from '../../src/models/model.js';
 import type { TrainingSetup } from '../../src/training/types.js';
 import { FIXTURES, assertClose, readInputsAndPredictions } from './helpers.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ops from '../../src/ops/index.js';
 import { ShapeMismatchError } from '../../src/core/errors.js';
-import { loadModel, loadWeights, modelFromJSON, modelSlots, recurrentRules, saveWeights, withH5Read } from '../../src/io/index.js';
+import { loadModel, loadWeights, modelFromJSON, modelSlots, recurrentRules, saveWeights, withH5Read } from '../../src/models/io.js';
 import { getGroup, readArray } from '../../src/io/hdf5.js';
 import type { Model } from '../../src/models/model.js';
 import type { TrainingSetup } from '../../src/training/types.js';
@@ -26,7 +26,7 @@ async function load(file: string): Promise<{ model: Model; warnings: string[] }>
 
 /** A model's weights in Keras's order, as plain arrays. */
 function weightValues(model: Model): number[][] {
-  return modelSlots(model).flatMap((l) => l.slots.map((s) => Array.from(s.tensor.dataSync())));
+  return modelSlots(model, model.build().variables!).flatMap((l) => l.slots.map((s) => Array.from(s.tensor.dataSync())));
 }
 
 /** saveWeights then loadWeights into a fresh model from the same config: every value comes back bit for bit. */

@@ -23,7 +23,7 @@ import {
   withH5Write,
   writeStringListAttr,
   readStringListAttr,
-} from '../../src/io/index.js';
+} from '../../src/models/io.js';
 import type { TrainingSetup } from '../../src/training/types.js';
 import { FIXTURES } from './helpers.js';
 

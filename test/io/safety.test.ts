@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { ConfigDecodeError, Hdf5FormatError, RxKerasError, UnknownLayerError } from '../../src/core/errors.js';
 import { Dense } from '../../src/layers/index.js';
 import { Sequential } from '../../src/models/sequential.js';
-import { loadModel, loadWeights, modelFromJSON, modelFromYAML, parseKerasYAML as parseYAML, saveModel, withH5Write } from '../../src/io/index.js';
+import { loadModel, loadWeights, modelFromJSON, modelFromYAML, parseKerasYAML as parseYAML, saveModel, withH5Write } from '../../src/models/io.js';
 import { FIXTURES } from './helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rxkeras-io-safety-'));
@@ -187,7 +187,7 @@ function modelFromYAMLConfig(text: string): object {
 
 
 test('the fp-ts edge: typed errors as Left values, models as Right', async () => {
-  const { modelFromJSONE, loadModelTE } = await import('../../src/io/index.js');
+  const { modelFromJSONE, loadModelTE } = await import('../../src/models/io.js');
   const { isLeft, isRight } = await import('fp-ts/lib/Either.js');
   const bad = modelFromJSONE({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { units: 'many' } }] } });
   assert.ok(isLeft(bad) && bad.left instanceof ConfigDecodeError && /units/.test(bad.left.message));

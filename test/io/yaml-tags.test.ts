@@ -3,7 +3,7 @@ await backendReady;
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigDecodeError } from '../../src/core/errors.js';
-import { modelFromYAML, parseKerasYAML } from '../../src/io/index.js';
+import { modelFromYAML, parseKerasYAML } from '../../src/models/io.js';
 
 const TRACKING = 'tensorflow.python.training.tracking.data_structures';
 

@@ -16,7 +16,7 @@ import * as rx from '../../src/index.js';
 import { runLayerTest } from '../helpers/layer-test.js';
 import * as L from '../../src/layers/index.js';
 import { layerFromConfig } from '../../src/layers/registry.js';
-import { modelFromJSON, toJSON } from '../../src/io/model-config.js';
+import { modelFromJSON, toJSON } from '../../src/models/io.js';
 
 L.registerLambda('scale_by', (x, args) => tf.mul(x as tf.Tensor, (args.factor as number | undefined) ?? 2));
 L.registerLambda('pair_sum', (xs) => tf.add((xs as tf.Tensor[])[0], (xs as tf.Tensor[])[1]), { outputShape: (s) => (s as (number | null)[][])[0] });

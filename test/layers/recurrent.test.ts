@@ -31,7 +31,7 @@ import { leaves, mapTree, fromLeaves, type TensorTree } from '../../src/core/tre
 import * as L from '../../src/layers/index.js';
 import type { Layer, Weights } from '../../src/layers/layer.js';
 import { Sequential } from '../../src/models/sequential.js';
-import { loadModel } from '../../src/io/index.js';
+import { loadModel } from '../../src/models/io.js';
 import { runLayerTest } from '../helpers/layer-test.js';
 
 const RTOL = 1e-5;
@@ -650,7 +650,7 @@ test('every recurrent layer trains (loss decreases) on a toy sequence task, on w
 });
 
 test('weights round trip through HDF5 (saveWeights / loadWeights): Bidirectional, GRU, TimeDistributed, ConvLSTM2D in models', async () => {
-  const { saveWeights, loadWeights, withH5Read } = await import('../../src/io/index.js');
+  const { saveWeights, loadWeights, withH5Read } = await import('../../src/models/io.js');
   const fs = await import('node:fs');
   const os = await import('node:os');
   const path = await import('node:path');
@@ -698,7 +698,7 @@ test('a stateful RNN carries its states as layer state, not as weights: not save
   assert.deepEqual(model.countParams(), { total: 112, trainable: 112, nonTrainable: 0 });
   const weights = model.getWeights();
   assert.equal(weights.length, 5, 'kernel, recurrent_kernel, bias, dense kernel, dense bias');
-  const { saveWeights } = await import('../../src/io/index.js');
+  const { saveWeights } = await import('../../src/models/io.js');
   const { mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');

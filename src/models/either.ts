@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { RxKerasError } from '../core/errors.js';
-import type { Model } from '../models/model.js';
-import { modelFromJSON, modelFromYAML } from './model-config.js';
-import { loadModel, saveModel, type LoadModelOptions } from './model-file.js';
-import { loadWeights, saveWeights, type LoadWeightsOptions } from './weights.js';
+import type { LoadModelOptions, LoadWeightsOptions } from '../io/index.js';
+import { loadModel, loadWeights, saveModel, saveWeights } from './files.js';
+import { modelFromJSON, modelFromYAML } from './from-config.js';
+import type { Model } from './model.js';
 
 /**
  * The functional API at the I/O edge: the same readers and writers, with

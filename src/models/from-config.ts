@@ -1,12 +1,10 @@
 import { ConfigDecodeError, RxKerasError, describe } from '../core/errors.js';
 import { layerFromConfig } from '../layers/registry.js';
-import type { Layer, Shape } from '../layers/layer.js';
-import { Model } from '../models/model.js';
-import { Sequential } from '../models/sequential.js';
-import { inputNode, type SymbolicTensor } from '../models/symbolic.js';
-import { layerConfigRules } from './config-rules.js';
-import { parseKerasYAML } from './yaml.js';
-export { KERAS_BACKEND, KERAS_VERSION, modelToConfig, toJSON, toYAML } from './model-to-config.js';
+import type { Layer, Shape, SymbolicTensor } from '../layers/layer.js';
+import { inputNode } from '../layers/symbolic.js';
+import { layerConfigRules, parseKerasYAML } from '../io/index.js';
+import { Model } from './model.js';
+import { Sequential } from './sequential.js';
 
 /** A serialised model (or layer): Keras's `{ class_name, config }`. */
 export interface SerializedModel {
