@@ -63,7 +63,7 @@ interface Entry<R> {
  * down, then the output completes.
  */
 export function microBatch<R extends InferenceRequest>(model: Predictor, options: MicroBatchOptions): OperatorFunction<R, InferenceResult<R>> {
-  const { maxBatchSize, maxDelayMs, maxQueue } = checkOptions(options);
+  const { maxBatchSize, maxDelayMs, maxQueue } = checkBatchingOptions(options);
   const clock = options.scheduler ?? asyncScheduler;
   const nextTurn = (work: () => void): Subscription => {
     if (options.scheduler) return options.scheduler.schedule(work, 0);
@@ -160,8 +160,9 @@ export function microBatch<R extends InferenceRequest>(model: Predictor, options
     });
 }
 
-function checkOptions(o: MicroBatchOptions): MicroBatchOptions {
-  const positiveInt = (name: keyof MicroBatchOptions, v: number) => {
+/** Throws InvalidArgumentError unless the batching options are in their domains. */
+export function checkBatchingOptions<O extends Pick<MicroBatchOptions, 'maxBatchSize' | 'maxDelayMs' | 'maxQueue'>>(o: O): O {
+  const positiveInt = (name: string, v: number) => {
     if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`microBatch ${name}`, 'an integer >= 1', v);
   };
   positiveInt('maxBatchSize', o.maxBatchSize);

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as rx from '../../src/index.js';
@@ -59,3 +60,26 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))),
   ]);
 }
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+/** One HTTP request over `agent` (keep-alive, bounded sockets); rejects on a socket error or after 30 s. */
+export function request(url: string, options: { method?: string; body?: string; agent?: http.Agent; signal?: AbortSignal } = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? (options.body === undefined ? 'GET' : 'POST'), agent: options.agent, signal: options.signal, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in 30 s`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
