@@ -25,3 +25,15 @@ export function checkConvert(model: string, options: { weights?: string; to: Con
   if (options.output !== '-') checkWritable(options.output);
   if (options.weightsOutput !== undefined) checkWritable(options.weightsOutput);
 }
+
+export function checkServe(models: string[], options: { name?: string[]; weights?: string[] }): void {
+  const names = options.name ?? [];
+  if (names.length > models.length) throw new UsageError(`${names.length} --name for ${models.length} model(s): give at most one per model, in order`);
+  for (const name of names) if (!/^[^/:]+$/.test(name)) throw new UsageError(`--name '${name}': a model name cannot hold '/' or ':' (it goes in the URL)`);
+  const architectures = models.filter((m) => modelFormat(m) !== 'h5');
+  const weights = options.weights ?? [];
+  if (weights.length !== architectures.length)
+    throw new UsageError(
+      `${architectures.length} .json/.yaml model(s) need as many --weights, in order (got ${weights.length}): ${architectures.join(', ') || 'none'}`,
+    );
+}

@@ -37,6 +37,10 @@ const commands: Commands = {
     const { timeout, ...rest } = options;
     return { exitCode: await launch({ ...rest, script, args, timeoutMs: timeout }) };
   },
+  async serve(models, options) {
+    const { serveCommand } = await import('./serve-command.js');
+    return { stderr: await serveCommand(models, options, (line) => write(process.stdout, `${line}\n`)) };
+  },
 };
 
 const write = (stream: NodeJS.WriteStream, text: string): Promise<void> =>

@@ -1,7 +1,8 @@
 import { accessSync, constants } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkConvert, checkPredict } from './checks.js';
+import { checkConvert, checkPredict, checkServe } from './checks.js';
 import { CONVERT_TARGETS, type ConvertTarget } from './model-format.js';
+import type { ServeOptions } from './serve-command.js';
 
 
 /** What a command's action returns: text for stdout and lines for stderr. */
@@ -20,6 +21,8 @@ export interface Commands {
   predict(model: string, options: { weights?: string; input: string[]; output: string; batchSize?: number }): Promise<CommandOutput>;
   convert(model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }): Promise<CommandOutput>;
   launch(script: string, args: string[], options: LaunchCommandOptions): Promise<CommandOutput>;
+  /** Runs until SIGINT or SIGTERM. */
+  serve(models: string[], options: ServeOptions): Promise<CommandOutput>;
 }
 
 export interface LaunchCommandOptions {
@@ -48,6 +51,18 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0.');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0 to 65535; 0 picks a free one).');
+  return n;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer >= 1.');
@@ -64,7 +79,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
  */
 export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) => void, version: string): Command {
   const program = new Command('rxkeras')
-    .description('Keras models from the command line: summary, predict, convert (.h5, .json, .yaml); launch for training across processes')
+    .description('Keras models from the command line: summary, predict, convert, serve (.h5, .json, .yaml); launch for training across processes')
     .version(version)
     .option('--custom-objects <module>', 'a module exporting customObjects (layers, losses, metrics, initializers ...) to register; repeatable', collect, [])
     .option('-v, --verbose', 'report the TensorFlow.js backend on stderr', false)
@@ -135,6 +150,19 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
       accessSync(script, constants.R_OK);
       onOutput(await commands.launch(script, args, options));
     });
+
+  program
+    .command('serve')
+    .description("serve models over TF Serving's REST API (POST /v1/models/NAME:predict), batching concurrent requests; Ctrl-C drains and stops")
+    .argument('<models...>', 'whole-model .h5 files, or .json / .yaml architectures (each with a --weights)')
+    .option('--name <name>', 'the i-th --name names the i-th model (default: the file name without extension); a name given twice serves versions 1, 2, ...', collect)
+    .option('--weights <file>', 'weights .h5 (save_weights layout) of the i-th .json / .yaml model; repeatable', collect)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: any free port)', port, 8501)
+    .option('--max-batch-size <n>', 'rows in one batch at most', positiveInt, 64)
+    .option('--max-delay-ms <ms>', 'how long the first request of a batch waits for others', nonNegativeNumber, 2)
+    .option('--max-queue <n>', 'requests waiting for a batch at most (more are answered 429)', positiveInt, 1024)
+    .action((models: string[], options: ServeOptions) => run(() => commands.serve(models, options), [...models, ...(options.weights ?? [])], () => checkServe(models, options))());
 
   return program;
 }

@@ -47,7 +47,7 @@ export class ModelServer {
     this.models = new ModelRegistry(batching, (name, version) => this.metrics.observer(name, version));
     const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
     if (!Number.isInteger(bodyLimit) || bodyLimit < 1) throw new InvalidArgumentError('bodyLimit', 'a whole number of bytes >= 1', bodyLimit);
-    this.app = Fastify({ bodyLimit, caseSensitive: false, forceCloseConnections: 'idle', return503OnClosing: false });
+    this.app = Fastify({ bodyLimit, routerOptions: { caseSensitive: false }, forceCloseConnections: 'idle', return503OnClosing: false });
     // TF Serving reads any body as JSON, whatever its Content-Type (curl -d sends a form type).
     this.app.removeAllContentTypeParsers();
     this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
