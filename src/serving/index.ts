@@ -11,3 +11,5 @@ export { ModelRegistry, type LoadOptions } from './model-registry.js';
 export { ServingMetrics } from './metrics.js';
 export { ModelServer, startServer, DEFAULT_BATCHING, type ServerOptions } from './model-server.js';
 export * from './errors.js';
+export { dashboard, type DashboardOptions, type DashboardCallback } from './dashboard.js';
+export { DashboardHub, type RunState, type HubOptions, type EventSink } from './dashboard-hub.js';
