@@ -16,7 +16,7 @@ export interface ServeOptions {
 }
 
 /** A model's name: the i-th --name, else its file name without the extension. */
-export function servedNames(files: readonly string[], names: readonly string[] = []): string[] {
+function servedNames(files: readonly string[], names: readonly string[] = []): string[] {
   return files.map((file, i) => names[i] ?? path.parse(file).name);
 }
 

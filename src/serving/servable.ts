@@ -4,8 +4,8 @@ import { microBatch, type BatchInfo, type InferenceRequest, type MicroBatchOptio
 import type { Rows } from './rows.js';
 import { signatureOf, type ServableModel, type Signature } from './signature.js';
 
-/** TF Serving's version states (ModelVersionStatus.State). */
-export type VersionState = 'START' | 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
+/** The TF Serving version states (ModelVersionStatus.State) a servable goes through: loading is synchronous here, so START and LOADING never show. */
+export type VersionState = 'AVAILABLE' | 'UNLOADING' | 'END';
 
 /** Batching settings of a served model (see microBatch). */
 export type BatchingOptions = Pick<MicroBatchOptions, 'maxBatchSize' | 'maxDelayMs' | 'maxQueue'>;
