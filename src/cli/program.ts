@@ -4,7 +4,6 @@ import { checkConvert, checkPredict, checkServe } from './checks.js';
 import { CONVERT_TARGETS, type ConvertTarget } from './model-format.js';
 import type { ServeOptions } from './serve-command.js';
 
-
 /** What a command's action returns: text for stdout and lines for stderr. */
 export interface CommandOutput {
   stdout?: string;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as ops from '../../src/ops/index.js';
-import { loadModel } from '../../src/io/index.js';
+import { loadModel } from '../../src/models/index.js';
 import { FIXTURES, assertClose, readInputsAndPredictions } from '../io/helpers.js';
 import { request, within } from '../serving/helpers.js';
 import { BIN, oneLine, rxkeras } from './helpers.js';
