@@ -47,7 +47,14 @@ export class ModelServer {
     this.models = new ModelRegistry(batching, (name, version) => this.metrics.observer(name, version));
     const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
     if (!Number.isInteger(bodyLimit) || bodyLimit < 1) throw new InvalidArgumentError('bodyLimit', 'a whole number of bytes >= 1', bodyLimit);
-    this.app = Fastify({ bodyLimit, routerOptions: { caseSensitive: false }, forceCloseConnections: 'idle', return503OnClosing: false });
+    this.app = Fastify({
+      bodyLimit,
+      routerOptions: { caseSensitive: false },
+      forceCloseConnections: 'idle',
+      return503OnClosing: false,
+      // A URL that does not decode gets TF Serving's error body too.
+      frameworkErrors: (error, _request, reply) => this.sendError(reply, error),
+    });
     // TF Serving reads any body as JSON, whatever its Content-Type (curl -d sends a form type).
     this.app.removeAllContentTypeParsers();
     this.app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
@@ -67,8 +74,8 @@ export class ModelServer {
     this.app.addHook('onResponse', async (request, reply) => {
       const m = request.method === 'POST' ? PREDICT_PATH.exec(request.url.split('?')[0]) : null;
       if (!m) return;
-      const name = decodeURIComponent(m[1]);
-      this.metrics.request(this.models.names.includes(name) ? name : '', reply.statusCode, reply.elapsedTime / 1000);
+      const name = safeDecode(m[1]);
+      this.metrics.request(name !== undefined && this.models.names.includes(name) ? name : '', reply.statusCode, reply.elapsedTime / 1000);
     });
     this.app.setErrorHandler((error, _request, reply) => this.sendError(reply, error));
     this.app.setNotFoundHandler((request, reply) => this.sendError(reply, new ServableNotFoundError(`no such endpoint: ${request.method} ${request.url}`)));
@@ -104,10 +111,10 @@ export class ModelServer {
     const path = request.url.split('?')[0];
     const m = PREDICT_PATH.exec(path);
     if (!m) return this.sendError(reply, new InvalidRequestError('URL', 'POST /v1/models/{name}[/versions/{version}]:predict', `POST ${path}`));
-    const name = decodeURIComponent(m[1]);
     try {
+      const name = decodeURIComponent(m[1]); // fastify has refused URLs that do not decode (frameworkErrors)
       if (m[4].toLowerCase() !== 'predict') throw new InvalidRequestError('URL', `:predict (a Keras model has no ${m[4]} signature)`, `:${m[4]}`);
-      if (m[3] !== undefined) throw new ServableNotFoundError(`Unrecognized servable version label: ${decodeURIComponent(m[3])}`);
+      if (m[3] !== undefined) throw new ServableNotFoundError(`Unrecognized servable version label: ${m[3]}`);
       const servable = this.models.resolve(name, m[2] === undefined ? undefined : Number(m[2]));
       const { format, inputs } = parsePredictRequest(request.body, servable.signature);
       // A client that hangs up before its batch runs is not computed.
@@ -126,10 +133,10 @@ export class ModelServer {
     const m = STATUS_PATH.exec(path);
     if (!m) return this.sendError(reply, new InvalidRequestError('URL', 'GET /v1/models/{name}[/versions/{version}][/metadata]', `GET ${path}`));
     if (m[1] === undefined) return this.sendError(reply, new InvalidRequestError('URL', 'a model name (/v1/models/{name})', 'none'));
-    if (m[3] !== undefined) return this.sendError(reply, new ServableNotFoundError(`Unrecognized servable version label: ${decodeURIComponent(m[3])}`));
-    const name = decodeURIComponent(m[1]);
+    if (m[3] !== undefined) return this.sendError(reply, new ServableNotFoundError(`Unrecognized servable version label: ${m[3]}`));
     const version = m[2] === undefined ? undefined : Number(m[2]);
     try {
+      const name = decodeURIComponent(m[1]); // fastify has refused URLs that do not decode (frameworkErrors)
       const text = m[4] !== undefined ? formatModelMetadata(this.models.resolve(name, version)) : formatModelStatus(this.models.status(name, version));
       reply.type('application/json').send(text);
     } catch (e) {
@@ -151,6 +158,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ModelSer
   const server = new ModelServer(options);
   await server.listen();
   return server;
+}
+
+function safeDecode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
 }
 
 function httpStatusOf(e: unknown): number {

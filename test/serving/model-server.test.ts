@@ -182,6 +182,7 @@ test('bad bodies get 400 with the field and the expected shape named; unknown mo
       ['two', '{"inputs": [[1, 2, 3]]}', 400, /^inputs: expected an object with the inputs a, b, got a list of 1$/],
       ['nope', '{"instances": [[1]]}', 404, /^Servable not found for request: Latest\(nope\)$/],
       ['m/versions/9', '{"instances": [[1, 2, 3, 4]]}', 404, /^Servable not found for request: Specific\(m, 9\)$/],
+      ['%zz', '{"instances": [[1, 2, 3, 4]]}', 400, /^'\/v1\/models\/%zz:predict' is not a valid url component$/],
       ['m', `{"instances": [[${'1,'.repeat(1100)}1]]}`, 413, /^the request body is larger than the limit of 2048 bytes$/],
     ];
     for (const [name, body, status, message] of cases) {
