@@ -1,15 +1,30 @@
 /**
- * `npm run bench`: the same MLP and CNN trained on the same synthetic data
- * with rxkeras and with tfjs-layers' model.fit, on the same backend, in one
- * run, after a warm-up. Prints samples/s for each and the ratio
- * (rxkeras / tfjs-layers).
+ * `npm run bench`: the same MLP and CNN trained on the same synthetic data,
+ * in one run, after a warm-up, in alternating order:
+ * - with rxkeras (on the backend initBackend picks: compiled steps on ONNX
+ *   Runtime where it loads) and with tfjs-layers' model.fit (on the eager
+ *   tfjs backend, wasm here);
+ * - with PyTorch on the same CPU: same model, batch, optimizer (Adam, Keras's
+ *   defaults) and data. It needs Debian's PyTorch with OpenBLAS (without
+ *   libopenblas0-pthread Debian's torch runs on the reference BLAS, ~16x
+ *   slower): `apt-get install python3-torch libopenblas0-pthread`. It runs
+ *   with OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(cores).
+ * Prints samples/s and the ratios `<model> rxkeras/tfjs-layers samples/s
+ * ratio: R` and `<model> rxkeras/pytorch samples/s ratio: R`.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as rx from '../src/index.js';
+import { describeBackend } from '../src/ops/tfjs/backend.js';
 
-const backend = await rx.initBackend();
+await rx.initBackend();
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const THREADS = availableParallelism();
 
 interface Case {
   name: string;
@@ -85,18 +100,43 @@ async function timeTfjsLayers(c: Case, x: tf.Tensor, y: tf.Tensor): Promise<numb
   return (c.samples * EPOCHS) / seconds;
 }
 
-console.log(`backend: ${backend}, epochs timed: ${EPOCHS}`);
-for (const c of cases) {
-  const x = tf.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
-  const y = tf.oneHot(tf.randomUniform([c.samples], 0, 10, 'int32', 2), 10);
-  // Alternate the order so that neither always runs on a warmer machine.
-  const peer1 = await timeTfjsLayers(c, x, y);
-  const ours1 = await timeRxkeras(c, x, y);
-  const ours2 = await timeRxkeras(c, x, y);
-  const peer2 = await timeTfjsLayers(c, x, y);
-  const ours = (ours1 + ours2) / 2;
-  const peer = (peer1 + peer2) / 2;
-  console.log(`${c.name} rxkeras ${ours.toFixed(0)} samples/s, tfjs-layers ${peer.toFixed(0)} samples/s`);
-  console.log(`${c.name} rxkeras/tfjs-layers samples/s ratio: ${(ours / peer).toFixed(2)}`);
-  tf.dispose([x, y]);
+/** PyTorch's samples/s on the same data (written as raw float32), or undefined with the reason printed. */
+function timePytorch(c: Case, dir: string): number | undefined {
+  const script = new URL('./pytorch_train.py', import.meta.url).pathname;
+  const args = [script, c.name, join(dir, `${c.name}-x.f32`), join(dir, `${c.name}-y.f32`), String(c.batchSize), String(EPOCHS), String(THREADS)];
+  const r = spawnSync(PYTHON, args, { env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`pytorch: not run (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch and libopenblas0-pthread`);
+    return undefined;
+  }
+  return (JSON.parse(r.stdout) as { samples_per_s: number }).samples_per_s;
+}
+
+const mean = (xs: (number | undefined)[]) => (xs.every((v) => v !== undefined) ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : undefined);
+
+console.log(`backend: ${describeBackend()}, epochs timed: ${EPOCHS}, pytorch threads: ${THREADS}`);
+const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-'));
+try {
+  for (const c of cases) {
+    const x = tf.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
+    const y = tf.cast(tf.oneHot(tf.randomUniform([c.samples], 0, 10, 'int32', 2), 10), 'float32');
+    writeFileSync(join(dir, `${c.name}-x.f32`), x.dataSync() as Float32Array);
+    writeFileSync(join(dir, `${c.name}-y.f32`), y.dataSync() as Float32Array);
+    // Alternate the order so that neither always runs on a warmer machine.
+    const peer1 = await timeTfjsLayers(c, x, y);
+    const torch1 = timePytorch(c, dir);
+    const ours1 = await timeRxkeras(c, x, y);
+    const ours2 = await timeRxkeras(c, x, y);
+    const torch2 = torch1 === undefined ? undefined : timePytorch(c, dir);
+    const peer2 = await timeTfjsLayers(c, x, y);
+    const ours = mean([ours1, ours2])!;
+    const peer = mean([peer1, peer2])!;
+    const torch = mean([torch1, torch2]);
+    console.log(`${c.name} rxkeras ${ours.toFixed(0)} samples/s, tfjs-layers ${peer.toFixed(0)} samples/s${torch ? `, pytorch ${torch.toFixed(0)} samples/s` : ''}`);
+    console.log(`${c.name} rxkeras/tfjs-layers samples/s ratio: ${(ours / peer).toFixed(2)}`);
+    if (torch) console.log(`${c.name} rxkeras/pytorch samples/s ratio: ${(ours / torch).toFixed(2)}`);
+    tf.dispose([x, y]);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -3,6 +3,8 @@
  * `split` derives independent child keys deterministically, so a seed makes
  * initialisation, shuffling and dropout reproducible bit for bit.
  */
+import { noteKey } from '../ops/compiled/keys.js';
+
 export type Key = number;
 
 /** A key from a user seed; without one, from Math.random. */
@@ -13,14 +15,23 @@ export function makeKey(seed?: number): Key {
 /** `n` independent keys derived from `key`. */
 export function split(key: Key, n = 2): Key[] {
   const keys: Key[] = [];
-  for (let i = 0; i < n; i++) keys.push(mix((key + Math.imul(i + 1, 0x9e3779b9)) >>> 0));
+  for (let i = 0; i < n; i++) keys.push(splitOne(key, i));
   return keys;
+}
+
+function splitOne(key: Key, i: number): Key {
+  const child = mix((key + Math.imul(i + 1, 0x9e3779b9)) >>> 0);
+  noteKey(child, key, i, (k, d) => splitOne(k, d as number));
+  return child;
 }
 
 /** A key for a named purpose, so that e.g. layer `dense_1` always gets the same stream. */
 export function foldIn(key: Key, data: number | string): Key {
   const n = typeof data === 'number' ? data >>> 0 : hashString(data);
-  return mix((key ^ Math.imul(n, 0x85ebca6b)) >>> 0);
+  const child = mix((key ^ Math.imul(n, 0x85ebca6b)) >>> 0);
+  // A compiled step re-derives its random seeds from the next step's key (ops/compiled/jit.ts).
+  noteKey(child, key, data, foldIn);
+  return child;
 }
 
 /** A seed suitable for tfjs random ops (`tf.randomNormal(..., seed)`). */

@@ -22,9 +22,10 @@ export {
   conv2d, conv2dTranspose, conv3d, depthwiseConv2d, dispose, div, elu, equal, erf, exp, expandDims, eye, fill,
   fused, gather, greater, greaterEqual, isFinite, keep, leakyRelu, less, lessEqual, linalg, log, log1p,
   logicalAnd, logicalOr, logSoftmax, logSumExp, matMul, max, maxPool, maximum, mean, memory, minimum, moments,
-  mul, neg, notEqual, oneHot, ones, onesLike, pad, randomNormal, randomUniform, range, relu, relu6, reshape,
+  mul, neg, notEqual, oneHot, ones, onesLike, pad, range, relu, relu6, reshape,
   reverse, rsqrt, scalar, selu, separableConv2d, sigmoid, sign, slice, softmax, softplus, split, sqrt, square,
   squaredDifference, squeeze, stack, step, sub, sum, tanh, tensor, tensor1d, tensor2d, tensor3d, tensor4d,
-  tidy, tile, transpose, truncatedNormal, unstack, util, valueAndGrads, where, zeros, zerosLike,
+  tidy, tile, transpose, unstack, util, valueAndGrads, where, zeros, zerosLike,
 } from '@tensorflow/tfjs-core';
 export { releaseAbandonedTape } from './tfjs/tape.js';
+export { randomNormal, randomUniform, truncatedNormal } from './random.js';

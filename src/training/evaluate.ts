@@ -6,6 +6,7 @@ import { checkBatchSize, prepareData, type ArrayLike, type DataArg } from './dat
 import { disposeStepResult, EpochLogs } from './logs.js';
 import type { Module } from './module.js';
 import { testStep } from './steps.js';
+import { runStep } from '../ops/compiled/index.js';
 import type { Batch, Logs, Variables } from './types.js';
 
 export interface EvaluateOptions {
@@ -49,7 +50,7 @@ export async function evaluateSource(module: Module, compiled: Compiled, variabl
 /** Adds one batch to `logs`, then disposes the batch. */
 function evaluateBatch(module: Module, compiled: Compiled, variables: Variables, logs: EpochLogs, batch: Batch): void {
   try {
-    const result = testStep(module, compiled, variables, batch);
+    const result = runStep(module, `model '${module.name}'`, () => testStep(module, compiled, variables, batch));
     try {
       logs.update(batch, result);
     } finally {

@@ -13,6 +13,7 @@ import type { FitEvent, FitParams, TrainingControl } from './events.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
 import type { Module } from './module.js';
 import { trainStep } from './steps.js';
+import { releaseCompiledSessions, runStep } from '../ops/compiled/index.js';
 import type { Batch, Logs, TrainState } from './types.js';
 export interface FitOptions {
   batchSize?: number;
@@ -99,7 +100,7 @@ export function fitLoop$(module: Module, compiled: Compiled, start: TrainState, 
           }
           const weighted = withClassWeights(batch, options.classWeight);
           try {
-            const { state: next, result } = trainStep(module, compiled, ts, weighted);
+            const { state: next, result } = runStep(module, `model '${module.name}'`, () => trainStep(module, compiled, ts, weighted));
             disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: next.params, s: next.state, o: next.optState });
             ts = next;
             try {
@@ -131,6 +132,7 @@ export function fitLoop$(module: Module, compiled: Compiled, start: TrainState, 
         await Promise.all(sources.map((s) => s.close()));
       } finally {
         ops.dispose(owned);
+        releaseCompiledSessions();
       }
     };
     run().then(

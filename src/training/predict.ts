@@ -5,6 +5,7 @@ import { datasetSource } from './batch-source.js';
 import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, type DataArg } from './data.js';
 import type { Module } from './module.js';
 import { predictStep } from './steps.js';
+import { runStep } from '../ops/compiled/index.js';
 import type { Variables } from './types.js';
 
 export interface PredictOptions {
@@ -23,7 +24,7 @@ export function predictArrays(module: Module, variables: Variables, x: DataArg, 
       for (const idx of epochBatches(n, batchSize, false, 0)) {
         const rows = takeRows(tensors, idx);
         try {
-          chunks.push(predictStep(module, variables, rows));
+          chunks.push(runStep(module, `model '${module.name}'`, () => predictStep(module, variables, rows)));
         } finally {
           ops.dispose(rows);
         }
@@ -45,7 +46,7 @@ export async function predictDataset(module: Module, variables: Variables, datas
   try {
     for await (const batch of source.batches(0, 0)) {
       try {
-        chunks.push(predictStep(module, variables, batch.x));
+        chunks.push(runStep(module, `model '${module.name}'`, () => predictStep(module, variables, batch.x)));
       } finally {
         ops.dispose([...new Set([...batch.x, ...batch.y, ...(batch.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
       }

@@ -6,6 +6,7 @@ import { applyUpdates, type OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from './compile.js';
 import type { Module } from './module.js';
 import type { Batch, TrainState, Variables } from './types.js';
+import { jitted } from '../ops/compiled/index.js';
 
 /** What a step returns besides the new state: the total loss, each output's loss, and the predictions (for metrics). */
 export interface StepResult {
@@ -92,9 +93,13 @@ export function applyGradients(module: Module, compiled: Compiled, ts: TrainStat
  * (training state, batch) -> (next training state, losses and
  * predictions). It disposes nothing it was given (the gradients it made
  * are freed): the caller owns the old state and every returned tensor.
+ * In a compiled region the gradient step is traced once and replayed (its
+ * random tensors made again from the step's key), and the update is traced
+ * at every step, so that the optimizer's host-side numbers (bias
+ * corrections, a learning rate a callback set) are this step's.
  */
 export function trainStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): { state: TrainState; result: StepResult } {
-  const g = gradientStep(module, compiled, ts, batch);
+  const g = jitted(compiled, (a: { ts: TrainState; batch: Batch }) => gradientStep(module, compiled, a.ts, a.batch), gradientJit)({ ts: { ...ts, optState: undefined }, batch });
   let next: TrainState;
   try {
     next = applyGradients(module, compiled, { ...ts, state: g.state }, g.grads);
@@ -106,6 +111,9 @@ export function trainStep(module: Module, compiled: Compiled, ts: TrainState, ba
   }
   return { state: next, result: { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions } };
 }
+
+/** The gradient step's randomness comes from the step count and the key. */
+const gradientJit = { step: (a: { ts: TrainState }) => a.ts.step, key: (a: { ts: TrainState }) => a.ts.key };
 
 /** The pure evaluation step: losses and predictions in inference mode. */
 export function testStep(module: Module, compiled: Compiled, variables: Variables, batch: Batch): StepResult {

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/ops/tfjs/backend.js';
 
-/** Initialises the default backend (wasm here) once, quietly; tests await it at top level. */
-export const backendReady = initBackend({ quiet: true });
+/**
+ * Initialises the backend once, quietly; tests await it at top level. Tests
+ * run eagerly on wasm (the reference) unless RXKERAS_BACKEND names another:
+ * `RXKERAS_BACKEND=compiled npm test` runs the suite with compiled steps.
+ */
+export const backendReady = initBackend({ quiet: true, backend: process.env.RXKERAS_BACKEND || 'wasm' });
 
 /** Runs `f` on the named backend, then switches back to the one that was active. */
 export async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T | Promise<T>): Promise<T> {

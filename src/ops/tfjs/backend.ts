@@ -2,26 +2,41 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { registerGradientFixes } from './gradients.js';
 import { registerWasmKernels } from './kernels/index.js';
+import { compiledBackend, enableCompiledSteps, ortVersion } from '../compiled/index.js';
 
-/** Backends in order of preference; the first that loads wins. */
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * Backends in order of preference; the first that loads wins. 'compiled'
+ * runs each training, evaluation and prediction step as one ONNX Runtime
+ * graph, with the next backend that loads for everything else (eager ops).
+ */
+export const BACKENDS = ['compiled', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+type EagerName = Exclude<BackendName, 'compiled'>;
 
 /** Environment variable that forces one backend. */
 export const BACKEND_ENV = 'RXKERAS_BACKEND';
 
 let chosen: Promise<BackendName> | undefined;
+/** Why the compiled backend did not load, when it did not (reported with the choice). */
+let compiledFailure: string | undefined;
+/** The chosen backend, and the eager one under 'compiled'. */
+let active: BackendName | undefined;
+let eager: EagerName | undefined;
 
 /**
  * Picks and initialises the best backend that loads, once per process:
- * tfjs-node-gpu (when it sees a GPU), tfjs-node, wasm (multi-threaded where
- * it can be), cpu. `RXKERAS_BACKEND` forces one; an unknown name rejects with
- * InvalidArgumentError. The choice is reported once on stderr unless `quiet`
- * (or `RXKERAS_QUIET` is set), e.g. `rxkeras: backend wasm (2 threads)`.
+ * compiled steps on ONNX Runtime (over the next one that loads), tfjs-node-gpu
+ * (when it sees a GPU), tfjs-node, wasm (multi-threaded where it can be),
+ * cpu. `backend`, else `RXKERAS_BACKEND`, forces one; an unknown name rejects
+ * with InvalidArgumentError. The choice is reported once on stderr unless
+ * `quiet` (or `RXKERAS_QUIET` is set), e.g. `rxkeras: backend compiled (ONNX
+ * Runtime 1.30.0, 2 threads; eager ops on wasm (2 threads))`, with the reason
+ * when ONNX Runtime did not load.
  */
-export function initBackend(options: { quiet?: boolean } = {}): Promise<BackendName> {
-  chosen ??= chooseBackend(process.env[BACKEND_ENV]).then((name) => {
-    if (!options.quiet && !process.env.RXKERAS_QUIET) process.stderr.write(`rxkeras: backend ${describeBackend(name)}\n`);
+export function initBackend(options: { quiet?: boolean; backend?: string } = {}): Promise<BackendName> {
+  chosen ??= chooseBackend(options.backend ?? process.env[BACKEND_ENV]).then((name) => {
+    const why = name !== 'compiled' && compiledFailure ? ` (compiled: ${compiledFailure})` : '';
+    if (!options.quiet && !process.env.RXKERAS_QUIET) process.stderr.write(`rxkeras: backend ${describeBackend(name)}${why}\n`);
     return name;
   });
   return chosen;
@@ -38,14 +53,31 @@ export async function chooseBackend(forced?: string): Promise<BackendName> {
   if (forced !== undefined && forced !== '') {
     if (!(BACKENDS as readonly string[]).includes(forced))
       throw new InvalidArgumentError(BACKEND_ENV, `one of ${BACKENDS.join(', ')}`, forced);
-    if (!(await load(forced as BackendName))) throw new Error(`${BACKEND_ENV}=${forced}: backend '${forced}' failed to load`);
-    return forced as BackendName;
+    if (!(await load(forced as BackendName)))
+      throw new Error(`${BACKEND_ENV}=${forced}: backend '${forced}' failed to load${forced === 'compiled' ? ` (${compiledFailure})` : ''}`);
+    return (active = forced as BackendName);
   }
-  for (const name of BACKENDS) if (await load(name)) return name;
+  for (const name of BACKENDS) if (await load(name)) return (active = name);
   throw new Error('no TensorFlow.js backend could be initialised');
 }
 
 async function load(name: BackendName): Promise<boolean> {
+  enableCompiledSteps(false);
+  if (name === 'compiled') {
+    try {
+      compiledBackend();
+    } catch (error) {
+      compiledFailure = `ONNX Runtime did not load: ${(error as Error).message.split('\n')[0]}`;
+      return false;
+    }
+    for (const e of BACKENDS)
+      if (e !== 'compiled' && (await load(e))) {
+        eager = e;
+        enableCompiledSteps(true);
+        return true;
+      }
+    return false;
+  }
   try {
     switch (name) {
       case 'tensorflow-gpu':
@@ -82,7 +114,8 @@ function hasGpu(): boolean {
 }
 
 /** A one-line description of the active backend, e.g. `wasm (2 threads)`. */
-export function describeBackend(name: BackendName = tf.getBackend() as BackendName): string {
+export function describeBackend(name: BackendName = active ?? (tf.getBackend() as BackendName)): string {
+  if (name === 'compiled') return `compiled (ONNX Runtime ${ortVersion()}, ${compiledBackend().threads} threads; eager ops on ${describeBackend(eager)})`;
   if (name === 'wasm') {
     const threads = wasmThreads();
     return `wasm (${threads} thread${threads === 1 ? '' : 's'})`;

@@ -81,11 +81,12 @@ describe('wasm threads (child processes)', () => {
     assert.equal(r.signal, null, `child did not exit within ${EXIT_BOUND_MS} ms (killed); stderr: ${r.stderr.slice(-500)}`);
     assert.equal(r.code, 0, `child exit code; stderr: ${r.stderr.slice(-500)}`);
     const out = JSON.parse(r.stdout) as { name: string; backend: string; info: { threads: number; binary: string }; c: number[]; ct: number[] };
-    assert.equal(out.name, 'wasm');
+    // The default is compiled steps on ONNX Runtime, with eager ops on wasm.
+    assert.equal(out.name, 'compiled');
     assert.equal(out.backend, 'wasm');
     assert.equal(out.info.threads, wanted, `threads; stderr: ${r.stderr}`);
     assert.equal(out.info.binary, wanted > 1 ? 'threaded-simd' : 'simd');
-    assert.match(r.stderr, new RegExp(`rxkeras: backend wasm \\(${wanted} threads?\\)`));
+    assert.match(r.stderr, new RegExp(`rxkeras: backend compiled \\(ONNX Runtime [0-9.]+, ${availableParallelism()} threads; eager ops on wasm \\(${wanted} threads?\\)\\)`));
     const exp = await expectedMatMul();
     assertClose(out.c, exp.c, 'matMul');
     assertClose(out.ct, exp.ct, 'matMul transposeA');
@@ -133,13 +134,13 @@ describe('backend choice', () => {
     const before = tf.getBackend();
     await assert.rejects(chooseBackend('tpu'), (e: unknown) => {
       assert.ok(e instanceof InvalidArgumentError);
-      assert.match(e.message, new RegExp(`${BACKEND_ENV}: expected one of tensorflow-gpu, tensorflow, wasm, cpu, got .*tpu`));
+      assert.match(e.message, new RegExp(`${BACKEND_ENV}: expected one of compiled, tensorflow-gpu, tensorflow, wasm, cpu, got .*tpu`));
       return true;
     });
     assert.equal(tf.getBackend(), before, 'a refused name changes nothing');
   });
 
-  it('without tfjs-node (absent here) the choice falls through to wasm', async (t) => {
+  it('without tfjs-node (absent here) the eager backend under compiled steps is wasm', async (t) => {
     const nodeBinding = await import('@tensorflow/tfjs-node' as string).then(
       () => true,
       () => false,
@@ -152,7 +153,18 @@ describe('backend choice', () => {
       { [BACKEND_ENV]: undefined },
     );
     assert.equal(r.code, 0, r.stderr.slice(-500));
-    assert.deepEqual(JSON.parse(r.stdout), { name: 'wasm', backend: 'wasm' });
+    assert.deepEqual(JSON.parse(r.stdout), { name: 'compiled', backend: 'wasm' });
+  });
+
+  it(`${BACKEND_ENV}=wasm turns compiled steps off`, async () => {
+    const r = await runChild(
+      `import { initBackend } from './src/ops/tfjs/backend.ts';
+       import { compiledStepsEnabled } from './src/ops/compiled/index.ts';
+       process.stdout.write(JSON.stringify({ name: await initBackend({ quiet: true }), compiled: compiledStepsEnabled() }));`,
+      { [BACKEND_ENV]: 'wasm' },
+    );
+    assert.equal(r.code, 0, r.stderr.slice(-500));
+    assert.deepEqual(JSON.parse(r.stdout), { name: 'wasm', compiled: false });
   });
 
   it('forcing a backend that cannot load is an error, not a silent fall-through', async (t) => {

@@ -1,0 +1,104 @@
+/**
+ * ONNX Runtime's native CPU session, through the synchronous `run` of
+ * onnxruntime-node's binding (`dist/binding`: not its public API, which
+ * wraps the same call in a promise; hence the exact version pin in
+ * package.json). Inputs are handed over without a copy; the binding copies
+ * each output into a new ArrayBuffer.
+ */
+import { createRequire } from 'node:module';
+import type { HostArray } from '../compiled/trace.js';
+
+interface OrtTensor {
+  readonly data: HostArray;
+  readonly dims: readonly number[];
+}
+interface Binding {
+  InferenceSession: new () => {
+    loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
+    run(feeds: Record<string, OrtTensor>, fetches: Record<string, null>, options: object): Record<string, OrtTensor>;
+    endProfiling(): void;
+    dispose(): void;
+  };
+}
+type TensorClass = new (type: string, data: HostArray, dims: readonly number[]) => OrtTensor;
+
+let loaded: { binding: Binding; Tensor: TensorClass } | undefined;
+
+/** Loads the native binding once; throws when the package or its binary is missing. */
+export function loadOrt(): { binding: Binding; Tensor: TensorClass } {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const { binding, initOrt } = require('onnxruntime-node/dist/binding') as { binding: Binding; initOrt(): void };
+  const { Tensor } = require('onnxruntime-common') as { Tensor: TensorClass };
+  initOrt();
+  loaded = { binding, Tensor };
+  return loaded;
+}
+
+/** The version of onnxruntime-node in use. */
+export function ortVersion(): string {
+  return (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
+}
+
+export interface SessionOptions {
+  /** Intra-op threads (default: the machine's cores). */
+  threads?: number;
+  /** ONNX Runtime's graph optimisation level (default 'all'). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Writes ONNX Runtime's own per-node profile (a JSON trace) with this file prefix. */
+  profilePrefix?: string;
+}
+
+const ortTypes: Record<string, string> = { float32: 'float32', int32: 'int32', bool: 'bool' };
+
+/** One compiled graph, ready to run synchronously. Dispose it to free its native memory. */
+export class OrtSession {
+  private session: InstanceType<Binding['InferenceSession']> | undefined;
+  private readonly fetches: Record<string, null>;
+  private readonly profiling: boolean;
+
+  constructor(
+    model: Uint8Array,
+    private readonly inputNames: readonly string[],
+    private readonly outputNames: readonly string[],
+    options: SessionOptions = {},
+  ) {
+    const { binding } = loadOrt();
+    const session = new binding.InferenceSession();
+    session.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
+      graphOptimizationLevel: options.optimization ?? 'all',
+      intraOpNumThreads: options.threads ?? 0,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      enableCpuMemArena: true,
+      enableMemPattern: true,
+      ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
+      // Threads that spin between runs steal the cores from JavaScript and from other sessions.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    });
+    this.session = session;
+    this.profiling = Boolean(options.profilePrefix);
+    this.fetches = Object.fromEntries(outputNames.map((n) => [n, null]));
+  }
+
+  /** Runs the graph on `inputs` (in `inputNames` order, dtypes and shapes as declared); returns the outputs in order. */
+  run(inputs: readonly { data: HostArray; dtype: string; shape: readonly number[] }[]): HostArray[] {
+    if (!this.session) throw new Error('OrtSession.run: the session was disposed');
+    const { Tensor } = loadOrt();
+    const feeds: Record<string, OrtTensor> = {};
+    inputs.forEach((x, i) => (feeds[this.inputNames[i]] = new Tensor(ortTypes[x.dtype], x.data, x.shape)));
+    const out = this.session.run(feeds, this.fetches, {});
+    return this.outputNames.map((n) => out[n].data);
+  }
+
+  /** Frees the native session; a profiled one writes its profile first. */
+  dispose(): void {
+    if (this.profiling) this.session?.endProfiling();
+    this.session?.dispose();
+    this.session = undefined;
+  }
+
+  get disposed(): boolean {
+    return this.session === undefined;
+  }
+}

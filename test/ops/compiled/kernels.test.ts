@@ -1,0 +1,61 @@
+/**
+ * Lowerings against the eager kernels: gradients of pooling (ties,
+ * remainders, overlapping and padded windows), convolutions (strides,
+ * 'same' padding, dilation, depthwise) and ReLU, traced and run on ONNX
+ * Runtime, equal the wasm backend's within 1e-5.
+ */
+import { backendReady } from '../../helpers/backend.js';
+await backendReady;
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { compiled } from '../../../src/ops/compiled/index.js';
+import { values } from '../../helpers/trainable-layers.js';
+
+/** Small integers: pooling windows with ties. */
+const ints = (seed: number, shape: number[]) => tf.tensor(values(seed, tf.util.sizeFromShape(shape), 0, 4).map(Math.floor), shape);
+const reals = (seed: number, shape: number[]) => tf.tensor(values(seed, tf.util.sizeFromShape(shape), -1, 1), shape);
+
+function same(name: string, f: () => tf.Tensor[]): void {
+  const want = f();
+  const got = compiled(f);
+  want.forEach((w, i) => {
+    const a = got[i].dataSync();
+    const b = w.dataSync();
+    assert.deepEqual(got[i].shape, w.shape, `${name}: shape of output ${i}`);
+    for (let j = 0; j < b.length; j++) assert.ok(Math.abs(a[j] - b[j]) <= 1e-5 * (1 + Math.abs(b[j])), `${name}: output ${i}[${j}] ${a[j]} vs ${b[j]}`);
+  });
+  tf.dispose([...want, ...got]);
+}
+
+/** Gradients of sum(f(x, w) * r) for a fixed random r, with respect to every argument. */
+const grads = (f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) => () =>
+  tf.tidy(() => {
+    const r = reals(99, f(...xs).shape);
+    return tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), r)))(xs);
+  });
+
+for (const [h, w, k, s, pad] of [[6, 6, 2, 2, 'valid'], [5, 7, 2, 2, 'valid'], [6, 6, 3, 2, 'same'], [5, 5, 3, 1, 'valid']] as const)
+  test(`maxPool ${h}x${w} window ${k} stride ${s} ${pad}: forward and gradient (ties go to the first maximum)`, () => {
+    const x = ints(h * w + k, [2, h, w, 3]);
+    same('maxPool', () => [tf.maxPool(x as tf.Tensor4D, k, s, pad)]);
+    same('maxPool grad', grads((a) => tf.maxPool(a as tf.Tensor4D, k, s, pad), [x]));
+    x.dispose();
+  });
+
+test('relu gradient is 0 at 0 and below', () => {
+  const x = tf.tensor([-1, 0, 0.5, 2, -0.25, 0]);
+  same('relu grad', grads((a) => tf.relu(a), [x]));
+  x.dispose();
+});
+
+for (const [stride, pad, dilation] of [[1, 'valid', 1], [2, 'same', 1], [2, 'valid', 1], [1, 'same', 2]] as const)
+  test(`conv2d stride ${stride} ${pad} dilation ${dilation}: forward and both gradients; depthwise too`, () => {
+    const x = reals(1, [2, 7, 6, 3]);
+    const f = reals(2, [3, 3, 3, 4]);
+    const d = reals(3, [3, 3, 3, 2]);
+    same('conv2d', grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad, 'NHWC', dilation), [x, f]));
+    if (dilation === 1) same('depthwise', grads((a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), [x, d]));
+    tf.dispose([x, f, d]);
+  });
