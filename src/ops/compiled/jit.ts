@@ -99,15 +99,10 @@ function capture<I, O>(backend: CompiledBackend, fn: (inputs: I) => O, inputs: I
   const refs = new Map<TraceValue, Ref>();
   inputValues.forEach((v, i) => refs.has(v) || refs.set(v, { k: 'in', i }));
   const constants: Constant[] = [];
-  const randomByValue = new Map<TraceValue, RandomSpec>();
-  for (const [dataId, spec] of randoms) {
-    const v = backend.valueIfPresent(dataId);
-    if (v) randomByValue.set(v, spec);
-  }
   const refOf = (v: TraceValue): Ref | undefined => {
     let ref = refs.get(v);
     if (!ref && v.data) {
-      const spec = randomByValue.get(v) ?? randomForData(randomByValue, v);
+      const spec = randoms.get(v) ?? randomForData(randoms, v);
       ref = { k: 'const', i: constants.length };
       const chain = spec ? chainOf(spec.seed, derivations) : [];
       constants.push({ value: v, ...(spec ? { random: { spec, chain, root: chain.length ? chain[0].parent : spec.seed } } : {}) });
