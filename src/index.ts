@@ -79,6 +79,7 @@ export { registerConstraint, type ConstraintFromConfig } from './constraints/ind
 export * as io from './models/io.js';
 export { toJSON, toYAML } from './io/index.js';
 export { loadModel, saveModel, loadWeights, saveWeights, modelFromJSON, modelFromYAML, modelFromConfig, fit$, evaluate, evaluateDataset, predict, predictDataset } from './models/index.js';
+export * as applications from './models/applications.js';
 export { initDistributed, LostRankError, GlooUnavailableError, type Collective } from './parallel/index.js';
 export * as parallel from './parallel/index.js';
 export * as serving from './serving/index.js';
