@@ -38,7 +38,7 @@ export class ImageDecodeError extends RxKerasError {
 export function loadImg(path: string, options: LoadImgOptions = {}): Image {
   const { color_mode: mode = 'rgb', target_size: size = null, interpolation = 'nearest' } = options;
   if (!['rgb', 'grayscale', 'rgba'].includes(mode)) throw new InvalidArgumentError('loadImg: color_mode', "'rgb', 'grayscale' or 'rgba'", mode);
-  if (!FILTERS[interpolation]) throw new InvalidArgumentError('loadImg: interpolation', "'nearest', 'bilinear' or 'bicubic'", interpolation);
+  if (!(interpolation in FILTERS)) throw new InvalidArgumentError('loadImg: interpolation', "'nearest', 'bilinear' or 'bicubic'", interpolation);
   let img = convert(decode(path), mode);
   if (size && (img.height !== size[0] || img.width !== size[1])) img = resize(img, size[1], size[0], interpolation);
   return img;
