@@ -10,19 +10,22 @@ import { parseInputSpec } from './parse-input.js';
  */
 export function checkPredict(model: string, options: { weights?: string; input: string[]; output: string }): void {
   options.input.forEach(parseInputSpec);
-  if (modelFormat(model) !== 'h5' && options.weights === undefined)
+  if (!['h5', 'tfjs'].includes(modelFormat(model)) && options.weights === undefined)
     throw new UsageError(`${model} holds no weights: pass --weights W.h5 (predicting with random weights is not useful)`);
   if (options.output !== '-') checkWritable(options.output);
 }
 
 export function checkConvert(model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }): void {
   if (options.to === 'h5' && options.output === '-') throw new UsageError("--to h5 writes a file: give --output PATH.h5, not '-'");
-  if (options.to === 'h5' && options.weightsOutput !== undefined)
-    throw new UsageError('--weights-output is for --to json|yaml (--to h5 keeps the weights in the model file)');
-  const hasWeights = modelFormat(model) === 'h5' || options.weights !== undefined;
+  if (options.to === 'tfjs' && options.output === '-') throw new UsageError("--to tfjs writes a folder (model.json and shards): give --output DIR, not '-'");
+  if ((options.to === 'h5' || options.to === 'tfjs') && options.weightsOutput !== undefined)
+    throw new UsageError(`--weights-output is for --to json|yaml (--to ${options.to} keeps the weights with the model)`);
+  const format = modelFormat(model);
+  const hasWeights = format === 'h5' || format === 'tfjs' || options.weights !== undefined;
   if (!hasWeights && options.to === 'h5') throw new UsageError(`${model} holds no weights: pass --weights W.h5 to make a whole-model .h5`);
+  if (!hasWeights && options.to === 'tfjs') throw new UsageError(`${model} holds no weights: pass --weights W.h5 to write a TF.js model`);
   if (!hasWeights && options.weightsOutput !== undefined) throw new UsageError(`${model} holds no weights: pass --weights W.h5 with --weights-output`);
-  if (options.output !== '-') checkWritable(options.output);
+  if (options.output !== '-' && options.to !== 'tfjs') checkWritable(options.output);
   if (options.weightsOutput !== undefined) checkWritable(options.weightsOutput);
 }
 

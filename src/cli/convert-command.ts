@@ -32,9 +32,10 @@ export interface ConvertResult {
  */
 export async function convertCommand(modelFile: string, options: ConvertOptions): Promise<ConvertResult> {
   if (options.to === 'h5' && options.output === '-') throw new UsageError("--to h5 writes a file: give --output PATH.h5, not '-'");
-  if (options.to === 'h5' && options.weightsOutput !== undefined)
-    throw new UsageError('--weights-output is for --to json|yaml (--to h5 keeps the weights in the model file)');
-  if (options.output !== '-') checkWritable(options.output);
+  if (options.to === 'tfjs' && options.output === '-') throw new UsageError("--to tfjs writes a folder (model.json and shards): give --output DIR, not '-'");
+  if ((options.to === 'h5' || options.to === 'tfjs') && options.weightsOutput !== undefined)
+    throw new UsageError(`--weights-output is for --to json|yaml (--to ${options.to} keeps the weights with the model)`);
+  if (options.output !== '-' && options.to !== 'tfjs') checkWritable(options.output);
   if (options.weightsOutput !== undefined) checkWritable(options.weightsOutput);
   const { model, hasWeights } = await loadModelSource(modelFile, options.weights);
   const notes: string[] = [];
@@ -42,6 +43,11 @@ export async function convertCommand(modelFile: string, options: ConvertOptions)
     if (options.to === 'h5') {
       if (!hasWeights) throw new UsageError(`${modelFile} holds no weights: pass --weights W.h5 to make a whole-model .h5`);
       await saveModel(model, options.output);
+      return { notes };
+    }
+    if (options.to === 'tfjs') {
+      if (!hasWeights) throw new UsageError(`${modelFile} holds no weights: pass --weights W.h5 to write a TF.js model`);
+      await model.saveLayersModel(options.output);
       return { notes };
     }
     const text = options.to === 'json' ? `${toJSON(model, 2)}\n` : toYAML(model);

@@ -78,7 +78,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
  */
 export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) => void, version: string): Command {
   const program = new Command('rxkeras')
-    .description('Keras models from the command line: summary, predict, convert, serve (.h5, .json, .yaml); launch for training across processes')
+    .description('Keras models from the command line: summary, predict, convert, serve (.h5, .json, .yaml, TF.js model.json); launch for training across processes')
     .version(version)
     .option('--custom-objects <module>', 'a module exporting customObjects (layers, losses, metrics, initializers ...) to register; repeatable', collect, [])
     .option('-v, --verbose', 'report the TensorFlow.js backend on stderr', false)
@@ -101,14 +101,14 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
   program
     .command('summary')
     .description("print the model's Keras summary table")
-    .argument('<model>', 'whole-model .h5, or .json / .yaml architecture')
+    .argument('<model>', 'whole-model .h5, TF.js model.json, or .json / .yaml architecture')
     .option('--weights <file>', 'weights .h5 (save_weights layout) to load')
     .action((model: string, options: { weights?: string }) => run(() => commands.summary(model, options), [model, options.weights])());
 
   program
     .command('predict')
     .description('run the model on HDF5 data sets; one data set per output, named after its output layer')
-    .argument('<model>', 'whole-model .h5, or .json / .yaml architecture (with --weights)')
+    .argument('<model>', 'whole-model .h5, TF.js model.json, or .json / .yaml architecture (with --weights)')
     .option('--weights <file>', 'weights .h5 (save_weights layout) to load')
     .requiredOption('--input <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model input, in order; repeatable', collect)
     .requiredOption('--output <file>', "output .h5 file, or '-' for JSON on stdout")
@@ -119,11 +119,11 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
 
   program
     .command('convert')
-    .description('write the model as Keras JSON or YAML (architecture) or a whole-model .h5')
-    .argument('<model>', 'whole-model .h5, or .json / .yaml architecture')
+    .description('write the model as Keras JSON or YAML (architecture), a whole-model .h5, or a TF.js layers model folder')
+    .argument('<model>', 'whole-model .h5, TF.js model.json, or .json / .yaml architecture')
     .option('--weights <file>', 'weights .h5 (save_weights layout) to load')
     .addOption(new Option('--to <format>', 'output format').choices([...CONVERT_TARGETS]).makeOptionMandatory())
-    .requiredOption('--output <file>', "output path ('-': stdout, for json and yaml)")
+    .requiredOption('--output <file>', "output path ('-': stdout, for json and yaml; a folder for tfjs)")
     .option('--weights-output <file>', 'with --to json|yaml: also save the weights (save_weights layout) here')
     .action((model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }) =>
       run(() => commands.convert(model, options), [model, options.weights], () => checkConvert(model, options))(),

@@ -415,6 +415,12 @@ export class Model implements Module {
     await writeWeightsFile(path, modelSlots(this, this.build().variables!));
   }
 
+  /** Writes the model in the TF.js layers format (model.json and shards) into `dir`, as tfjs-layers's `save` does. */
+  async saveLayersModel(dir: string): Promise<void> {
+    const { saveLayersModel } = await import('../io/tfjs-model.js');
+    await saveLayersModel(this, dir);
+  }
+
   /** Keras `load_weights()` from .h5, by topological order or by name; a failed load changes nothing. */
   async loadWeights(path: string, options?: LoadWeightsOptions): Promise<void> {
     const wasBuilt = this.built;

@@ -113,13 +113,13 @@ describe('TF.js layers format', () => {
       offset += n * 4;
       const dtype = i === 0 ? 'uint8' : i === 1 ? 'uint16' : 'float16';
       if (dtype === 'float16') {
-        const half = Uint16Array.from(values, toHalf);
+        const half = Uint16Array.from(Array.from(values), (v) => toHalf(v));
         parts.push(Buffer.from(half.buffer));
         w.quantization = { dtype };
       } else {
         const [min, max] = [Math.min(...values), Math.max(...values)];
         const scale = (max - min) / (dtype === 'uint8' ? 255 : 65535) || 1;
-        const ints = (dtype === 'uint8' ? Uint8Array : Uint16Array).from(values, (v) => Math.round((v - min) / scale));
+        const ints = (dtype === 'uint8' ? Uint8Array : Uint16Array).from(Array.from(values, (v) => Math.round((v - min) / scale)));
         parts.push(Buffer.from(ints.buffer));
         w.quantization = { dtype, min, scale };
       }
