@@ -15,7 +15,7 @@ import { InvalidArgumentError } from '../../src/core/errors.js';
 import { modelFromJSON } from '../../src/io/index.js';
 import { Model } from '../../src/models/model.js';
 import { backendReady } from '../helpers/backend.js';
-import { writeNsfwjsModel } from './nsfwjs-model.js';
+import { writeNsfwjsModel } from '../../examples/nsfwjs-model.js';
 import { countFromConfig } from './param-count.js';
 
 await backendReady;

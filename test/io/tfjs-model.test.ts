@@ -17,7 +17,7 @@ import { loadLayersModel, saveLayersModel, TfjsFormatError, type LayersModelJSON
 import { Conv2D, Dense, Flatten, Input, BatchNormalization } from '../../src/layers/index.js';
 import { Model } from '../../src/models/model.js';
 import { backendReady } from '../helpers/backend.js';
-import { CLASSES, LOGO, SNAPSHOT, writeNsfwjsModel } from '../applications/nsfwjs-model.js';
+import { CLASSES, LOGO, SNAPSHOT, writeNsfwjsModel } from '../../examples/nsfwjs-model.js';
 
 await backendReady;
 

@@ -1,7 +1,7 @@
 /**
  * The MobileNetV2 classifier that the npm package nsfwjs ships (a Keras 2.2.4
  * `keras.applications` MobileNetV2 base with a dense head, in the TF.js
- * layers format with uint8-quantized weights). The package wraps model.json
+ * layers format with uint8-quantized weights; a devDependency). The package wraps model.json
  * and its shard in JavaScript modules; this writes them out as the plain
  * model.json + shard that `tf.loadLayersModel` reads.
  */
@@ -24,7 +24,7 @@ export function writeNsfwjsModel(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ns
 }
 
 /** The logo nsfwjs's own regression test classifies (test/fixtures/nsfwjs/PROVENANCE.md). */
-export const LOGO = path.resolve('test/fixtures/nsfwjs/nsfwjs_logo.jpg');
+export const LOGO = new URL('../test/fixtures/nsfwjs/nsfwjs_logo.jpg', import.meta.url).pathname;
 
 /** nsfwjs's snapshot for the logo (__tests__/__snapshots__/regressionCheck.ts.snap), by class index (NSFW_CLASSES order). */
 export const SNAPSHOT = [0.6877415776252747, 0.00210934947244823, 0.31009718775749207, 0.00003717914660228416, 0.000014760436897631735];
