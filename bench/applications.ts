@@ -2,7 +2,8 @@
  * `npm run bench:apps`: inference samples/s of ResNet50 and MobileNetV2
  * (batch 8, 224x224) in rxkeras and in tfjs-layers, the same architecture
  * and weights (rxkeras's model written in the TF.js format and read by
- * tfjs-layers), on the same backend, in one run, after a warm-up. Prints the
+ * tfjs-layers), on the same backend, in one run, after a warm-up, the timed
+ * batches alternating between the two. Prints the
  * samples/s of each and `<model> rxkeras/tfjs-layers predict ratio: R`.
  */
 import fs from 'node:fs';
@@ -31,16 +32,27 @@ function handler(file: string): tf.io.IOHandler {
   };
 }
 
-/** Samples per second of `predict` over ROUNDS batches, after two warm-up batches. */
-function samplesPerSecond(predict: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): number {
-  for (let i = 0; i < 2; i++) predict(x).dispose();
+/** Seconds of one batch through `predict`, read back to the host. */
+function timeBatch(predict: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): number {
   const start = performance.now();
+  const y = predict(x);
+  y.dataSync();
+  y.dispose();
+  return (performance.now() - start) / 1000;
+}
+
+/**
+ * Samples/s of both engines after two warm-up batches each; the timed batches
+ * alternate between them so that a change in the machine's load falls on both.
+ */
+function compare(a: (x: tf.Tensor) => tf.Tensor, b: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): [number, number] {
+  for (let i = 0; i < 2; i++) [a, b].forEach((f) => timeBatch(f, x));
+  let [ta, tb] = [0, 0];
   for (let i = 0; i < ROUNDS; i++) {
-    const y = predict(x);
-    y.dataSync();
-    y.dispose();
+    ta += timeBatch(a, x);
+    tb += timeBatch(b, x);
   }
-  return (BATCH * ROUNDS) / ((performance.now() - start) / 1000);
+  return [(BATCH * ROUNDS) / ta, (BATCH * ROUNDS) / tb];
 }
 
 console.log(`backend: ${backend}, batch ${BATCH}, 224x224, ${ROUNDS} timed batches each`);
@@ -53,8 +65,7 @@ for (const [name, make] of [
   await ours.saveLayersModel(dir);
   const theirs = await tfl.loadLayersModel(handler(path.join(dir, 'model.json')));
   const x = tf.randomUniform([BATCH, 224, 224, 3], -1, 1, 'float32', 1);
-  const a = samplesPerSecond((b) => ours.predict(b, { batchSize: BATCH }) as tf.Tensor, x);
-  const b = samplesPerSecond((v) => theirs.predict(v, { batchSize: BATCH }) as tf.Tensor, x);
+  const [a, b] = compare((v) => ours.predict(v, { batchSize: BATCH }) as tf.Tensor, (v) => theirs.predict(v, { batchSize: BATCH }) as tf.Tensor, x);
   console.log(`${name}: rxkeras ${a.toFixed(2)} samples/s, tfjs-layers ${b.toFixed(2)} samples/s`);
   console.log(`${name} rxkeras/tfjs-layers predict ratio: ${(a / b).toFixed(2)}`);
   x.dispose();
