@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { GlobalAveragePooling2D, GlobalMaxPooling2D } from '../layers/global-pooling2d.js';
 import { Input } from '../layers/input-layer.js';
 import type { Shape } from '../layers/layer.js';
-import type { SymbolicTensor } from '../models/symbolic.js';
+import type { SymbolicTensor } from '../layers/layer.js';
 import { obtainInputShape, type InputShapeRules } from './imagenet-utils.js';
 
 /** Keras's keyword arguments common to every application. */

@@ -6,7 +6,7 @@ import { Dense } from '../layers/dense.js';
 import { GlobalAveragePooling2D } from '../layers/global-pooling2d.js';
 import { AveragePooling2D, MaxPooling2D } from '../layers/pooling2d.js';
 import { ZeroPadding2D } from '../layers/zero-padding.js';
-import type { SymbolicTensor } from '../models/symbolic.js';
+import type { SymbolicTensor } from '../layers/layer.js';
 import { imageInput, KERAS_WEIGHTS_BASE, pool, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 import { validateActivation } from './imagenet-utils.js';
 

@@ -7,7 +7,7 @@ import { GlobalAveragePooling2D } from '../layers/global-pooling2d.js';
 import { Add } from '../layers/merge.js';
 import { ReLU } from '../layers/relu.js';
 import { ZeroPadding2D } from '../layers/zero-padding.js';
-import type { SymbolicTensor } from '../models/symbolic.js';
+import type { SymbolicTensor } from '../layers/layer.js';
 import { imageInput, KERAS_WEIGHTS_BASE, pool, pyFloat, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 import { correctPad, validateActivation } from './imagenet-utils.js';
 

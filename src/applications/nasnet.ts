@@ -10,7 +10,7 @@ import { Add } from '../layers/merge.js';
 import { AveragePooling2D, MaxPooling2D } from '../layers/pooling2d.js';
 import { SeparableConv2D } from '../layers/separable-conv.js';
 import { ZeroPadding2D } from '../layers/zero-padding.js';
-import type { SymbolicTensor } from '../models/symbolic.js';
+import type { SymbolicTensor } from '../layers/layer.js';
 import { imageInput, KERAS_WEIGHTS_BASE, pool, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 import { correctPad, validateActivation } from './imagenet-utils.js';
 

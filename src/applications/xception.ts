@@ -6,7 +6,7 @@ import { GlobalAveragePooling2D } from '../layers/global-pooling2d.js';
 import { Add } from '../layers/merge.js';
 import { MaxPooling2D } from '../layers/pooling2d.js';
 import { SeparableConv2D } from '../layers/separable-conv.js';
-import type { SymbolicTensor } from '../models/symbolic.js';
+import type { SymbolicTensor } from '../layers/layer.js';
 import { imageInput, KERAS_WEIGHTS_BASE, pool, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 import { validateActivation } from './imagenet-utils.js';
 

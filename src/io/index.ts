@@ -50,4 +50,4 @@ export {
   trainingConfigWhere,
   relocate,
 } from './model-file.js';
-export { readLayersModel, writeLayersModel, TfjsFormatError, type LayersModelJSON, type ManifestWeight } from './tfjs-model.js';
+export { readLayersModelJSON, readLayersModelWeights, writeLayersModel, TfjsFormatError, type LayersModelJSON, type ManifestWeight } from './tfjs-model.js';

@@ -3,9 +3,10 @@ import path from 'node:path';
 import * as ops from '../ops/index.js';
 import { RxKerasError, ShapeMismatchError } from '../core/errors.js';
 import { mapTree } from '../core/tree.js';
-import type { Model } from '../models/model.js';
-import { KERAS_BACKEND, KERAS_VERSION, modelFromJSON, modelToConfig } from './model-config.js';
-import { atomicWrite, modelSlots, sameShape } from './weights.js';
+import type { Layer } from '../layers/layer.js';
+import type { Variables } from '../training/types.js';
+import { KERAS_BACKEND, KERAS_VERSION } from './model-to-config.js';
+import { atomicWrite, modelSlots, sameShape, type WeightSlot } from './weights.js';
 
 /** A TF.js model.json or weight shard that is missing, short or malformed; `file` names it. */
 export class TfjsFormatError extends RxKerasError {
@@ -42,21 +43,27 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1,
 const SHARD_BYTES = 4 * 1024 * 1024;
 
 /**
- * Reads a TF.js layers model (`tf.loadLayersModel`'s `model.json` with its
- * shards beside it) into a Model: the topology is a Keras config, the weights
- * are matched by their names (`dense/kernel`); float32, int32 and the
- * quantized uint8 / uint16 / float16 forms are read. Everything is read and
- * checked before the model is returned.
+ * The model.json of a TF.js layers model (`tf.loadLayersModel`'s format),
+ * checked to have a Keras topology and a weights manifest, with the
+ * topology's Keras `{ class_name, config }`.
  */
-export function loadLayersModel(file: string): Model {
+export function readLayersModelJSON(file: string): { json: LayersModelJSON; topology: object } {
   const json = readModelJSON(file);
-  const topology = (json.modelTopology.model_config ?? json.modelTopology) as object;
-  const model = modelFromJSON(topology, { where: file });
+  return { json, topology: (json.modelTopology.model_config ?? json.modelTopology) as object };
+}
+
+/**
+ * The weights of a TF.js layers model for `module`'s layers: every shard is
+ * read and decoded (float32, int32, and the quantized uint8 / uint16 /
+ * float16 forms), matched to the layers' weights by name (`dense/kernel`) and
+ * checked; returns new variables (the old ones are not touched). Nothing
+ * leaks on failure.
+ */
+export function readLayersModelWeights(file: string, json: LayersModelJSON, module: { readonly layers: readonly Layer[] }, variables: Variables): Variables {
+  const values = readWeights(file, json);
+  const assigned = new Map<ops.Tensor, ops.Tensor>();
   try {
-    const values = readWeights(file, json);
-    model.build();
-    const assigned = new Map<ops.Tensor, ops.Tensor>();
-    for (const { slots } of modelSlots(model))
+    for (const { slots } of modelSlots(module, variables))
       for (const s of slots) {
         const name = s.name.replace(/:0$/, '');
         const w = values.get(name);
@@ -64,16 +71,14 @@ export function loadLayersModel(file: string): Model {
         if (!sameShape(w.shape, s.tensor.shape)) throw new ShapeMismatchError(`${file}: weight '${name}'`, s.tensor.shape, w.shape);
         assigned.set(s.tensor, w);
       }
-    const v = model.variables!;
-    const swap = (t: ops.Tensor) => assigned.get(t) ?? t;
-    model.setVariables({ params: mapTree(v.params, swap), state: mapTree(v.state, swap) });
-    const used = new Set(assigned.values());
-    for (const [, t] of values) if (!used.has(t)) t.dispose();
-    return model;
   } catch (e) {
-    model.dispose();
+    for (const [, t] of values) t.dispose();
     throw e;
   }
+  const used = new Set(assigned.values());
+  for (const [, t] of values) if (!used.has(t)) t.dispose();
+  const swap = (t: ops.Tensor) => assigned.get(t) ?? t;
+  return { params: mapTree(variables.params, swap), state: mapTree(variables.state, swap) };
 }
 
 function readModelJSON(file: string): LayersModelJSON {
@@ -152,17 +157,16 @@ function halfToFloat(h: number): number {
 }
 
 /**
- * Writes the model in the TF.js layers format into `dir`: `model.json`
- * (format 'layers-model', the Keras topology, one weights group) and float32
- * shards of at most 4 MB (`group1-shard1ofN.bin`), as tfjs-layers's `save`
- * does. Each file is written atomically, the model.json last.
+ * Writes a model in the TF.js layers format into `dir`: `model.json`
+ * (format 'layers-model', the Keras topology `config`, one weights group) and
+ * float32 shards of at most 4 MB (`group1-shard1ofN.bin`), as tfjs-layers's
+ * `save` does. Each file is written atomically, the model.json last.
  */
-export async function saveLayersModel(model: Model, dir: string): Promise<void> {
-  model.build();
+export async function writeLayersModel(dir: string, config: { class_name: string; config: object }, layers: { slots: WeightSlot[] }[]): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const weights: ManifestWeight[] = [];
   const chunks: Uint8Array[] = [];
-  for (const { slots } of modelSlots(model))
+  for (const { slots } of layers)
     for (const s of slots) {
       const dtype = s.tensor.dtype === 'int32' ? 'int32' : 'float32';
       weights.push({ name: s.name.replace(/:0$/, ''), shape: s.tensor.shape, dtype });
@@ -179,7 +183,7 @@ export async function saveLayersModel(model: Model, dir: string): Promise<void> 
     format: 'layers-model',
     generatedBy: `keras v${KERAS_VERSION}`,
     convertedBy: 'rxkeras',
-    modelTopology: { keras_version: KERAS_VERSION, backend: KERAS_BACKEND, model_config: modelToConfig(model) },
+    modelTopology: { keras_version: KERAS_VERSION, backend: KERAS_BACKEND, model_config: config },
     weightsManifest: [{ paths, weights }],
   };
   await atomicWrite(path.join(dir, 'model.json'), (tmp) => fs.promises.writeFile(tmp, JSON.stringify(json)));

@@ -1,5 +1,5 @@
 import { RxKerasError } from '../core/errors.js';
-import { fileWeightShapes, getGroup, readStringAttr, readWeightsIndex, planWeights, readCompileArgs, readModelConfig, readOptimizerState, relocate, trainingConfigWhere, withH5Read, wrapH5Error, type H5Group, type LoadModelOptions, type LoadWeightsOptions } from '../io/index.js';
+import { fileWeightShapes, getGroup, readLayersModelJSON, readLayersModelWeights, readStringAttr, readWeightsIndex, planWeights, readCompileArgs, readModelConfig, readOptimizerState, relocate, trainingConfigWhere, withH5Read, wrapH5Error, type H5Group, type LoadModelOptions, type LoadWeightsOptions } from '../io/index.js';
 import { modelFromJSON } from './from-config.js';
 import type { Model } from './model.js';
 
@@ -53,4 +53,21 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
       throw e instanceof RxKerasError ? e : wrapH5Error(e, path, '', 'cannot load the model');
     }
   });
+}
+
+/**
+ * Reads a TF.js layers model (a `model.json` with its weight shards beside
+ * it, `tf.loadLayersModel`'s format) into a Model that predicts and trains.
+ * Everything is read and checked before the model is returned.
+ */
+export function loadLayersModel(file: string): Model {
+  const { json, topology } = readLayersModelJSON(file);
+  const model = modelFromJSON(topology, { where: file });
+  try {
+    model.setVariables(readLayersModelWeights(file, json, model, model.build().variables!));
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }

@@ -2,6 +2,6 @@
 export { Model, layerWeights, type ModelArgs, type ModelVariables } from './model.js';
 export { Sequential } from './sequential.js';
 export { modelFromConfig, modelFromJSON, modelFromYAML, type SerializedModel, type FromConfigOptions } from './from-config.js';
-export { loadModel, saveModel, loadWeights, saveWeights } from './files.js';
+export { loadModel, saveModel, loadWeights, saveWeights, loadLayersModel } from './files.js';
 export { modelFromJSONE, modelFromYAMLE, loadModelTE, saveModelTE, loadWeightsTE, saveWeightsTE } from './either.js';
 export { fit$, evaluate, evaluateDataset, predict, predictDataset } from './functions.js';

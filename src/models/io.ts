@@ -6,5 +6,5 @@
  */
 export * from '../io/index.js';
 export { modelFromConfig, modelFromJSON, modelFromYAML, type SerializedModel, type FromConfigOptions } from './from-config.js';
-export { loadModel, saveModel, loadWeights, saveWeights } from './files.js';
+export { loadModel, saveModel, loadWeights, saveWeights, loadLayersModel } from './files.js';
 export { modelFromJSONE, modelFromYAMLE, loadModelTE, saveModelTE, loadWeightsTE, saveWeightsTE } from './either.js';

@@ -20,7 +20,7 @@ import { commitSetup, requireSetup, startState } from '../training/setup.js';
 import type { Logs, TrainingSetup, TrainState, Variables } from '../training/types.js';
 import { History } from '../callbacks/history.js';
 import { progbar } from '../callbacks/progbar.js';
-import { disposeContents, modelFileContents, modelSlots, readWeightsFile, toJSON, toYAML, writeModelFile, writeWeightsFile, type LoadWeightsOptions } from '../io/index.js';
+import { disposeContents, modelFileContents, modelSlots, modelToConfig, readWeightsFile, toJSON, toYAML, writeLayersModel, writeModelFile, writeWeightsFile, type LoadWeightsOptions } from '../io/index.js';
 import { buildGraph, runGraph, type Graph } from './graph.js';
 import { summary } from './summary.js';
 
@@ -417,8 +417,7 @@ export class Model implements Module {
 
   /** Writes the model in the TF.js layers format (model.json and shards) into `dir`, as tfjs-layers's `save` does. */
   async saveLayersModel(dir: string): Promise<void> {
-    const { saveLayersModel } = await import('../io/tfjs-model.js');
-    await saveLayersModel(this, dir);
+    await writeLayersModel(dir, modelToConfig(this), modelSlots(this, this.build().variables!));
   }
 
   /** Keras `load_weights()` from .h5, by topological order or by name; a failed load changes nothing. */

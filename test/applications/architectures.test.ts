@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as apps from '../../src/applications/index.js';
 import type { ApplicationOptions, ApplicationSpec } from '../../src/applications/index.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
-import { modelFromJSON } from '../../src/io/index.js';
+import { modelFromJSON } from '../../src/models/index.js';
 import { Model } from '../../src/models/model.js';
 import { backendReady } from '../helpers/backend.js';
 import { writeNsfwjsModel } from '../../examples/nsfwjs-model.js';

@@ -5,7 +5,7 @@
  * in a test (VGG19's 143M, NASNetLarge's 89M).
  */
 import type { Model } from '../../src/models/model.js';
-import type { SymbolicTensor } from '../../src/models/symbolic.js';
+import type { SymbolicTensor } from '../../src/layers/layer.js';
 
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 

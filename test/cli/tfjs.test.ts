@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ops from '../../src/ops/index.js';
-import { loadModel, modelToConfig } from '../../src/io/index.js';
+import { modelToConfig } from '../../src/io/index.js';
+import { loadModel } from '../../src/models/index.js';
 import { FIXTURES, assertClose, readInputsAndPredictions } from '../io/helpers.js';
 import { oneLine, rxkeras, tempDir, type Run } from './helpers.js';
 

@@ -13,7 +13,8 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import jpeg from 'jpeg-js';
-import { loadLayersModel, saveLayersModel, TfjsFormatError, type LayersModelJSON } from '../../src/io/index.js';
+import { TfjsFormatError, type LayersModelJSON } from '../../src/io/index.js';
+import { loadLayersModel } from '../../src/models/index.js';
 import { Conv2D, Dense, Flatten, Input, BatchNormalization } from '../../src/layers/index.js';
 import { Model } from '../../src/models/model.js';
 import { backendReady } from '../helpers/backend.js';
@@ -54,7 +55,7 @@ describe('TF.js layers format', () => {
   it('saveLayersModel -> loadLayersModel: the same weights bit for bit and the same outputs', async () => {
     const m = smallModel();
     const dir = tmp();
-    await saveLayersModel(m, dir);
+    await m.saveLayersModel(dir);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['group1-shard1of1.bin', 'model.json']);
     const back = loadLayersModel(path.join(dir, 'model.json'));
     const [a, b] = [m.getWeights(), back.getWeights()];
@@ -71,7 +72,7 @@ describe('TF.js layers format', () => {
   it('@tensorflow/tfjs-layers reads what saveLayersModel writes and predicts the same', async () => {
     const m = smallModel();
     const dir = tmp();
-    await saveLayersModel(m, dir);
+    await m.saveLayersModel(dir);
     const theirs = await tfl.loadLayersModel(tfjsHandler(path.join(dir, 'model.json')));
     const x = input();
     const [ya, yb] = [m.predict(x) as tf.Tensor, theirs.predict(x) as tf.Tensor];
@@ -86,7 +87,7 @@ describe('TF.js layers format', () => {
     const x = Input({ shape: [1100] });
     const m = new Model({ inputs: x, outputs: Dense({ units: 1000 }).call(x) }).build(1);
     const dir = tmp();
-    await saveLayersModel(m, dir);
+    await m.saveLayersModel(dir);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as LayersModelJSON;
     assert.deepEqual(json.weightsManifest[0].paths, ['group1-shard1of2.bin', 'group1-shard2of2.bin']);
     assert.equal(fs.statSync(path.join(dir, 'group1-shard1of2.bin')).size, 4 * 1024 * 1024);
@@ -99,7 +100,7 @@ describe('TF.js layers format', () => {
   it('uint8, uint16 and float16 weights decode as tfjs-core decodes them', async () => {
     const m = smallModel();
     const dir = tmp();
-    await saveLayersModel(m, dir);
+    await m.saveLayersModel(dir);
     const file = path.join(dir, 'model.json');
     const json = JSON.parse(fs.readFileSync(file, 'utf8')) as LayersModelJSON;
     const raw = fs.readFileSync(path.join(dir, json.weightsManifest[0].paths[0]));
@@ -139,7 +140,7 @@ describe('TF.js layers format', () => {
   it('a missing or short shard is a TfjsFormatError naming the file; nothing leaks', async () => {
     const m = smallModel();
     const dir = tmp();
-    await saveLayersModel(m, dir);
+    await m.saveLayersModel(dir);
     m.dispose();
     const before = tf.memory().numTensors;
     const shard = path.join(dir, 'group1-shard1of1.bin');
