@@ -33,7 +33,7 @@ export function checkServe(models: string[], options: { name?: string[]; weights
   const names = options.name ?? [];
   if (names.length > models.length) throw new UsageError(`${names.length} --name for ${models.length} model(s): give at most one per model, in order`);
   for (const name of names) if (!/^[^/:]+$/.test(name)) throw new UsageError(`--name '${name}': a model name cannot hold '/' or ':' (it goes in the URL)`);
-  const architectures = models.filter((m) => modelFormat(m) !== 'h5');
+  const architectures = models.filter((m) => !['h5', 'tfjs'].includes(modelFormat(m)));
   const weights = options.weights ?? [];
   if (weights.length !== architectures.length)
     throw new UsageError(

@@ -36,7 +36,7 @@ export async function serveCommand(files: string[], options: ServeOptions, print
     const served: { name: string; version: number; file: string }[] = [];
     let w = 0;
     for (const [i, file] of files.entries()) {
-      const { model } = await loadModelSource(file, modelFormat(file) === 'h5' ? undefined : options.weights?.[w++]);
+      const { model } = await loadModelSource(file, ['h5', 'tfjs'].includes(modelFormat(file)) ? undefined : options.weights?.[w++]);
       served.push({ name: names[i], version: server.models.load(names[i], model, { dispose: true }).version, file });
     }
     const url = await server.listen();
