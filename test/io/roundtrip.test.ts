@@ -26,6 +26,7 @@ import {
 } from '../../src/models/io.js';
 import type { TrainingSetup } from '../../src/training/types.js';
 import { FIXTURES } from './helpers.js';
+import { PYTHON, needsPython } from '../helpers/python.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rxkeras-io-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -148,15 +149,6 @@ test('saveWeights / loadWeights round trip, in Keras layout (names checked by h5
   assert.deepEqual(weightsOf(byName), weightsOf(m));
 });
 
-const python = fs.existsSync('/usr/bin/python3') && (() => {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import h5py, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 /** The layout of an .h5 file as h5py sees it: groups, data sets (shape, dtype kind) and attributes (decoded). */
 function h5pyLayout(file: string): Record<string, unknown> {
   const script = `
@@ -181,10 +173,10 @@ visit('', f)
 f.visititems(visit)
 print(json.dumps(out, sort_keys=True))
 `;
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(PYTHON, ['-c', script, file], { encoding: 'utf8' }));
 }
 
-test('a whole model rxkeras writes has the groups, data sets and attributes of the Keras file (h5py)', { skip: python ? undefined : 'needs /usr/bin/python3 with h5py' }, async () => {
+test('a whole model rxkeras writes has the groups, data sets and attributes of the Keras file (h5py)', { skip: needsPython('h5py') }, async () => {
   const keras = `${FIXTURES}kotlindl/mnist.h5`;
   const model = await loadModel(keras);
   const x = ops.randomUniform([8, 28, 28], 0, 1, 'float32', 1);

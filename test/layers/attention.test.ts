@@ -19,6 +19,7 @@ import * as L from '../../src/layers/index.js';
 import type { Layer, Weights } from '../../src/layers/layer.js';
 import { layerSlots } from '../../src/io/weights.js';
 import { checkGradients, randomParams, trainToy } from './grad-check.js';
+import { needsPython } from '../helpers/python.js';
 import { numpy, relError, toJson, type NdArray } from './numpy-reference.js';
 
 const cases: [string, () => LayerTestCase][] = [
@@ -122,7 +123,7 @@ const asJson = (r: Run) => ({
   masks: r.masks?.map((m) => (m ? toJson(m) : null)),
 });
 
-test('Attention and AdditiveAttention match numpy', () => {
+test('Attention and AdditiveAttention match numpy', { skip: needsPython('numpy') }, () => {
   const q = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 1);
   const v = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 2);
   const k = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 3);
@@ -199,7 +200,7 @@ def mha(run):
     return dense('attention_output', o, 2)
 `;
 
-test('MultiHeadAttention matches numpy (Keras einsum equations)', () => {
+test('MultiHeadAttention matches numpy (Keras einsum equations)', { skip: needsPython('numpy') }, () => {
   const runs: Run[] = [];
   const add = (layer: Layer, shapes: number[][], seed: number, masks?: (tf.Tensor | null)[]) => {
     const inputs = shapes.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + i));

@@ -6,6 +6,7 @@
  * Debian's /usr/bin/python3. All cases go to one python process as JSON.
  */
 import { spawnSync } from 'node:child_process';
+import { PYTHON } from '../helpers/python.js';
 
 const SCRIPT = String.raw`
 import json, sys, itertools
@@ -196,7 +197,7 @@ export interface NumpyCase {
 
 /** Runs every case in one python process; returns each case's output. */
 export function numpyReference(cases: NumpyCase[]): Flat[] {
-  const r = spawnSync('/usr/bin/python3', ['-c', SCRIPT], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(PYTHON, ['-c', SCRIPT], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`numpy reference failed (status ${r.status}): ${r.stderr || r.error?.message}`);
   return JSON.parse(r.stdout) as Flat[];
 }

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeKey } from '../../src/core/rng.js';
 import * as L from '../../src/layers/index.js';
 import type { Layer } from '../../src/layers/layer.js';
+import { needsPython } from '../helpers/python.js';
 import { numpyReference, type Flat, type NumpyCase } from './conv-numpy-reference.js';
 
 const RTOL = 1e-5;
@@ -110,7 +111,7 @@ function close(actual: tf.Tensor, expected: Flat, what: string): number {
 }
 
 for (const backend of ['wasm', 'cpu'] as const) {
-  test(`${backend}: convolution, pooling and reshaping layers match numpy (float64)`, async (t) => {
+  test(`${backend}: convolution, pooling and reshaping layers match numpy (float64)`, { skip: needsPython('numpy') }, async (t) => {
     await onBackend(backend, () => {
       const before = tf.memory().numTensors;
       const inputs: NumpyCase[] = [];

@@ -11,14 +11,13 @@ await backendReady;
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { layerFromConfig } from '../../src/layers/registry.js';
+import { PYTHON, needsPython } from '../helpers/python.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/keras/', import.meta.url));
-const python = '/usr/bin/python3';
-const haveFixtures = existsSync(fixtures);
 
 interface KerasLayer {
   class_name: string;
@@ -37,7 +36,7 @@ function assertKerasKeys(layer: KerasLayer): void {
   }
 }
 
-describe('Keras-written configs', { skip: !haveFixtures && 'fixtures not present' }, () => {
+describe('Keras-written configs', () => {
   const files = [
     'dl4j/configs/mnist_cnn_tf_keras_2_config.json',
     'kotlindl/model_full.json',
@@ -51,16 +50,7 @@ describe('Keras-written configs', { skip: !haveFixtures && 'fixtures not present
     });
 });
 
-const pythonOk = (() => {
-  try {
-    execFileSync(python, ['-c', 'import h5py, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-describe('advanced activations reproduce Keras outputs', { skip: (!haveFixtures || !pythonOk) && 'fixtures or python3-h5py missing' }, () => {
+describe('advanced activations reproduce Keras outputs', { skip: needsPython('h5py') }, () => {
   for (const name of ['ELU_0', 'LeakyReLU_0', 'ReLU_0', 'ReLU_1', 'ReLU_2', 'ReLU_3', 'Softmax_0', 'ThresholdReLU_0'])
     test(name, () => {
       const [, layer] = layersOf(`dl4j/activations/${name}_config.json`);
@@ -68,7 +58,7 @@ describe('advanced activations reproduce Keras outputs', { skip: (!haveFixtures 
       const script = `import h5py, json, sys
 f = h5py.File(sys.argv[1], 'r')
 print(json.dumps({'x': f['activations/dense'][()].tolist(), 'y': f['activations/' + sys.argv[2]][()].tolist()}))`;
-      const out = execFileSync(python, ['-c', script, `${fixtures}dl4j/activations/${name}_inputs_and_outputs.h5`, layerName], { encoding: 'utf8' });
+      const out = execFileSync(PYTHON, ['-c', script, `${fixtures}dl4j/activations/${name}_inputs_and_outputs.h5`, layerName], { encoding: 'utf8' });
       const { x, y } = JSON.parse(out) as { x: number[][]; y: number[][] };
       const before = tf.memory().numTensors;
       const input = tf.tensor2d(x);

@@ -1,11 +1,12 @@
 /**
  * An independent reference for layer tests: runs a numpy script in Debian's
- * /usr/bin/python3 (python3-numpy), in float64. The script reads the JSON
+ * /usr/bin/python3 (python3-numpy, see test/helpers/python.ts), in float64. The script reads the JSON
  * input as `D` and assigns its result (arrays, nested lists, numbers) to `R`.
  * The library never needs Python; only these tests do.
  */
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
+import { PYTHON } from '../helpers/python.js';
 
 const PRELUDE = `
 import json, sys
@@ -30,7 +31,7 @@ export interface NdArray {
 
 /** Runs `script` with `input` as `D`; returns `R` (numpy arrays as { shape, data }). */
 export function numpy<T = unknown>(script: string, input: unknown): T {
-  const r = spawnSync('/usr/bin/python3', ['-c', PRELUDE + script + EPILOGUE], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(PYTHON, ['-c', PRELUDE + script + EPILOGUE], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`numpy reference failed (${r.status}): ${r.stderr || r.error}`);
   return JSON.parse(r.stdout) as T;
 }

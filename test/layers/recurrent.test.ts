@@ -8,7 +8,7 @@
  * - Where tfjs-layers lacks the mode (GRU reset_after=True, tf.keras 2's
  *   masking with zero_output_for_mask in Bidirectional, initial states with
  *   masks), against a float64 numpy re-implementation of Keras's formulas
- *   (test/layers/rnn_reference.py, spawned with /usr/bin/python3), within 1e-5;
+ *   (test/layers/rnn_reference.py, spawned with Debian's python3, see test/helpers/python.ts), within 1e-5;
  *   their gradients against central finite differences (fast-check shapes,
  *   float32, eps 1e-2, relative tolerance 2e-2) and cpu against wasm (1e-4).
  * - Behaviour: stateful = one long sequence split in two, reset_states,
@@ -33,6 +33,7 @@ import type { Layer, Weights } from '../../src/layers/layer.js';
 import { Sequential } from '../../src/models/sequential.js';
 import { loadModel } from '../../src/models/io.js';
 import { runLayerTest } from '../helpers/layer-test.js';
+import { PYTHON, needsPython } from '../helpers/python.js';
 
 const RTOL = 1e-5;
 const REFERENCE = new URL('./rnn_reference.py', import.meta.url).pathname;
@@ -53,7 +54,7 @@ function close(actual: tf.Tensor, expected: tf.Tensor | number[] | ArrayLike<num
 
 /** Runs the numpy reference on each request (one python process for all). */
 function reference(requests: unknown[]): number[][][] {
-  const r = spawnSync('/usr/bin/python3', [REFERENCE], { input: requests.map((q) => JSON.stringify(q)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(PYTHON, [REFERENCE], { input: requests.map((q) => JSON.stringify(q)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.equal(r.status, 0, `python reference failed: ${r.stderr}`);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as number[][]);
 }
@@ -238,7 +239,7 @@ function weightsJson(p: TensorTree): Record<string, unknown> {
   return Object.fromEntries(leaves(p).map(([k, t]) => [k, arr(t)]));
 }
 
-test('GRU reset_after=True (and false), masked, backwards, initial_state match a float64 numpy re-implementation of Keras', () => {
+test('GRU reset_after=True (and false), masked, backwards, initial_state match a float64 numpy re-implementation of Keras', { skip: needsPython('numpy') }, () => {
   const configs = [
     { units: 3, return_sequences: true },
     { units: 4, return_sequences: false, go_backwards: true, recurrent_activation: 'hard_sigmoid' },
@@ -268,7 +269,7 @@ test('GRU reset_after=True (and false), masked, backwards, initial_state match a
   tf.dispose(owned);
 });
 
-test('masking as tf.keras 2: previous output carried (zeros before the first step), states kept; Bidirectional zeroes masked sequence outputs', () => {
+test('masking as tf.keras 2: previous output carried (zeros before the first step), states kept; Bidirectional zeroes masked sequence outputs', { skip: needsPython('numpy') }, () => {
   const x = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 5);
   const lead = [
     [0, 1, 1, 0, 1],
@@ -521,7 +522,7 @@ test('TimeDistributed passes the mask through and wraps Masking masks', () => {
   tf.dispose([m, x, x2, mm]);
 });
 
-test('keras2c/example_model.h5 (Keras 2.2.4: Dense, Dense, LSTM(relu, hard_sigmoid), Dense) equals a float64 numpy forward pass with its weights', async () => {
+test('keras2c/example_model.h5 (Keras 2.2.4: Dense, Dense, LSTM(relu, hard_sigmoid), Dense) equals a float64 numpy forward pass with its weights', { skip: needsPython('numpy') }, async () => {
   const model = await loadModel(`${FIXTURES}keras2c/example_model.h5`);
   const x = tf.randomNormal([3, 8, 32], 0, 1, 'float32', 12);
   const y = model.predict(x) as tf.Tensor;

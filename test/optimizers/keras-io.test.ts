@@ -4,7 +4,6 @@ await backendReady;
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
@@ -25,6 +24,7 @@ import {
 import { disposeTree } from '../../src/core/tree.js';
 import { InvalidArgumentError, ShapeMismatchError, UnknownNameError } from '../../src/core/errors.js';
 import { assertClose } from './reference.js';
+import { PYTHON, needsPython } from '../helpers/python.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/keras/', import.meta.url));
 
@@ -41,7 +41,7 @@ json.dump({'training_config': json.loads(f.attrs['training_config']), 'names': n
            'shapes': [list(v.shape) for v in values], 'sums': [float(np.sum(v, dtype=np.float64)) for v in values],
            'first': [float(v.ravel()[0]) for v in values]}, sys.stdout)
 `;
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(PYTHON, ['-c', script, file], { encoding: 'utf8' }));
 }
 
 test('Keras 2 defaults and config keys of every optimizer', () => {
@@ -116,7 +116,7 @@ test('config round trip through serializeOptimizer / getOptimizer (property)', (
 const kotlindl = FIXTURES + 'kotlindl/mnist.h5';
 const keras2c = FIXTURES + 'keras2c/example_model.h5';
 
-test('optimizer configs from real Keras files decode and serialise back', { skip: !existsSync(kotlindl) && 'fixtures not found' }, () => {
+test('optimizer configs from real Keras files decode and serialise back', { skip: needsPython('h5py', 'numpy') }, () => {
   const tf2 = readOptimizerPart(kotlindl).training_config.optimizer_config;
   assert.deepEqual(getOptimizer(tf2).getConfig(), tf2.config);
   // Keras 2.2.4 wrote `lr`; it is read as learning_rate.
@@ -126,7 +126,7 @@ test('optimizer configs from real Keras files decode and serialise back', { skip
   assert.equal(opt.getConfig().beta_1, legacy.config.beta_1);
 });
 
-test('weights() names, order and shapes match a tf.keras 2 file; setWeights loads its values', { skip: !existsSync(kotlindl) && 'fixtures not found' }, () => {
+test('weights() names, order and shapes match a tf.keras 2 file; setWeights loads its values', { skip: needsPython('h5py', 'numpy') }, () => {
   const file = readOptimizerPart(kotlindl);
   const opt = getOptimizer(file.training_config.optimizer_config);
   const params = {
@@ -148,7 +148,7 @@ test('weights() names, order and shapes match a tf.keras 2 file; setWeights load
 
   // Load the file's values (read independently by h5py: compare sums and first elements).
   const values = JSON.parse(
-    execFileSync('/usr/bin/python3', ['-c', `import h5py, json, sys, numpy as np\nf = h5py.File(sys.argv[1], 'r')['optimizer_weights']\nprint(json.dumps([np.array(f[n]).ravel().tolist() for n in ${JSON.stringify(file.names)}]))`, kotlindl], {
+    execFileSync(PYTHON, ['-c', `import h5py, json, sys, numpy as np\nf = h5py.File(sys.argv[1], 'r')['optimizer_weights']\nprint(json.dumps([np.array(f[n]).ravel().tolist() for n in ${JSON.stringify(file.names)}]))`, kotlindl], {
       encoding: 'utf8',
       maxBuffer: 256 << 20,
     }),

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { PYTHON } from '../helpers/python.js';
 
-/** Runs test/optimizers/keras_reference.py (Debian's python3 with numpy) on a JSON request. */
+/** Runs test/optimizers/keras_reference.py (Debian's python3 with numpy, see test/helpers/python.ts) on a JSON request. */
 export function kerasReference<T>(request: unknown): T {
   const script = fileURLToPath(new URL('./keras_reference.py', import.meta.url));
-  const out = execFileSync('/usr/bin/python3', [script], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = execFileSync(PYTHON, [script], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 64 << 20 });
   return JSON.parse(out) as T;
 }
 
