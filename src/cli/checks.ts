@@ -2,6 +2,7 @@ import { UsageError } from './errors.js';
 import { modelFormat, type ConvertTarget } from './model-format.js';
 import { checkWritable } from './output-path.js';
 import { parseInputSpec } from './parse-input.js';
+import type { PlotOptions } from './plot-command.js';
 
 /**
  * The checks a command line gets before TensorFlow.js loads (fast failures):
@@ -39,4 +40,9 @@ export function checkServe(models: string[], options: { name?: string[]; weights
     throw new UsageError(
       `${architectures.length} .json/.yaml model(s) need as many --weights, in order (got ${weights.length}): ${architectures.join(', ') || 'none'}`,
     );
+}
+
+export function checkPlot(options: PlotOptions): void {
+  if (!/\.(svg|png|dot)$/i.test(options.output)) throw new UsageError(`--output ${options.output}: expected a file name ending in .svg, .png or .dot`);
+  checkWritable(options.output);
 }

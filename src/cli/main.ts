@@ -41,6 +41,11 @@ const commands: Commands = {
     const { serveCommand } = await import('./serve-command.js');
     return { stderr: await serveCommand(models, options, (line) => write(process.stdout, `${line}\n`)) };
   },
+  async plot(model, options) {
+    const { plotCommand } = await import('./plot-command.js');
+    await plotCommand(model, options);
+    return {};
+  },
 };
 
 const write = (stream: NodeJS.WriteStream, text: string): Promise<void> =>

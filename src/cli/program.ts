@@ -1,8 +1,13 @@
 import { accessSync, constants } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkConvert, checkPredict, checkServe } from './checks.js';
+import { checkConvert, checkPlot, checkPredict, checkServe } from './checks.js';
 import { CONVERT_TARGETS, type ConvertTarget } from './model-format.js';
+import type { PlotOptions } from './plot-command.js';
 import type { ServeOptions } from './serve-command.js';
+
+/** Graphviz's rank directions, as `rxkeras plot --rankdir` takes them. */
+export const RANKDIRS = ['TB', 'LR', 'BT', 'RL'] as const;
+
 
 /** What a command's action returns: text for stdout and lines for stderr. */
 export interface CommandOutput {
@@ -19,6 +24,7 @@ export interface Commands {
   summary(model: string, options: { weights?: string }): Promise<CommandOutput>;
   predict(model: string, options: { weights?: string; input: string[]; output: string; batchSize?: number }): Promise<CommandOutput>;
   convert(model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }): Promise<CommandOutput>;
+  plot(model: string, options: PlotOptions): Promise<CommandOutput>;
   launch(script: string, args: string[], options: LaunchCommandOptions): Promise<CommandOutput>;
   /** Runs until SIGINT or SIGTERM. */
   serve(models: string[], options: ServeOptions): Promise<CommandOutput>;
@@ -78,7 +84,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
  */
 export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) => void, version: string): Command {
   const program = new Command('rxkeras')
-    .description('Keras models from the command line: summary, predict, convert, serve (.h5, .json, .yaml, TF.js model.json); launch for training across processes')
+    .description('Keras models from the command line: summary, predict, convert, plot, serve (.h5, .json, .yaml, TF.js model.json); launch for training across processes')
     .version(version)
     .option('--custom-objects <module>', 'a module exporting customObjects (layers, losses, metrics, initializers ...) to register; repeatable', collect, [])
     .option('-v, --verbose', 'report the TensorFlow.js backend on stderr', false)
@@ -128,6 +134,22 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
     .action((model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }) =>
       run(() => commands.convert(model, options), [model, options.weights], () => checkConvert(model, options))(),
     );
+
+  program
+    .command('plot')
+    .description("draw the model's graph as Keras's plot_model does: one box per layer (.svg, .png or .dot, by the output's extension)")
+    .argument('<model>', 'whole-model .h5, or .json / .yaml architecture')
+    .requiredOption('--output <file>', 'the picture: .svg, .png or .dot')
+    .option('--show-shapes', 'show input and output shapes in each box', false)
+    .option('--no-layer-names', "show the class only, not 'name: Class'")
+    .addOption(new Option('--rankdir <dir>', 'TB: top to bottom; LR: left to right').choices([...RANKDIRS]).default('TB'))
+    .option('--expand-nested', 'draw the layers of nested models inside dashed clusters', false)
+    .option('--dpi <n>', 'dots per inch', positiveInt, 96)
+    .action((model: string, options: PlotOptions & { layerNames: boolean }) => {
+      const { layerNames, ...rest } = options;
+      const plot: PlotOptions = { ...rest, showLayerNames: layerNames };
+      return run(() => commands.plot(model, plot), [model], () => checkPlot(plot))();
+    });
 
   program
     .command('launch')
