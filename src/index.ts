@@ -56,6 +56,7 @@ export {
   CSVLogger,
   TerminateOnNaN,
   LambdaCallback,
+  TensorBoard,
   callbackOperator,
   type EarlyStoppingOptions,
   type ModelCheckpointOptions,
@@ -65,6 +66,7 @@ export {
   type CSVLoggerOptions,
   type TerminateOnNaNOptions,
   type LambdaCallbackHooks,
+  type TensorBoardOptions,
   type CallbackHandlers,
 } from './callbacks/index.js';
 export * as callbacks from './callbacks/index.js';

@@ -12,5 +12,6 @@ export { LearningRateScheduler, type EpochSchedule, type LearningRateSchedulerOp
 export { CSVLogger, type CSVLoggerOptions } from './csv-logger.js';
 export { TerminateOnNaN, type TerminateOnNaNOptions } from './terminate-on-nan.js';
 export { LambdaCallback, type LambdaCallbackHooks } from './lambda-callback.js';
+export { TensorBoard, type TensorBoardOptions } from './tensorboard/index.js';
 export { callbackOperator, type CallbackHandlers } from './callback-operator.js';
 export { pyFormat, formatSpec, pyRepr, type PyNumber } from './python-format.js';

@@ -16,11 +16,13 @@ const DEBIAN_PACKAGE: Record<PythonModule, string> = { numpy: 'python3-numpy', h
 const found = new Map<string, boolean>();
 
 /**
- * `false` when `PYTHON` imports every module, else the reason to skip (for
+ * `false` when `PYTHON` runs and imports every module, else the reason to skip (for
  * `test(name, { skip: needsPython('numpy') }, ...)`). Checked once per set of modules.
  */
 export function needsPython(...modules: PythonModule[]): string | false {
   const key = [...modules].sort().join(',');
-  if (!found.has(key)) found.set(key, spawnSync(PYTHON, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore', timeout: 60_000 }).status === 0);
-  return found.get(key) ? false : `needs ${PYTHON} with ${modules.map((m) => DEBIAN_PACKAGE[m]).join(', ')} (a second implementation; .ci/run installs them)`;
+  const probe = modules.length > 0 ? `import ${modules.join(', ')}` : 'pass';
+  if (!found.has(key)) found.set(key, spawnSync(PYTHON, ['-c', probe], { stdio: 'ignore', timeout: 60_000 }).status === 0);
+  const packages = ['python3', ...modules.map((m) => DEBIAN_PACKAGE[m])].join(', ');
+  return found.get(key) ? false : `needs ${PYTHON} (${packages}): a second implementation; .ci/run installs it`;
 }

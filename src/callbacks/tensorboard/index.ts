@@ -1,0 +1,1 @@
+export { TensorBoard, type TensorBoardOptions } from './tensorboard.js';
