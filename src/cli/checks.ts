@@ -46,3 +46,10 @@ export function checkPlot(options: PlotOptions): void {
   if (!/\.(svg|png|dot)$/i.test(options.output)) throw new UsageError(`--output ${options.output}: expected a file name ending in .svg, .png or .dot`);
   checkWritable(options.output);
 }
+
+/** `fit` and `evaluate`: a whole-model .h5 (it holds the training_config), well-formed data specs, writable outputs. */
+export function checkData(model: string, options: { x: string[]; y: string[] }, outputs: (string | undefined)[]): void {
+  if (modelFormat(model) !== 'h5') throw new UsageError(`${model}: expected a whole-model .h5 saved compiled (its training_config gives the loss, metrics and optimizer)`);
+  [...options.x, ...options.y].forEach(parseInputSpec);
+  for (const out of outputs) if (out !== undefined) checkWritable(out);
+}

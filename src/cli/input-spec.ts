@@ -22,7 +22,7 @@ function inputNames(model: Model): string[] | undefined {
 }
 
 /** Whether the model's input layer asks for integers (an `InputLayer` with an int dtype). */
-function wantsInt(model: Model, index: number): boolean {
+export function wantsInt(model: Model, index: number): boolean {
   const name = inputNames(model)?.[index];
   if (name === undefined) return false;
   try {

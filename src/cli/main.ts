@@ -46,6 +46,15 @@ const commands: Commands = {
     await plotCommand(model, options);
     return {};
   },
+  async fit(model, options) {
+    const { fitCommand } = await import('./fit-command.js');
+    await fitCommand(model, options);
+    return {};
+  },
+  async evaluate(model, options) {
+    const { evaluateCommand } = await import('./evaluate-command.js');
+    return { stdout: await evaluateCommand(model, options) };
+  },
 };
 
 const write = (stream: NodeJS.WriteStream, text: string): Promise<void> =>

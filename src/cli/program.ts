@@ -1,9 +1,11 @@
 import { accessSync, constants } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkConvert, checkPlot, checkPredict, checkServe } from './checks.js';
+import { checkConvert, checkData, checkPlot, checkPredict, checkServe } from './checks.js';
 import { CONVERT_TARGETS, type ConvertTarget } from './model-format.js';
 import type { PlotOptions } from './plot-command.js';
 import type { ServeOptions } from './serve-command.js';
+import type { FitCommandOptions } from './fit-command.js';
+import type { EvaluateCommandOptions } from './evaluate-command.js';
 
 /** Graphviz's rank directions, as `rxkeras plot --rankdir` takes them. */
 export const RANKDIRS = ['TB', 'LR', 'BT', 'RL'] as const;
@@ -25,6 +27,8 @@ export interface Commands {
   predict(model: string, options: { weights?: string; input: string[]; output: string; batchSize?: number }): Promise<CommandOutput>;
   convert(model: string, options: { weights?: string; to: ConvertTarget; output: string; weightsOutput?: string }): Promise<CommandOutput>;
   plot(model: string, options: PlotOptions): Promise<CommandOutput>;
+  fit(model: string, options: FitCommandOptions): Promise<CommandOutput>;
+  evaluate(model: string, options: EvaluateCommandOptions): Promise<CommandOutput>;
   launch(script: string, args: string[], options: LaunchCommandOptions): Promise<CommandOutput>;
   /** Runs until SIGINT or SIGTERM. */
   serve(models: string[], options: ServeOptions): Promise<CommandOutput>;
@@ -74,6 +78,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a number in [0, 1).');
+  return n;
+}
+
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /**
@@ -84,7 +94,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
  */
 export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) => void, version: string): Command {
   const program = new Command('rxkeras')
-    .description('Keras models from the command line: summary, predict, convert, plot, serve (.h5, .json, .yaml, TF.js model.json); launch for training across processes')
+    .description('Keras models from the command line: summary, predict, convert, plot, fit, evaluate, serve (.h5, .json, .yaml, TF.js model.json); launch for training across processes')
     .version(version)
     .option('--custom-objects <module>', 'a module exporting customObjects (layers, losses, metrics, initializers ...) to register; repeatable', collect, [])
     .option('-v, --verbose', 'report the TensorFlow.js backend on stderr', false)
@@ -184,6 +194,35 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
     .option('--max-delay-ms <ms>', 'how long the first request of a batch waits for others', nonNegativeNumber, 2)
     .option('--max-queue <n>', 'requests waiting for a batch at most (more are answered 429)', positiveInt, 1024)
     .action((models: string[], options: ServeOptions) => run(() => commands.serve(models, options), [...models, ...(options.weights ?? [])], () => checkServe(models, options))());
+
+  program
+    .command('fit')
+    .description("train a compiled Keras .h5 (its training_config) on HDF5 data streamed from disk, with Keras's progress bar")
+    .argument('<model>', 'whole-model .h5 saved compiled (with its training_config)')
+    .requiredOption('--x <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model input, in order; repeatable', collect)
+    .requiredOption('--y <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model output, in order; repeatable', collect)
+    .requiredOption('--output <file>', 'the trained model (.h5)')
+    .option('--epochs <n>', 'epochs', positiveInt, 1)
+    .option('--batch-size <n>', 'batch size', positiveInt, 32)
+    .option('--validation-split <f>', 'the last fraction of the rows, held out for validation', fraction)
+    .option('--early-stopping-patience <n>', 'stop after this many epochs without improvement of val_loss (loss without validation)', nonNegativeInt)
+    .option('--checkpoint <path>', 'save the model every epoch (ModelCheckpoint; {epoch:02d} and log names format the path)')
+    .option('--csv-log <file>', 'one CSV row of logs per epoch (CSVLogger)')
+    .option('--tensorboard <dir>', 'TensorBoard event files in this folder')
+    .option('--no-shuffle', 'keep the rows in file order (default: reshuffled every epoch)')
+    .option('--seed <n>', 'seed of the shuffling and of dropout', nonNegativeInt)
+    .action((model: string, options: FitCommandOptions) =>
+      run(() => commands.fit(model, options), [model], () => checkData(model, options, [options.output, options.csvLog]))(),
+    );
+
+  program
+    .command('evaluate')
+    .description("the loss and metrics of a compiled Keras .h5 on HDF5 data streamed from disk")
+    .argument('<model>', 'whole-model .h5 saved compiled (with its training_config)')
+    .requiredOption('--x <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model input, in order; repeatable', collect)
+    .requiredOption('--y <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model output, in order; repeatable', collect)
+    .option('--batch-size <n>', 'batch size', positiveInt, 32)
+    .action((model: string, options: EvaluateCommandOptions) => run(() => commands.evaluate(model, options), [model], () => checkData(model, options, []))());
 
   return program;
 }

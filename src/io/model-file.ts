@@ -14,6 +14,8 @@ import { atomicWrite, modelSlots, writeTensor, writeWeightsGroup, type LoadWeigh
 export interface LoadModelOptions extends Pick<LoadWeightsOptions, 'onWarning'> {
   /** Load the training configuration and optimizer state when the file has them (default true, as Keras's `compile=True`). */
   compile?: boolean;
+  /** Seed of the training randomness of the compiled model (shuffling, dropout), as `compile(args, seed)`. */
+  seed?: number;
 }
 
 /** What a Keras whole-model file holds, as values. */

@@ -40,7 +40,7 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
       const args = options.compile === false ? undefined : readCompileArgs(file);
       if (args) {
         try {
-          model.compile(args);
+          model.compile(args, options.seed);
         } catch (e) {
           throw relocate(e, 'loss', trainingConfigWhere(file));
         }

@@ -56,8 +56,8 @@ export function TensorBoard(options: TensorBoardOptions = {}): Callback {
           train = new EventWriter(path.join(logDir, 'train'));
           batches = e.params.initialEpoch * (e.params.steps ?? 0);
           if (writeGraph) {
-            const json = toJSON(e.model);
-            train.write(0, [kerasModel(json), text('model_config', fence(toJSON(e.model, 2)))]);
+            const json = toJSON(e.module);
+            train.write(0, [kerasModel(json), text('model_config', fence(toJSON(e.module, 2)))]);
           }
         }
         if (e.type === 'batchEnd' && batchEvery > 0) {
