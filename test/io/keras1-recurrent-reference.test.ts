@@ -2,7 +2,6 @@ import { backendReady } from '../helpers/backend.js';
 await backendReady;
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import * as ops from '../../src/ops/index.js';
 import { loadModel, loadWeights, modelFromJSON, readStringListAttr, withH5Read } from '../../src/models/io.js';
@@ -10,11 +9,11 @@ import { getGroup, readArray } from '../../src/io/hdf5.js';
 import type { Model } from '../../src/models/model.js';
 import { numpy, relError, toJson, type NdArray } from '../layers/numpy-reference.js';
 import { FIXTURES } from './helpers.js';
+import { needsPython } from '../helpers/python.js';
 
 // Keras 1 stored an LSTM as 12 arrays and a GRU as 9, one per gate; rxkeras concatenates them in Keras 2's
 // gate order on load. The reference concatenates the same arrays by hand and runs the cell in float64.
-const hasNumpy = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
-const skip = hasNumpy ? undefined : "needs Debian's /usr/bin/python3 with numpy (python3-numpy; .ci/run installs it)";
+const skip = needsPython('numpy');
 
 /** A layer's arrays as the file holds them, by the suffix of their Keras 1 names (`W_i`, `U_z`, ...). */
 function perGateArrays(file: string, layer: string): Promise<Record<string, NdArray>> {
