@@ -19,3 +19,18 @@ test("'rxkeras' and 'rxkeras/streams' load in plain Node from the built package 
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, RXKERAS_QUIET: '1' } });
   assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { epochs: 2, layers: 1 });
 });
+
+test("'rxkeras/testing' loads in plain Node from the built package and runs a layer test", () => {
+  const script = `
+    const rx = await import('rxkeras');
+    const { runLayerTest, expectNoLeaks, tensorData } = await import('rxkeras/testing');
+    const fc = (await import('fast-check')).default;
+    await rx.initBackend({ quiet: true });
+    await runLayerTest({ layer: rx.Dense({ units: 3 }), inputShape: [null, 2], expectedParams: 9 });
+    const [d] = fc.sample(tensorData({ shape: [2, 2] }), 1);
+    console.log(JSON.stringify({ ok: true, values: d.values.length, leaks: expectNoLeaks(() => 0) }));
+    process.exit(0);
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, RXKERAS_QUIET: '1' } });
+  assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { ok: true, values: 4, leaks: 0 });
+});
