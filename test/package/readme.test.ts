@@ -47,3 +47,12 @@ test("CITATION.cff is valid CFF 1.2 for this version, and the README's BibTeX ci
     howpublished: '\\url{https://github.com/keras-team/keras}',
   });
 });
+
+test("the README's example of rxkeras/testing is the code test/testing/readme-example.test.ts runs", () => {
+  const section = readme.slice(readme.indexOf('### Testing your own layers'));
+  const shown = section.match(/```ts\n([\s\S]*?)```/)![1];
+  const file = readFileSync(path.join(root, 'test/testing/readme-example.test.ts'), 'utf8');
+  const run = file.slice(file.indexOf('// README example: begin\n') + '// README example: begin\n'.length, file.indexOf('// README example: end'));
+  assert.equal(shown.replace(/^import .*\n/gm, '').trim(), run.trim());
+  assert.match(shown, /from 'rxkeras\/testing'/);
+});
