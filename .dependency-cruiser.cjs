@@ -3,7 +3,7 @@
  * with swc): no cycles, type-only imports included, and imports only
  * downward in the engine's layers (docs/architecture.md).
  */
-const order = ['ops', 'core', 'leaf', 'training', 'io', 'callbacks', 'upper', 'models', 'cli'];
+const order = ['ops', 'core', 'leaf', 'training', 'io', 'callbacks', 'upper', 'models', 'utils', 'cli'];
 // Folders of src/ by layer; a folder may import its own layer and those before it.
 const layers = {
   ops: ['ops'],
@@ -14,6 +14,7 @@ const layers = {
   callbacks: ['callbacks'],
   upper: ['parallel', 'applications', 'serving'],
   models: ['models'],
+  utils: ['plot', 'testing'],
   cli: ['cli'],
 };
 const folders = (names) => `^src/(${names.join('|')})/`;

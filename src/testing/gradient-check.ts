@@ -26,7 +26,7 @@ export interface GradientCheckOptions {
 
 /**
  * The finite-difference check: the gradient of the scalar function `f` at
- * `args` (ops.grads) against central differences `(f(x + eps) - f(x - eps))
+ * `args` (ops.valueAndGrads) against central differences `(f(x + eps) - f(x - eps))
  * / 2 eps`, element by element. Throws GradientMismatchError at the first
  * element out of tolerance; returns the largest relative error. Disposes
  * everything it makes.
@@ -35,7 +35,8 @@ export function checkGradients(f: (...args: ops.Tensor[]) => ops.Scalar, args: o
   const eps = options.eps ?? 1e-2;
   const rtol = options.rtol ?? 2e-2;
   const name = (k: number) => options.names?.[k] ?? `arg${k}`;
-  const grads = ops.grads(f)(args);
+  const { value, grads } = ops.valueAndGrads(f)(args);
+  value.dispose();
   try {
     let worst = 0;
     args.forEach((arg, k) => {

@@ -5,7 +5,6 @@ import path from 'node:path';
 import * as ops from '../ops/index.js';
 import { makeKey } from '../core/rng.js';
 import { leaves, type TensorTree } from '../core/tree.js';
-import { loadWeights, saveWeights } from '../io/weights.js';
 import { Input } from '../layers/input-layer.js';
 import type { Layer, Shape, Shapes } from '../layers/layer.js';
 import { layerFromConfig } from '../layers/registry.js';
@@ -139,8 +138,8 @@ async function hdf5RoundTrip(layer: Layer, copy: Layer, inputShape: Shapes, x: o
     a.setWeights(random);
     ops.dispose(random);
     const file = path.join(dir, 'weights.h5');
-    await saveWeights(a, file);
-    await loadWeights(b, file);
+    await a.saveWeights(file);
+    await b.loadWeights(file);
     const wa = a.getWeights();
     const wb = b.getWeights();
     try {

@@ -14,11 +14,12 @@ await backendReady;
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { runLayerTest, type LayerTestCase } from '../helpers/layer-test.js';
+import { runLayerTest, type LayerTestCase } from '../../src/testing/index.js';
 import * as L from '../../src/layers/index.js';
 import type { Layer, Weights } from '../../src/layers/layer.js';
 import { layerSlots } from '../../src/io/weights.js';
-import { checkGradients, randomParams, trainToy } from './grad-check.js';
+import { checkLayerGradients, randomParams } from '../../src/testing/index.js';
+import { trainToy } from '../helpers/train-toy.js';
 import { needsPython } from '../helpers/python.js';
 import { numpy, relError, toJson, type NdArray } from './numpy-reference.js';
 
@@ -239,7 +240,7 @@ test('gradients match central finite differences', () => {
   ];
   for (const [layer, inputs] of layers) {
     const params = randomParams(layer, inputs.map((x) => [null, ...x.shape.slice(1)]), 7);
-    checkGradients(layer, params, inputs);
+    checkLayerGradients(layer, params, inputs);
     tf.dispose(Object.values(params));
   }
   tf.dispose([q, v, k]);

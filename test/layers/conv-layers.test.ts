@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { makeKey } from '../../src/core/rng.js';
 import { ConfigDecodeError } from '../../src/core/errors.js';
-import { runLayerTest, type LayerTestCase } from '../helpers/layer-test.js';
+import { runLayerTest, type LayerTestCase } from '../../src/testing/index.js';
 import * as L from '../../src/layers/index.js';
 import type { Layer } from '../../src/layers/layer.js';
 import { layerFromConfig } from '../../src/layers/registry.js';

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as rx from '../../src/index.js';
-import { runLayerTest } from '../helpers/layer-test.js';
+import { runLayerTest } from '../../src/testing/index.js';
 import * as L from '../../src/layers/index.js';
 import { layerFromConfig } from '../../src/layers/registry.js';
 import { modelFromJSON, toJSON } from '../../src/models/io.js';

@@ -14,9 +14,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import fc from 'fast-check';
-import { runLayerTest } from '../helpers/layer-test.js';
+import { runLayerTest } from '../../src/testing/index.js';
 import * as L from '../../src/layers/index.js';
-import { checkGradients, randomParams, trainToy } from './grad-check.js';
+import { checkLayerGradients, randomParams } from '../../src/testing/index.js';
+import { trainToy } from '../helpers/train-toy.js';
 import { needsPython } from '../helpers/python.js';
 import { assertClose, numpy, relError, toJson, type NdArray } from './numpy-reference.js';
 
@@ -114,7 +115,7 @@ test('property: gradients match central finite differences', () => {
         const layer = L.LayerNormalization({ axis, center });
         const params = randomParams(layer, [null, t, d], 3);
         const x = tf.randomNormal([b, t, d], 0, 1, 'float32', b * 100 + t * 10 + d);
-        checkGradients(layer, params, [x]);
+        checkLayerGradients(layer, params, [x]);
         tf.dispose([x, ...Object.values(params)]);
       },
     ),

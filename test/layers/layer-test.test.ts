@@ -3,7 +3,7 @@ await backendReady;
 
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { runLayerTest, type LayerTestCase } from '../helpers/layer-test.js';
+import { runLayerTest, type LayerTestCase } from '../../src/testing/index.js';
 import * as L from '../../src/layers/index.js';
 
 const ints = (max: number) => (shape: number[]) => tf.randomUniform(shape, 0, max, 'int32', 5);

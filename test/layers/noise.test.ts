@@ -18,7 +18,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { runLayerTest, type LayerTestCase } from '../helpers/layer-test.js';
+import { runLayerTest, type LayerTestCase } from '../../src/testing/index.js';
 import * as L from '../../src/layers/index.js';
 import type { Layer } from '../../src/layers/layer.js';
 

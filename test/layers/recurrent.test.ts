@@ -32,7 +32,7 @@ import * as L from '../../src/layers/index.js';
 import type { Layer, Weights } from '../../src/layers/layer.js';
 import { Sequential } from '../../src/models/sequential.js';
 import { loadModel } from '../../src/models/io.js';
-import { runLayerTest } from '../helpers/layer-test.js';
+import { runLayerTest } from '../../src/testing/index.js';
 import { PYTHON, needsPython } from '../helpers/python.js';
 
 const RTOL = 1e-5;

@@ -33,7 +33,7 @@ import type { Layer, Weights } from '../../src/layers/layer.js';
 import { saveWeights } from '../../src/models/index.js';
 import { withH5Read, readStringListAttr, getGroup } from '../../src/io/hdf5.js';
 import { Model } from '../../src/models/model.js';
-import { runLayerTest } from '../helpers/layer-test.js';
+import { runLayerTest } from '../../src/testing/index.js';
 
 const list = (y: tf.Tensor | tf.Tensor[]) => (Array.isArray(y) ? y : [y]);
 type TflCells = Parameters<typeof tfl.layers.rnn>[0]['cell'];
