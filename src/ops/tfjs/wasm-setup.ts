@@ -24,7 +24,9 @@
  *
  * The Emscripten glue itself (stock tfjs behaviour, threaded or not) sets
  * `globalThis.Worker` to `worker_threads.Worker` and adds process-wide
- * `uncaughtException` / `unhandledRejection` listeners that rethrow.
+ * `uncaughtException` / `unhandledRejection` listeners that rethrow; they
+ * are removed once the backend has started (see glue-handlers.ts), so that
+ * a program's own errors reach Node's default report.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
@@ -33,6 +35,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { withoutGlueHandlers } from './glue-handlers.js';
 
 /** Environment variable that sets the number of wasm threads (1 = single-threaded binary). */
 export const WASM_THREADS_ENV = 'RXKERAS_WASM_THREADS';
@@ -62,7 +65,11 @@ export function wasmInfo(): WasmInfo | undefined {
  * `RXKERAS_WASM_THREADS`, else `os.availableParallelism()` (capped at 8).
  * Resolves to undefined only when even the single-threaded backend fails to start.
  */
-export async function initWasmBackend(options: { threads?: number } = {}): Promise<WasmInfo | undefined> {
+export function initWasmBackend(options: { threads?: number } = {}): Promise<WasmInfo | undefined> {
+  return withoutGlueHandlers(() => startWasmBackend(options));
+}
+
+async function startWasmBackend(options: { threads?: number }): Promise<WasmInfo | undefined> {
   const wanted = Math.min(MAX_THREADS, Math.max(1, Math.floor(options.threads ?? threadsFromEnv() ?? os.availableParallelism())));
   let fallbackReason: string | undefined;
   if (wanted > 1) {
