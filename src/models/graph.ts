@@ -67,7 +67,10 @@ export interface RunOptions extends ApplyOptions {
 /**
  * Runs the graph: params and state are keyed by layer name. Returns the
  * outputs, the new state of every layer that has state, and the activity
- * regularisation terms of a training call.
+ * regularisation terms of a training call. Each call gets its randomness
+ * (Dropout masks) from the key folded with its position in the graph, so
+ * equal models given the same key draw the same masks, whatever their
+ * layers are named.
  */
 export function runGraph(
   graph: Graph,
@@ -86,7 +89,7 @@ export function runGraph(
   });
   const newState: TensorTree = { ...state };
   const losses: ops.Scalar[] = [];
-  for (const node of graph.nodes) {
+  for (const [position, node] of graph.nodes.entries()) {
     if (node.inputs.length === 0) continue;
     const layer = node.layer;
     const xs = node.inputs.map((t) => values.get(t)!);
@@ -99,7 +102,7 @@ export function runGraph(
       (params[layer.name] ?? {}) as Weights,
       (newState[layer.name] ?? {}) as Weights,
       layerInputs,
-      { training, key: options.key === undefined ? undefined : foldIn(options.key, `${layer.name}#${node.id}`), mask, frozen },
+      { training, key: options.key === undefined ? undefined : foldIn(options.key, position), mask, frozen },
     );
     if (Object.keys(result.state).length > 0) newState[layer.name] = result.state;
     if (result.losses) losses.push(...result.losses);

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ops from '../../src/ops/index.js';
-import { Dense } from '../../src/layers/index.js';
+import { Dense, Dropout } from '../../src/layers/index.js';
 import { Sequential } from '../../src/models/sequential.js';
 import { loadModel } from '../../src/models/index.js';
 import { withH5Write, writeArray } from '../../src/io/hdf5.js';
@@ -30,7 +30,7 @@ const N = 20;
 const xData = Float32Array.from({ length: N * 3 }, (_, i) => Math.sin(i * 1.7));
 const yData = Float32Array.from({ length: N * 2 }, (_, i) => Math.cos(i * 0.9));
 const model = new Sequential({
-  layers: [Dense({ units: 8, activation: 'relu', input_shape: [3] }), Dense({ units: 2 })],
+  layers: [Dense({ units: 8, activation: 'relu', input_shape: [3] }), Dropout({ rate: 0.25 }), Dense({ units: 2 })],
 }).build(1);
 model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae'] });
 await model.save(out('model.h5'));
