@@ -87,7 +87,7 @@ function fraction(value: string): number {
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /**
- * The `rxkeras` command line (commander): `summary`, `predict`, `convert`.
+ * The `rxkeras` command line (commander): `summary`, `predict`, `convert`, `plot`, `fit`, `evaluate`, `launch`, `serve`.
  * `exitOverride` makes every usage error a thrown CommanderError, which the
  * entry point turns into exit code 2 (0 for `--help` and `--version`).
  * `onOutput` receives each command's output.
@@ -195,15 +195,19 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
     .option('--max-queue <n>', 'requests waiting for a batch at most (more are answered 429)', positiveInt, 1024)
     .action((models: string[], options: ServeOptions) => run(() => commands.serve(models, options), [...models, ...(options.weights ?? [])], () => checkServe(models, options))());
 
-  program
-    .command('fit')
-    .description("train a compiled Keras .h5 (its training_config) on HDF5 data streamed from disk, with Keras's progress bar")
-    .argument('<model>', 'whole-model .h5 saved compiled (with its training_config)')
-    .requiredOption('--x <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model input, in order; repeatable', collect)
-    .requiredOption('--y <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model output, in order; repeatable', collect)
+  // fit and evaluate: a compiled .h5 and its data, one HDF5 data set per model input (--x) and output (--y).
+  const dataCommand = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<model>', 'whole-model .h5 saved compiled (with its training_config)')
+      .requiredOption('--x <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model input, in order; repeatable', collect)
+      .requiredOption('--y <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model output, in order; repeatable', collect)
+      .option('--batch-size <n>', 'batch size', positiveInt, 32);
+
+  dataCommand('fit', "train a compiled Keras .h5 (its training_config) on HDF5 data streamed from disk, with Keras's progress bar")
     .requiredOption('--output <file>', 'the trained model (.h5)')
     .option('--epochs <n>', 'epochs', positiveInt, 1)
-    .option('--batch-size <n>', 'batch size', positiveInt, 32)
     .option('--validation-split <f>', 'the last fraction of the rows, held out for validation', fraction)
     .option('--early-stopping-patience <n>', 'stop after this many epochs without improvement of val_loss (loss without validation)', nonNegativeInt)
     .option('--checkpoint <path>', 'save the model every epoch (ModelCheckpoint; {epoch:02d} and log names format the path)')
@@ -215,14 +219,9 @@ export function buildProgram(commands: Commands, onOutput: (out: CommandOutput) 
       run(() => commands.fit(model, options), [model], () => checkData(model, options, [options.output, options.csvLog]))(),
     );
 
-  program
-    .command('evaluate')
-    .description("the loss and metrics of a compiled Keras .h5 on HDF5 data streamed from disk")
-    .argument('<model>', 'whole-model .h5 saved compiled (with its training_config)')
-    .requiredOption('--x <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model input, in order; repeatable', collect)
-    .requiredOption('--y <file:datasets>', 'FILE.h5:DATASET[,DATASET...], one data set per model output, in order; repeatable', collect)
-    .option('--batch-size <n>', 'batch size', positiveInt, 32)
-    .action((model: string, options: EvaluateCommandOptions) => run(() => commands.evaluate(model, options), [model], () => checkData(model, options, []))());
+  dataCommand('evaluate', 'the loss and metrics of a compiled Keras .h5 on HDF5 data streamed from disk').action((model: string, options: EvaluateCommandOptions) =>
+    run(() => commands.evaluate(model, options), [model], () => checkData(model, options, []))(),
+  );
 
   return program;
 }
