@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { InvalidRequestError, formatFloat32, formatPredictResponse, parseJsonBody, parsePredictRequest, type Signature } from '../../src/serving/index.js';
 import { random } from './helpers.js';
+import { PYTHON, needsPython } from '../helpers/python.js';
 
 const f32 = (bits: number) => new Float32Array(new Uint32Array([bits]).buffer)[0];
 
-test("formatFloat32 writes floats as TF Serving's WriteDecimal does (%g, %.9g when that does not round-trip, '.0' on whole numbers): checked against C printf through Python", () => {
+test("formatFloat32 writes floats as TF Serving's WriteDecimal does (%g, %.9g when that does not round-trip, '.0' on whole numbers): checked against C printf through Python", { skip: needsPython('numpy') }, () => {
   const rand = random(99);
   const special = [0, 0x80000000, 0x3f800000, 0x40400000, 0x3dcccccd, 0x3727c5ac, 0x4b095440, 0x4996b438, 0x4b800000, 0x7f7fffff, 0x00000001, 0x7fc00000, 0x7f800000, 0xff800000, 0xbf000000];
   const bits = [...special, ...Array.from({ length: 3000 }, () => Math.floor(((rand() + 1) / 2) * 2 ** 32) >>> 0)].filter((b) => !Number.isNaN(f32(b)) || b === 0x7fc00000);
@@ -24,7 +25,7 @@ test("formatFloat32 writes floats as TF Serving's WriteDecimal does (%g, %.9g wh
     '    out.append(s)',
     'print(json.dumps(out))',
   ].join('\n');
-  const r = spawnSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(bits), encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(bits), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const expected = JSON.parse(r.stdout) as string[];
   bits.forEach((b, i) => assert.equal(formatFloat32(f32(b)), expected[i], `bits 0x${b.toString(16)}`));
