@@ -1,8 +1,9 @@
 /**
- * FAQ: "How can I run Keras on a GPU?" rxkeras picks the best TensorFlow.js
- * backend that loads: tfjs-node-gpu when it sees a GPU, then tfjs-node, then
- * WebAssembly (one thread per core), then plain JavaScript. The environment
- * variable RXKERAS_BACKEND forces one (for example RXKERAS_BACKEND=cpu).
+ * FAQ: "How can I run Keras on a GPU?" rxkeras picks the best backend that
+ * loads, in the order printed below (compiled training steps, tfjs-node-gpu
+ * when it sees a GPU, tfjs-node, WebAssembly with one thread per core, plain
+ * JavaScript). The environment variable RXKERAS_BACKEND forces one (for
+ * example RXKERAS_BACKEND=cpu).
  */
 import * as rx from '../../src/index.js';
 
