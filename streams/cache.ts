@@ -1,7 +1,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import * as ops from '../src/ops/index.js';
 import { Dataset, FIRST_PASS } from './dataset.js';
-import { disposeAll, disposeValue, tensorsOf, type Example, type TensorStructure } from './element.js';
+import { disposeAll, type Example, type TensorStructure } from './element.js';
+import { cloneTree, disposeTree } from '../src/core/tree.js';
 import { loadH5, readRows, type ColumnInfo } from './internal/hdf5.js';
 import { indexRange, stage } from './internal/stage.js';
 
@@ -26,18 +27,6 @@ export class CachedDataset<T> extends Dataset<T> {
     super(open);
   }
 }
-
-const cloneValue = <T>(v: T): T => {
-  const map = new Map(tensorsOf(v).map((t) => [t, ops.clone(t)]));
-  const walk = (x: unknown): unknown => {
-    if (x instanceof ops.Tensor) return map.get(x);
-    if (Array.isArray(x)) return x.map(walk);
-    if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype)
-      return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y)]));
-    return x;
-  };
-  return walk(v) as T;
-};
 
 /**
  * Records the first complete pass and replays it afterwards without touching
@@ -64,7 +53,7 @@ function memoryCache<T>(): (source: Dataset<T>) => CachedDataset<T> {
           let next = 0;
           return {
             pull() {
-              while (io.wanted() > 0 && next < rows.length) io.emit(cloneValue(rows[next++]));
+              while (io.wanted() > 0 && next < rows.length) io.emit(cloneTree(rows[next++]));
               if (next >= rows.length) io.complete();
             },
           };
@@ -74,7 +63,7 @@ function memoryCache<T>(): (source: Dataset<T>) => CachedDataset<T> {
         let buffer: T[] = [];
         const up = io.connect(source, {
           next(v) {
-            if (record) buffer.push(cloneValue(v));
+            if (record) buffer.push(cloneTree(v));
             io.emit(v);
           },
           complete() {
@@ -245,7 +234,7 @@ function fileCache(file: string, blockRows: number): (source: Dataset<Example>) 
             if (need > 0) up?.request(need);
           },
           teardown() {
-            pending.forEach((row) => row.forEach(([, t]) => disposeValue(t)));
+            pending.forEach((row) => row.forEach(([, t]) => disposeTree(t)));
             pending = [];
             if (writer) {
               writer.close();

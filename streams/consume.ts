@@ -1,7 +1,8 @@
 import { Observable, Subject, from, type ObservableInput, type Subscription } from 'rxjs';
 import { InvalidArgumentError } from '../src/core/errors.js';
 import type { Dataset } from './dataset.js';
-import { disposeAll, disposeValue } from './element.js';
+import { disposeAll } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 import type { EdgeOptions } from './to-observable.js';
 
 /**
@@ -64,7 +65,7 @@ export function consume<T, R>(
         let finished = false;
         const done = (): void => {
           finished = true;
-          disposeValue(value);
+          disposeTree(value);
           if (active === current) active = undefined;
         };
         let input: ObservableInput<R>;
@@ -95,7 +96,7 @@ export function consume<T, R>(
     const upstream = dataset.open(demand, { epoch: options.epoch ?? 0 }).subscribe({
       next(v) {
         if (closed) {
-          disposeValue(v);
+          disposeTree(v);
           return;
         }
         waiting.push(v);
@@ -112,7 +113,7 @@ export function consume<T, R>(
       upstream.unsubscribe();
       if (active) {
         active.sub?.unsubscribe();
-        disposeValue(active.value);
+        disposeTree(active.value);
         active = undefined;
       }
       disposeAll(waiting.splice(0));

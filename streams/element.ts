@@ -1,5 +1,6 @@
 import * as tf from '../src/ops/index.js';
 import { ShapeMismatchError } from '../src/core/errors.js';
+import { disposeTree, isPlainObject, tensors } from '../src/core/tree.js';
 
 /** A tensor, or arrays / records of them (multi-input models). */
 export type TensorStructure = tf.Tensor | readonly TensorStructure[] | { readonly [key: string]: TensorStructure | undefined };
@@ -14,33 +15,9 @@ export interface Example {
 /** What sources accept as a leaf before it becomes a tensor. */
 export type NumericLeaf = tf.Tensor | number | readonly number[] | readonly (readonly number[])[] | Float32Array | Int32Array | Uint8Array;
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-/** Every tensor inside `value` (arrays and plain records are walked). */
-export function tensorsOf(value: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
-  if (value instanceof tf.Tensor) out.push(value);
-  else if (Array.isArray(value)) for (const v of value) tensorsOf(v, out);
-  else if (isPlainObject(value)) for (const v of Object.values(value)) tensorsOf(v, out);
-  return out;
-}
-
-/** Disposes every tensor an element owns. Safe on values without tensors. */
-export function disposeValue(value: unknown): void {
-  for (const t of tensorsOf(value)) if (!t.isDisposed) t.dispose();
-}
-
+/** Disposes every tensor of each value. */
 export function disposeAll(values: Iterable<unknown>): void {
-  for (const v of values) disposeValue(v);
-}
-
-/** Disposes the tensors of `input` that do not reappear in `output` (ownership moved through a map). */
-export function disposeConsumed(input: unknown, output: unknown): void {
-  const kept = new Set(tensorsOf(output));
-  for (const t of tensorsOf(input)) if (!kept.has(t) && !t.isDisposed) t.dispose();
+  for (const v of values) disposeTree(v);
 }
 
 /** Stacks elements of the same structure along a new leading axis. The inputs are left alone. */
@@ -70,7 +47,7 @@ function stackAt(items: unknown[], first: unknown, where: string, path: string):
 
 /** The number of rows (leading dimension) of a batched element; throws if its leaves disagree. */
 export function batchLength(element: unknown, where = 'unbatch'): number {
-  const ts = tensorsOf(element);
+  const ts = tensors(element);
   if (ts.length === 0) throw new ShapeMismatchError(where, 'an element holding tensors', 'no tensor');
   const n = ts[0].shape[0];
   for (const t of ts) {

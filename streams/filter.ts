@@ -1,5 +1,5 @@
 import { Dataset, FIRST_PASS, type DatasetOperator } from './dataset.js';
-import { disposeValue } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 import { stage } from './internal/stage.js';
 
 /** Keeps the elements for which `predicate` holds; the others are disposed. The result is a stream (no random access). */
@@ -17,11 +17,11 @@ export function filter<T>(predicate: (value: T, index: number) => boolean): Data
               try {
                 keep = predicate(v, index++);
               } catch (err) {
-                disposeValue(v);
+                disposeTree(v);
                 throw err;
               }
               if (keep) io.emit(v);
-              else disposeValue(v);
+              else disposeTree(v);
             },
             complete: () => io.complete(),
           });

@@ -1,6 +1,6 @@
 import { EmptyDatasetError } from '../src/core/errors.js';
 import { Dataset, FIRST_PASS } from './dataset.js';
-import { disposeValue } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 import { stage } from './internal/stage.js';
 
 export type IterableSource<T> = AsyncIterable<T> | Iterable<T>;
@@ -32,7 +32,7 @@ export function fromAsyncIterable<T>(source: IterableSource<T> | (() => Iterable
       let count = 0;
       const onResult = (r: IteratorResult<T>): void => {
         if (io.isClosed()) {
-          if (!r.done) disposeValue(r.value);
+          if (!r.done) disposeTree(r.value);
           return;
         }
         if (r.done) {

@@ -1,7 +1,8 @@
 import * as ops from '../src/ops/index.js';
 import { DataCardinalityError, EmptyDatasetError, InvalidArgumentError } from '../src/core/errors.js';
 import type { Dataset } from './dataset.js';
-import { tensorsOf, type Example, type TensorStructure } from './element.js';
+import { type Example, type TensorStructure } from './element.js';
+import { tensors } from '../src/core/tree.js';
 import { indexedDataset } from './internal/indexed.js';
 
 export interface FromTensorsOptions {
@@ -25,7 +26,7 @@ export function fromTensors(
   const lengths: Record<string, number> = {};
   const rowsOf = (name: string, s: TensorStructure | undefined): void => {
     if (s === undefined) return;
-    const ts = tensorsOf(s);
+    const ts = tensors(s);
     if (ts.length === 0) throw new InvalidArgumentError(`fromTensors ${name}`, 'a tensor or arrays/records of tensors', s);
     ts.forEach((t, k) => {
       if (t.rank === 0) throw new InvalidArgumentError(`fromTensors ${name}`, 'tensors of rank >= 1 (rows first)', `a scalar`);

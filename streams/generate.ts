@@ -1,6 +1,6 @@
 import { from, take, type ObservableInput, type Subscription } from 'rxjs';
 import { Dataset, FIRST_PASS } from './dataset.js';
-import { disposeValue } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 import { stage } from './internal/stage.js';
 
 /**
@@ -34,7 +34,7 @@ export function generate<T>(produce: (index: number) => ObservableInput<T>, opti
               .subscribe({
                 next(v) {
                   got = true;
-                  if (io.isClosed()) disposeValue(v);
+                  if (io.isClosed()) disposeTree(v);
                   else io.emit(v);
                 },
                 error: (err) => io.error(err),

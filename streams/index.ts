@@ -4,9 +4,11 @@
  */
 export { Dataset, FIRST_PASS, type DatasetInfo, type DatasetOperator, type Indexed, type OpenPass, type Pass } from './dataset.js';
 export {
-  batchLength, disposeValue, stackElements, tensorsOf, toExample, unstackElement,
+  batchLength, stackElements, toExample, unstackElement,
   type Example, type ExampleInput, type NumericLeaf, type TensorStructure,
 } from './element.js';
+/** An element's tensors and their disposal, through the engine's pytree module. */
+export { disposeTree as disposeValue, tensors as tensorsOf } from '../src/core/tree.js';
 export { stage, type StageIO, type StageLogic, type Upstream, type UpstreamHandlers } from './internal/stage.js';
 export { indexedDataset } from './internal/indexed.js';
 // sources

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../src/core/errors.js';
 import { Dataset, FIRST_PASS, type DatasetOperator } from './dataset.js';
-import { disposeAll, disposeValue } from './element.js';
+import { disposeAll } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 import { stage, type Upstream } from './internal/stage.js';
 
 export interface InterleaveOptions {
@@ -43,7 +44,7 @@ export function interleave<A, B>(project: (value: A) => Dataset<B>, options: Int
             try {
               inner.up = io.connect(project(outer), { next: (v) => inner.queue.push(v) });
             } catch (err) {
-              disposeValue(outer);
+              disposeTree(outer);
               throw err;
             }
             return inner;
@@ -84,7 +85,7 @@ export function interleave<A, B>(project: (value: A) => Dataset<B>, options: Int
                 }
                 if (s.up.isDone()) {
                   s.up.unsubscribe();
-                  disposeValue(s.outer);
+                  disposeTree(s.outer);
                   slots[cursor] = null;
                   inBlock = 0;
                   continue;
@@ -98,7 +99,7 @@ export function interleave<A, B>(project: (value: A) => Dataset<B>, options: Int
                 if (!s) continue;
                 s.up.unsubscribe();
                 disposeAll(s.queue.splice(0));
-                disposeValue(s.outer);
+                disposeTree(s.outer);
               }
             },
           };

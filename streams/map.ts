@@ -1,6 +1,6 @@
 import * as ops from '../src/ops/index.js';
 import { Dataset, FIRST_PASS, type DatasetOperator } from './dataset.js';
-import { disposeConsumed, disposeValue } from './element.js';
+import { disposeReplaced, disposeTree } from '../src/core/tree.js';
 import { stage } from './internal/stage.js';
 
 /** Runs `project` inside `tidy`; tensors of the input that the output does not carry over are disposed. */
@@ -9,10 +9,10 @@ export function applyOwned<A, B>(value: A, index: number, project: (value: A, in
   try {
     out = ops.tidy(() => project(value, index) as never) as B;
   } catch (err) {
-    disposeValue(value);
+    disposeTree(value);
     throw err;
   }
-  disposeConsumed(value, out);
+  disposeReplaced(value, out);
   return out;
 }
 
@@ -53,8 +53,8 @@ export function map<A, B>(project: (value: A, index: number) => B): DatasetOpera
             try {
               values.forEach((v, k) => out.push(applyOwned(v, indices[k], project)));
             } catch (err) {
-              values.slice(out.length + 1).forEach(disposeValue);
-              out.forEach(disposeValue);
+              values.slice(out.length + 1).forEach(disposeTree);
+              out.forEach(disposeTree);
               throw err;
             }
             return out;

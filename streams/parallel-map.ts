@@ -1,7 +1,7 @@
 import { from, take, type ObservableInput, type Subscription } from 'rxjs';
 import { InvalidArgumentError } from '../src/core/errors.js';
 import { Dataset, FIRST_PASS, type DatasetOperator } from './dataset.js';
-import { disposeConsumed, disposeValue } from './element.js';
+import { disposeReplaced, disposeTree } from '../src/core/tree.js';
 import { stage } from './internal/stage.js';
 
 export interface ParallelMapOptions {
@@ -47,17 +47,17 @@ export function parallelMap<A, B>(project: (value: A, index: number) => Observab
                 .subscribe({
                   next(v) {
                     if (io.isClosed()) {
-                      disposeValue(v);
+                      disposeTree(v);
                       return;
                     }
                     slot.has = true;
                     slot.value = v;
-                    disposeConsumed(input, v);
+                    disposeReplaced(input, v);
                   },
                   error: (err) => io.error(err),
                   complete() {
                     slot.done = true;
-                    if (!slot.has) disposeValue(input);
+                    if (!slot.has) disposeTree(input);
                     io.wake();
                   },
                 });
@@ -81,8 +81,8 @@ export function parallelMap<A, B>(project: (value: A, index: number) => Observab
             teardown() {
               for (const s of slots.splice(0)) {
                 if (!s.promise) s.sub?.unsubscribe();
-                if (s.has) disposeValue(s.value);
-                else disposeValue(s.input);
+                if (s.has) disposeTree(s.value);
+                else disposeTree(s.input);
               }
             },
           };

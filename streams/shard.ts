@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../src/core/errors.js';
 import { Dataset, FIRST_PASS, type DatasetOperator } from './dataset.js';
-import { disposeValue } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 import { indexedDataset, remap } from './internal/indexed.js';
 import { stage } from './internal/stage.js';
 
@@ -24,7 +24,7 @@ export function shard<T>(count: number, index: number): DatasetOperator<T, T> {
           const up = io.connect(source, {
             next(v) {
               if (position++ % count === index) io.emit(v);
-              else disposeValue(v);
+              else disposeTree(v);
             },
             complete: () => io.complete(),
           });

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../src/core/errors.js';
 import { Dataset, FIRST_PASS, type DatasetOperator } from './dataset.js';
-import { disposeValue } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 import { indexedDataset, remap } from './internal/indexed.js';
 import { stage } from './internal/stage.js';
 
@@ -19,7 +19,7 @@ export function skip<T>(count: number): DatasetOperator<T, T> {
             next(v) {
               if (skipped < count) {
                 skipped++;
-                disposeValue(v);
+                disposeTree(v);
               } else io.emit(v);
             },
             complete: () => io.complete(),

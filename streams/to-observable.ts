@@ -1,7 +1,7 @@
 import { Observable, Subject } from 'rxjs';
 import { InvalidArgumentError } from '../src/core/errors.js';
 import type { Dataset } from './dataset.js';
-import { disposeValue } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 
 export interface EdgeOptions {
   /** Elements asked for ahead of the one being consumed (default 1). */
@@ -26,7 +26,7 @@ export function toObservable<T>(dataset: Dataset<T>, options: EdgeOptions = {}):
     const sub = dataset.open(demand, { epoch: options.epoch ?? 0 }).subscribe({
       next(v) {
         if (subscriber.closed) {
-          disposeValue(v);
+          disposeTree(v);
           return;
         }
         subscriber.next(v);

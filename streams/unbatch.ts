@@ -1,5 +1,6 @@
 import { Dataset, FIRST_PASS, type DatasetOperator } from './dataset.js';
-import { disposeAll, disposeValue, unstackElement } from './element.js';
+import { disposeAll, unstackElement } from './element.js';
+import { disposeTree } from '../src/core/tree.js';
 import { stage } from './internal/stage.js';
 
 /** Splits each batched element into its rows (the inverse of `batch`). Asks for the next batch only when its rows are used up. */
@@ -14,7 +15,7 @@ export function unbatch<T>(): DatasetOperator<T, T> {
             try {
               rows.push(...unstackElement(b));
             } finally {
-              disposeValue(b);
+              disposeTree(b);
             }
           },
         });

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { Observable } from 'rxjs';
-import * as ops from '../ops/index.js';
 import { InvalidArgumentError, RxKerasError } from '../core/errors.js';
-import { cloneTree, collectTensors, disposeTree } from '../core/tree.js';
+import { cloneTree, disposeTree } from '../core/tree.js';
 import { disposeContents, modelFileContents, modelSlots, writeModelFile, writeWeightsFile } from '../io/index.js';
 import type { Compiled } from '../training/compile.js';
 import type { Callback, FitEvent } from '../training/events.js';
@@ -159,8 +158,8 @@ export function filePath(template: string, epoch: number, batch: number | undefi
  * written as values through io.
  */
 function snapshot(module: Module, compiled: Compiled, train: TrainState, withOptimizer: boolean): Pending {
-  const variables = { params: cloneTree(train.params), state: cloneTree(train.state) };
-  const optState = withOptimizer ? cloneDeep(train.optState) : undefined;
+  const variables = cloneTree({ params: train.params, state: train.state });
+  const optState = withOptimizer ? cloneTree(train.optState) : undefined;
   return {
     write: async (path) => {
       if (!withOptimizer) return writeWeightsFile(path, modelSlots(module, variables));
@@ -171,19 +170,6 @@ function snapshot(module: Module, compiled: Compiled, train: TrainState, withOpt
         disposeContents(contents);
       }
     },
-    dispose: () => {
-      disposeTree(variables.params);
-      disposeTree(variables.state);
-      ops.dispose(collectTensors(optState));
-    },
+    dispose: () => disposeTree([variables, optState]),
   };
-}
-
-/** A copy of a state structure (arrays, plain objects) with every tensor cloned. */
-function cloneDeep(x: unknown): unknown {
-  if (x instanceof ops.Tensor) return ops.clone(x);
-  if (Array.isArray(x)) return x.map(cloneDeep);
-  if (typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype)
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, cloneDeep(v)]));
-  return x;
 }

@@ -1,9 +1,13 @@
 import * as ops from '../ops/index.js';
+import { ShapeMismatchError } from './errors.js';
 
 /**
- * Parameter trees: nested records of tensors. A model's params are
- * `{ [layerName]: { [weightName]: Tensor } }`, a nested model's are one level
- * deeper. Insertion order is Keras's weight order.
+ * The one pytree module. A pytree is a value whose leaves are tensors,
+ * nested in arrays, plain records and Maps; other leaves (numbers, strings,
+ * null, undefined) are carried along untouched. Params are the record form
+ * `{ [layerName]: { [weightName]: Tensor } }` (a nested model one level
+ * deeper), with insertion order as Keras's weight order; optimizer states,
+ * stream elements and events hold the other forms.
  */
 export type Tree<T> = { [key: string]: T | Tree<T> };
 export type TensorTree = Tree<ops.Tensor>;
@@ -11,6 +15,100 @@ export type TensorTree = Tree<ops.Tensor>;
 export function isTensor(x: unknown): x is ops.Tensor {
   return x instanceof ops.Tensor;
 }
+
+/** A record made by `{}` or `Object.create(null)`: the only objects a pytree walks into (class instances are leaves). */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== 'object') return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+// ---- any nesting ----------------------------------------------------------
+
+/** Every tensor inside `x`, in order (arrays, plain records and Map values are walked); a tensor held twice is listed twice. */
+export function tensors(x: unknown, out: ops.Tensor[] = []): ops.Tensor[] {
+  if (x instanceof ops.Tensor) out.push(x);
+  else if (Array.isArray(x)) for (const v of x) tensors(v, out);
+  else if (x instanceof Map) for (const v of x.values()) tensors(v, out);
+  else if (isPlainObject(x)) for (const v of Object.values(x)) tensors(v, out);
+  return out;
+}
+
+/** `x` with every tensor replaced by `f(tensor)`: arrays, plain records and Maps keep their structure; other leaves are kept. */
+export function mapTensors<T>(x: T, f: (t: ops.Tensor) => ops.Tensor): T {
+  const walk = (v: unknown): unknown => {
+    if (v instanceof ops.Tensor) return f(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v instanceof Map) return new Map([...v].map(([k, y]) => [k, walk(y)]));
+    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, y]) => [k, walk(y)]));
+    return v;
+  };
+  return walk(x) as T;
+}
+
+/** A copy of `x` with every tensor cloned; a tensor held twice is cloned once (the copy shares it the same way). */
+export function cloneTree<T>(x: T): T {
+  const clones = new Map<ops.Tensor, ops.Tensor>();
+  return mapTensors(x, (t) => {
+    let c = clones.get(t);
+    if (!c) clones.set(t, (c = ops.clone(t)));
+    return c;
+  });
+}
+
+/** Disposes every tensor inside `x` (each once; already disposed ones are skipped). */
+export function disposeTree(x: unknown): void {
+  for (const t of new Set(tensors(x))) if (!t.isDisposed) t.dispose();
+}
+
+/** Disposes the tensors of `old` that `next` no longer holds (a step's inputs after its outputs exist, a map's input after its output). */
+export function disposeReplaced(old: unknown, next: unknown): void {
+  const kept = new Set(tensors(next));
+  for (const t of new Set(tensors(old))) if (!kept.has(t) && !t.isDisposed) t.dispose();
+}
+
+/** Marks every tensor of `x` to survive the enclosing `tidy`. */
+export function keepTree<T>(x: T): T {
+  for (const t of tensors(x)) ops.keep(t);
+  return x;
+}
+
+/** Equal shapes, dimension by dimension. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Checks that `b` has the structure of `a`: the same nesting (array lengths,
+ * record keys in any order), tensors where `a` has tensors, with the same
+ * shapes. Throws ShapeMismatchError naming the first path that differs.
+ */
+export function assertSameStructure(a: unknown, b: unknown, where: string, path = ''): void {
+  const at = path ? `${where} at '${path}'` : where;
+  const sub = (k: string | number) => (path ? `${path}/${k}` : String(k));
+  if (a instanceof ops.Tensor) {
+    if (!(b instanceof ops.Tensor)) throw new ShapeMismatchError(at, a.shape, describeNode(b));
+    if (!sameShape(a.shape, b.shape)) throw new ShapeMismatchError(at, a.shape, b.shape);
+  } else if (Array.isArray(a)) {
+    if (!Array.isArray(b) || b.length !== a.length) throw new ShapeMismatchError(at, `a list of ${a.length}`, describeNode(b));
+    a.forEach((v, i) => assertSameStructure(v, b[i], where, sub(i)));
+  } else if (isPlainObject(a)) {
+    if (!isPlainObject(b)) throw new ShapeMismatchError(at, `a record of ${Object.keys(a).join(', ')}`, describeNode(b));
+    const ka = Object.keys(a).sort();
+    const kb = Object.keys(b).sort();
+    if (ka.join('|') !== kb.join('|')) throw new ShapeMismatchError(at, `the keys ${ka.join(', ')}`, `the keys ${kb.join(', ')}`);
+    for (const k of ka) assertSameStructure(a[k], b[k], where, sub(k));
+  } else if (b instanceof ops.Tensor || Array.isArray(b) || isPlainObject(b)) throw new ShapeMismatchError(at, describeNode(a), describeNode(b));
+}
+
+function describeNode(x: unknown): string {
+  if (x instanceof ops.Tensor) return `a tensor [${x.shape}]`;
+  if (Array.isArray(x)) return `a list of ${x.length}`;
+  if (isPlainObject(x)) return `a record of ${Object.keys(x).join(', ') || 'nothing'}`;
+  return typeof x;
+}
+
+// ---- record trees with paths ('dense/kernel') --------------------------------
 
 /** Leaves in insertion order with their paths ('dense/kernel'). */
 export function leaves<T>(tree: Tree<T>, isLeaf: (x: unknown) => x is T = isTensor as never, prefix = ''): [string, T][] {
@@ -57,32 +155,4 @@ export function fromLeaves<T>(pairs: Iterable<[string, T]>): Tree<T> {
     node[parts[parts.length - 1]] = leaf;
   }
   return out;
-}
-
-export function disposeTree(tree: TensorTree | undefined | null): void {
-  if (tree) for (const [, t] of leaves(tree)) t.dispose();
-}
-
-export function cloneTree(tree: TensorTree): TensorTree {
-  return mapTree(tree, (t) => ops.clone(t));
-}
-
-export function keepTree<T extends TensorTree>(tree: T): T {
-  for (const [, t] of leaves(tree)) ops.keep(t);
-  return tree;
-}
-
-/** Every tensor inside an arbitrary value (objects, arrays, Maps are walked). */
-export function collectTensors(x: unknown, out: ops.Tensor[] = []): ops.Tensor[] {
-  if (x instanceof ops.Tensor) out.push(x);
-  else if (Array.isArray(x)) for (const v of x) collectTensors(v, out);
-  else if (x instanceof Map) for (const v of x.values()) collectTensors(v, out);
-  else if (typeof x === 'object' && x !== null) for (const v of Object.values(x)) collectTensors(v, out);
-  return out;
-}
-
-/** Disposes the tensors of `old` that `next` no longer holds (a step's inputs after its outputs exist). */
-export function disposeReplaced(old: unknown, next: unknown): void {
-  const kept = new Set(collectTensors(next));
-  for (const t of collectTensors(old)) if (!kept.has(t) && !t.isDisposed) t.dispose();
 }

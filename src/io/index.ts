@@ -35,7 +35,6 @@ export {
   writeWeightsFile,
   writeWeightsGroup,
   atomicWrite,
-  sameShape,
 } from './weights.js';
 export {
   type LoadModelOptions,

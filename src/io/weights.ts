@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import * as ops from '../ops/index.js';
 import { Hdf5FormatError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { leaves, mapTree, type TensorTree } from '../core/tree.js';
+import { leaves, mapTree, sameShape, type TensorTree } from '../core/tree.js';
 import { isContainer, weightState, type Layer } from '../layers/index.js';
 import type { Variables } from '../training/types.js';
 import {
@@ -266,9 +266,5 @@ export function readWeightsFile(path: string, module: { readonly layers: readonl
     const group = 'layer_names' in root.attrs ? root : getGroup(file, root, 'model_weights');
     return planWeights(module, variables, readWeightsIndex(file, group), options);
   });
-}
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 

@@ -15,7 +15,7 @@ import * as ops from '../ops/index.js';
 import { nullable } from '../core/config.js';
 import { ConfigDecodeError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
 import { foldIn, seedOf, type Key } from '../core/rng.js';
-import type { TensorTree } from '../core/tree.js';
+import { sameShape, type TensorTree } from '../core/tree.js';
 import { getActivation, type ActivationFn } from '../activations/index.js';
 import { getInitializer, serializeInitializer, type Initializer } from '../initializers/index.js';
 import { getRegularizer, serializeRegularizer, type Regularizer } from '../regularizers/index.js';
@@ -412,9 +412,6 @@ export function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
 
 /** Decodes a recurrent layer's config with its own fields plus the RNN base keys. */
 export function decodeRecurrentConfig<F>(className: string, fields: t.Decoder<unknown, F>, args: unknown): BaseLayerConfig & F & RnnConfig {

@@ -12,10 +12,10 @@ export {
   identity,
   chain,
   applyUpdates,
-  disposeState,
-  stateTensors,
   isTransformation,
 } from './transformation.js';
+/** An optimizer state's tensors, and their disposal, through the pytree module (any transformation's state). */
+export { disposeTree as disposeState, tensors as stateTensors } from '../core/tree.js';
 export { clipByValue, clipByNorm, clipByGlobalNorm, globalNorm } from './clipping.js';
 export { type Hyper, scale, scaleByLearningRate, addDecayedWeights } from './scale.js';
 export { type TraceState, type TraceOptions, trace } from './trace.js';

@@ -9,7 +9,8 @@ import { injectHyperparams, type HyperValue, type InjectedState } from './inject
 import { scale, scaleByLearningRate, type Hyper } from './scale.js';
 import { getSchedule, isSchedule, serializeSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
 import { trace } from './trace.js';
-import { chain, leafAt, sameShape, type ChainState, type GradientTransformation } from './transformation.js';
+import { sameShape } from '../core/tree.js';
+import { chain, leafAt, type ChainState, type GradientTransformation } from './transformation.js';
 
 /** The state of a Keras optimizer: `iterations`, the hyper-parameters (`learning_rate`, `beta_1`, ...) and the chain's state. */
 export type OptimizerState = InjectedState<ChainState>;

@@ -1,6 +1,6 @@
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError, RxKerasError, ShapeMismatchError, describe } from '../core/errors.js';
-import { isTensor, mapTree, type TensorTree } from '../core/tree.js';
+import { isTensor, mapTree, sameShape, type TensorTree } from '../core/tree.js';
 
 /**
  * A gradient transformation, as in Optax: `init` builds the state for a
@@ -11,7 +11,7 @@ import { isTensor, mapTree, type TensorTree } from '../core/tree.js';
  * Ownership: `init` and `update` never dispose what they are given and every
  * tensor they return is new (at worst a clone). The caller owns the returned
  * `updates` and `state`; after an `update` the old state is still the
- * caller's, who disposes it with {@link disposeState} once it is no longer
+ * caller's, who disposes it (`disposeState`, the pytree's `disposeTree`) once it is no longer
  * wanted (usually right after the step). `updates` has the structure of
  * `grads`; state trees have the structure of the params given to `init`.
  */
@@ -102,24 +102,6 @@ export function applyUpdates(params: TensorTree, updates: TensorTree): TensorTre
   });
 }
 
-/** Disposes every tensor in a state (of any transformation), however deeply nested. */
-export function disposeState(state: unknown): void {
-  walkTensors(state, (t) => t.dispose());
-}
-
-/** Counts the tensors held in a state (for leak checks and diagnostics). */
-export function stateTensors(state: unknown): ops.Tensor[] {
-  const out: ops.Tensor[] = [];
-  walkTensors(state, (t) => out.push(t));
-  return out;
-}
-
-function walkTensors(x: unknown, f: (t: ops.Tensor) => void): void {
-  if (isTensor(x)) f(x);
-  else if (Array.isArray(x)) for (const v of x) walkTensors(v, f);
-  else if (typeof x === 'object' && x !== null) for (const v of Object.values(x)) walkTensors(v, f);
-}
-
 // ---- helpers shared by the transformations in this folder ----
 
 /** The leaf of `tree` at `path`, or an error that names the argument and the path. */
@@ -157,9 +139,6 @@ export function mapLeaf(tree: TensorTree, f: (g: ops.Tensor, path: string) => op
   return mapTree(tree, (g, path) => ops.tidy(() => f(g, path)));
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
 
 export function checkNumber(argument: string, value: unknown, { min = -Infinity, max = Infinity, minExclusive = false } = {}): number {
   const ok = typeof value === 'number' && Number.isFinite(value) && (minExclusive ? value > min : value >= min) && value <= max;

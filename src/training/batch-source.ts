@@ -2,7 +2,8 @@ import * as ops from '../ops/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Key } from '../core/rng.js';
 import { foldIn } from '../core/rng.js';
-import { Dataset, disposeValue, toAsyncIterable, type Example, type TensorStructure } from '../../streams/index.js';
+import { disposeTree } from '../core/tree.js';
+import { Dataset, toAsyncIterable, type Example, type TensorStructure } from '../../streams/index.js';
 import { epochBatches, takeRows } from './data.js';
 import type { Batch } from './types.js';
 
@@ -89,7 +90,7 @@ function toBatch(example: Example, names: { inputs: string[]; outputs: string[] 
     const sw = example.sampleWeight === undefined ? null : (structureToList('sampleWeight', example.sampleWeight, ['sampleWeight'])[0] as ops.Tensor);
     return { x, y, sampleWeight: sw ? y.map(() => sw) : null };
   } catch (error) {
-    disposeValue(example);
+    disposeTree(example);
     throw error;
   }
 }

@@ -1,7 +1,8 @@
 import { Observable, Subject, type Subscription } from 'rxjs';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import type { Dataset, Pass } from '../dataset.js';
-import { disposeAll, disposeValue } from '../element.js';
+import { disposeAll } from '../element.js';
+import { disposeTree } from '../../src/core/tree.js';
 
 /** What a stage's logic sees of its downstream. */
 export interface StageIO<B> {
@@ -114,7 +115,7 @@ export function stage<B>(demand: Observable<number>, pass: Pass, setup: (io: Sta
       wanted: () => credit - out.length,
       emit(value) {
         if (closed || finishing) {
-          disposeValue(value);
+          disposeTree(value);
           return;
         }
         out.push(value);
@@ -142,7 +143,7 @@ export function stage<B>(demand: Observable<number>, pass: Pass, setup: (io: Sta
         const sub = source.open(requests, upstreamPass).subscribe({
           next(value) {
             outstanding--;
-            if (closed) disposeValue(value);
+            if (closed) disposeTree(value);
             else {
               guard(() => handlers.next(value));
               drain();
