@@ -1,5 +1,6 @@
 import { describe, InvalidArgumentError, UnknownNameError } from '../core/errors.js';
-import { Adadelta, Adagrad, Adam, Adamax, Nadam, RMSprop, SGD, type Optimizer, type OptimizerState } from './keras.js';
+import { Adadelta, Adagrad, Adam, Adamax, Nadam, RMSprop, SGD, type Optimizer } from './keras.js';
+import type { OptimizerState } from './keras-weights.js';
 
 /** Keras's serialisation of an optimizer, as in `training_config.optimizer_config`. */
 export interface OptimizerSpec {

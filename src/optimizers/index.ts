@@ -73,8 +73,6 @@ export {
 } from './schedules.js';
 export {
   type Optimizer,
-  type OptimizerState,
-  type ParamPaths,
   type LearningRateArg,
   type OptimizerArgs,
   type SGDArgs,
@@ -93,3 +91,4 @@ export {
   Nadam,
 } from './keras.js';
 export { type OptimizerSpec, getOptimizer, serializeOptimizer, isOptimizer, optimizerNames } from './get-optimizer.js';
+export { optimizerWeights, setOptimizerWeights, type OptimizerState, type ParamPaths, type WeightLayout } from './keras-weights.js';

@@ -1,26 +1,16 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { decodeConfig, nullable } from '../core/config.js';
-import { ConfigDecodeError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { isTensor, leaves, mapTree, type TensorTree } from '../core/tree.js';
+import { ConfigDecodeError } from '../core/errors.js';
+import { isTensor } from '../core/tree.js';
 import { scaleByAdadelta, scaleByAdam, scaleByAdamax, scaleByNadam, scaleByRms, scaleByRss } from './adaptive.js';
 import { clipByGlobalNorm, clipByNorm, clipByValue } from './clipping.js';
-import { injectHyperparams, type HyperValue, type InjectedState } from './inject.js';
+import { injectHyperparams, type HyperValue } from './inject.js';
 import { scale, scaleByLearningRate, type Hyper } from './scale.js';
 import { getSchedule, isSchedule, serializeSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
 import { trace } from './trace.js';
-import { sameShape } from '../core/tree.js';
-import { chain, leafAt, type ChainState, type GradientTransformation } from './transformation.js';
-
-/** The state of a Keras optimizer: `iterations`, the hyper-parameters (`learning_rate`, `beta_1`, ...) and the chain's state. */
-export type OptimizerState = InjectedState<ChainState>;
-
-/**
- * Where each trainable parameter is in the params tree, in Keras's weight
- * order: a tree path ('dense/kernel', which is also its Keras variable name)
- * or a pair [tree path, Keras variable name].
- */
-export type ParamPaths = readonly (string | readonly [path: string, kerasName: string])[];
+import { chain, type GradientTransformation } from './transformation.js';
+import { optimizerWeights, setOptimizerWeights, type OptimizerState, type ParamPaths, type WeightLayout } from './keras-weights.js';
 
 /**
  * A Keras 2 optimizer (OptimizerV2 family) as a gradient transformation:
@@ -183,13 +173,14 @@ function defineOptimizer(className: string, defaultLr: number, raw: unknown, def
     return chain(...clips, ...d.build(h, lr as Hyper));
   }, initialHypers);
 
-  const scalarNames = d.scalarNames ?? [];
-  const weightNames = (paths: readonly [string, string][]) => [
-    `${name}/iter:0`,
-    ...scalarNames.map((s) => `${name}/${s}:0`),
-    ...d.slotNames.flatMap((s) => paths.map(([, kerasName]) => `${name}/${kerasName}/${s}:0`)),
-  ];
-
+  const layout: WeightLayout = {
+    className,
+    name,
+    slotNames: d.slotNames,
+    scalarNames: d.scalarNames ?? [],
+    v1WithoutIterations: d.v1WithoutIterations,
+    v1ExtraSlots: d.v1ExtraSlots,
+  };
   const optimizer: Optimizer = {
     className,
     name,
@@ -207,50 +198,8 @@ function defineOptimizer(className: string, defaultLr: number, raw: unknown, def
       for (const [k, v] of Object.entries(d.config)) config[k] = k in d.hyperparams ? hyper(k, v as number) : v;
       return config;
     },
-    weights(state, paramPaths) {
-      const slots = findSlots(state.inner, d.slotNames, scalarNames);
-      const paths = resolvePaths(paramPaths, slots, d.slotNames);
-      const names = weightNames(paths);
-      const values: ops.Tensor[] = [
-        ops.scalar(state.iterations, 'int32'),
-        ...scalarNames.map((s) => ops.scalar(slots.scalars.get(s) ?? 0)),
-        ...d.slotNames.flatMap((s) => paths.map(([path]) => ops.clone(leafAt(slots.trees.get(s)!, path, `state slot '${s}'`, 'a slot for every param in paramPaths')))),
-      ];
-      return values.map((v, i) => [names[i], v]);
-    },
-    setWeights(state, values, paramPaths) {
-      const slots = findSlots(state.inner, d.slotNames, scalarNames);
-      const paths = resolvePaths(paramPaths, slots, d.slotNames);
-      const names = weightNames(paths);
-      let list: readonly (ops.Tensor | number)[] = values;
-      if (d.v1WithoutIterations && list.length === names.length - 1) list = [0, ...list];
-      if (d.v1ExtraSlots && list.length === names.length + d.v1ExtraSlots * paths.length) list = list.slice(0, names.length);
-      if (list.length !== names.length)
-        throw new InvalidArgumentError(`${className}.setWeights(values)`, `${names.length} tensors (${describeNames(names)})`, `${values.length} tensors`);
-      const number = (x: ops.Tensor | number) => (typeof x === 'number' ? x : x.dataSync()[0]);
-      const iterations = Math.round(number(list[0]));
-      const scalars = new Map(scalarNames.map((s, i) => [s, number(list[1 + i])]));
-      const trees = new Map<string, TensorTree>();
-      let k = 1 + scalarNames.length;
-      for (const s of d.slotNames) {
-        const given = new Map<string, ops.Tensor>();
-        for (const [path] of paths) given.set(path, list[k++] as ops.Tensor);
-        trees.set(
-          s,
-          mapTree(slots.trees.get(s)!, (old, path) => {
-            const value = given.get(path);
-            if (!value) return ops.clone(old);
-            if (!sameShape(old.shape, value.shape)) throw new ShapeMismatchError(`${className}.setWeights: slot '${s}' of '${path}'`, old.shape, value.shape);
-            return value.dtype === old.dtype ? ops.clone(value) : ops.cast(value, old.dtype);
-          }),
-        );
-      }
-      return {
-        iterations,
-        hyperparams: Object.fromEntries(Object.entries(state.hyperparams).map(([key, v]) => [key, isTensor(v) ? ops.clone(v) : v])),
-        inner: rebuild(state.inner, trees, scalars, iterations) as ChainState,
-      };
-    },
+    weights: (state, paramPaths) => optimizerWeights(layout, state, paramPaths),
+    setWeights: (state, values, paramPaths) => setOptimizerWeights(layout, state, values, paramPaths),
   };
   return optimizer;
 }
@@ -263,54 +212,6 @@ function serializeHyper(v: HyperValue): unknown {
 
 function num(h: Hyper): number {
   return typeof h === 'number' ? h : h.dataSync()[0];
-}
-
-interface FoundSlots {
-  trees: Map<string, TensorTree>;
-  scalars: Map<string, number>;
-}
-
-/** Finds the Keras slots by name in a chain state (arrays of building-block states). */
-function findSlots(inner: unknown, slotNames: readonly string[], scalarNames: readonly string[]): FoundSlots {
-  const found: FoundSlots = { trees: new Map(), scalars: new Map() };
-  const visit = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach(visit);
-    else if (typeof x === 'object' && x !== null && !isTensor(x))
-      for (const [k, v] of Object.entries(x)) {
-        if (slotNames.includes(k)) found.trees.set(k, v as TensorTree);
-        else if (scalarNames.includes(k) && typeof v === 'number') found.scalars.set(k, v);
-      }
-  };
-  visit(inner);
-  for (const s of slotNames)
-    if (!found.trees.has(s)) throw new InvalidArgumentError('state', `an optimizer state with a '${s}' slot (made by this optimizer's init)`, 'a state without it');
-  return found;
-}
-
-/** A copy of a chain state with new slot trees, scalars and step counts; other tensors are cloned. */
-function rebuild(x: unknown, trees: Map<string, TensorTree>, scalars: Map<string, number>, iterations: number): unknown {
-  if (Array.isArray(x)) return x.map((s) => rebuild(s, trees, scalars, iterations));
-  if (isTensor(x)) return ops.clone(x);
-  if (typeof x !== 'object' || x === null) return x;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(x)) {
-    if (trees.has(k)) out[k] = trees.get(k);
-    else if (scalars.has(k)) out[k] = scalars.get(k);
-    else if (k === 'count' && typeof v === 'number') out[k] = iterations;
-    else if (typeof v === 'object' && v !== null && !Array.isArray(v) && !isTensor(v)) out[k] = mapTree(v as TensorTree, (leaf) => ops.clone(leaf));
-    else out[k] = isTensor(v) ? ops.clone(v) : v;
-  }
-  return out;
-}
-
-function resolvePaths(paramPaths: ParamPaths | undefined, slots: FoundSlots, slotNames: readonly string[]): [string, string][] {
-  if (paramPaths) return paramPaths.map((p) => (typeof p === 'string' ? [p, p] : [p[0], p[1]]));
-  const first = slotNames.length > 0 ? slots.trees.get(slotNames[0]) : undefined;
-  return first ? leaves(first).map(([path]) => [path, path]) : [];
-}
-
-function describeNames(names: string[]): string {
-  return names.length <= 6 ? names.join(', ') : `${names.slice(0, 4).join(', ')}, ... ${names[names.length - 1]}`;
 }
 
 function epsilonOr(v: unknown): number {
