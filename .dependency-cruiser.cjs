@@ -47,6 +47,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/ops/', '^src/core/'] },
     },
     {
+      name: 'h5wasm-only-in-the-adapter',
+      severity: 'error',
+      comment: 'src/core/hdf5.ts is the one adapter to h5wasm',
+      from: { path: '^(src|streams)/', pathNot: '^src/core/hdf5\\.ts$' },
+      to: { path: 'h5wasm' },
+    },
+    {
       name: 'tfjs-only-in-ops',
       severity: 'error',
       comment: 'only src/ops knows the tensor library',

@@ -3,7 +3,8 @@ import * as ops from '../src/ops/index.js';
 import { Dataset, FIRST_PASS } from './dataset.js';
 import { disposeAll, type Example, type TensorStructure } from './element.js';
 import { cloneTree, disposeTree } from '../src/core/tree.js';
-import { loadH5, readRows, type ColumnInfo } from './internal/hdf5.js';
+import { loadH5 } from '../src/core/hdf5.js';
+import { readRows, type ColumnInfo } from './internal/hdf5-rows.js';
 import { indexRange, stage } from './internal/stage.js';
 
 export interface CacheOptions {

@@ -2,7 +2,8 @@ import type { Tensor } from '../src/ops/index.js';
 import type { Dataset } from './dataset.js';
 import type { Example } from './element.js';
 import { indexedDataset } from './internal/indexed.js';
-import { inspect, loadH5, readRows } from './internal/hdf5.js';
+import { loadH5 } from '../src/core/hdf5.js';
+import { inspect, readRows } from './internal/hdf5-rows.js';
 
 export interface FromHdf5Options {
   /** Data set path(s) for x; several make x an array (a multi-input model). */

@@ -1,6 +1,6 @@
 import * as ops from '../ops/index.js';
 import { Hdf5FormatError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { isDataset, isGroup, readArray, withH5Read, type H5Group } from '../io/hdf5.js';
+import { isDataset, isGroup, readArray, withH5Read, type H5Group } from '../core/hdf5.js';
 import type { Model } from '../models/model.js';
 import type { InputSpec } from './parse-input.js';
 

@@ -1,5 +1,5 @@
 import * as ops from '../ops/index.js';
-import { withH5Write, writeArray } from '../io/hdf5.js';
+import { withH5Write, writeArray } from '../core/hdf5.js';
 import { atomicWrite } from '../io/index.js';
 import type { Model } from '../models/model.js';
 import { UsageError } from './errors.js';

@@ -21,7 +21,7 @@ export {
   type H5Array,
   type H5File,
   type H5Group,
-} from './hdf5.js';
+} from '../core/hdf5.js';
 export {
   type WeightSlot,
   type LoadWeightsOptions,

@@ -7,7 +7,7 @@ import type { MetricSpec } from '../metrics/index.js';
 import type { CompileArgs, Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import type { TrainingSetup, Variables } from '../training/types.js';
-import { getGroup, readArray, readStringAttr, readStringListAttr, writeStringListAttr, wrapH5Error, type H5File, type H5Group, withH5Write } from './hdf5.js';
+import { getGroup, readArray, readStringAttr, readStringListAttr, writeStringListAttr, wrapH5Error, type H5File, type H5Group, withH5Write } from '../core/hdf5.js';
 import { KERAS_BACKEND, KERAS_VERSION, modelToConfig } from './model-to-config.js';
 import { atomicWrite, modelSlots, writeTensor, writeWeightsGroup, type LoadWeightsOptions, type WeightSlot } from './weights.js';
 

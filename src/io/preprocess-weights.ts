@@ -1,5 +1,5 @@
 import * as ops from '../ops/index.js';
-import type { H5Array } from './hdf5.js';
+import type { H5Array } from '../core/hdf5.js';
 
 /** Who wrote a weights group: `keras_version` ('1' when the group has none, as Keras assumes) and `backend`. */
 export interface WeightsOrigin {

@@ -16,7 +16,7 @@ import {
   type H5Array,
   type H5File,
   type H5Group,
-} from './hdf5.js';
+} from '../core/hdf5.js';
 import { KERAS_BACKEND, KERAS_VERSION } from './model-to-config.js';
 import { preprocessWeights, type LayerWeightsSpec, type WeightsOrigin } from './preprocess-weights.js';
 

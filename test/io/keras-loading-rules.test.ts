@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as ops from '../../src/ops/index.js';
 import { ShapeMismatchError } from '../../src/core/errors.js';
 import { loadModel, loadWeights, modelFromJSON, modelSlots, recurrentRules, saveWeights, withH5Read } from '../../src/models/io.js';
-import { getGroup, readArray } from '../../src/io/hdf5.js';
+import { getGroup, readArray } from '../../src/core/hdf5.js';
 import type { Model } from '../../src/models/model.js';
 import type { TrainingSetup } from '../../src/training/types.js';
 import { FIXTURES, assertClose, readInputsAndPredictions } from './helpers.js';

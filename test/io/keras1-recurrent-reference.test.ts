@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as ops from '../../src/ops/index.js';
 import { loadModel, loadWeights, modelFromJSON, readStringListAttr, withH5Read } from '../../src/models/io.js';
-import { getGroup, readArray } from '../../src/io/hdf5.js';
+import { getGroup, readArray } from '../../src/core/hdf5.js';
 import type { Model } from '../../src/models/model.js';
 import { numpy, relError, toJson, type NdArray } from '../layers/numpy-reference.js';
 import { FIXTURES } from './helpers.js';

@@ -31,7 +31,7 @@ import { leaves, mapTree, type TensorTree } from '../../src/core/tree.js';
 import * as L from '../../src/layers/index.js';
 import type { Layer, Weights } from '../../src/layers/layer.js';
 import { saveWeights } from '../../src/models/index.js';
-import { withH5Read, readStringListAttr, getGroup } from '../../src/io/hdf5.js';
+import { withH5Read, readStringListAttr, getGroup } from '../../src/core/hdf5.js';
 import { Model } from '../../src/models/model.js';
 import { runLayerTest } from '../../src/testing/index.js';
 

@@ -1,25 +1,33 @@
 import fs from 'node:fs';
-import h5wasm from 'h5wasm/node';
-import { Hdf5FormatError, RxKerasError, describe } from '../core/errors.js';
+import type h5wasmModule from 'h5wasm/node';
+import { Hdf5FormatError, RxKerasError, describe } from './errors.js';
 
 /**
- * Thin, typed access to HDF5 files through h5wasm, with the Keras
- * conventions: string-list attributes split into `name0`, `name1`, ... past
- * 64 KB, fixed-length string arrays as h5py writes them, and every failure
- * turned into an Hdf5FormatError naming the file and the object.
+ * The one adapter to h5wasm: thin, typed access to HDF5 files, with the
+ * Keras conventions: string-list attributes split into `name0`, `name1`,
+ * ... past 64 KB, fixed-length string arrays as h5py writes them, and every
+ * failure turned into an Hdf5FormatError naming the file and the object.
+ * The module loads on first use, so importing rxkeras (or rxkeras/streams)
+ * does not start it.
  */
-export type H5File = InstanceType<typeof h5wasm.File>;
-export type H5Group = InstanceType<typeof h5wasm.Group>;
-export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+export type H5 = typeof h5wasmModule;
+export type H5File = InstanceType<H5['File']>;
+export type H5Group = InstanceType<H5['Group']>;
+export type H5Dataset = InstanceType<H5['Dataset']>;
 
 /** HDF5's object-header limit, as Keras's `HDF5_OBJECT_HEADER_LIMIT`. */
 export const HDF5_OBJECT_HEADER_LIMIT = 64512;
 
-let ready: Promise<unknown> | undefined;
+let loading: Promise<H5> | undefined;
+let loaded: H5 | undefined;
 
-/** Waits for the h5wasm module once. */
-export async function h5Ready(): Promise<void> {
-  await (ready ??= h5wasm.ready);
+/** Loads and starts h5wasm once; resolves with the module. */
+export function loadH5(): Promise<H5> {
+  loading ??= import('h5wasm/node').then(async (m) => {
+    await m.default.ready;
+    return (loaded = m.default);
+  });
+  return loading;
 }
 
 /** Numbers read from a data set, with its shape and whether it holds integers. */
@@ -81,7 +89,7 @@ export function checkHdf5File(path: string): void {
 
 /** Opens an HDF5 file for reading, runs `f`, closes it. Errors become Hdf5FormatError. */
 export async function withH5Read<T>(path: string, f: (file: H5File) => T): Promise<T> {
-  await h5Ready();
+  const h5wasm = await loadH5();
   checkHdf5File(path);
   let file: H5File;
   try {
@@ -104,7 +112,7 @@ export async function withH5Read<T>(path: string, f: (file: H5File) => T): Promi
 
 /** Creates an HDF5 file at `path` (truncating), runs `f`, closes it. */
 export async function withH5Write<T>(path: string, f: (file: H5File) => T): Promise<T> {
-  await h5Ready();
+  const h5wasm = await loadH5();
   let file: H5File;
   try {
     file = new h5wasm.File(path, 'w');
@@ -138,11 +146,12 @@ export function wrapH5Error(e: unknown, file: string, location: string, what: st
 }
 
 export function isGroup(x: unknown): x is H5Group {
-  return x instanceof h5wasm.Group;
+  // Nothing is an HDF5 object before the module has loaded.
+  return loaded !== undefined && x instanceof loaded.Group;
 }
 
 export function isDataset(x: unknown): x is H5Dataset {
-  return x instanceof h5wasm.Dataset;
+  return loaded !== undefined && x instanceof loaded.Dataset;
 }
 
 /** The group at `path` inside `parent`; Hdf5FormatError when it is missing or not a group. */

@@ -1,18 +1,9 @@
 import { existsSync } from 'node:fs';
 import * as ops from '../../src/ops/index.js';
 import { Hdf5FormatError, Hdf5RangeError } from '../../src/core/errors.js';
+import type { H5, H5Dataset } from '../../src/core/hdf5.js';
 
-type H5 = typeof import('h5wasm/node').default;
-let loading: Promise<H5> | undefined;
-
-/** Loads h5wasm on first use, so importing rxkeras/streams does not start the wasm module. */
-export function loadH5(): Promise<H5> {
-  loading ??= import('h5wasm/node').then(async (m) => {
-    await m.default.ready;
-    return m.default;
-  });
-  return loading;
-}
+/** Rows of HDF5 data sets as tensors (fromHdf5, cache to a file), through the engine's h5wasm adapter. */
 
 export interface ColumnInfo {
   name: string;
@@ -20,8 +11,6 @@ export interface ColumnInfo {
   dtype: 'float32' | 'int32';
   rows: number;
 }
-
-type H5Dataset = InstanceType<H5['Dataset']>;
 
 function datasetOf(h5: H5, f: InstanceType<H5['File']>, file: string, name: string, range: readonly [number, number]): H5Dataset {
   const d = f.get(name);
