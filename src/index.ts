@@ -71,7 +71,7 @@ export {
 } from './callbacks/index.js';
 export * as callbacks from './callbacks/index.js';
 export { loadMnist, type DigitsSplit } from './datasets/mnist.js';
-export { registerCustomObjects, checkCustomObjects, type CustomObjects } from './custom-objects/index.js';
+export { registerCustomObjects, withCustomObjects, checkCustomObjects, type CustomObjects } from './custom-objects/index.js';
 export { registerLoss, registerLossClass, type LossFromConfig } from './losses/index.js';
 export { registerMetric, registerMetricClass, type MetricFromConfig } from './metrics/index.js';
 export { registerActivation } from './activations/index.js';

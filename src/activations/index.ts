@@ -1,5 +1,6 @@
 import * as ops from '../ops/index.js';
-import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
+import { Registry } from '../core/registry.js';
+import { UnknownNameError } from '../core/errors.js';
 
 export type ActivationFn = (x: ops.Tensor) => ops.Tensor;
 
@@ -30,7 +31,7 @@ export function getActivation(name: string | null | undefined): ActivationFn {
     throw new UnknownNameError(
       'activation',
       String(name),
-      customActivations.size === 0 ? ACTIVATION_NAMES : [...ACTIVATION_NAMES, ...[...customActivations.keys()].sort()],
+      [...ACTIVATION_NAMES, ...customActivations.names()],
       `Register a custom activation with registerActivation('${String(name)}', (x) => y)`,
     );
   return fn;
@@ -40,13 +41,11 @@ export function isActivationName(name: string): boolean {
   return name in ACTIVATIONS || customActivations.has(name);
 }
 
-const customActivations = new Map<string, ActivationFn>();
+export const customActivations = new Registry<ActivationFn>({ register: 'registerActivation', argument: 'fn', expected: 'a function (x) => y' });
 
 /** Registers a custom activation by name (Keras's `custom_objects`): layer configs naming it resolve to `fn`. */
 export function registerActivation(name: string, fn: ActivationFn): void {
-  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('registerActivation: name', 'a non-empty string', name);
-  if (typeof fn !== 'function') throw new InvalidArgumentError(`registerActivation('${name}'): fn`, 'a function (x) => y', fn);
-  customActivations.set(name, fn);
+  customActivations.register(name, fn);
 }
 
 /** Keras activations that tfjs fuses into matMul / conv2d kernels, by their tfjs names. */

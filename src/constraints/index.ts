@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
+import { Registry } from '../core/registry.js';
 import { decodeConfig } from '../core/config.js';
-import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
+import { UnknownNameError } from '../core/errors.js';
 
 /** A Keras weight constraint: a projection applied after every optimizer update. */
 export interface Constraint {
@@ -25,13 +26,11 @@ const CLASSES = ['MaxNorm', 'NonNeg', 'UnitNorm', 'MinMaxNorm'];
 /** Builds a custom constraint from its config; its `className` and `config` are what layer configs save. */
 export type ConstraintFromConfig = (config: Record<string, unknown>) => Constraint;
 
-const customConstraints = new Map<string, ConstraintFromConfig>();
+export const customConstraints = new Registry<ConstraintFromConfig>({ register: 'registerConstraint', argument: 'fromConfig', expected: 'a function (config) => Constraint', nameArgument: 'className' });
 
 /** Registers a custom constraint class: `{ class_name: className, config }` in a layer config builds it with `fromConfig(config)`. */
 export function registerConstraint(className: string, fromConfig: ConstraintFromConfig): void {
-  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerConstraint: className', 'a non-empty string', className);
-  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerConstraint('${className}'): fromConfig`, 'a function (config) => Constraint', fromConfig);
-  customConstraints.set(className, fromConfig);
+  customConstraints.register(className, fromConfig);
 }
 
 export function getConstraint(spec: ConstraintSpec | null | undefined, where = 'constraint'): Constraint | null {
@@ -44,7 +43,7 @@ export function getConstraint(spec: ConstraintSpec | null | undefined, where = '
     throw new UnknownNameError(
       'constraint',
       raw,
-      [...CLASSES, ...Object.keys(ALIASES), ...[...customConstraints.keys()].sort()],
+      [...CLASSES, ...Object.keys(ALIASES), ...customConstraints.names()],
       `Register a custom constraint with registerConstraint('${raw}', (config) => constraint)`,
     );
   const c = decodeConfig(codec, typeof spec === 'string' ? {} : (spec.config ?? {}), where);

@@ -8,16 +8,17 @@
  * with the module's `customObjects` export). Nothing registers itself on import.
  */
 import { InvalidArgumentError, describe } from '../core/errors.js';
-import { registerActivation, type ActivationFn } from '../activations/index.js';
-import { registerConstraint, type ConstraintFromConfig } from '../constraints/index.js';
-import { registerInitializer, type InitializerFromConfig } from '../initializers/index.js';
-import { registerLambda, type LambdaFunction, type LambdaOptions } from '../layers/lambda.js';
-import { registerLayer, type LayerFromConfig } from '../layers/registry.js';
-import { registerLoss, registerLossClass, type LossFromConfig } from '../losses/registry.js';
+import { withScope, type Registry } from '../core/registry.js';
+import { customActivations, type ActivationFn } from '../activations/index.js';
+import { customConstraints, type ConstraintFromConfig } from '../constraints/index.js';
+import { customInitializers, type InitializerFromConfig } from '../initializers/index.js';
+import { customLambdas, type LambdaFunction, type LambdaOptions } from '../layers/lambda.js';
+import { customLayers, type LayerFromConfig } from '../layers/registry.js';
+import { customLossClasses, customLosses, type LossFromConfig } from '../losses/registry.js';
 import type { LossFn } from '../losses/loss.js';
-import { registerMetric, registerMetricClass, type MetricFromConfig } from '../metrics/registry.js';
+import { customMetricClasses, customMetrics, type MetricFromConfig } from '../metrics/registry.js';
 import type { MetricFn } from '../metrics/metric.js';
-import { registerRegularizer, type RegularizerFromConfig } from '../regularizers/index.js';
+import { customRegularizers, type RegularizerFromConfig } from '../regularizers/index.js';
 
 /** A set of custom objects, by the names configs use. Every field is optional. */
 export interface CustomObjects {
@@ -82,6 +83,30 @@ function describeEntry(entry: unknown): string {
   return typeof entry === 'object' && entry !== null ? describe(entry) : `${typeof entry} ${describe(entry)}`;
 }
 
+/** The registry of each kind. */
+const REGISTRIES: Record<(typeof KINDS)[number], Registry<any>> = {
+  layers: customLayers,
+  lambdas: customLambdas,
+  losses: customLosses,
+  lossClasses: customLossClasses,
+  metrics: customMetrics,
+  metricClasses: customMetricClasses,
+  activations: customActivations,
+  initializers: customInitializers,
+  regularizers: customRegularizers,
+  constraints: customConstraints,
+};
+
+/** The set's entries per registry (lambdas as `{ fn, options }`). */
+function entriesOf(objects: CustomObjects): [Registry<any>, Record<string, unknown>][] {
+  return KINDS.filter((kind) => objects[kind] !== undefined).map((kind) => {
+    const record = objects[kind] as Record<string, unknown>;
+    if (kind !== 'lambdas') return [REGISTRIES[kind], record];
+    const lambdas = Object.entries(record).map(([name, l]) => [name, typeof l === 'function' ? { fn: l, options: {} } : l]);
+    return [REGISTRIES[kind], Object.fromEntries(lambdas)];
+  });
+}
+
 /**
  * Registers every object of the set under its name (adding to, or replacing,
  * what the registries hold), after checking the whole set first: a bad
@@ -89,17 +114,17 @@ function describeEntry(entry: unknown): string {
  */
 export function registerCustomObjects(objects: CustomObjects, where = 'customObjects'): void {
   checkCustomObjects(objects, where);
-  const each = <T>(record: Record<string, T> | undefined, register: (name: string, value: T) => void) => {
-    for (const [name, value] of Object.entries(record ?? {})) register(name, value);
-  };
-  each(objects.layers, registerLayer);
-  each(objects.lambdas, (name, l) => (typeof l === 'function' ? registerLambda(name, l) : registerLambda(name, l.fn, l.options)));
-  each(objects.losses, registerLoss);
-  each(objects.lossClasses, registerLossClass);
-  each(objects.metrics, registerMetric);
-  each(objects.metricClasses, registerMetricClass);
-  each(objects.activations, registerActivation);
-  each(objects.initializers, registerInitializer);
-  each(objects.regularizers, registerRegularizer);
-  each(objects.constraints, registerConstraint);
+  for (const [registry, record] of entriesOf(objects)) for (const [name, value] of Object.entries(record)) registry.register(name, value);
+}
+
+/**
+ * Keras's `custom_object_scope`: runs `f` with the set's objects registered
+ * for the duration of the call only (for an async `f`, until its promise
+ * settles), over what is registered globally. Scopes nest; concurrent
+ * calls do not see each other's objects. Loading inside it:
+ * `await withCustomObjects({ layers: { MyLayer } }, () => rx.loadModel('m.h5'))`.
+ */
+export function withCustomObjects<R>(objects: CustomObjects, f: () => R, where = 'customObjects'): R {
+  checkCustomObjects(objects, where);
+  return withScope(entriesOf(objects), f);
 }

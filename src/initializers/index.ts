@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
+import { Registry } from '../core/registry.js';
 import { decodeConfig, nullable, oneOf } from '../core/config.js';
-import { ConfigDecodeError, InvalidArgumentError, UnknownNameError } from '../core/errors.js';
+import { ConfigDecodeError, UnknownNameError } from '../core/errors.js';
 import { seedOf, type Key } from '../core/rng.js';
 
 /** A Keras initializer: its serialised form, and a function from (key, shape) to a new tensor. */
@@ -72,7 +73,7 @@ export function getInitializer(spec: InitializerSpec, where = 'initializer'): In
     throw new UnknownNameError(
       'initializer',
       rawName,
-      customInitializers.size === 0 ? INITIALIZER_NAMES : [...INITIALIZER_NAMES, ...[...customInitializers.keys()].sort()],
+      [...INITIALIZER_NAMES, ...customInitializers.names()],
       `Register a custom initializer with registerInitializer('${rawName}', (config) => initializer)`,
     );
   const c = decodeConfig(codecs[className] as t.Decoder<unknown, Record<string, unknown>>, raw, where);
@@ -82,7 +83,7 @@ export function getInitializer(spec: InitializerSpec, where = 'initializer'): In
 /** Builds a custom initializer from its config; its `className` and `config` are what layer configs save. */
 export type InitializerFromConfig = (config: Record<string, unknown>) => Initializer;
 
-const customInitializers = new Map<string, InitializerFromConfig>();
+export const customInitializers = new Registry<InitializerFromConfig>({ register: 'registerInitializer', argument: 'fromConfig', expected: 'a function (config) => Initializer', nameArgument: 'className' });
 
 /**
  * Registers a custom initializer class (Keras's `custom_objects`): a layer
@@ -91,14 +92,12 @@ const customInitializers = new Map<string, InitializerFromConfig>();
  * carry `className` and its `config`, so that layer configs round-trip.
  */
 export function registerInitializer(className: string, fromConfig: InitializerFromConfig): void {
-  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerInitializer: className', 'a non-empty string', className);
-  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerInitializer('${className}'): fromConfig`, 'a function (config) => Initializer', fromConfig);
-  customInitializers.set(className, fromConfig);
+  customInitializers.register(className, fromConfig);
 }
 
 /** The names of the registered custom initializers, sorted. */
 export function customInitializerNames(): string[] {
-  return [...customInitializers.keys()].sort();
+  return customInitializers.names();
 }
 
 /** The form Keras 2 writes into a layer config. */

@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { nullable } from '../core/config.js';
-import { InvalidArgumentError, RxKerasError } from '../core/errors.js';
+import { RxKerasError } from '../core/errors.js';
+import { Registry } from '../core/registry.js';
 import { isShapeList } from './symbolic.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { ApplyOptions, Layer, Shape, Shapes, Tensors } from './layer.js';
@@ -42,23 +43,27 @@ export class LambdaFunctionError extends RxKerasError {
 }
 
 /** The table from a name (a function name, or a Lambda layer's name for a replacement) to a pure function. */
-const lambdas = new Map<string, Registered>();
+export const customLambdas = new Registry<Registered>({
+  register: 'registerLambda',
+  argument: 'fn',
+  expected: 'a function',
+  isValid: (r) => typeof r?.fn === 'function',
+  found: (r) => r?.fn,
+});
 
 /** Registers (or replaces) a pure TypeScript function for `Lambda` layers, by name. */
 export function registerLambda(name: string, fn: LambdaFunction, options: LambdaOptions = {}): void {
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('registerLambda: name', 'a non-empty string', name);
-  if (typeof fn !== 'function') throw new InvalidArgumentError(`registerLambda('${name}'): fn`, 'a function', fn);
-  lambdas.set(name, { fn, options });
+  customLambdas.register(name, { fn, options });
 }
 
 /** Removes a registered function; true when one was there. */
 export function unregisterLambda(name: string): boolean {
-  return lambdas.delete(name);
+  return customLambdas.unregister(name);
 }
 
 /** Every registered name, sorted. */
 export function knownLambdas(): string[] {
-  return [...lambdas.keys()].sort();
+  return customLambdas.names();
 }
 
 const fields = t.partial({
@@ -88,7 +93,7 @@ export function Lambda(args: LambdaArgs): Layer {
   const c = decodeLayerConfig('Lambda', fields, args);
   const functionType = c.function_type ?? 'function';
   const functionName = typeof c.function === 'string' ? c.function : null;
-  const found = lambdas.get(c.name) ?? (functionType === 'function' && functionName !== null ? lambdas.get(functionName) : undefined);
+  const found = customLambdas.get(c.name) ?? (functionType === 'function' && functionName !== null ? customLambdas.get(functionName) : undefined);
   if (!found) throw new LambdaFunctionError(c.name, functionType, functionName);
   const config = {
     ...c,

@@ -1,4 +1,5 @@
 import { UnknownLayerError } from '../core/errors.js';
+import { Registry } from '../core/registry.js';
 import { Activation } from './activation.js';
 import { BatchNormalization } from './batch-normalization.js';
 import { Conv2D } from './conv2d.js';
@@ -167,23 +168,26 @@ const aliases: Record<string, string> = {
   GlobalMaxPool3D: 'GlobalMaxPooling3D',
 };
 
-/** The table from Keras `class_name` to layer; `registerLayer` adds custom layers. */
+/** The built-in table from Keras `class_name` (and Keras's aliases) to layer. */
 const table = new Map<string, LayerFromConfig>(Object.entries(builtins));
 for (const [alias, target] of Object.entries(aliases)) table.set(alias, builtins[target]);
 
+/** Custom layers by class name; they take precedence over built-ins of the same name. */
+export const customLayers = new Registry<LayerFromConfig>({ register: 'registerLayer', nameArgument: 'className', argument: 'fromConfig', expected: 'a function (config) => Layer' });
+
 /** Adds (or replaces) the layer built for `className`, for custom layers. */
 export function registerLayer(className: string, fromConfig: LayerFromConfig): void {
-  table.set(className, fromConfig);
+  customLayers.register(className, fromConfig);
 }
 
 /** Every class name the registry knows, sorted. */
 export function knownLayers(): string[] {
-  return [...table.keys()].sort();
+  return [...new Set([...table.keys(), ...customLayers.names()])].sort();
 }
 
 /** Builds a layer from `{ class_name, config }`; throws UnknownLayerError for an unknown class. */
 export function layerFromConfig(serialized: SerializedLayer): Layer {
-  const fromConfig = table.get(serialized.class_name);
+  const fromConfig = customLayers.get(serialized.class_name) ?? table.get(serialized.class_name);
   if (!fromConfig) throw new UnknownLayerError(serialized.class_name, knownLayers());
   return fromConfig(serialized.config ?? {});
 }

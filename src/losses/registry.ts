@@ -1,4 +1,5 @@
-import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
+import { Registry } from '../core/registry.js';
+import { UnknownNameError } from '../core/errors.js';
 import type { LossConfig, LossFn, LossFunction } from './loss.js';
 import { wrapLossFn } from './loss.js';
 import { Huber, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError } from './regression.js';
@@ -97,8 +98,8 @@ export function getLoss(spec: LossSpec): LossFunction {
 /** Builds a custom loss class from its config (`{ class_name, config }` in a training config). */
 export type LossFromConfig = (config: Record<string, unknown>) => LossFunction;
 
-const customFunctions = new Map<string, LossFn>();
-const customClasses = new Map<string, LossFromConfig>();
+export const customLosses = new Registry<LossFn>({ register: 'registerLoss', argument: 'fn', expected: 'a function (yTrue, yPred) => per-sample losses' });
+export const customLossClasses = new Registry<LossFromConfig>({ register: 'registerLossClass', argument: 'fromConfig', expected: 'a function (config) => LossFunction', nameArgument: 'className' });
 
 /**
  * Registers a custom loss function under `name` (Keras's `custom_objects`
@@ -106,9 +107,7 @@ const customClasses = new Map<string, LossFromConfig>();
  * as `name` in the training config, and a file naming it compiles on load.
  */
 export function registerLoss(name: string, fn: LossFn): void {
-  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('registerLoss: name', 'a non-empty string', name);
-  if (typeof fn !== 'function') throw new InvalidArgumentError(`registerLoss('${name}'): fn`, 'a function (yTrue, yPred) => per-sample losses', fn);
-  customFunctions.set(name, fn);
+  customLosses.register(name, fn);
 }
 
 /**
@@ -117,18 +116,16 @@ export function registerLoss(name: string, fn: LossFn): void {
  * `fromConfig(config)`.
  */
 export function registerLossClass(className: string, fromConfig: LossFromConfig): void {
-  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerLossClass: className', 'a non-empty string', className);
-  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerLossClass('${className}'): fromConfig`, 'a function (config) => LossFunction', fromConfig);
-  customClasses.set(className, fromConfig);
+  customLossClasses.register(className, fromConfig);
 }
 
 /** The names of the registered custom losses (functions and classes), sorted. */
 export function customLossNames(): string[] {
-  return [...new Set([...customFunctions.keys(), ...customClasses.keys()])].sort();
+  return [...new Set([...customLosses.names(), ...customLossClasses.names()])].sort();
 }
 
 function customLossName(fn: LossFn): string | undefined {
-  for (const [name, f] of customFunctions) if (f === fn) return name;
+  for (const [name, f] of customLosses.all()) if (f === fn) return name;
   return undefined;
 }
 
@@ -138,12 +135,12 @@ function customLossName(fn: LossFn): string | undefined {
  * writes for a wrapped function: its `config.name` is the registered name).
  */
 function customLoss(name: string, config: Record<string, unknown>): LossFunction | undefined {
-  const cls = customClasses.get(name);
+  const cls = customLossClasses.get(name);
   if (cls) return cls(config);
-  const fn = customFunctions.get(name);
+  const fn = customLosses.get(name);
   if (fn) return wrapLossFn(fn, name);
   if (name === 'LossFunctionWrapper' && typeof config.name === 'string') {
-    const wrapped = customFunctions.get(config.name);
+    const wrapped = customLosses.get(config.name);
     if (wrapped) return wrapLossFn(wrapped, config.name);
   }
   return undefined;

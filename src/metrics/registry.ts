@@ -1,4 +1,5 @@
-import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
+import { Registry } from '../core/registry.js';
+import { UnknownNameError } from '../core/errors.js';
 import { cosineSimilarityValue, customLossNames, getLoss, LOSS_FUNCTIONS, type LossFunction, type LossSpec } from '../losses/index.js';
 import type { Metric, MetricFn } from './metric.js';
 import { meanMetricWrapper } from './metric.js';
@@ -125,8 +126,8 @@ export function getMetric(spec: MetricSpec): Metric {
 /** Builds a custom metric class from its config (`{ class_name, config }` in a training config). */
 export type MetricFromConfig = (config: Record<string, unknown>) => Metric;
 
-const customFunctions = new Map<string, MetricFn>();
-const customClasses = new Map<string, MetricFromConfig>();
+export const customMetrics = new Registry<MetricFn>({ register: 'registerMetric', argument: 'fn', expected: 'a function (yTrue, yPred) => per-sample values' });
+export const customMetricClasses = new Registry<MetricFromConfig>({ register: 'registerMetricClass', argument: 'fromConfig', expected: 'a function (config) => Metric', nameArgument: 'className' });
 
 /**
  * Registers a custom metric function under `name` (Keras's `custom_objects`):
@@ -135,32 +136,28 @@ const customClasses = new Map<string, MetricFromConfig>();
  * losses are metrics by their names too, as in Keras.
  */
 export function registerMetric(name: string, fn: MetricFn): void {
-  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('registerMetric: name', 'a non-empty string', name);
-  if (typeof fn !== 'function') throw new InvalidArgumentError(`registerMetric('${name}'): fn`, 'a function (yTrue, yPred) => per-sample values', fn);
-  customFunctions.set(name, fn);
+  customMetrics.register(name, fn);
 }
 
 /** Registers a custom metric class: `{ class_name: className, config }` is rebuilt by `fromConfig(config)`. */
 export function registerMetricClass(className: string, fromConfig: MetricFromConfig): void {
-  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerMetricClass: className', 'a non-empty string', className);
-  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerMetricClass('${className}'): fromConfig`, 'a function (config) => Metric', fromConfig);
-  customClasses.set(className, fromConfig);
+  customMetricClasses.register(className, fromConfig);
 }
 
 /** The names of the registered custom metrics (functions and classes), sorted. */
 export function customMetricNames(): string[] {
-  return [...new Set([...customFunctions.keys(), ...customClasses.keys()])].sort();
+  return [...new Set([...customMetrics.names(), ...customMetricClasses.names()])].sort();
 }
 
 function customMetricName(fn: MetricFn): string | undefined {
-  for (const [name, f] of customFunctions) if (f === fn) return name;
+  for (const [name, f] of customMetrics.all()) if (f === fn) return name;
   return undefined;
 }
 
 function customMetric(name: string, config: Record<string, unknown>): Metric | undefined {
-  const cls = customClasses.get(name);
+  const cls = customMetricClasses.get(name);
   if (cls) return cls(config);
-  const fn = customFunctions.get(name);
+  const fn = customMetrics.get(name);
   return fn ? meanMetricWrapper(name, fn) : undefined;
 }
 

@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
+import { Registry } from '../core/registry.js';
 import { decodeConfig } from '../core/config.js';
-import { InvalidArgumentError, UnknownNameError } from '../core/errors.js';
+import { UnknownNameError } from '../core/errors.js';
 
 /** A Keras weight or activity regularizer: a penalty added to the loss in training only. */
 export interface Regularizer {
@@ -34,7 +35,7 @@ export function getRegularizer(spec: RegularizerSpec | null | undefined, where =
     throw new UnknownNameError(
       'regularizer',
       name,
-      [...Object.keys(CLASSES), ...[...customRegularizers.keys()].sort()],
+      [...Object.keys(CLASSES), ...customRegularizers.names()],
       `Register a custom regularizer with registerRegularizer('${name}', (config) => regularizer)`,
     );
   const c = decodeConfig(codec, typeof spec === 'string' ? {} : (spec.config ?? {}), where);
@@ -45,13 +46,11 @@ export function getRegularizer(spec: RegularizerSpec | null | undefined, where =
 /** Builds a custom regularizer from its config; its `className` and `config` are what layer configs save. */
 export type RegularizerFromConfig = (config: Record<string, unknown>) => Regularizer;
 
-const customRegularizers = new Map<string, RegularizerFromConfig>();
+export const customRegularizers = new Registry<RegularizerFromConfig>({ register: 'registerRegularizer', argument: 'fromConfig', expected: 'a function (config) => Regularizer', nameArgument: 'className' });
 
 /** Registers a custom regularizer class: `{ class_name: className, config }` in a layer config builds it with `fromConfig(config)`. */
 export function registerRegularizer(className: string, fromConfig: RegularizerFromConfig): void {
-  if (typeof className !== 'string' || className === '') throw new InvalidArgumentError('registerRegularizer: className', 'a non-empty string', className);
-  if (typeof fromConfig !== 'function') throw new InvalidArgumentError(`registerRegularizer('${className}'): fromConfig`, 'a function (config) => Regularizer', fromConfig);
-  customRegularizers.set(className, fromConfig);
+  customRegularizers.register(className, fromConfig);
 }
 
 export function l1l2(l1 = 0, l2 = 0): Regularizer {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ops from '../../src/ops/index.js';
 import { InvalidArgumentError, UnknownLayerError, UnknownNameError } from '../../src/core/errors.js';
-import { checkCustomObjects, registerCustomObjects } from '../../src/custom-objects/index.js';
+import { checkCustomObjects, registerCustomObjects, withCustomObjects } from '../../src/custom-objects/index.js';
 import { getActivation } from '../../src/activations/index.js';
 import { getConstraint } from '../../src/constraints/index.js';
 import { getInitializer, type Initializer } from '../../src/initializers/index.js';
@@ -28,10 +28,10 @@ process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 // ---- a set of custom objects, as a user writes them ------------------------
 
 /** A layer with one weight: `x * scale` (a trainable scalar per feature), config key `scale_init`. */
-function ScaleLayer(args: Record<string, unknown> = {}): Layer {
-  const c = decodeLayerConfig('ScaleLayer', t.partial({ scale_init: t.number }), args);
+function ScaleLayer(args: Record<string, unknown> = {}, className = 'ScaleLayer'): Layer {
+  const c = decodeLayerConfig(className, t.partial({ scale_init: t.number }), args);
   const scaleInit = c.scale_init ?? 2;
-  return defineLayer('ScaleLayer', { ...c, scale_init: scaleInit }, {
+  return defineLayer(className, { ...c, scale_init: scaleInit }, {
     init: (_key, inputShape) => {
       const s = inputShape as (number | null)[];
       return { params: { scale: ops.fill([s[s.length - 1]!], scaleInit) }, state: {}, outputShape: inputShape };
@@ -217,4 +217,61 @@ test('registerCustomObjects checks the whole set first: a bad entry registers no
   assert.throws(() => getLoss('never_registered'), UnknownNameError);
   assert.throws(() => checkCustomObjects({ widgets: {} }), (e: Error) => /one of the kinds layers, lambdas, losses/.test(e.message));
   assert.throws(() => checkCustomObjects(null), InvalidArgumentError);
+});
+
+// ---- scoped custom objects (Keras's custom_object_scope) ------------------
+
+test('withCustomObjects: objects hold inside the call only, nest and shadow, and stay apart across concurrent async calls', async () => {
+  const config = JSON.stringify({
+    class_name: 'Sequential',
+    config: { name: 'scoped', layers: [{ class_name: 'ScopedScale', config: { name: 'scoped_scale', batch_input_shape: [null, 2] } }] },
+  });
+  const layers = { ScopedScale: (c: unknown) => ScaleLayer({ ...(c as Record<string, unknown>), name: 'scoped_scale' }, 'ScopedScale') };
+  assert.throws(() => modelFromJSON(config), UnknownLayerError);
+  const inside = withCustomObjects({ layers }, () => modelFromJSON(config));
+  assert.equal(inside.layers[0].className, 'ScopedScale');
+  inside.dispose();
+  assert.throws(() => modelFromJSON(config), UnknownLayerError);
+
+  // Nested scopes: the inner entry shadows the outer one, which comes back after.
+  const value = () => Array.from(getActivation('scoped_act')(ops.tensor1d([2])).dataSync())[0];
+  withCustomObjects({ activations: { scoped_act: (x) => ops.mul(x, 10) } }, () => {
+    assert.equal(value(), 20);
+    withCustomObjects({ activations: { scoped_act: (x) => ops.mul(x, 100) } }, () => assert.equal(value(), 200));
+    assert.equal(value(), 20);
+  });
+  assert.throws(() => getActivation('scoped_act'), UnknownNameError);
+
+  // Async calls keep their own scope across awaits, even interleaved.
+  const run = (factor: number) =>
+    withCustomObjects({ activations: { scoped_act: (x) => ops.mul(x, factor) } }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const first = value();
+      await new Promise((resolve) => setImmediate(resolve));
+      return [first, value()];
+    });
+  assert.deepEqual(await Promise.all([run(3), run(7)]), [
+    [6, 6],
+    [14, 14],
+  ]);
+
+  // A whole model file loads inside an async scope.
+  const file = path.join(tmp, 'scoped.h5');
+  const saved = withCustomObjects({ layers }, () => modelFromJSON(config));
+  saved.build();
+  await saveModel(saved, file);
+  saved.dispose();
+  await assert.rejects(loadModel(file), UnknownLayerError);
+  const loaded = await withCustomObjects({ layers }, () => loadModel(file));
+  assert.equal(loaded.layers[0].name, 'scoped_scale');
+  loaded.dispose();
+});
+
+test('withCustomObjects checks the whole set first: a bad entry runs nothing', () => {
+  let ran = false;
+  assert.throws(
+    () => withCustomObjects({ activations: { ok: (x: ops.Tensor) => x, bad: 3 as unknown as (x: ops.Tensor) => ops.Tensor } }, () => (ran = true)),
+    (e: Error) => e instanceof InvalidArgumentError && /customObjects\.activations\.bad/.test(e.message),
+  );
+  assert.equal(ran, false);
 });
