@@ -2,40 +2,14 @@ import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { intOrTuple, nullable, tupleOf } from '../core/config.js';
 import { ConfigDecodeError } from '../core/errors.js';
-import { getActivation } from '../activations/index.js';
-import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
-import { checkPositive, checkRank, dataFormatOf, spec } from './common.js';
-import {
-  convPaddingOf,
-  deconvLength,
-  dilateKernelNd,
-  fromChannelsLast,
-  intTuple,
-  joinShape,
-  knownChannels,
-  padOrCrop,
-  splitShape,
-  toChannelsLast,
-} from './conv-utils.js';
+import { checkPositive, checkRank } from './common.js';
+import { deconvLength, dilateKernelNd, fromChannelsLast, joinShape, knownChannels, padOrCrop, splitShape, toChannelsLast } from './conv-utils.js';
+import { convBase, convFields } from './conv-base.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
-import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
+import { initWeight, weightHooks } from './weight-options.js';
 
-const fields = t.intersection([
-  t.type({ filters: t.number, kernel_size: intOrTuple }),
-  t.partial({
-    strides: intOrTuple,
-    padding: t.string,
-    output_padding: nullable(intOrTuple),
-    data_format: nullable(t.string),
-    dilation_rate: intOrTuple,
-    groups: t.number,
-    activation: nullable(t.string),
-    use_bias: t.boolean,
-    activity_regularizer: nullable(spec),
-  }),
-  weightFields(['kernel', 'bias']),
-]);
+const fields = t.intersection([t.type({ filters: t.number }), t.partial({ output_padding: nullable(intOrTuple), groups: t.number }), convFields(['kernel', 'bias'])]);
 export type ConvTransposeArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
 
 /**
@@ -78,46 +52,18 @@ function conv3dTransposeForward(x: ops.Tensor, kernel: ops.Tensor, outSpatial: n
  */
 function convTranspose(rank: 2 | 3, className: 'Conv2DTranspose' | 'Conv3DTranspose', args: ConvTransposeArgs): Layer {
   const c = decodeLayerConfig(className, fields, args);
-  const where = `${className} '${c.name}'`;
-  if (!Number.isInteger(c.filters) || c.filters < 1) throw new ConfigDecodeError('filters', 'a positive integer', c.filters, where);
-  const kernelSize = intTuple(c.kernel_size, 1, rank, 'kernel_size', where);
-  const strides = intTuple(c.strides, 1, rank, 'strides', where);
-  const dilation = intTuple(c.dilation_rate, 1, rank, 'dilation_rate', where);
-  const padding = convPaddingOf(c.padding, where, false) as 'valid' | 'same';
-  const format = dataFormatOf(c.data_format, where);
+  const base = convBase(className, c, rank, { weights: { kernel: 'glorot_uniform', bias: 'zeros' }, groups: true });
+  const { where, kernelSize, strides, dilation, format, activation, activityReg, useBias, options } = base;
+  const padding = base.padding as 'valid' | 'same'; // no 'causal' without the causal option
   const outputPadding =
     c.output_padding === undefined || c.output_padding === null
       ? null
       : checkPositive(tupleOf(c.output_padding, rank, 'output_padding', where), 'output_padding', where, 0);
   if (outputPadding && outputPadding.some((p, i) => p >= strides[i]))
     throw new ConfigDecodeError('output_padding', `values below the strides (${strides.join(', ')})`, outputPadding, where);
-  if (strides.some((s) => s !== 1) && dilation.some((d) => d !== 1))
-    throw new ConfigDecodeError('dilation_rate', 'all 1 when strides are not 1 (Keras does not support both)', dilation, where);
   const effectiveDilation = rank === 2 ? dilation : [1, 1, 1];
-  const activation = getActivation(c.activation);
-  const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
-  const useBias = c.use_bias ?? true;
-  const { options, fields: w } = weightOptions(c, { kernel: 'glorot_uniform', bias: 'zeros' }, where);
-  const config = {
-    ...c,
-    filters: c.filters,
-    kernel_size: kernelSize,
-    strides,
-    padding,
-    data_format: format,
-    dilation_rate: dilation,
-    groups: c.groups ?? 1,
-    activation: c.activation ?? 'linear',
-    use_bias: useBias,
-    kernel_initializer: w.kernel_initializer,
-    bias_initializer: w.bias_initializer,
-    kernel_regularizer: w.kernel_regularizer,
-    bias_regularizer: w.bias_regularizer,
-    activity_regularizer: serializeRegularizer(activityReg),
-    kernel_constraint: w.kernel_constraint,
-    bias_constraint: w.bias_constraint,
-    output_padding: outputPadding,
-  };
+  const config = { ...base.config, output_padding: outputPadding };
+
   const outSpatial = (spatial: (number | null)[]) =>
     spatial.map((d, i) => deconvLength(d, kernelSize[i], padding, outputPadding ? outputPadding[i] : null, strides[i], effectiveDilation[i]));
   const outShape = (s: Shape): Shape => {

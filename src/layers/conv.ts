@@ -1,39 +1,14 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
-import { intOrTuple, nullable } from '../core/config.js';
-import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
-import { getActivation } from '../activations/index.js';
-import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
-import { checkRank, dataFormatOf, spec } from './common.js';
-import {
-  convLength,
-  convPaddingOf,
-  dilateKernelNd,
-  fromChannelsLast,
-  intTuple,
-  joinShape,
-  knownChannels,
-  splitShape,
-  toChannelsLast,
-} from './conv-utils.js';
+import { ShapeMismatchError } from '../core/errors.js';
+import { checkRank } from './common.js';
+import { convLength, dilateKernelNd, fromChannelsLast, joinShape, knownChannels, splitShape, toChannelsLast } from './conv-utils.js';
+import { convBase, convFields } from './conv-base.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
-import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
+import { initWeight, weightHooks } from './weight-options.js';
 
-const fields = t.intersection([
-  t.type({ filters: t.number, kernel_size: intOrTuple }),
-  t.partial({
-    strides: intOrTuple,
-    padding: t.string,
-    data_format: nullable(t.string),
-    dilation_rate: intOrTuple,
-    groups: t.number,
-    activation: nullable(t.string),
-    use_bias: t.boolean,
-    activity_regularizer: nullable(spec),
-  }),
-  weightFields(['kernel', 'bias']),
-]);
+const fields = t.intersection([t.type({ filters: t.number }), t.partial({ groups: t.number }), convFields(['kernel', 'bias'])]);
 export type ConvArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
 
 /**
@@ -44,42 +19,12 @@ export type ConvArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
  */
 function conv(rank: 1 | 3, className: 'Conv1D' | 'Conv3D', args: ConvArgs): Layer {
   const c = decodeLayerConfig(className, fields, args);
-  const where = `${className} '${c.name}'`;
-  if (!Number.isInteger(c.filters) || c.filters < 1) throw new ConfigDecodeError('filters', 'a positive integer', c.filters, where);
-  const kernelSize = intTuple(c.kernel_size, 1, rank, 'kernel_size', where);
-  const strides = intTuple(c.strides, 1, rank, 'strides', where);
-  const dilation = intTuple(c.dilation_rate, 1, rank, 'dilation_rate', where);
-  const padding = convPaddingOf(c.padding, where, rank === 1);
   // Keras's Conv1D defaults to channels_last whatever the image data format.
-  const format = dataFormatOf(c.data_format, where);
-  const groups = c.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1) throw new ConfigDecodeError('groups', 'a positive integer', groups, where);
-  if (c.filters % groups !== 0) throw new ConfigDecodeError('groups', `a divisor of filters (${c.filters})`, groups, where);
-  if (strides.some((s) => s !== 1) && dilation.some((d) => d !== 1))
-    throw new ConfigDecodeError('dilation_rate', 'all 1 when strides are not 1 (Keras does not support both)', dilation, where);
-  const activation = getActivation(c.activation);
-  const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
-  const useBias = c.use_bias ?? true;
-  const { options, fields: weightConfig } = weightOptions(c, { kernel: 'glorot_uniform', bias: 'zeros' }, where);
-  const config = {
-    ...c,
-    filters: c.filters,
-    kernel_size: kernelSize,
-    strides,
-    padding,
-    data_format: format,
-    dilation_rate: dilation,
-    groups,
-    activation: c.activation ?? 'linear',
-    use_bias: useBias,
-    kernel_initializer: weightConfig.kernel_initializer,
-    bias_initializer: weightConfig.bias_initializer,
-    kernel_regularizer: weightConfig.kernel_regularizer,
-    bias_regularizer: weightConfig.bias_regularizer,
-    activity_regularizer: serializeRegularizer(activityReg),
-    kernel_constraint: weightConfig.kernel_constraint,
-    bias_constraint: weightConfig.bias_constraint,
-  };
+  const { where, kernelSize, strides, dilation, padding, format, activation, activityReg, useBias, groups, options, config } = convBase(className, c, rank, {
+    weights: { kernel: 'glorot_uniform', bias: 'zeros' },
+    causal: rank === 1,
+    groups: true,
+  });
   const outShape = (s: Shape): Shape => {
     const { batch, spatial } = splitShape(s, rank, format, where);
     return joinShape(batch, spatial.map((d, i) => convLength(d, kernelSize[i], padding, strides[i], dilation[i])), c.filters, format);

@@ -1,28 +1,14 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
-import { intOrTuple, nullable, tupleOf } from '../core/config.js';
-import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
-import { fusedActivation, getActivation } from '../activations/index.js';
-import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
-import { checkPositive, checkRank, convOutputLength, dataFormatOf, fromNHWC, paddingOf, shape2d, spatial2d, spec, toNHWC } from './common.js';
+import { ShapeMismatchError } from '../core/errors.js';
+import { fusedActivation } from '../activations/index.js';
+import { checkRank, convOutputLength, fromNHWC, shape2d, spatial2d, toNHWC } from './common.js';
+import { convBase, convFields } from './conv-base.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
-import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
+import { initWeight, weightHooks } from './weight-options.js';
 
-const fields = t.intersection([
-  t.type({ filters: t.number, kernel_size: intOrTuple }),
-  t.partial({
-    strides: intOrTuple,
-    padding: t.string,
-    data_format: nullable(t.string),
-    dilation_rate: intOrTuple,
-    groups: t.number,
-    activation: nullable(t.string),
-    use_bias: t.boolean,
-    activity_regularizer: nullable(spec),
-  }),
-  weightFields(['kernel', 'bias']),
-]);
+const fields = t.intersection([t.type({ filters: t.number }), t.partial({ groups: t.number }), convFields(['kernel', 'bias'])]);
 export type Conv2DArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
 
 /**
@@ -33,43 +19,11 @@ export type Conv2DArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
  */
 export function Conv2D(args: Conv2DArgs): Layer {
   const c = decodeLayerConfig('Conv2D', fields, args);
-  const where = `Conv2D '${c.name}'`;
-  if (!Number.isInteger(c.filters) || c.filters < 1) throw new ConfigDecodeError('filters', 'a positive integer', c.filters, where);
-  const kernelSize = checkPositive(tupleOf(c.kernel_size, 2, 'kernel_size', where), 'kernel_size', where) as [number, number];
-  const strides = checkPositive(tupleOf(c.strides ?? 1, 2, 'strides', where), 'strides', where) as [number, number];
-  const dilation = checkPositive(tupleOf(c.dilation_rate ?? 1, 2, 'dilation_rate', where), 'dilation_rate', where) as [number, number];
-  const padding = paddingOf(c.padding, where);
-  const format = dataFormatOf(c.data_format, where);
-  const groups = c.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1) throw new ConfigDecodeError('groups', 'a positive integer', groups, where);
-  if (c.filters % groups !== 0)
-    throw new ConfigDecodeError('groups', `a divisor of filters (${c.filters})`, groups, where);
-  if (strides.some((s) => s !== 1) && dilation.some((d) => d !== 1))
-    throw new ConfigDecodeError('dilation_rate', 'all 1 when strides are not 1 (Keras does not support both)', dilation, where);
-  const activation = getActivation(c.activation);
+  const base = convBase('Conv2D', c, 2, { weights: { kernel: 'glorot_uniform', bias: 'zeros' }, groups: true });
+  const { where, format, activation, activityReg, useBias, groups, options, config } = base;
+  const padding = base.padding as 'valid' | 'same'; // no 'causal' without the causal option
+  const [kernelSize, strides, dilation] = [base.kernelSize, base.strides, base.dilation] as [number, number][];
   const fused = fusedActivation(c.activation);
-  const { options, fields: w } = weightOptions(c, { kernel: 'glorot_uniform', bias: 'zeros' }, where);
-  const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
-  const useBias = c.use_bias ?? true;
-  const config = {
-    ...c,
-    filters: c.filters,
-    kernel_size: kernelSize,
-    strides,
-    padding,
-    data_format: format,
-    dilation_rate: dilation,
-    groups,
-    activation: c.activation ?? 'linear',
-    use_bias: useBias,
-    kernel_initializer: w.kernel_initializer,
-    bias_initializer: w.bias_initializer,
-    kernel_regularizer: w.kernel_regularizer,
-    bias_regularizer: w.bias_regularizer,
-    activity_regularizer: serializeRegularizer(activityReg),
-    kernel_constraint: w.kernel_constraint,
-    bias_constraint: w.bias_constraint,
-  };
   const outShape = (s: Shape): Shape => {
     const { batch, rows, cols } = spatial2d(s, format, where);
     return shape2d(

@@ -1,38 +1,14 @@
 import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
-import { intOrTuple, nullable } from '../core/config.js';
 import { ConfigDecodeError } from '../core/errors.js';
-import { getActivation } from '../activations/index.js';
-import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
-import { checkRank, dataFormatOf, spec } from './common.js';
-import {
-  convLength,
-  convPaddingOf,
-  fromChannelsLast,
-  intTuple,
-  joinShape,
-  knownChannels,
-  splitShape,
-  toChannelsLast,
-} from './conv-utils.js';
+import { checkRank } from './common.js';
+import { convLength, fromChannelsLast, joinShape, knownChannels, splitShape, toChannelsLast } from './conv-utils.js';
+import { convBase, convFields } from './conv-base.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
-import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
+import { initWeight, weightHooks } from './weight-options.js';
 
-const fields = t.intersection([
-  t.type({ kernel_size: intOrTuple }),
-  t.partial({
-    strides: intOrTuple,
-    padding: t.string,
-    depth_multiplier: t.number,
-    data_format: nullable(t.string),
-    dilation_rate: intOrTuple,
-    activation: nullable(t.string),
-    use_bias: t.boolean,
-    activity_regularizer: nullable(spec),
-  }),
-  weightFields(['depthwise', 'bias']),
-]);
+const fields = t.intersection([t.partial({ depth_multiplier: t.number }), convFields(['depthwise', 'bias'])]);
 export type DepthwiseConv2DArgs = t.TypeOf<typeof fields> & Record<string, unknown>;
 
 /**
@@ -43,40 +19,15 @@ export type DepthwiseConv2DArgs = t.TypeOf<typeof fields> & Record<string, unkno
  */
 export function DepthwiseConv2D(args: DepthwiseConv2DArgs): Layer {
   const c = decodeLayerConfig('DepthwiseConv2D', fields, args);
-  const where = `DepthwiseConv2D '${c.name}'`;
-  const kernelSize = intTuple(c.kernel_size, 1, 2, 'kernel_size', where) as [number, number];
-  const strides = intTuple(c.strides, 1, 2, 'strides', where) as [number, number];
-  const dilation = intTuple(c.dilation_rate, 1, 2, 'dilation_rate', where) as [number, number];
-  const padding = convPaddingOf(c.padding, where, false) as 'valid' | 'same';
-  const format = dataFormatOf(c.data_format, where);
+  const base = convBase('DepthwiseConv2D', c, 2, { weights: { depthwise: 'glorot_uniform', bias: 'zeros' } });
+  const { where, format, activation, activityReg, useBias, options } = base;
+  const padding = base.padding as 'valid' | 'same'; // no 'causal' without the causal option
+  const [kernelSize, strides, dilation] = [base.kernelSize, base.strides, base.dilation] as [number, number][];
   const multiplier = c.depth_multiplier ?? 1;
   if (!Number.isInteger(multiplier) || multiplier < 1) throw new ConfigDecodeError('depth_multiplier', 'a positive integer', multiplier, where);
-  if (strides.some((s) => s !== 1) && dilation.some((d) => d !== 1))
-    throw new ConfigDecodeError('dilation_rate', 'all 1 when strides are not 1 (Keras does not support both)', dilation, where);
-  const activation = getActivation(c.activation);
-  const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
-  const useBias = c.use_bias ?? true;
-  const { options, fields: w } = weightOptions(c, { depthwise: 'glorot_uniform', bias: 'zeros' }, where);
   // tf.keras 2's get_config: Conv2D's keys without filters and kernel_*, plus the depthwise ones.
-  const config = {
-    ...c,
-    kernel_size: kernelSize,
-    strides,
-    padding,
-    data_format: format,
-    dilation_rate: dilation,
-    groups: 1,
-    activation: c.activation ?? 'linear',
-    use_bias: useBias,
-    bias_initializer: w.bias_initializer,
-    bias_regularizer: w.bias_regularizer,
-    activity_regularizer: serializeRegularizer(activityReg),
-    bias_constraint: w.bias_constraint,
-    depth_multiplier: multiplier,
-    depthwise_initializer: w.depthwise_initializer,
-    depthwise_regularizer: w.depthwise_regularizer,
-    depthwise_constraint: w.depthwise_constraint,
-  };
+  const config = { ...base.config, groups: 1, depth_multiplier: multiplier };
+
   const outShape = (s: Shape): Shape => {
     const { batch, spatial, channels } = splitShape(s, 2, format, where);
     return joinShape(

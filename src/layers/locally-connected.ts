@@ -2,13 +2,12 @@ import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { intOrTuple, nullable } from '../core/config.js';
 import { ConfigDecodeError, ShapeMismatchError } from '../core/errors.js';
-import { getActivation } from '../activations/index.js';
-import { getRegularizer, serializeRegularizer } from '../regularizers/index.js';
-import { checkRank, dataFormatOf, spec } from './common.js';
-import { convLength, convPaddingOf, intTuple, joinShape, knownChannels, splitShape } from './conv-utils.js';
+import { checkRank, spec } from './common.js';
+import { convLength, joinShape, knownChannels, splitShape } from './conv-utils.js';
+import { convBase } from './conv-base.js';
 import { decodeLayerConfig, defineLayer } from './define-layer.js';
 import type { Layer, Shape } from './layer.js';
-import { initWeight, weightFields, weightHooks, weightOptions } from './weight-options.js';
+import { initWeight, weightFields, weightHooks } from './weight-options.js';
 
 const fields = t.intersection([
   t.type({ filters: t.number, kernel_size: intOrTuple }),
@@ -38,38 +37,16 @@ export type LocallyConnectedArgs = t.TypeOf<typeof fields> & Record<string, unkn
  */
 function locallyConnected(rank: 1 | 2, className: 'LocallyConnected1D' | 'LocallyConnected2D', args: LocallyConnectedArgs): Layer {
   const c = decodeLayerConfig(className, fields, args);
-  const where = `${className} '${c.name}'`;
-  if (!Number.isInteger(c.filters) || c.filters < 1) throw new ConfigDecodeError('filters', 'a positive integer', c.filters, where);
-  const kernelSize = intTuple(c.kernel_size, 1, rank, 'kernel_size', where);
-  const strides = intTuple(c.strides, 1, rank, 'strides', where);
-  const padding = convPaddingOf(c.padding, where, false);
+  const { where, kernelSize, strides, format, activation, activityReg, useBias, options, config: base } = convBase(className, c, rank, {
+    weights: { kernel: 'glorot_uniform', bias: 'zeros' },
+    dilation: false,
+  });
   const implementation = c.implementation ?? 1;
   if (implementation !== 1)
     throw new ConfigDecodeError('implementation', '1 (implementations 2 and 3 store their kernels differently; not supported)', implementation, where);
-  if (padding !== 'valid') throw new ConfigDecodeError('padding', "'valid' (the only padding of implementation 1)", c.padding, where);
-  const format = dataFormatOf(c.data_format, where);
-  const activation = getActivation(c.activation);
-  const activityReg = getRegularizer(c.activity_regularizer, `${where}.activity_regularizer`);
-  const useBias = c.use_bias ?? true;
-  const { options, fields: w } = weightOptions(c, { kernel: 'glorot_uniform', bias: 'zeros' }, where);
-  const config = {
-    ...c,
-    filters: c.filters,
-    kernel_size: kernelSize,
-    strides,
-    padding,
-    data_format: format,
-    activation: c.activation ?? 'linear',
-    use_bias: useBias,
-    kernel_initializer: w.kernel_initializer,
-    bias_initializer: w.bias_initializer,
-    kernel_regularizer: w.kernel_regularizer,
-    bias_regularizer: w.bias_regularizer,
-    activity_regularizer: serializeRegularizer(activityReg),
-    kernel_constraint: w.kernel_constraint,
-    bias_constraint: w.bias_constraint,
-    implementation,
-  };
+  if (base.padding !== 'valid') throw new ConfigDecodeError('padding', "'valid' (the only padding of implementation 1)", c.padding, where);
+  const config = { ...base, implementation };
+
   const outSpatial = (spatial: (number | null)[]) => spatial.map((d, i) => convLength(d, kernelSize[i], 'valid', strides[i]));
   const outShape = (s: Shape): Shape => {
     const { batch, spatial } = splitShape(s, rank, format, where);
