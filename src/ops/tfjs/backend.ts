@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../../core/errors.js';
+import { registerCoreGradients } from './core-gradients.js';
 import { registerGradientFixes } from './gradients.js';
 import { registerWasmKernels } from './kernels/index.js';
 import { compiledBackend, enableCompiledSteps, ortVersion } from '../compiled/index.js';
@@ -50,6 +51,7 @@ export function initBackend(options: { quiet?: boolean; backend?: string } = {})
  */
 export async function chooseBackend(forced?: string): Promise<BackendName> {
   await silenceCpuBanner();
+  await registerCoreGradients();
   if (forced !== undefined && forced !== '') {
     if (!(BACKENDS as readonly string[]).includes(forced))
       throw new InvalidArgumentError(BACKEND_ENV, `one of ${BACKENDS.join(', ')}`, forced);
@@ -98,7 +100,7 @@ async function load(name: BackendName): Promise<boolean> {
         if (!(await tf.setBackend('cpu'))) return false;
         break;
     }
-    // The kernels and gradients a backend lacks, so that every layer trains on it.
+    // The kernels and gradients a backend lacks, so that every layer trains on it (over tfjs-core's table).
     registerGradientFixes();
     if (name === 'wasm') registerWasmKernels();
     return true;

@@ -1,18 +1,11 @@
 /**
- * tfjs-core registers no gradient functions when loaded in Node, and its own
- * `register_all_gradients` module does not resolve under Node's ESM loader
- * (extension-less imports). tfjs-layers' Node bundle carries the same
- * gradient table and registers it into tfjs-core's global registry when it
- * is imported; that is the one reason rxkeras depends on tfjs-layers at run
- * time. Nothing else of tfjs-layers is used by the engine.
- *
- * On top of that table rxkeras replaces three gradients (for every backend):
+ * Gradient fixes on top of tfjs-core's table (core-gradients.ts), for every
+ * backend:
  * - Conv2D: dilated convolutions (tfjs refuses dilation > 1 in gradients);
  * - DepthwiseConv2dNative: the same;
  * - BatchMatMul: operands with broadcast batch dimensions (tfjs returns a
  *   gradient of the broadcast shape, which the engine rejects).
  */
-import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   conv2dFilterGrad,
