@@ -30,8 +30,11 @@ export function shard<T>(count: number, index: number): DatasetOperator<T, T> {
           });
           return {
             pull() {
-              if (io.wanted() <= 0) return;
-              const need = io.wanted() * count - up.outstanding();
+              const wanted = io.wanted();
+              if (wanted <= 0) return;
+              // Rows up to the wanted-th next row of this shard, less those already asked for.
+              const nextKept = position + ((index - (position % count) + count) % count);
+              const need = nextKept + (wanted - 1) * count + 1 - (position + up.outstanding());
               if (need > 0) up.request(need);
             },
           };
