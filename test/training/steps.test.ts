@@ -110,3 +110,19 @@ function assertClose(actual: number[], expected: number[], tol: number): void {
   assert.equal(actual.length, expected.length);
   actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= tol, `[${i}] ${v} vs ${expected[i]}`));
 }
+
+test('testStep and predictStep against the same hand computation, in inference mode (no regularisation, no dropout)', () => {
+  const model = new rx.Sequential({ layers: [rx.Dense({ units: 1, input_shape: [2], kernel_regularizer: { class_name: 'L2', config: { l2: 10 } } }), rx.Dropout({ rate: 0.9 })] });
+  model.build(1);
+  model.setWeights([tf.tensor2d([[0.5], [-1]]), tf.tensor1d([0.1])]);
+  const compiled = compile(model.outputNames, { optimizer: 'sgd', loss: 'mse' });
+  const x = tf.tensor2d([[1, 2]]);
+  const y = tf.tensor2d([[3]]);
+  const r = rx.testStep(model, compiled, model.variables!, { x: [x], y: [y] });
+  assert.ok(Math.abs(r.loss.dataSync()[0] - 19.36) < 1e-4, 'the L2 penalty counts in training only');
+  assert.ok(Math.abs(r.predictions[0].dataSync()[0] + 1.4) < 1e-6);
+  const [p] = rx.predictStep(model, model.variables!, [x]);
+  assert.ok(Math.abs(p.dataSync()[0] + 1.4) < 1e-6);
+  tf.dispose([x, y, r.loss, ...r.outputLosses, ...r.predictions, p]);
+  model.dispose();
+});
