@@ -1,6 +1,6 @@
 import * as ops from '../ops/index.js';
 import { Hdf5FormatError, InvalidArgumentError, ShapeMismatchError } from '../core/errors.js';
-import { isDataset, withH5Read, type H5Group } from '../io/hdf5.js';
+import { isDataset, withH5Read, type H5Group } from '../core/hdf5.js';
 import type { Model } from '../models/model.js';
 import { fromHdf5, map, zip, type Dataset, type Example } from '../../streams/index.js';
 import { wantsInt } from './input-spec.js';

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as ops from '../ops/index.js';
 import { RxKerasError, ShapeMismatchError } from '../core/errors.js';
-import { mapTree } from '../core/tree.js';
+import { mapTree, sameShape } from '../core/tree.js';
 import type { Layer } from '../layers/layer.js';
 import type { Variables } from '../training/types.js';
 import { KERAS_BACKEND, KERAS_VERSION } from './model-to-config.js';
-import { atomicWrite, modelSlots, sameShape, type WeightSlot } from './weights.js';
+import { atomicWrite, modelSlots, type WeightSlot } from './weights.js';
 
 /** A TF.js model.json or weight shard that is missing, short or malformed; `file` names it. */
 export class TfjsFormatError extends RxKerasError {

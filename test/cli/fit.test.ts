@@ -17,7 +17,7 @@ import * as ops from '../../src/ops/index.js';
 import { Dense, Dropout } from '../../src/layers/index.js';
 import { Sequential } from '../../src/models/sequential.js';
 import { loadModel } from '../../src/models/index.js';
-import { withH5Write, writeArray } from '../../src/io/hdf5.js';
+import { withH5Write, writeArray } from '../../src/core/hdf5.js';
 import { limiter, oneLine, rxkeras, tempDir } from './helpers.js';
 
 const tmp = tempDir('rxkeras-fit-cli-');
