@@ -1,0 +1,196 @@
+import { RxKerasError } from '../core/errors.js';
+import { processChannel, threadChannel, type Channel } from './channel.js';
+import { DeviceError } from './errors.js';
+import type { RelayMessage, SerializedError, WorkerConfig, WorkerMessage } from './protocol.js';
+
+/** Where and how a device's worker runs. */
+export interface DeviceSpec {
+  /** '/cpu:1', '/gpu:0', ... */
+  name: string;
+  transport: 'thread' | 'process';
+  backend: WorkerConfig['backend'];
+  /** wasm threads inside the worker. */
+  threads: number;
+  /** Extra environment of a child process (CUDA_VISIBLE_DEVICES for a GPU). */
+  env?: Record<string, string>;
+}
+
+export interface CallOptions {
+  /** Buffers moved to the worker instead of copied (worker threads only; they become unusable here). */
+  transfer?: ArrayBuffer[];
+  /** Bound on the call, in ms; past it the worker is ended and the call rejects. Default: none beyond the worker's own. */
+  timeoutMs?: number;
+  /** The training step the call belongs to, named in its error. */
+  step?: number;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  step: number | undefined;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * A device: a worker with its own backend, started on first use and reused
+ * until `dispose()`. `call` runs a function exported by a module inside the
+ * worker and resolves with its result; every failure (the function threw,
+ * memory ran out, the worker died, a bound passed) rejects with a
+ * DeviceError naming the device and the step. An idle device does not keep
+ * the process alive.
+ */
+export class Device {
+  private channel: Channel | undefined;
+  private ready: Promise<Channel> | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly exitListeners = new Set<(detail: string) => void>();
+  private readonly relayListeners = new Set<(m: RelayMessage) => void>();
+  private disposing = false;
+
+  constructor(readonly spec: DeviceSpec) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Whether the worker is running. */
+  get started(): boolean {
+    return this.channel !== undefined;
+  }
+
+  /** The child process's id, for a started device on the process transport. */
+  get pid(): number | undefined {
+    return this.channel?.pid;
+  }
+
+  /** Starts the worker (once) and resolves when its backend is up. */
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  /** Runs `fn(args, context)`, exported by `module` (a file URL), in the worker. */
+  async call<R>(module: URL | string, fn: string, args?: unknown, options: CallOptions = {}): Promise<R> {
+    const channel = await this.connect(options.step);
+    const id = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, step: options.step };
+      if (options.timeoutMs !== undefined)
+        p.timer = setTimeout(() => {
+          this.settle(id, new DeviceError(this.name, options.step, 'timeout', `no answer from ${fn} within ${options.timeoutMs} ms; the worker was ended`));
+          void this.terminate();
+        }, options.timeoutMs);
+      this.pending.set(id, p);
+      channel.ref();
+      channel.post({ kind: 'call', id, module: String(module), fn, args }, options.transfer);
+    });
+  }
+
+  /** Calls `listener` when the worker goes away while running (not after `dispose()`). Returns the unsubscribe. */
+  onExit(listener: (detail: string) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  /** Relayed collective messages from the worker (see RelayHub). Returns the unsubscribe. */
+  onRelay(listener: (m: RelayMessage) => void): () => void {
+    this.relayListeners.add(listener);
+    return () => this.relayListeners.delete(listener);
+  }
+
+  postRelay(m: RelayMessage): void {
+    this.channel?.post(m);
+  }
+
+  /** Ends the worker; pending calls reject with reason 'disposed'. A later call starts a new worker. */
+  async dispose(): Promise<void> {
+    this.disposing = true;
+    try {
+      await this.terminate();
+    } finally {
+      this.disposing = false;
+    }
+  }
+
+  private async terminate(): Promise<void> {
+    const ready = this.ready;
+    if (!ready) return;
+    const channel = await ready.catch(() => undefined);
+    await channel?.terminate();
+  }
+
+  private connect(step?: number): Promise<Channel> {
+    this.ready ??= this.open(step);
+    return this.ready;
+  }
+
+  private open(step: number | undefined): Promise<Channel> {
+    const config: WorkerConfig = { device: this.name, backend: this.spec.backend, threads: this.spec.threads };
+    const channel = this.spec.transport === 'thread' ? threadChannel(config) : processChannel(config, this.spec.env);
+    return new Promise<Channel>((resolve, reject) => {
+      let isReady = false;
+      const timer = setTimeout(() => {
+        reject(new DeviceError(this.name, step, 'timeout', `its worker did not start within ${READY_TIMEOUT_MS} ms`));
+        void channel.terminate();
+      }, READY_TIMEOUT_MS);
+      channel.onMessage((m: WorkerMessage) => {
+        if (m.kind === 'relay') for (const f of this.relayListeners) f(m);
+        else if (m.kind === 'ready') {
+          clearTimeout(timer);
+          if ('error' in m) {
+            reject(this.remoteError(m.error, step, 'its backend failed to start: '));
+            void channel.terminate();
+            return;
+          }
+          isReady = true;
+          this.channel = channel;
+          channel.unref();
+          resolve(channel);
+        } else if ('error' in m) this.settle(m.id, this.remoteError(m.error, this.pending.get(m.id)?.step));
+        else this.settle(m.id, undefined, m.value);
+      });
+      channel.onExit((detail) => {
+        clearTimeout(timer);
+        this.channel = undefined;
+        this.ready = undefined;
+        const reason = this.disposing ? 'disposed' : 'died';
+        const text = this.disposing ? 'the device was disposed' : `its worker died (${detail})`;
+        if (!isReady) reject(new DeviceError(this.name, step, reason, text));
+        for (const [id, p] of this.pending) this.settle(id, new DeviceError(this.name, p.step, reason, text));
+        if (!this.disposing) for (const f of this.exitListeners) f(detail);
+      });
+    });
+  }
+
+  private settle(id: number, error: Error | undefined, value?: unknown): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (this.pending.size === 0) this.channel?.unref();
+    if (error) p.reject(error);
+    else p.resolve(value);
+  }
+
+  private remoteError(e: SerializedError, step: number | undefined, prefix = ''): DeviceError {
+    const error = new DeviceError(this.name, step, e.outOfMemory ? 'out-of-memory' : 'threw', `${prefix}${e.name}: ${e.message}`);
+    const cause = new RemoteError(e);
+    error.cause = cause;
+    return error;
+  }
+}
+
+/** The error a worker threw, rebuilt on this side with its class name, stack and fields. */
+export class RemoteError extends RxKerasError {
+  readonly remoteName: string;
+  readonly fields: Record<string, unknown>;
+
+  constructor(e: SerializedError) {
+    super(e.message);
+    this.remoteName = e.name;
+    this.fields = e.fields ?? {};
+    if (e.stack) this.stack = e.stack;
+  }
+}

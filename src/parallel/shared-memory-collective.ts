@@ -1,0 +1,193 @@
+import { InvalidArgumentError } from '../core/errors.js';
+import type { Collective } from './collective.js';
+import { CollectiveError } from './errors.js';
+
+/**
+ * A group of worker threads that combine buffers in one SharedArrayBuffer:
+ * a slot per member and a result region, each `capacity` floats, and a few
+ * Int32 words for a sense-reversing barrier. Plain data, so it can be posted
+ * to the workers that join it.
+ */
+export interface SharedGroup {
+  readonly size: number;
+  readonly capacity: number;
+  readonly data: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+}
+
+/** `Atomics.waitAsync` (Node >= 16; typed only from the es2024 library, which this project does not use yet). */
+const atomics = Atomics as typeof Atomics & {
+  waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
+};
+
+// Control words.
+const ARRIVED = 0;
+const GENERATION = 1;
+/** 0 while healthy; lost rank + 1 (or size + 1 when unknown) once the group is aborted. */
+const ABORTED = 2;
+const CONTROL_WORDS = 4;
+
+/** Makes the shared memory for `size` members that reduce buffers of up to `capacity` floats at a time (larger ones go in chunks). */
+export function createSharedGroup(size: number, capacity: number): SharedGroup {
+  if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError('group size', 'an integer >= 1', size);
+  if (!Number.isInteger(capacity) || capacity < 1) throw new InvalidArgumentError('capacity', 'an integer >= 1 (floats)', capacity);
+  return {
+    size,
+    capacity,
+    data: new SharedArrayBuffer((size + 1) * capacity * 4),
+    control: new SharedArrayBuffer(CONTROL_WORDS * 4),
+  };
+}
+
+/**
+ * Marks the group as failed because `lostRank` (or an unknown member, -1)
+ * is gone, and wakes every member waiting in it: their pending and later
+ * operations reject with a CollectiveError naming it. Safe from any thread.
+ */
+export function abortSharedGroup(group: SharedGroup, lostRank: number): void {
+  abort(new Int32Array(group.control), group.size, lostRank);
+}
+
+function abort(control: Int32Array, size: number, lostRank: number): void {
+  Atomics.compareExchange(control, ABORTED, 0, lostRank >= 0 ? lostRank + 1 : size + 1);
+  Atomics.notify(control, GENERATION);
+}
+
+export interface JoinOptions {
+  /** Bound on any one wait for the other members, in ms (default 120 s): a member that never arrives cannot hang the others. */
+  timeoutMs?: number;
+}
+
+/**
+ * This member's side of a {@link SharedGroup}. An all-reduce copies the
+ * member's buffer into its slot (nothing, when the buffer is the slot view
+ * from {@link SharedMemoryCollective.slot}), then reduce-scatters (member r
+ * sums segment r of every slot into the result region, in rank order, so
+ * every member gets the bit-identical sum) and all-gathers (each member
+ * copies the result region out). Two barriers per operation; no message
+ * goes through an event loop.
+ */
+export class SharedMemoryCollective implements Collective {
+  readonly size: number;
+  private readonly control: Int32Array;
+  private readonly slots: Float32Array[];
+  private readonly result: Float32Array;
+  private readonly capacity: number;
+  private readonly timeoutMs: number;
+  private closed = false;
+
+  constructor(
+    group: SharedGroup,
+    readonly rank: number,
+    options: JoinOptions = {},
+  ) {
+    if (!Number.isInteger(rank) || rank < 0 || rank >= group.size) throw new InvalidArgumentError('rank', `an integer in [0, ${group.size})`, rank);
+    this.size = group.size;
+    this.capacity = group.capacity;
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.control = new Int32Array(group.control);
+    this.slots = Array.from({ length: group.size }, (_, i) => new Float32Array(group.data, i * group.capacity * 4, group.capacity));
+    this.result = new Float32Array(group.data, group.size * group.capacity * 4, group.capacity);
+  }
+
+  /**
+   * A view of this member's slot, `length` <= capacity floats: a buffer
+   * filled here (gradients fused in place) is reduced without being copied in.
+   */
+  slot(length: number): Float32Array {
+    if (!Number.isInteger(length) || length < 0 || length > this.capacity)
+      throw new InvalidArgumentError('slot length', `an integer in [0, ${this.capacity}]`, length);
+    return this.slots[this.rank].subarray(0, length);
+  }
+
+  async allReduce(buffer: Float32Array): Promise<void> {
+    this.check('allReduce');
+    const own = this.slots[this.rank];
+    const inPlace = buffer.buffer === own.buffer && buffer.byteOffset === own.byteOffset;
+    for (let start = 0; start < buffer.length || start === 0; start += this.capacity) {
+      const n = Math.min(this.capacity, buffer.length - start);
+      if (!inPlace) own.set(buffer.subarray(start, start + n));
+      await this.arrive('allReduce');
+      const [from, to] = this.segment(n);
+      const out = this.result;
+      out.set(this.slots[0].subarray(from, to), from);
+      for (let j = 1; j < this.size; j++) {
+        const slot = this.slots[j];
+        for (let k = from; k < to; k++) out[k] += slot[k];
+      }
+      await this.arrive('allReduce');
+      buffer.set(out.subarray(0, n), start);
+      if (n === 0) break;
+    }
+  }
+
+  async broadcast(buffer: Float32Array, root: number): Promise<void> {
+    this.check('broadcast');
+    if (!Number.isInteger(root) || root < 0 || root >= this.size) throw new InvalidArgumentError('broadcast root', `an integer in [0, ${this.size})`, root);
+    for (let start = 0; start < buffer.length || start === 0; start += this.capacity) {
+      const n = Math.min(this.capacity, buffer.length - start);
+      // The result region may still be read by a member finishing the previous operation.
+      await this.arrive('broadcast');
+      if (this.rank === root) this.result.set(buffer.subarray(start, start + n));
+      await this.arrive('broadcast');
+      if (this.rank !== root) buffer.set(this.result.subarray(0, n), start);
+      if (n === 0) break;
+    }
+  }
+
+  barrier(): Promise<void> {
+    return this.arrive('barrier');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private async arrive(operation: string): Promise<void> {
+    this.check(operation);
+    const c = this.control;
+    const generation = Atomics.load(c, GENERATION);
+    if (Atomics.add(c, ARRIVED, 1) === this.size - 1) {
+      Atomics.store(c, ARRIVED, 0);
+      Atomics.add(c, GENERATION, 1);
+      Atomics.notify(c, GENERATION);
+      return;
+    }
+    await this.waitFor(generation, operation);
+  }
+
+  /** Waits until the generation moves past `generation`, the group is aborted, or the bound passes. */
+  private async waitFor(generation: number, operation: string): Promise<void> {
+    const c = this.control;
+    // A short spin catches the common case of members arriving together without an event-loop round trip.
+    for (let i = 0; i < 2000; i++) if (Atomics.load(c, GENERATION) !== generation) return;
+    const deadline = Date.now() + this.timeoutMs;
+    while (Atomics.load(c, GENERATION) === generation) {
+      this.checkAborted(operation);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        abort(c, this.size, -1);
+        throw new CollectiveError(operation, this.rank, -1, `the other members did not arrive within ${this.timeoutMs} ms`);
+      }
+      const r = atomics.waitAsync(c, GENERATION, generation, Math.min(left, 1000));
+      if (r.async) await r.value;
+    }
+    this.checkAborted(operation);
+  }
+
+  private segment(n: number): [number, number] {
+    return [Math.floor((this.rank * n) / this.size), Math.floor(((this.rank + 1) * n) / this.size)];
+  }
+
+  private check(operation: string): void {
+    if (this.closed) throw new CollectiveError(operation, this.rank, -1, 'this member has closed the group');
+    this.checkAborted(operation);
+  }
+
+  private checkAborted(operation: string): void {
+    const aborted = Atomics.load(this.control, ABORTED);
+    if (aborted === 0) return;
+    const lost = aborted <= this.size ? aborted - 1 : -1;
+    throw new CollectiveError(operation, this.rank, lost, lost >= 0 ? `member ${lost} was lost` : 'the group was aborted (a member was lost or timed out)');
+  }
+}
