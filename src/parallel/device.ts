@@ -88,6 +88,16 @@ export class Device {
     });
   }
 
+  /**
+   * Posts a call now, synchronously, and ignores its answer: for a caller
+   * that then waits on shared memory the function writes. The device must
+   * be started.
+   */
+  notify(module: URL | string, fn: string, args?: unknown): void {
+    if (!this.channel) throw new DeviceError(this.name, undefined, 'died', 'the device is not running');
+    this.channel.post({ kind: 'call', id: this.nextId++, module: String(module), fn, args });
+  }
+
   /** Calls `listener` when the worker goes away while running (not after `dispose()`). Returns the unsubscribe. */
   onExit(listener: (detail: string) => void): () => void {
     this.exitListeners.add(listener);

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { backendReady } from '../helpers/backend.js';
 import { configureDevices, disposeDevices, getDevice, listDevices } from '../../src/parallel/devices.js';
 import { DeviceGroup } from '../../src/parallel/device-group.js';
-import { CollectiveError, DeviceError, UnknownDeviceError } from '../../src/parallel/errors.js';
+import { DeviceError, UnknownDeviceError } from '../../src/parallel/errors.js';
 import type { Device } from '../../src/parallel/device.js';
 
 await backendReady;

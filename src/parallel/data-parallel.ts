@@ -1,0 +1,310 @@
+import * as ops from '../ops/index.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { disposeReplaced } from '../core/tree.js';
+import { serializeLoss, type LossFunction, type LossSpec } from '../losses/index.js';
+import {
+  getHyperparamValue,
+  serializeOptimizer,
+  setHyperparam,
+  type HyperValue,
+  type InjectedState,
+  type Optimizer,
+  type OptimizerState,
+} from '../optimizers/index.js';
+import type { Compiled } from '../training/compile.js';
+import type { Module } from '../training/module.js';
+import type { StepResult } from '../training/steps.js';
+import type { Batch, TrainState } from '../training/types.js';
+import type { Device } from './device.js';
+import { DeviceGroup } from './device-group.js';
+import { DeviceError } from './errors.js';
+import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
+import { fusedLayout } from './replica.js';
+import { splitRows } from './split-batch.js';
+import { decodeState, encodeState, type StateLayout } from './state-codec.js';
+import { toWire, buffersOf, fromWire, type WireTensor } from './wire.js';
+
+const replicaWorker = new URL('./replica-worker.js', import.meta.url);
+
+export interface DataParallelOptions {
+  /** The replicas' devices, one replica each, in rank order. */
+  devices: readonly Device[];
+  /** How each replica builds the module: the facade passes its Keras config reader and the model's config. */
+  factory: ModuleFactory;
+  /** Module URLs each device imports first (custom objects a model config names). */
+  setup?: readonly string[];
+  /** Bound on any wait between replicas inside a step, in ms (default 120 s). */
+  timeoutMs?: number;
+}
+
+let nextSession = 0;
+
+/**
+ * Data parallelism over devices, for the fit loop and the facade: one
+ * replica per device, each global batch split as Keras splits it, one
+ * all-reduce per step (see Replica), results merged back in order.
+ *
+ * The training state lives on the replicas. What `train` returns is a lazy
+ * TrainState: its tensors are fetched from replica 0 when first read (from
+ * shared memory, synchronously, for worker threads; from the step's answer
+ * for child processes) and belong to it until the next step. A state that
+ * is not the last one returned (weights or a learning rate set by a
+ * callback, the first state) is sent to every replica before the step.
+ */
+export class DataParallel {
+  private readonly session = nextSession++;
+  private readonly group: DeviceGroup;
+  private readonly layout: StateLayout;
+  private readonly snapshot: { data: Float32Array; control: Int32Array } | undefined;
+  private readonly optimizer: Optimizer;
+  private hyper: Record<string, HyperValue> = {};
+  /** The state the replicas hold: the start state after `open`, a loaded one, or the last lazy state. */
+  private current: TrainState | undefined;
+  private last: LazyState | undefined;
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly module: Module,
+    compiled: Compiled,
+    readonly devices: readonly Device[],
+    options: DataParallelOptions,
+    start: TrainState,
+  ) {
+    this.optimizer = compiled.optimizer as Optimizer;
+    const encoded = encodeState(start, this.optimizer);
+    this.layout = encoded.layout;
+    this.group = new DeviceGroup(devices, { capacity: Math.max(1, fusedLayout(module, start).length), timeoutMs: options.timeoutMs });
+    if (this.group.descriptor.kind === 'shared')
+      this.snapshot = { data: new Float32Array(new SharedArrayBuffer(this.layout.length * 4)), control: new Int32Array(new SharedArrayBuffer(8)) };
+  }
+
+  /** Starts a replica of `module` with the state `start` (not taken over) on every device. */
+  static async open(module: Module, compiled: Compiled, start: TrainState, options: DataParallelOptions): Promise<DataParallel> {
+    if (options.devices.length < 1) throw new InvalidArgumentError('devices', 'at least one device', options.devices.length);
+    const dp = new DataParallel(module, compiled, options.devices, options, start);
+    const state = dp.wireState(start);
+    await dp.all('init', (rank) => ({
+      session: dp.session,
+      setup: [...(options.setup ?? [])],
+      factory: options.factory,
+      training: { loss: compiled.losses.map(lossSpec), lossWeights: compiled.lossWeights },
+      state,
+      group: dp.group.descriptor,
+      rank,
+      snapshot: dp.snapshot && { data: dp.snapshot.data.buffer as SharedArrayBuffer, control: dp.snapshot.control.buffer as SharedArrayBuffer },
+    } satisfies InitArgs));
+    dp.current = start;
+    return dp;
+  }
+
+  /**
+   * One data-parallel training step on `batch` (global): takes `ts` over and
+   * returns the next state (lazy) and the merged losses and predictions
+   * (owned by the caller).
+   */
+  async train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
+    this.check();
+    if (ts !== this.current) await this.load(ts);
+    const rows = batch.x[0].shape[0];
+    const shards = this.shards(batch);
+    const eager = !this.snapshot;
+    const replies = (await this.all(
+      'step',
+      (rank) => ({ session: this.session, shard: shards[rank], globalRows: rows, snapshot: eager && rank === 0 }) satisfies StepArgs,
+      (rank) => buffersOfBatch(shards[rank]),
+      ts.step,
+    )) as StepReply[];
+    // The step took `ts` over: what it fetched or was given is no longer needed.
+    if (ts instanceof LazyState) ts.release();
+    else disposeReplaced(ts, undefined);
+    const state = new LazyState(this, ts.step + 1, ts.key);
+    state.pending = replies[0].snapshot;
+    this.current = this.last = state;
+    return { state, result: merge(replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) };
+  }
+
+  /** Losses and predictions of `batch` in inference mode, with the replicas' current weights; owned by the caller. */
+  async test(batch: Batch): Promise<StepResult> {
+    this.check();
+    const rows = batch.x[0].shape[0];
+    const shards = this.shards(batch);
+    const results = await this.all('test', (rank) => ({ session: this.session, shard: shards[rank] }), (rank) => buffersOfBatch(shards[rank]));
+    return merge(results as (WireStepResult | null)[], splitRows(rows, this.devices.length), rows);
+  }
+
+  /** Predictions for `x` (one tensor per input), concatenated in order; owned by the caller. */
+  async predict(x: ops.Tensor[]): Promise<ops.Tensor[]> {
+    this.check();
+    const ranges = splitRows(x[0].shape[0], this.devices.length);
+    const parts = x.map((t) => sliceRows(t, ranges));
+    const results = (await this.all('predict', (rank) => ({ session: this.session, x: parts.map((p) => p[rank]) }), (rank) => buffersOf(parts.map((p) => p[rank])))) as WireTensor[][];
+    return concatParts(results.filter((_, rank) => ranges[rank][1] > ranges[rank][0]));
+  }
+
+  /** Makes `ts` the replicas' state (weights changed on the main thread between calls); `ts` stays the caller's. */
+  async load(ts: TrainState): Promise<void> {
+    this.check();
+    await this.all('load', () => ({ session: this.session, state: this.wireState(ts) }));
+    this.current = ts;
+  }
+
+  /** Ends the replicas (the devices stay up for the next user) and frees what the last state fetched. */
+  async close(): Promise<void> {
+    this.last?.release();
+    this.group.close();
+    if (!this.failure) await Promise.allSettled(this.devices.map((d) => d.call(replicaWorker, 'close', { session: this.session })));
+  }
+
+  /** The training state of replica 0, as new tensors owned by `lazy`. */
+  fetch(lazy: LazyState): TrainState {
+    this.check();
+    if (lazy !== this.last) throw new InvalidArgumentError('training state', 'the latest state of this data-parallel run (an earlier one was released when the next step ran)', `step ${lazy.step}`);
+    let data = lazy.pending;
+    let step = lazy.step;
+    if (this.snapshot) {
+      const { control } = this.snapshot;
+      const seq = Atomics.load(control, SNAPSHOT_SEQ);
+      this.devices[0].notify(replicaWorker, 'snapshot', { session: this.session });
+      // The device answers through shared memory while this thread waits: bounded, so a dead device cannot hang it.
+      if (Atomics.wait(control, SNAPSHOT_SEQ, seq, 30_000) === 'timed-out' && Atomics.load(control, SNAPSHOT_SEQ) === seq)
+        throw this.fail(new DeviceError(this.devices[0].name, lazy.step, 'timeout', 'it did not send its training state within 30 s'));
+      data = this.snapshot.data;
+      step = Atomics.load(control, SNAPSHOT_STEP);
+    }
+    if (!data) throw new DeviceError(this.devices[0].name, lazy.step, 'threw', 'no training state came back from the step');
+    const ts = decodeState(this.layout, data, this.optimizer, (p) => this.module.trainablePaths(p), step, lazy.key);
+    let optState = ts.optState as InjectedState;
+    for (const [name, value] of Object.entries(this.hyper)) optState = setHyperparam(optState, name, value);
+    return { ...ts, optState };
+  }
+
+  private wireState(ts: TrainState): WireState {
+    const { layout, data } = encodeState(ts, this.optimizer);
+    if (layout.length !== this.layout.length) throw new InvalidArgumentError('training state', `${this.layout.length} values (the layout this run started with)`, layout.length);
+    const opt = ts.optState as InjectedState;
+    this.hyper = Object.fromEntries(Object.keys(opt.hyperparams).map((name) => {
+      const v = getHyperparamValue(opt, name);
+      return [name, v instanceof ops.Tensor ? v.dataSync()[0] : v];
+    }));
+    return { layout, data, step: ts.step, key: ts.key, optimizer: serializeOptimizer(this.optimizer, ts.optState as OptimizerState) };
+  }
+
+  /** The global batch cut into the replicas' shards, as plain data. */
+  private shards(batch: Batch): WireBatch[] {
+    const ranges = splitRows(batch.x[0].shape[0], this.devices.length);
+    const x = batch.x.map((t) => sliceRows(t, ranges));
+    const y = batch.y.map((t) => sliceRows(t, ranges));
+    const sw = batch.sampleWeight?.map((t) => (t ? sliceRows(t, ranges) : null));
+    return ranges.map((_, rank) => ({
+      x: x.map((p) => p[rank]),
+      y: y.map((p) => p[rank]),
+      sampleWeight: sw ? sw.map((p) => (p ? p[rank] : null)) : null,
+    }));
+  }
+
+  /**
+   * Calls `fn` on every replica and waits for all. A failure fails the whole
+   * group at once (the others' collective waits end), and the error that
+   * caused it (not the others' collective errors) is thrown; the devices are
+   * then ended so that nothing is left half-way.
+   */
+  private async all(fn: string, args: (rank: number) => unknown, transfer?: (rank: number) => ArrayBuffer[], step?: number): Promise<unknown[]> {
+    const calls = this.devices.map((d, rank) =>
+      d.call(replicaWorker, fn, args(rank), { transfer: transfer?.(rank), step }).catch((error: unknown) => {
+        this.group.abort(rank, `member ${rank} (${d.name}) failed`);
+        throw error;
+      }),
+    );
+    const settled = await Promise.allSettled(calls);
+    const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
+    if (errors.length === 0) return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
+    const cause = errors.find((e) => !isCollateral(e)) ?? errors[0];
+    throw this.fail(cause);
+  }
+
+  private fail(error: Error): Error {
+    this.failure ??= error;
+    this.group.close();
+    this.last?.release();
+    void Promise.allSettled(this.devices.map((d) => d.dispose()));
+    return error;
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** The lazy training state `DataParallel.train` returns: tensors are fetched on first read. */
+class LazyState implements TrainState {
+  /** A child process's step answer carries the state (no shared memory to fetch it from). */
+  pending: Float32Array | undefined;
+  private cached: TrainState | undefined;
+  declare readonly params: TrainState['params'];
+  declare readonly state: TrainState['state'];
+  declare readonly optState: unknown;
+
+  constructor(
+    private readonly owner: DataParallel,
+    readonly step: number,
+    readonly key: number,
+  ) {
+    // Own enumerable getters, so that `{ ...ts, optState }` (a callback setting the learning rate) reads them.
+    for (const name of ['params', 'state', 'optState'] as const)
+      Object.defineProperty(this, name, { enumerable: true, get: () => this.materialize()[name] });
+  }
+
+  private materialize(): TrainState {
+    this.cached ??= this.owner.fetch(this);
+    return this.cached;
+  }
+
+  /** Frees the fetched tensors (the state was replaced). */
+  release(): void {
+    if (this.cached) disposeReplaced(this.cached, undefined);
+    this.cached = undefined;
+    this.pending = undefined;
+  }
+}
+
+/** An error a replica got only because another one failed first. */
+function isCollateral(e: Error): boolean {
+  return e instanceof DeviceError && e.reason === 'threw' && /^CollectiveError: /.test(e.message.replace(/^device \S+( at step \d+)?: /, ''));
+}
+
+function lossSpec(loss: LossFunction): LossSpec {
+  // A custom function travels by name: a setup module registers it on the devices.
+  return loss.className === 'LossFunctionWrapper' ? loss.name : serializeLoss(loss);
+}
+
+/** Rows `[start, end)` of `t` for each range, as plain arrays this side owns. */
+function sliceRows(t: ops.Tensor, ranges: [number, number][]): WireTensor[] {
+  const whole = toWire(t);
+  const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return ranges.map(([s, e]) => ({ shape: [e - s, ...t.shape.slice(1)], dtype: whole.dtype, data: whole.data.slice(s * rowSize, e * rowSize) }));
+}
+
+function buffersOfBatch(b: WireBatch): ArrayBuffer[] {
+  return buffersOf([...b.x, ...b.y, ...(b.sampleWeight ?? []).filter((t): t is WireTensor => t !== null)]);
+}
+
+/** The global batch's losses (each shard's weighted by its share) and predictions (concatenated in order). */
+function merge(results: (WireStepResult | null)[], ranges: [number, number][], rows: number): StepResult {
+  const parts = results.flatMap((r, rank) => (r ? [{ r, share: (ranges[rank][1] - ranges[rank][0]) / rows }] : []));
+  const weighted = (f: (r: WireStepResult) => number) => parts.reduce((s, p) => s + p.share * f(p.r), 0);
+  return {
+    loss: ops.scalar(weighted((r) => r.loss)),
+    outputLosses: parts[0].r.outputLosses.map((_, i) => ops.scalar(weighted((r) => r.outputLosses[i]))),
+    predictions: concatParts(parts.map((p) => p.r.predictions)),
+  };
+}
+
+/** Per output, the replicas' parts concatenated along the batch axis. */
+function concatParts(parts: WireTensor[][]): ops.Tensor[] {
+  return parts[0].map((_, i) =>
+    ops.tidy(() => {
+      const pieces = parts.map((p) => fromWire(p[i]));
+      return pieces.length === 1 ? pieces[0] : ops.concat(pieces, 0);
+    }),
+  );
+}

@@ -1,0 +1,219 @@
+/**
+ * The device side of data parallelism: functions the main thread calls on
+ * each replica's device (see data-parallel.ts). A session holds one
+ * replica: its module, built from its Keras config by a factory the caller
+ * names, its optimizer, its training state and its collective.
+ */
+import * as ops from '../ops/index.js';
+import { registerCustomObjects, type CustomObjects } from '../custom-objects/index.js';
+import { foldIn } from '../core/rng.js';
+import { getOptimizer, type Optimizer } from '../optimizers/index.js';
+import { compile, type CompileArgs, type Compiled } from '../training/compile.js';
+import type { Module } from '../training/module.js';
+import { predictStep, testStep } from '../training/steps.js';
+import type { Batch, TrainState } from '../training/types.js';
+import type { DeviceContext, GroupDescriptor } from './device-context.js';
+import { Replica } from './replica.js';
+import { SharedMemoryCollective } from './shared-memory-collective.js';
+import { decodeState, encodeState, type StateLayout } from './state-codec.js';
+import { fromWire, toWire, type WireTensor } from './wire.js';
+
+/** Where the module comes from: `fn(config)` exported by the module at `url` (the facade passes its Keras config reader). */
+export interface ModuleFactory {
+  url: string;
+  fn: string;
+  config: unknown;
+}
+
+/** A training state as it crosses: its layout, its values, its step and key, and the optimizer's Keras config (with the current hyper-parameters). */
+export interface WireState {
+  layout: StateLayout;
+  data: Float32Array;
+  step: number;
+  key: number;
+  optimizer: { class_name: string; config: Record<string, unknown> };
+}
+
+export interface InitArgs {
+  session: number;
+  /** Modules imported first; each may export `customObjects`, which are registered. */
+  setup: string[];
+  factory: ModuleFactory;
+  training: { loss: CompileArgs['loss']; lossWeights?: CompileArgs['lossWeights'] };
+  state: WireState;
+  group: GroupDescriptor;
+  rank: number;
+  /** Shared memory the replica writes its state into when asked (worker threads); else `snapshot` returns it. */
+  snapshot?: { data: SharedArrayBuffer; control: SharedArrayBuffer };
+}
+
+/** A shard as it crosses: one tensor per input and per output, sample weights per output. */
+export interface WireBatch {
+  x: WireTensor[];
+  y: WireTensor[];
+  sampleWeight?: (WireTensor | null)[] | null;
+}
+
+export interface WireStepResult {
+  loss: number;
+  outputLosses: number[];
+  predictions: WireTensor[];
+}
+
+interface Session {
+  module: Module;
+  compiled: Compiled;
+  optimizer: Optimizer;
+  replica: Replica;
+  rank: number;
+  snapshot?: { data: Float32Array; control: Int32Array };
+}
+
+const sessions = new Map<number, Session>();
+const imported = new Set<string>();
+
+/** Control words of the snapshot region: a sequence number the main thread waits on, then the step. */
+export const SNAPSHOT_SEQ = 0;
+export const SNAPSHOT_STEP = 1;
+
+export async function init(args: InitArgs, context: DeviceContext): Promise<void> {
+  for (const url of args.setup) {
+    if (imported.has(url)) continue;
+    const mod = (await import(url)) as { customObjects?: CustomObjects };
+    if (mod.customObjects) registerCustomObjects(mod.customObjects, `setup module ${url}`);
+    imported.add(url);
+  }
+  const factory = (await import(args.factory.url)) as Record<string, (config: unknown) => Module>;
+  const module = factory[args.factory.fn](args.factory.config);
+  const optimizer = getOptimizer(args.state.optimizer) as Optimizer;
+  const shapes = module.outputNames.map(() => undefined);
+  const compiled = compile(module.outputNames, { optimizer, loss: args.training.loss, lossWeights: args.training.lossWeights }, shapes);
+  const ts = replicaState(args.state, optimizer, module, args.rank);
+  const collective = context.join(args.group, args.rank);
+  const buffer = collective instanceof SharedMemoryCollective ? (n: number) => collective.slot(n) : undefined;
+  const replica = new Replica(module, compiled, ts, collective, buffer);
+  const snapshot = args.snapshot && { data: new Float32Array(args.snapshot.data), control: new Int32Array(args.snapshot.control) };
+  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, snapshot });
+}
+
+export interface StepArgs {
+  session: number;
+  shard: WireBatch;
+  globalRows: number;
+  /** Send the state after the step back with the answer (child processes, which share no memory to fetch it from later). */
+  snapshot: boolean;
+}
+
+export interface StepReply {
+  /** The shard's losses and predictions; null for an empty shard. */
+  result: WireStepResult | null;
+  snapshot?: Float32Array;
+}
+
+/** One training step on this replica's shard (see Replica.step). */
+export async function step(args: StepArgs): Promise<StepReply> {
+  const s = session(args.session);
+  const batch = toBatch(args.shard);
+  let result: WireStepResult | null = null;
+  try {
+    const r = (await s.replica.step(batch, args.globalRows)).result;
+    if (r) {
+      try {
+        result = wireResult(r.loss, r.outputLosses, r.predictions);
+      } finally {
+        ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
+      }
+    }
+  } finally {
+    disposeBatch(batch);
+  }
+  return args.snapshot ? { result, snapshot: encodeState(s.replica.state, s.optimizer).data } : { result };
+}
+
+/** Losses and predictions of a shard in inference mode. */
+export function test(args: { session: number; shard: WireBatch }): WireStepResult | null {
+  const s = session(args.session);
+  const batch = toBatch(args.shard);
+  try {
+    if (batch.x[0].shape[0] === 0) return null;
+    const r = testStep(s.module, s.compiled, s.replica.state, batch);
+    try {
+      return wireResult(r.loss, r.outputLosses, r.predictions);
+    } finally {
+      ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
+    }
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+/** Predictions of a shard. */
+export function predict(args: { session: number; x: WireTensor[] }): WireTensor[] {
+  const s = session(args.session);
+  if (args.x[0].shape[0] === 0) return [];
+  const x = args.x.map(fromWire);
+  try {
+    const out = predictStep(s.module, s.replica.state, x);
+    try {
+      return out.map(toWire);
+    } finally {
+      ops.dispose(out);
+    }
+  } finally {
+    ops.dispose(x);
+  }
+}
+
+/**
+ * This replica's training state: written into the shared snapshot region
+ * (then the sequence word is bumped and waiters woken) when there is one,
+ * else returned.
+ */
+export function snapshot(args: { session: number }): { data: Float32Array; step: number } | null {
+  const s = session(args.session);
+  const ts = s.replica.state;
+  if (!s.snapshot) return { data: encodeState(ts, s.optimizer).data, step: ts.step };
+  encodeState(ts, s.optimizer, s.snapshot.data);
+  Atomics.store(s.snapshot.control, SNAPSHOT_STEP, ts.step);
+  Atomics.add(s.snapshot.control, SNAPSHOT_SEQ, 1);
+  Atomics.notify(s.snapshot.control, SNAPSHOT_SEQ);
+  return null;
+}
+
+/** Replaces the replica's training state (weights or optimizer settings changed on the main thread). */
+export function load(args: { session: number; state: WireState }): void {
+  const s = session(args.session);
+  s.optimizer = getOptimizer(args.state.optimizer) as Optimizer;
+  s.compiled = { ...s.compiled, optimizer: s.optimizer };
+  s.replica.setState(replicaState(args.state, s.optimizer, s.module, s.rank), s.compiled);
+}
+
+export async function close(args: { session: number }): Promise<void> {
+  const s = sessions.get(args.session);
+  if (!s) return;
+  sessions.delete(args.session);
+  await s.replica.dispose();
+}
+
+function session(id: number): Session {
+  const s = sessions.get(id);
+  if (!s) throw new Error(`no data-parallel session ${id} on this device (it was closed, or the device restarted)`);
+  return s;
+}
+
+/** Replica r's state: the main thread's, with its own dropout key (replica 0 keeps the main key, so one replica is the single-device run). */
+function replicaState(w: WireState, optimizer: Optimizer, module: Module, rank: number): TrainState {
+  return decodeState(w.layout, w.data, optimizer, (p) => module.trainablePaths(p), w.step, rank === 0 ? w.key : foldIn(w.key, `replica ${rank}`));
+}
+
+function toBatch(w: WireBatch): Batch {
+  return { x: w.x.map(fromWire), y: w.y.map(fromWire), sampleWeight: w.sampleWeight?.map((s) => (s ? fromWire(s) : null)) ?? null };
+}
+
+function disposeBatch(b: Batch): void {
+  ops.dispose([...b.x, ...b.y, ...(b.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)]);
+}
+
+function wireResult(loss: ops.Scalar, outputLosses: ops.Scalar[], predictions: ops.Tensor[]): WireStepResult {
+  return { loss: loss.dataSync()[0], outputLosses: outputLosses.map((l) => l.dataSync()[0]), predictions: predictions.map(toWire) };
+}
