@@ -20,7 +20,7 @@ export {
   type DataType,
   abs, add, addN, all, any, argMax, avgPool, avgPool3d, broadcastTo, cast, clipByValue, clone, concat, conv1d,
   conv2d, conv2dTranspose, conv3d, depthwiseConv2d, dispose, div, elu, equal, erf, exp, expandDims, eye, fill,
-  fused, gather, greater, greaterEqual, image, isFinite, keep, leakyRelu, less, lessEqual, linalg, log, log1p,
+  fused, gather, getBackend, grads, greater, greaterEqual, image, isFinite, keep, leakyRelu, less, lessEqual, linalg, log, log1p,
   logicalAnd, logicalOr, logSoftmax, logSumExp, matMul, max, maxPool, maximum, mean, memory, minimum, moments,
   mul, neg, notEqual, oneHot, ones, onesLike, pad, range, relu, relu6, reshape,
   reverse, rsqrt, scalar, selu, separableConv2d, sigmoid, sign, slice, softmax, softplus, split, sqrt, square,
@@ -29,3 +29,4 @@ export {
 } from '@tensorflow/tfjs-core';
 export { releaseAbandonedTape } from './tfjs/tape.js';
 export { randomNormal, randomUniform, truncatedNormal } from './random.js';
+export { activeBackend } from './tfjs/backend.js';

@@ -14,7 +14,8 @@ import {
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import type { StepResult } from '../training/steps.js';
-import type { Batch, TrainState } from '../training/types.js';
+import type { StepRunner } from '../training/step-runner.js';
+import type { Batch, TrainState, Variables } from '../training/types.js';
 import type { Device } from './device.js';
 import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
@@ -51,21 +52,20 @@ let nextSession = 0;
  * is not the last one returned (weights or a learning rate set by a
  * callback, the first state) is sent to every replica before the step.
  */
-export class DataParallel {
+export class DataParallel implements StepRunner {
   private readonly session = nextSession++;
   private readonly group: DeviceGroup;
   private readonly layout: StateLayout;
   private readonly snapshot: { data: Float32Array; control: Int32Array } | undefined;
   private readonly optimizer: Optimizer;
   private hyper: Record<string, HyperValue> = {};
-  /** The state the replicas hold: the start state after `open`, a loaded one, or the last lazy state. */
-  private current: TrainState | undefined;
-  private last: LazyState | undefined;
+  /** The replicas' training state, as a lazy state: what `train` returned last, or a view of what was loaded. */
+  private last!: LazyState;
   private failure: Error | undefined;
 
   private constructor(
     readonly module: Module,
-    compiled: Compiled,
+    readonly compiled: Compiled,
     readonly devices: readonly Device[],
     options: DataParallelOptions,
     start: TrainState,
@@ -93,7 +93,7 @@ export class DataParallel {
       rank,
       snapshot: dp.snapshot && { data: dp.snapshot.data.buffer as SharedArrayBuffer, control: dp.snapshot.control.buffer as SharedArrayBuffer },
     } satisfies InitArgs));
-    dp.current = start;
+    dp.loaded(start, state);
     return dp;
   }
 
@@ -104,7 +104,10 @@ export class DataParallel {
    */
   async train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
     this.check();
-    if (ts !== this.current) await this.load(ts);
+    if (ts !== this.last) {
+      await this.load(ts);
+      disposeReplaced(ts, undefined);
+    }
     const rows = batch.x[0].shape[0];
     const shards = this.shards(batch);
     const eager = !this.snapshot;
@@ -114,18 +117,22 @@ export class DataParallel {
       (rank) => buffersOfBatch(shards[rank]),
       ts.step,
     )) as StepReply[];
-    // The step took `ts` over: what it fetched or was given is no longer needed.
-    if (ts instanceof LazyState) ts.release();
-    else disposeReplaced(ts, undefined);
-    const state = new LazyState(this, ts.step + 1, ts.key);
-    state.pending = replies[0].snapshot;
-    this.current = this.last = state;
-    return { state, result: merge(replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) };
+    this.last.release();
+    this.last = new LazyState(this, ts.step + 1, ts.key, replies[0].snapshot);
+    return { state: this.last, result: merge(replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) };
   }
 
-  /** Losses and predictions of `batch` in inference mode, with the replicas' current weights; owned by the caller. */
-  async test(batch: Batch): Promise<StepResult> {
+  /**
+   * Losses and predictions of `batch` in inference mode with the replicas'
+   * weights: `variables` must be their state (from `state()` or `train`),
+   * or a whole training state, which is loaded first. The result is the caller's.
+   */
+  async test(variables: Variables, batch: Batch): Promise<StepResult> {
     this.check();
+    if (variables !== this.last) {
+      if (!('optState' in variables)) throw new InvalidArgumentError('variables', "the data-parallel run's training state (dp.state())", 'other weights');
+      await this.load(variables as TrainState);
+    }
     const rows = batch.x[0].shape[0];
     const shards = this.shards(batch);
     const results = await this.all('test', (rank) => ({ session: this.session, shard: shards[rank] }), (rank) => buffersOfBatch(shards[rank]));
@@ -144,13 +151,26 @@ export class DataParallel {
   /** Makes `ts` the replicas' state (weights changed on the main thread between calls); `ts` stays the caller's. */
   async load(ts: TrainState): Promise<void> {
     this.check();
-    await this.all('load', () => ({ session: this.session, state: this.wireState(ts) }));
-    this.current = ts;
+    const state = this.wireState(ts);
+    await this.all('load', () => ({ session: this.session, state }));
+    this.loaded(ts, state);
+  }
+
+  /** The replicas' training state, lazily fetched (see the class comment); valid until the next step or load. */
+  state(): TrainState {
+    this.check();
+    return this.last;
+  }
+
+  private loaded(ts: TrainState, state: WireState): void {
+    this.last?.release();
+    // Child processes cannot be asked synchronously: what they were sent is what they hold.
+    this.last = new LazyState(this, ts.step, ts.key, this.snapshot ? undefined : state.data);
   }
 
   /** Ends the replicas (the devices stay up for the next user) and frees what the last state fetched. */
   async close(): Promise<void> {
-    this.last?.release();
+    this.last.release();
     this.group.close();
     if (!this.failure) await Promise.allSettled(this.devices.map((d) => d.call(replicaWorker, 'close', { session: this.session })));
   }
@@ -225,9 +245,14 @@ export class DataParallel {
   private fail(error: Error): Error {
     this.failure ??= error;
     this.group.close();
-    this.last?.release();
+    this.last.release();
     void Promise.allSettled(this.devices.map((d) => d.dispose()));
     return error;
+  }
+
+  /** Whether a replica failed: the run is over (its devices were ended). */
+  get failed(): boolean {
+    return this.failure !== undefined;
   }
 
   private check(): void {
@@ -237,8 +262,6 @@ export class DataParallel {
 
 /** The lazy training state `DataParallel.train` returns: tensors are fetched on first read. */
 class LazyState implements TrainState {
-  /** A child process's step answer carries the state (no shared memory to fetch it from). */
-  pending: Float32Array | undefined;
   private cached: TrainState | undefined;
   declare readonly params: TrainState['params'];
   declare readonly state: TrainState['state'];
@@ -248,6 +271,8 @@ class LazyState implements TrainState {
     private readonly owner: DataParallel,
     readonly step: number,
     readonly key: number,
+    /** The state's values when they came with a child process's answer (no shared memory to fetch them from). */
+    public pending: Float32Array | undefined,
   ) {
     // Own enumerable getters, so that `{ ...ts, optState }` (a callback setting the learning rate) reads them.
     for (const name of ['params', 'state', 'optState'] as const)

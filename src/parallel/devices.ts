@@ -49,7 +49,7 @@ export async function configureDevices(next: DevicesOptions): Promise<void> {
  * and the NVIDIA driver lists GPUs. Nothing is started by listing.
  */
 export function listDevices(): DeviceInfo[] {
-  const main: DeviceInfo = { name: '/cpu:0', kind: 'cpu', transport: 'main', backend: currentBackend() ?? 'none', threads: 1 };
+  const main: DeviceInfo = { name: '/cpu:0', kind: 'cpu', transport: 'main', backend: ops.activeBackend() ?? 'none', threads: 1 };
   return [main, ...specs().map((s) => ({
     name: s.name,
     kind: s.name.startsWith('/gpu') ? ('gpu' as const) : ('cpu' as const),
@@ -91,7 +91,7 @@ function specs(): DeviceSpec[] {
   const cores = os.availableParallelism();
   const workers = options.cpuWorkers ?? cores;
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / Math.max(1, workers)));
-  const main = currentBackend();
+  const main = ops.activeBackend();
   const backend = options.backend ?? (main === 'cpu' ? 'cpu' : 'wasm');
   const cpu: DeviceSpec[] = Array.from({ length: workers }, (_, i) => ({
     name: `/cpu:${i + 1}`,
@@ -108,11 +108,6 @@ function specs(): DeviceSpec[] {
     env: { CUDA_VISIBLE_DEVICES: String(i) },
   }));
   return [...cpu, ...gpu];
-}
-
-/** The main thread's backend, without starting one. */
-function currentBackend(): string | undefined {
-  return (ops.engine() as unknown as { backendName?: string | null }).backendName ?? undefined;
 }
 
 let gpus: number | undefined;

@@ -4,7 +4,7 @@
  * time, and answers each with its result or its error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { chooseBackend } from '../core/backend.js';
+import { chooseBackend } from '../ops/tfjs/backend.js';
 import type { Collective } from './collective.js';
 import type { DeviceContext, DeviceFunction, GroupDescriptor } from './device-context.js';
 import { serializeError, type HostMessage, type WorkerConfig, type WorkerMessage } from './protocol.js';

@@ -5,7 +5,8 @@ import type { Compiled } from './compile.js';
 import { checkBatchSize, prepareData, type ArrayLike, type DataArg } from './data.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
 import type { Module } from './module.js';
-import { testStep } from './steps.js';
+import type { StepRunner } from './step-runner.js';
+import { testStep, type StepResult } from './steps.js';
 import { runStep } from '../ops/compiled/index.js';
 import type { Batch, Logs, Variables } from './types.js';
 
@@ -23,7 +24,16 @@ export function evaluateArrays(module: Module, compiled: Compiled, variables: Va
     const d = prepareData(module, x, y, options.sampleWeight, owned);
     const source = tensorSource({ x: d.xs, y: d.ys, sampleWeight: d.sw }, batchSize, false);
     const logs = new EpochLogs(compiled, module.outputNames);
-    for (const batch of source.batches(0, 0) as Iterable<Batch>) evaluateBatch(module, compiled, variables, logs, batch);
+    for (const batch of source.batches(0, 0) as Iterable<Batch>) {
+      let result: StepResult;
+      try {
+        result = localTest(module, compiled, variables, batch);
+      } catch (e) {
+        disposeBatch(batch);
+        throw e;
+      }
+      addResult(logs, batch, result);
+    }
     return logs.result();
   } finally {
     ops.dispose(owned);
@@ -40,23 +50,38 @@ export async function evaluateDataset(module: Module, compiled: Compiled, variab
   }
 }
 
-/** Evaluates one epoch of a source; log names get `prefix` (`val_` for validation). */
-export async function evaluateSource(module: Module, compiled: Compiled, variables: Variables, source: BatchSource, prefix = ''): Promise<Logs> {
+/** Evaluates one epoch of a source, with the runner's test step (this thread's by default); log names get `prefix` (`val_` for validation). */
+export async function evaluateSource(module: Module, compiled: Compiled, variables: Variables, source: BatchSource, prefix = '', runner?: StepRunner): Promise<Logs> {
   const logs = new EpochLogs(compiled, module.outputNames);
-  for await (const batch of source.batches(0, 0)) evaluateBatch(module, compiled, variables, logs, batch);
+  for await (const batch of source.batches(0, 0)) {
+    let result: StepResult;
+    try {
+      result = runner ? await runner.test(variables, batch) : localTest(module, compiled, variables, batch);
+    } catch (e) {
+      disposeBatch(batch);
+      throw e;
+    }
+    addResult(logs, batch, result);
+  }
   return logs.result(prefix);
 }
 
-/** Adds one batch to `logs`, then disposes the batch. */
-function evaluateBatch(module: Module, compiled: Compiled, variables: Variables, logs: EpochLogs, batch: Batch): void {
+/** The test step on this thread (compiled when compiled steps are on). */
+function localTest(module: Module, compiled: Compiled, variables: Variables, batch: Batch): StepResult {
+  return runStep(module, `model '${module.name}'`, () => testStep(module, compiled, variables, batch));
+}
+
+/** Adds one batch's result to `logs`, then disposes both. */
+function addResult(logs: EpochLogs, batch: Batch, result: StepResult): void {
   try {
-    const result = runStep(module, `model '${module.name}'`, () => testStep(module, compiled, variables, batch));
-    try {
-      logs.update(batch, result);
-    } finally {
-      disposeStepResult(result);
-    }
+    logs.update(batch, result);
   } finally {
-    ops.dispose([...new Set([...batch.x, ...batch.y, ...(batch.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
+    disposeStepResult(result);
+    disposeBatch(batch);
   }
+}
+
+/** Disposes a batch's tensors, once each (outputs may share their sample weights). */
+function disposeBatch(batch: Batch): void {
+  ops.dispose([...new Set([...batch.x, ...batch.y, ...(batch.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
 }

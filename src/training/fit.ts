@@ -12,8 +12,8 @@ import { evaluateSource } from './evaluate.js';
 import type { FitEvent, FitParams, TrainingControl } from './events.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
 import type { Module } from './module.js';
-import { trainStep } from './steps.js';
-import { releaseCompiledSessions, runStep } from '../ops/compiled/index.js';
+import { localRunner, type StepRunner } from './step-runner.js';
+import { releaseCompiledSessions } from '../ops/compiled/index.js';
 import type { Batch, Logs, TrainState } from './types.js';
 export interface FitOptions {
   batchSize?: number;
@@ -43,8 +43,9 @@ export type FitData = { x: DataArg; y: DataArg } | { dataset: Dataset<Example> }
 /**
  * Keras `fit` as a cold stream of training events, over a module and an
  * explicit training state: subscribing trains, unsubscribing stops between
- * steps. The loop folds {@link trainStep} over the batches, epoch after
- * epoch; it writes into no model. Every event lends the loop's current
+ * steps. The loop folds the runner's training step (`trainStep` on this
+ * thread by default) over the batches, epoch after epoch; it writes into no
+ * model. Every event lends the loop's current
  * state (`train` on batch and epoch ends and on `fitEnd`, `control.state`
  * always); whoever holds the weights (the Keras facade) commits it.
  *
@@ -53,7 +54,14 @@ export type FitData = { x: DataArg; y: DataArg } | { dataset: Dataset<Example> }
  * stream ends (completed, failed or unsubscribed) `control.state` is the
  * last state, owned by the caller.
  */
-export function fitLoop$(module: Module, compiled: Compiled, start: TrainState, data: FitData, options: FitOptions = {}): Observable<FitEvent> {
+export function fitLoop$(
+  module: Module,
+  compiled: Compiled,
+  start: TrainState,
+  data: FitData,
+  options: FitOptions = {},
+  runner: StepRunner = localRunner(module, compiled),
+): Observable<FitEvent> {
   return new Observable<FitEvent>((subscriber) => {
     const owned: ops.Tensor[] = [];
     const sources: BatchSource[] = [];
@@ -100,8 +108,7 @@ export function fitLoop$(module: Module, compiled: Compiled, start: TrainState, 
           }
           const weighted = withClassWeights(batch, options.classWeight);
           try {
-            const { state: next, result } = runStep(module, `model '${module.name}'`, () => trainStep(module, compiled, ts, weighted));
-            disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: next.params, s: next.state, o: next.optState });
+            const { state: next, result } = await runner.train(ts, weighted);
             ts = next;
             try {
               epochLogs.update(weighted, result);
@@ -119,7 +126,7 @@ export function fitLoop$(module: Module, compiled: Compiled, start: TrainState, 
         if (b === 0) throw new InvalidArgumentError('training data', 'at least one batch per epoch', 'an empty epoch');
         logs = epochLogs.result();
         if (subscriber.closed) return;
-        if (validation) Object.assign(logs, await evaluateSource(module, compiled, ts, validation, 'val_'));
+        if (validation) Object.assign(logs, await evaluateSource(module, compiled, ts, validation, 'val_', runner));
         if (subscriber.closed) return;
         subscriber.next({ type: 'epochEnd', epoch, logs, train: ts, control });
       }

@@ -10,6 +10,7 @@ export { gradientStep, applyGradients, trainStep, testStep, predictStep, type St
 export { compile, type CompileArgs, type Compiled } from './compile.js';
 export { requireSetup, startState, commitSetup } from './setup.js';
 export { fitLoop$, type FitData, type FitOptions } from './fit.js';
+export { localRunner, type StepRunner } from './step-runner.js';
 export type { FitEvent, FitParams, TrainingControl, Callback } from './events.js';
 export { evaluateArrays, evaluateDataset, evaluateSource, type EvaluateOptions } from './evaluate.js';
 export { predictArrays, predictDataset, type PredictOptions } from './predict.js';

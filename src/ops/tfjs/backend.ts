@@ -115,6 +115,11 @@ function hasGpu(): boolean {
   return typeof devices === 'number' ? devices > 0 : true;
 }
 
+/** The active backend's name, or undefined while none has started (reading it starts none). */
+export function activeBackend(): string | undefined {
+  return (tf.engine() as unknown as { backendName?: string | null }).backendName ?? undefined;
+}
+
 /** A one-line description of the active backend, e.g. `wasm (2 threads)`. */
 export function describeBackend(name: BackendName = active ?? (tf.getBackend() as BackendName)): string {
   if (name === 'compiled') return `compiled (ONNX Runtime ${ortVersion()}, ${compiledBackend().threads} threads; eager ops on ${describeBackend(eager)})`;

@@ -1,0 +1,310 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { defer, lastValueFrom, switchMap, tap, type Observable } from 'rxjs';
+import * as ops from '../ops/index.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { cloneTree, disposeReplaced } from '../core/tree.js';
+import { Dataset, type Example } from '../../streams/index.js';
+import { datasetSource, tensorSource } from '../training/batch-source.js';
+import type { CompileArgs } from '../training/compile.js';
+import { checkBatchSize, dataInputShape, epochBatches, prepareData, sampleCount, takeRows, toTensors, type ArrayLike, type DataArg } from '../training/data.js';
+import { evaluateSource, type EvaluateOptions } from '../training/evaluate.js';
+import type { Callback, FitEvent, TrainingControl } from '../training/events.js';
+import { fitLoop$, type FitData, type FitOptions } from '../training/fit.js';
+import { disposeStepResult, EpochLogs } from '../training/logs.js';
+import type { PredictOptions } from '../training/predict.js';
+import type { StepResult } from '../training/steps.js';
+import { commitSetup, requireSetup, startState } from '../training/setup.js';
+import type { Batch, Logs, TrainState } from '../training/types.js';
+import { History } from '../callbacks/history.js';
+import { progbar } from '../callbacks/progbar.js';
+import { DataParallel } from '../parallel/data-parallel.js';
+import type { Device } from '../parallel/device.js';
+import { firstDevices, getDevice } from '../parallel/devices.js';
+import type { Model } from './model.js';
+
+export interface MultiGpuModelOptions {
+  /** Replicas on the first `gpus` devices: the GPUs where there are any, else the CPU worker devices (Keras's `gpus`). */
+  gpus?: number;
+  /** Replicas on these devices ('/cpu:1', '/gpu:0', ...), one each. */
+  devices?: string[];
+  /** Modules (paths or URLs) every device imports before building its replica: custom objects the model's config names. */
+  setup?: (string | URL)[];
+  /** Bound on any wait between replicas inside a step, in ms (default 120 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Keras's `multi_gpu_model(model, gpus=n)`: a model that trains `model` with
+ * one replica per device. Each global batch is split as Keras splits it,
+ * each replica computes gradients on its part, the gradients are summed in
+ * one all-reduce, and every replica applies the same update, so that a
+ * step equals the single-device step on the whole batch. `model` (the
+ * template) keeps the trained weights, as Keras recommends saving it.
+ */
+export function multiGpuModel(model: Model, options: number | MultiGpuModelOptions): ParallelModel {
+  const o = typeof options === 'number' ? { gpus: options } : options;
+  if ((o.gpus === undefined) === (o.devices === undefined)) throw new InvalidArgumentError('multiGpuModel options', 'either gpus (a count) or devices (names)', o);
+  const devices = o.devices
+    ? o.devices.map((name) => {
+        if (name === '/cpu:0') throw new InvalidArgumentError('devices', "worker devices ('/cpu:0' is the main thread, which merges the replicas' results)", name);
+        return getDevice(name);
+      })
+    : firstDevices(o.gpus!);
+  if (new Set(devices).size !== devices.length) throw new InvalidArgumentError('devices', 'distinct devices', o.devices);
+  return new ParallelModel(model, devices, o);
+}
+
+/**
+ * The model `multiGpuModel` returns: Keras's training methods, run on the
+ * replicas. They are asynchronous (the work happens on other threads or
+ * processes). The template's weights are written back at the end of every
+ * epoch and of every call; events' `train` state is always current.
+ */
+export class ParallelModel {
+  private dp: DataParallel | undefined;
+  /** The trainable weights the replicas were started for (freezing a layer changes the fused buffer: new replicas). */
+  private trainable = '';
+  /** What the replicas were last given or last committed back: when the template moves on, they are sent its state again. */
+  private synced: { variables: unknown; optState: unknown; compiled: unknown } | undefined;
+
+  constructor(
+    readonly template: Model,
+    readonly devices: readonly Device[],
+    private readonly options: MultiGpuModelOptions,
+  ) {}
+
+  /** Keras `compile`, on the template. */
+  compile(args: CompileArgs, seed?: number): void {
+    this.template.compile(args, seed);
+  }
+
+  /** Keras `fit` over the replicas; resolves with the History. */
+  async fit(x: DataArg, y: DataArg, options?: FitOptions & { callbacks?: Callback[] }): Promise<History>;
+  async fit(dataset: Dataset<Example>, options?: FitOptions & { callbacks?: Callback[] }): Promise<History>;
+  async fit(...args: unknown[]): Promise<History> {
+    const [data, options = {}] = fitArgs(args);
+    const history = new History();
+    const callbacks: Callback[] = [...(options.callbacks ?? []), history.callback, progbar({ verbose: options.verbose ?? 1 })];
+    await lastValueFrom(callbacks.reduce((s, op) => s.pipe(op), this.train$(data, options)), { defaultValue: undefined });
+    return history;
+  }
+
+  /** The training event stream of `fit`; subscribe to train, unsubscribe to stop. */
+  fit$(x: DataArg, y: DataArg, options?: FitOptions): Observable<FitEvent>;
+  fit$(dataset: Dataset<Example>, options?: FitOptions): Observable<FitEvent>;
+  fit$(...args: unknown[]): Observable<FitEvent> {
+    const [data, options] = fitArgs(args);
+    return this.train$(data, options);
+  }
+
+  /** Keras `evaluate` with the replicas: each batch split over them. */
+  async evaluate(x: DataArg, y: DataArg, options: EvaluateOptions = {}): Promise<Logs> {
+    this.buildFor(x);
+    const dp = await this.session('evaluate');
+    const owned: ops.Tensor[] = [];
+    try {
+      const d = prepareData(this.template, x, y, options.sampleWeight, owned);
+      const source = tensorSource({ x: d.xs, y: d.ys, sampleWeight: d.sw }, checkBatchSize(options.batchSize ?? 32), false);
+      return await evaluateSource(this.template, dp.compiled, dp.state(), source, '', dp);
+    } finally {
+      ops.dispose(owned);
+    }
+  }
+
+  /** Keras `evaluate` on a Dataset of batched Examples, with the replicas. */
+  async evaluateDataset(dataset: Dataset<Example>, options: { steps?: number; prefetch?: number } = {}): Promise<Logs> {
+    const dp = await this.session('evaluate');
+    const source = datasetSource(dataset, { inputs: this.template.inputNames, outputs: this.template.outputNames }, options);
+    try {
+      return await evaluateSource(this.template, dp.compiled, dp.state(), source, '', dp);
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** Keras `predict` with the replicas: each batch split over them, the outputs concatenated back in order. */
+  async predict(x: DataArg, options: PredictOptions = {}): Promise<ops.Tensor | ops.Tensor[]> {
+    this.buildFor(x);
+    const batchSize = checkBatchSize(options.batchSize ?? 32);
+    const dp = await this.session('predict');
+    const { tensors, created } = toTensors('x', x, this.template.inputNames);
+    try {
+      const n = sampleCount([{ argument: 'x', tensors }]);
+      return await this.collect(epochBatches(n, batchSize, false, 0), async (idx) => {
+        const rows = takeRows(tensors, idx);
+        try {
+          return await dp.predict(rows);
+        } finally {
+          ops.dispose(rows);
+        }
+      });
+    } finally {
+      ops.dispose(created);
+    }
+  }
+
+  /** Keras `predict` on a Dataset of batched Examples (targets ignored), with the replicas. */
+  async predictDataset(dataset: Dataset<Example>, options: { steps?: number; prefetch?: number } = {}): Promise<ops.Tensor | ops.Tensor[]> {
+    const dp = await this.session('predict');
+    const source = datasetSource(dataset, { inputs: this.template.inputNames, outputs: this.template.outputNames }, { ...options, needTargets: false });
+    try {
+      const batches: Batch[] = [];
+      for await (const b of source.batches(0, 0)) batches.push(b);
+      return await this.collect(batches, async (b) => {
+        try {
+          return await dp.predict(b.x);
+        } finally {
+          disposeBatch(b);
+        }
+      });
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** Keras `train_on_batch`: one data-parallel step on exactly this batch; its logs. */
+  async trainOnBatch(x: DataArg, y: DataArg, options: { sampleWeight?: ArrayLike } = {}): Promise<Logs> {
+    return this.onBatch('trainOnBatch', x, y, options.sampleWeight, async (dp, batch) => {
+      const { state, result } = await dp.train(dp.state(), batch);
+      this.commit(state);
+      return result;
+    });
+  }
+
+  /** Keras `test_on_batch`: loss and metrics of this batch in inference mode, with the replicas. */
+  async testOnBatch(x: DataArg, y: DataArg, options: { sampleWeight?: ArrayLike } = {}): Promise<Logs> {
+    return this.onBatch('testOnBatch', x, y, options.sampleWeight, (dp, batch) => dp.test(dp.state(), batch));
+  }
+
+  /** Ends the replicas and their devices' workers (a later call starts them again). */
+  async dispose(): Promise<void> {
+    await this.closeSession();
+    await Promise.all(this.devices.map((d) => d.dispose()));
+  }
+
+  /**
+   * The fit loop with the replicas as its runner: it starts from the
+   * replicas' state (the template's, sent when it changed), and the
+   * template takes the trained state at every epoch end and when the loop ends.
+   */
+  private train$(data: FitData, options: FitOptions = {}): Observable<FitEvent> {
+    return defer(() => {
+      if (!('dataset' in data)) this.buildFor(data.x);
+      return this.session('fit');
+    }).pipe(
+      switchMap((dp) => {
+        let control: TrainingControl | undefined;
+        return fitLoop$(this.template, dp.compiled, dp.state(), data, options, dp).pipe(
+          tap((e) => {
+            control = e.control;
+            if (e.type === 'epochEnd') this.commit(e.train);
+          }),
+          tap({ finalize: () => control && this.commitQuietly(control.state) }),
+        );
+      }),
+    );
+  }
+
+  /** The replicas, started (or restarted, when the compiled setup or the trainable set changed) and given the template's state. */
+  private async session(what: string): Promise<DataParallel> {
+    const template = this.template;
+    const setup = requireSetup(template.compiled, what);
+    const { state: start, setup: next } = startState(template, setup, template.build().variables!);
+    template.compiled = next;
+    if (this.dp && (this.dp.compiled !== next.compiled || this.dp.failed || this.trainable !== next.optPaths)) await this.closeSession();
+    const current = { variables: template.variables, optState: next.optState, compiled: next.compiled };
+    if (!this.dp) {
+      this.dp = await DataParallel.open(template, next.compiled, start, {
+        devices: this.devices,
+        factory: { url: new URL('./from-config.js', import.meta.url).href, fn: 'modelFromJSON', config: template.toJSON() },
+        setup: (this.options.setup ?? []).map(toUrl),
+        timeoutMs: this.options.timeoutMs,
+      });
+      this.trainable = next.optPaths;
+    } else if (!this.synced || this.synced.variables !== current.variables || this.synced.optState !== current.optState) await this.dp.load(start);
+    this.synced = current;
+    return this.dp;
+  }
+
+  /** The template takes (copies of) a state of the replicas: its weights, optimizer state and step. */
+  private commit(ts: TrainState): void {
+    const template = this.template;
+    const old = template.compiled?.optState;
+    template.setVariables({ params: cloneTree(ts.params), state: cloneTree(ts.state) });
+    const optState = cloneTree(ts.optState);
+    if (template.compiled) template.compiled = commitSetup(template.compiled, { ...ts, optState });
+    disposeReplaced(old, optState);
+    this.synced = { variables: template.variables, optState, compiled: template.compiled?.compiled };
+  }
+
+  /** The commit at the end of a run; after a failed run the replicas' state may be gone, and the template keeps its last epoch's. */
+  private commitQuietly(ts: TrainState): void {
+    try {
+      this.commit(ts);
+    } catch {
+      // the run's own error is what the caller sees
+    }
+  }
+
+  private async closeSession(): Promise<void> {
+    const dp = this.dp;
+    this.dp = undefined;
+    this.synced = undefined;
+    await dp?.close();
+  }
+
+  private async onBatch(what: string, x: DataArg, y: DataArg, sampleWeight: ArrayLike | undefined, run: (dp: DataParallel, batch: Batch) => Promise<StepResult>): Promise<Logs> {
+    this.buildFor(x);
+    const dp = await this.session(what);
+    const owned: ops.Tensor[] = [];
+    try {
+      const d = prepareData(this.template, x, y, sampleWeight, owned);
+      const batch: Batch = { x: d.xs, y: d.ys, sampleWeight: d.sw ? d.ys.map(() => d.sw!) : null };
+      const result = await run(dp, batch);
+      const logs = new EpochLogs(dp.compiled, this.template.outputNames);
+      try {
+        logs.update(batch, result);
+      } finally {
+        disposeStepResult(result);
+      }
+      return logs.result();
+    } finally {
+      ops.dispose(owned);
+    }
+  }
+
+  /** Runs `predictOne` on each item in order and concatenates the outputs. */
+  private async collect<T>(items: Iterable<T>, predictOne: (item: T) => Promise<ops.Tensor[]>): Promise<ops.Tensor | ops.Tensor[]> {
+    const chunks: ops.Tensor[][] = [];
+    try {
+      for (const item of items) chunks.push(await predictOne(item));
+      if (chunks.length === 0) throw new InvalidArgumentError('data', 'at least one batch to predict', 'none');
+      const outputs = chunks[0].map((_, i) => (chunks.length === 1 ? ops.clone(chunks[0][i]) : ops.concat(chunks.map((c) => c[i]), 0)));
+      return outputs.length === 1 ? outputs[0] : outputs;
+    } finally {
+      ops.dispose(chunks.flat());
+    }
+  }
+
+  private buildFor(x: DataArg): void {
+    if (!this.template.built) {
+      const shape = dataInputShape(x);
+      if (shape) this.template.buildForInput(shape);
+    }
+  }
+}
+
+function toUrl(p: string | URL): string {
+  return p instanceof URL ? p.href : /^[a-z]+:\/\//.test(p) ? p : pathToFileURL(path.resolve(p)).href;
+}
+
+function disposeBatch(b: Batch): void {
+  ops.dispose([...new Set([...b.x, ...b.y, ...(b.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
+}
+
+/** `(x, y, options)` or `(dataset, options)`. */
+function fitArgs(args: unknown[]): [FitData, (FitOptions & { callbacks?: Callback[] }) | undefined] {
+  if (args[0] instanceof Dataset) return [{ dataset: args[0] as Dataset<Example> }, args[1] as FitOptions | undefined];
+  return [{ x: args[0] as DataArg, y: args[1] as DataArg }, args[2] as FitOptions | undefined];
+}

@@ -1,0 +1,32 @@
+import { disposeReplaced } from '../core/tree.js';
+import { runStep } from '../ops/compiled/index.js';
+import type { Compiled } from './compile.js';
+import type { Module } from './module.js';
+import { testStep, trainStep, type StepResult } from './steps.js';
+import type { Batch, TrainState, Variables } from './types.js';
+
+/**
+ * Where the loops run their steps: on this thread ({@link localRunner}),
+ * or elsewhere (data parallelism's replicas, device placement's devices),
+ * which is why both are asynchronous.
+ */
+export interface StepRunner {
+  /** One training step. It takes `ts` over: what the next state does not reuse is disposed. The caller owns the result's tensors. */
+  train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }>;
+  /** Losses and predictions in inference mode; `variables` stay the caller's. */
+  test(variables: Variables, batch: Batch): Promise<StepResult>;
+}
+
+/** The pure steps on this thread ({@link trainStep}, {@link testStep}; compiled when compiled steps are on). */
+export function localRunner(module: Module, compiled: Compiled): StepRunner {
+  return {
+    async train(ts, batch) {
+      const r = runStep(module, `model '${module.name}'`, () => trainStep(module, compiled, ts, batch));
+      disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: r.state.params, s: r.state.state, o: r.state.optState });
+      return r;
+    },
+    async test(variables, batch) {
+      return runStep(module, `model '${module.name}'`, () => testStep(module, compiled, variables, batch));
+    },
+  };
+}
