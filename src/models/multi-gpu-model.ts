@@ -177,10 +177,17 @@ export class ParallelModel {
     return this.onBatch('testOnBatch', x, y, options.sampleWeight, (dp, batch) => dp.test(dp.state(), batch));
   }
 
-  /** Ends the replicas and their devices' workers (a later call starts them again). */
+  /** Frees the replicas on the devices; the devices' workers stay up for the next model (a later call here starts new replicas). */
+  async close(): Promise<void> {
+    const dp = this.dp;
+    this.dp = undefined;
+    this.synced = undefined;
+    await dp?.close();
+  }
+
+  /** Ends the replicas and the devices' workers; a fit that is running rejects with a DeviceError ('disposed'). */
   async dispose(): Promise<void> {
-    await this.closeSession();
-    await Promise.all(this.devices.map((d) => d.dispose()));
+    await Promise.all([this.close(), ...this.devices.map((d) => d.dispose())]);
   }
 
   /**
@@ -200,7 +207,7 @@ export class ParallelModel {
             control = e.control;
             if (e.type === 'epochEnd') this.commit(e.train);
           }),
-          tap({ finalize: () => control && this.commitQuietly(control.state) }),
+          tap({ finalize: () => control && this.finish(dp, control.state) }),
         );
       }),
     );
@@ -212,7 +219,7 @@ export class ParallelModel {
     const setup = requireSetup(template.compiled, what);
     const { state: start, setup: next } = startState(template, setup, template.build().variables!);
     template.compiled = next;
-    if (this.dp && (this.dp.compiled !== next.compiled || this.dp.failed || this.trainable !== next.optPaths)) await this.closeSession();
+    if (this.dp && (this.dp.compiled !== next.compiled || this.dp.failed || this.trainable !== next.optPaths)) await this.close();
     const current = { variables: template.variables, optState: next.optState, compiled: next.compiled };
     if (!this.dp) {
       this.dp = await DataParallel.open(template, next.compiled, start, {
@@ -238,20 +245,19 @@ export class ParallelModel {
     this.synced = { variables: template.variables, optState, compiled: template.compiled?.compiled };
   }
 
-  /** The commit at the end of a run; after a failed run the replicas' state may be gone, and the template keeps its last epoch's. */
-  private commitQuietly(ts: TrainState): void {
+  /**
+   * The commit at the end of a run. A state a callback set last (restored
+   * best weights) is not the replicas': it is freed, and the template's is
+   * sent to them next time. After a failed run the replicas' state may be
+   * gone: the template keeps its last epoch's.
+   */
+  private finish(dp: DataParallel, ts: TrainState): void {
     try {
       this.commit(ts);
     } catch {
       // the run's own error is what the caller sees
     }
-  }
-
-  private async closeSession(): Promise<void> {
-    const dp = this.dp;
-    this.dp = undefined;
-    this.synced = undefined;
-    await dp?.close();
+    if (dp.discard(ts)) this.synced = undefined;
   }
 
   private async onBatch(what: string, x: DataArg, y: DataArg, sampleWeight: ArrayLike | undefined, run: (dp: DataParallel, batch: Batch) => Promise<StepResult>): Promise<Logs> {

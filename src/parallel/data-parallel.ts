@@ -156,6 +156,18 @@ export class DataParallel implements StepRunner {
     this.loaded(ts, state);
   }
 
+  /**
+   * Frees a state a loop handed back that is not the replicas' (a callback
+   * replaced it, e.g. restoring the best weights): the replicas did not
+   * train it, so it is the caller's to load again if wanted.
+   */
+  discard(ts: TrainState): boolean {
+    if (ts === this.last) return false;
+    disposeReplaced(ts, undefined);
+    this.last.release(); // it may have lent tensors to `ts`
+    return true;
+  }
+
   /** The replicas' training state, lazily fetched (see the class comment); valid until the next step or load. */
   state(): TrainState {
     this.check();
@@ -186,8 +198,11 @@ export class DataParallel implements StepRunner {
       const seq = Atomics.load(control, SNAPSHOT_SEQ);
       this.devices[0].notify(replicaWorker, 'snapshot', { session: this.session });
       // The device answers through shared memory while this thread waits: bounded, so a dead device cannot hang it.
-      if (Atomics.wait(control, SNAPSHOT_SEQ, seq, 30_000) === 'timed-out' && Atomics.load(control, SNAPSHOT_SEQ) === seq)
-        throw this.fail(new DeviceError(this.devices[0].name, lazy.step, 'timeout', 'it did not send its training state within 30 s'));
+      if (Atomics.wait(control, SNAPSHOT_SEQ, seq, 30_000) === 'timed-out' && Atomics.load(control, SNAPSHOT_SEQ) === seq) {
+        const error = new DeviceError(this.devices[0].name, lazy.step, 'timeout', 'it did not send its training state within 30 s');
+        void this.fail(error);
+        throw error;
+      }
       data = this.snapshot.data;
       step = Atomics.load(control, SNAPSHOT_STEP);
     }
@@ -239,15 +254,16 @@ export class DataParallel implements StepRunner {
     const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
     if (errors.length === 0) return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
     const cause = errors.find((e) => !isCollateral(e)) ?? errors[0];
-    throw this.fail(cause);
+    await this.fail(cause);
+    throw cause;
   }
 
-  private fail(error: Error): Error {
+  /** Records the run's failure and ends the devices' workers (nothing is left half-way); resolves once they are gone. */
+  private fail(error: Error): Promise<unknown> {
     this.failure ??= error;
     this.group.close();
-    this.last.release();
-    void Promise.allSettled(this.devices.map((d) => d.dispose()));
-    return error;
+    this.last?.release(); // undefined when `open` failed
+    return Promise.allSettled(this.devices.map((d) => d.dispose()));
   }
 
   /** Whether a replica failed: the run is over (its devices were ended). */
@@ -260,35 +276,47 @@ export class DataParallel implements StepRunner {
   }
 }
 
-/** The lazy training state `DataParallel.train` returns: tensors are fetched on first read. */
+/**
+ * The lazy training state `DataParallel.train` returns: tensors are fetched
+ * on first read. Its only own enumerable properties are the TrainState's
+ * (the rest is #private), so a spread copy (`{ ...ts, optState }`, a
+ * callback setting the learning rate) is a plain training state.
+ */
 class LazyState implements TrainState {
-  private cached: TrainState | undefined;
+  readonly #owner: DataParallel;
+  #cached: TrainState | undefined;
+  /** The state's values when they came with a child process's answer (no shared memory to fetch them from). */
+  #pending: Float32Array | undefined;
   declare readonly params: TrainState['params'];
   declare readonly state: TrainState['state'];
   declare readonly optState: unknown;
 
   constructor(
-    private readonly owner: DataParallel,
+    owner: DataParallel,
     readonly step: number,
     readonly key: number,
-    /** The state's values when they came with a child process's answer (no shared memory to fetch them from). */
-    public pending: Float32Array | undefined,
+    pending: Float32Array | undefined,
   ) {
-    // Own enumerable getters, so that `{ ...ts, optState }` (a callback setting the learning rate) reads them.
+    this.#owner = owner;
+    this.#pending = pending;
     for (const name of ['params', 'state', 'optState'] as const)
       Object.defineProperty(this, name, { enumerable: true, get: () => this.materialize()[name] });
   }
 
+  get pending(): Float32Array | undefined {
+    return this.#pending;
+  }
+
   private materialize(): TrainState {
-    this.cached ??= this.owner.fetch(this);
-    return this.cached;
+    this.#cached ??= this.#owner.fetch(this);
+    return this.#cached;
   }
 
   /** Frees the fetched tensors (the state was replaced). */
   release(): void {
-    if (this.cached) disposeReplaced(this.cached, undefined);
-    this.cached = undefined;
-    this.pending = undefined;
+    if (this.#cached) disposeReplaced(this.#cached, undefined);
+    this.#cached = undefined;
+    this.#pending = undefined;
   }
 }
 

@@ -165,7 +165,7 @@ export class Device {
         clearTimeout(timer);
         this.channel = undefined;
         this.ready = undefined;
-        const reason = this.disposing ? 'disposed' : 'died';
+        const reason = this.disposing ? 'disposed' : /out of memory/i.test(detail) ? 'out-of-memory' : 'died';
         const text = this.disposing ? 'the device was disposed' : `its worker died (${detail})`;
         if (!isReady) reject(new DeviceError(this.name, step, reason, text));
         for (const [id, p] of this.pending) this.settle(id, new DeviceError(this.name, p.step, reason, text));

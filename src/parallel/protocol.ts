@@ -62,5 +62,6 @@ export function serializeError(e: unknown): SerializedError {
 
 /** A JavaScript heap, typed-array or wasm-heap allocation failure (tfjs wasm says "Failed to allocate"; V8 throws RangeError). */
 function isOutOfMemory(e: Error): boolean {
-  return /out of memory|failed to allocate|allocation failed|array buffer allocation|invalid typed array length/i.test(e.message);
+  // A failed malloc in tfjs-wasm surfaces as a trap: "memory access out of bounds".
+  return /out of memory|failed to allocate|allocation failed|array buffer allocation|invalid typed array length|memory access out of bounds/i.test(e.message);
 }

@@ -1,0 +1,193 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { backendReady } from '../helpers/backend.js';
+import * as rx from '../../src/index.js';
+import * as ops from '../../src/ops/index.js';
+import { configureDevices, disposeDevices } from '../../src/parallel/devices.js';
+import { multiGpuModel, type ParallelModel } from '../../src/models/multi-gpu-model.js';
+import { batch, fromTensors } from '../../streams/index.js';
+import { collectTensors } from '../../src/core/tree.js';
+
+await backendReady;
+// Four worker threads, one wasm thread each, reused by every test in this file.
+before(() => configureDevices({ cpuWorkers: 4, threadsPerWorker: 1 }));
+after(() => disposeDevices());
+
+const X = ops.randomNormal([10, 5], 0, 1, 'float32', 3);
+const LABELS = [0, 1, 2, 0, 1, 2, 2, 1, 0, 2];
+const Y = ops.oneHot(ops.tensor1d(LABELS, 'int32'), 3);
+
+/** A small MLP with an L2 penalty and a frozen middle layer, seeded: two calls give equal models. */
+function mlp(optimizer: rx.Optimizer | string, seed = 7): rx.Sequential {
+  const model = new rx.Sequential({
+    layers: [
+      rx.Dense({ units: 8, activation: 'relu', input_shape: [5], kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } }),
+      rx.Dense({ units: 6, activation: 'tanh', name: 'frozen' }),
+      rx.Dense({ units: 3, activation: 'softmax' }),
+    ],
+  });
+  model.build(seed);
+  model.getLayer('frozen').trainable = false;
+  model.compile({ optimizer, loss: 'categorical_crossentropy', metrics: ['accuracy'] }, seed);
+  return model;
+}
+
+/** Largest |a - b| / (|b| + 1e-3) over all weights. */
+function maxRelDiff(a: rx.Model, b: rx.Model): number {
+  const wa = a.getWeights();
+  const wb = b.getWeights();
+  let worst = 0;
+  wa.forEach((w, i) => {
+    const d = ops.tidy(() => ops.max(ops.div(ops.abs(ops.sub(w, wb[i])), ops.add(ops.abs(wb[i]), 1e-3))).dataSync()[0]);
+    worst = Math.max(worst, d);
+  });
+  ops.dispose([...wa, ...wb]);
+  return worst;
+}
+
+/** Disposes models with their optimizer states. */
+function release(...models: rx.Model[]): void {
+  for (const m of models) {
+    ops.dispose(collectTensors(m.compiled?.optState));
+    m.dispose();
+  }
+}
+
+async function withParallel<T>(model: rx.Model, gpus: number, f: (p: ParallelModel) => Promise<T>): Promise<T> {
+  const p = multiGpuModel(model, { gpus });
+  try {
+    return await f(p);
+  } finally {
+    await p.close();
+  }
+}
+
+const optimizers: [string, () => rx.Optimizer][] = [
+  ['Adam', () => rx.Adam({ learning_rate: 0.05 })],
+  ['SGD with momentum', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 })],
+];
+
+for (const [name, optimizer] of optimizers)
+  test(`one step with 1, 2, 3, 4 replicas equals the single-device step (${name}, L2, class weights, frozen layer, batch 10 over 4 = 2+2+2+4)`, async () => {
+    const classWeight = { 0: 1, 1: 2.5, 2: 0.5 };
+    for (const gpus of [1, 2, 3, 4]) {
+      const before = ops.memory().numTensors;
+      const single = mlp(optimizer());
+      const parallel = mlp(optimizer());
+      // trainOnBatch has no classWeight in Keras 2; fit on one batch has.
+      const expected = single.trainOnBatch(X, Y);
+      const h1 = await single.fit(X, Y, { batchSize: 10, epochs: 1, shuffle: false, classWeight, verbose: 0 });
+      const [logs, h2] = await withParallel(parallel, gpus, async (p) => [await p.trainOnBatch(X, Y), await p.fit(X, Y, { batchSize: 10, epochs: 1, shuffle: false, classWeight, verbose: 0 })] as const);
+      assert.ok(Math.abs(logs.loss - expected.loss) < 1e-5 * Math.abs(expected.loss), `${gpus} replicas: loss ${logs.loss} vs ${expected.loss}`);
+      assert.equal(logs.accuracy, expected.accuracy);
+      assert.ok(Math.abs(h2.history.loss[0] - h1.history.loss[0]) < 1e-5, `${gpus} replicas: weighted loss ${h2.history.loss[0]} vs ${h1.history.loss[0]}`);
+      const d = maxRelDiff(parallel, single);
+      assert.ok(d < 1e-5, `${gpus} replicas: weights differ by ${d} (relative)`);
+      // The frozen layer did not move; the template's step count is the single model's.
+      assert.equal(parallel.compiled!.step, single.compiled!.step);
+      release(single, parallel);
+      assert.equal(ops.memory().numTensors, before, 'no tensor is left on the main thread');
+    }
+  });
+
+test('a Dataset source (fromTensors, batch) trains the same as arrays on one device; predict and evaluate come back in order', async () => {
+  const single = mlp('adam');
+  const parallel = mlp('adam');
+  const data = () => fromTensors(X, Y).pipe(batch(4));
+  await single.fit(data(), { epochs: 2, verbose: 0 });
+  await withParallel(parallel, 3, async (p) => {
+    await p.fit(data(), { epochs: 2, verbose: 0 });
+    const d = maxRelDiff(parallel, single);
+    assert.ok(d < 1e-5, `weights differ by ${d}`);
+    const got = (await p.predict(X, { batchSize: 7 })) as ops.Tensor;
+    const want = single.predict(X) as ops.Tensor;
+    assert.deepEqual(got.shape, [10, 3]);
+    assert.ok(ops.max(ops.abs(ops.sub(got, want))).dataSync()[0] < 1e-6);
+    const fromStream = (await p.predictDataset(data())) as ops.Tensor;
+    assert.ok(ops.max(ops.abs(ops.sub(fromStream, want))).dataSync()[0] < 1e-6);
+    const logs = await p.evaluate(X, Y, { batchSize: 3 });
+    const expected = single.evaluate(X, Y, { batchSize: 3 });
+    assert.ok(Math.abs(logs.loss - expected.loss) < 1e-6 && logs.accuracy === expected.accuracy, `${JSON.stringify(logs)} vs ${JSON.stringify(expected)}`);
+    ops.dispose([got, want, fromStream]);
+  });
+  single.dispose();
+  parallel.dispose();
+});
+
+test('fit for 3 epochs with validation, EarlyStopping(restoreBestWeights) and ModelCheckpoint: the History, the weights and the checkpoint equal single-device training within 1e-4', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxkeras-dp-'));
+  const run = async (fit: (options: rx.FitOptions & { callbacks: rx.Callback[] }) => Promise<rx.History>, file: string) => {
+    const callbacks = [rx.EarlyStopping({ monitor: 'val_loss', patience: 1, restoreBestWeights: true }), rx.ModelCheckpoint(path.join(dir, file), { saveBestOnly: true })];
+    return fit({ batchSize: 4, epochs: 3, shuffle: true, validationSplit: 0.3, verbose: 0, callbacks });
+  };
+  try {
+    const before = ops.memory().numTensors;
+    const single = mlp(rx.Adam({ learning_rate: 0.05 }));
+    const parallel = mlp(rx.Adam({ learning_rate: 0.05 }));
+    const h1 = await run((o) => single.fit(X, Y, o), 'single.h5');
+    const h2 = await withParallel(parallel, 2, (p) => run((o) => p.fit(X, Y, o), 'parallel.h5'));
+    assert.deepEqual(Object.keys(h2.history).sort(), Object.keys(h1.history).sort());
+    for (const k of Object.keys(h1.history))
+      h1.history[k].forEach((v, i) => assert.ok(Math.abs((h2.history[k][i] as number) - (v as number)) < 1e-4, `${k}[${i}]: ${h2.history[k][i]} vs ${v}`));
+    assert.ok(maxRelDiff(parallel, single) < 1e-4);
+    const a = await rx.loadModel(path.join(dir, 'single.h5'));
+    const b = await rx.loadModel(path.join(dir, 'parallel.h5'));
+    assert.ok(maxRelDiff(b, a) < 1e-4);
+    assert.equal(b.compiled!.step, a.compiled!.step);
+    release(a, b, single, parallel);
+    assert.equal(ops.memory().numTensors, before, 'no tensor is left on the main thread');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('callbacks that steer training reach the replicas: a learning-rate schedule and setWeights', async () => {
+  const single = mlp(rx.SGD({ learning_rate: 0.1 }));
+  const parallel = mlp(rx.SGD({ learning_rate: 0.1 }));
+  const schedule = () => rx.LearningRateScheduler((epoch) => 0.1 / (epoch + 1));
+  await single.fit(X, Y, { batchSize: 5, epochs: 3, shuffle: false, verbose: 0, callbacks: [schedule()] });
+  await withParallel(parallel, 2, async (p) => {
+    await p.fit(X, Y, { batchSize: 5, epochs: 3, shuffle: false, verbose: 0, callbacks: [schedule()] });
+    assert.ok(maxRelDiff(parallel, single) < 1e-5);
+    // The template's weights set by hand are what the replicas train next.
+    parallel.setWeights(single.getWeights());
+    const l1 = single.trainOnBatch(X, Y);
+    const l2 = await p.trainOnBatch(X, Y);
+    assert.ok(Math.abs(l1.loss - l2.loss) < 1e-6);
+    assert.ok(maxRelDiff(parallel, single) < 1e-5);
+  });
+  single.dispose();
+  parallel.dispose();
+});
+
+test("BatchNormalization: each replica normalises its own shard (as Keras's multi_gpu_model); moving_mean becomes the whole batch's, moving_variance the shards' weighted mean", async () => {
+  const make = () => {
+    const m = new rx.Sequential({ layers: [rx.Dense({ units: 4, input_shape: [5] }), rx.BatchNormalization({ momentum: 0.5 })] });
+    m.build(3);
+    m.compile({ optimizer: rx.SGD({ learning_rate: 0.1 }), loss: 'mse' });
+    return m;
+  };
+  const single = make();
+  const parallel = make();
+  const y = ops.zeros([10, 4]);
+  single.trainOnBatch(X, y);
+  await withParallel(parallel, 4, (p) => p.trainOnBatch(X, y));
+  const bn = (m: rx.Model) => (m.variables!.state[m.layers[1].name] as Record<string, ops.Tensor>);
+  const mean = (m: rx.Model) => Array.from(bn(m).moving_mean.dataSync());
+  mean(parallel).forEach((v, i) => assert.ok(Math.abs(v - mean(single)[i]) < 1e-5, `moving_mean[${i}] ${v} vs ${mean(single)[i]}`));
+  // Reference for the variance: the same update from each shard's own variance, weighted by its rows (Keras's get_slice: 2, 2, 2, 4).
+  const pre = make();
+  const hidden = ops.tidy(() => ops.add(ops.matMul(X, pre.getWeights()[0]), pre.getWeights()[1]));
+  const expected = [0, 0, 0, 0];
+  for (const [s, e] of [[0, 2], [2, 4], [4, 6], [6, 10]]) {
+    const { variance } = ops.moments(ops.slice(hidden, [s], [e - s]), 0);
+    const v = variance.dataSync(); // biased, as tf.keras 2 for a 2-D input
+    for (let i = 0; i < 4; i++) expected[i] += ((e - s) / 10) * (0.5 * 1 + 0.5 * v[i]);
+  }
+  Array.from(bn(parallel).moving_variance.dataSync()).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5 * (1 + expected[i]), `moving_variance[${i}] ${v} vs ${expected[i]}`));
+  ops.dispose([y, hidden]);
+  for (const m of [single, parallel, pre]) m.dispose();
+});
