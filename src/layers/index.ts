@@ -52,3 +52,4 @@ export { Masking, type MaskingArgs } from './masking.js';
 export { isRecurrentLayer, resetStates, type RecurrentLayer, type RecurrentExtras } from './rnn-core.js';
 export { RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, cellFrom, isRnnCell, type RNNArgs, type RnnCell, type CellSpec, type SerializedCell, type CellClassName, type SimpleRNNCellArgs, type LSTMCellArgs, type GRUCellArgs, type StackedRNNCellsArgs } from './rnn.js';
 export { isContainer, weightState, type Container } from './container.js';
+export { onDevice, currentDevice, DEVICES_KEY } from './device-scope.js';

@@ -92,6 +92,8 @@ export interface GraphNode {
   readonly layer: Layer;
   readonly inputs: readonly SymbolicTensor[];
   outputs: SymbolicTensor[];
+  /** Where the call runs when it was made inside `onDevice(...)`; undefined: the main thread. */
+  readonly device?: string;
 }
 
 export interface SymbolicTensor {

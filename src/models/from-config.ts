@@ -2,6 +2,7 @@ import { ConfigDecodeError, RxKerasError, describe } from '../core/errors.js';
 import { layerFromConfig } from '../layers/registry.js';
 import type { Layer, Shape, SymbolicTensor } from '../layers/layer.js';
 import { inputNode } from '../layers/symbolic.js';
+import { DEVICES_KEY, onDevice } from '../layers/device-scope.js';
 import { layerConfigRules, parseKerasYAML } from '../io/index.js';
 import { Model } from './model.js';
 import { Sequential } from './sequential.js';
@@ -132,7 +133,7 @@ function functionalFromConfig(config: unknown, path: string, where: string, ctx:
   const name = c.name === undefined || c.name === null ? undefined : expectString(c.name, join(path, 'name'), where);
   const layerList = expectArray(c.layers, join(path, 'layers'), where);
   const layers = new Map<string, Layer>();
-  const order: { name: string; layer: Layer; nodes: { data: unknown[]; path: string }[] }[] = [];
+  const order: { name: string; layer: Layer; nodes: { data: unknown[]; path: string; device?: string }[] }[] = [];
   const outputsOf = new Map<string, SymbolicTensor[][]>();
 
   layerList.forEach((entry, i) => {
@@ -148,11 +149,13 @@ function functionalFromConfig(config: unknown, path: string, where: string, ctx:
       if (inbound.length > 0) throw new ConfigDecodeError(join(p, 'inbound_nodes'), 'no inbound nodes for an InputLayer', inbound, where);
       outputsOf.get(layerName)!.push([inputNode(layer, layer.config.batch_input_shape as Shape)]);
     }
+    const devices = e[DEVICES_KEY] === undefined ? [] : expectArray(e[DEVICES_KEY], join(p, DEVICES_KEY), where);
     const nodes = inbound.map((nodeData, j) => {
       const np = join(p, `inbound_nodes.${j}`);
       if (!Array.isArray(nodeData))
         throw new ConfigDecodeError(np, 'a list of [layer_name, node_index, tensor_index, kwargs] (Keras 2 layout)', nodeData, where);
-      return { data: nodeData, path: np };
+      const device = devices[j] === undefined || devices[j] === null ? undefined : expectString(devices[j], join(p, `${DEVICES_KEY}.${j}`), where);
+      return { data: nodeData, path: np, device };
     });
     order.push({ name: layerName, layer, nodes });
   });
@@ -173,12 +176,13 @@ function functionalFromConfig(config: unknown, path: string, where: string, ctx:
     let progress = false;
     for (const o of order) {
       while (o.nodes.length > 0) {
-        const { data, path: np } = o.nodes[0];
+        const { data, path: np, device } = o.nodes[0];
         const refs = data.map((r, k) => nodeRef(r, join(np, String(k)), where));
         const inputs = refs.map((r, k) => resolve(r, join(np, String(k))));
         if (inputs.some((t) => t === undefined)) break;
         const list = inputs as SymbolicTensor[];
-        const outs = guard(() => o.layer.callAll(list.length === 1 ? list[0] : list), np, where);
+        const call = () => o.layer.callAll(list.length === 1 ? list[0] : list);
+        const outs = guard(() => (device === undefined ? call() : onDevice(device, call)), np, where);
         outputsOf.get(o.name)!.push(outs);
         o.nodes.shift();
         pending--;

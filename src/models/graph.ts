@@ -82,14 +82,35 @@ export function runGraph(
   if (inputs.length !== graph.inputs.length)
     throw new ShapeMismatchError('model inputs', `${graph.inputs.length} input tensor(s)`, `${inputs.length}`);
   const values = new Map<SymbolicTensor, ops.Tensor>();
-  const masks = new Map<SymbolicTensor, ops.Tensor | null>();
   graph.inputs.forEach((t, i) => {
     checkShape(`input '${t.node.layer.name}'`, t.shape, inputs[i]);
     values.set(t, inputs[i]);
   });
+  const position = new Map(graph.nodes.map((n, i) => [n, i]));
+  const r = runNodes(graph.nodes, values, params, state, options, (node) => position.get(node)!);
+  return { outputs: graph.outputs.map((t) => values.get(t)!), state: r.state, losses: r.losses };
+}
+
+/**
+ * Runs `nodes` (in execution order) on the values already in `values`,
+ * adding every output to it; a value's mask travels with it only within
+ * one call. `nodeKey` gives the number a node folds into the key it draws
+ * its randomness from (its position in the whole graph).
+ * Returns the new state of every layer that has state (the others' as
+ * given) and the activity regularisation terms of a training call.
+ */
+export function runNodes(
+  nodes: readonly GraphNode[],
+  values: Map<SymbolicTensor, ops.Tensor>,
+  params: TensorTree,
+  state: TensorTree,
+  options: RunOptions,
+  nodeKey: (node: GraphNode) => number,
+): { state: TensorTree; losses: ops.Scalar[] } {
+  const masks = new Map<SymbolicTensor, ops.Tensor | null>();
   const newState: TensorTree = { ...state };
   const losses: ops.Scalar[] = [];
-  for (const [position, node] of graph.nodes.entries()) {
+  for (const node of nodes) {
     if (node.inputs.length === 0) continue;
     const layer = node.layer;
     const xs = node.inputs.map((t) => values.get(t)!);
@@ -102,7 +123,7 @@ export function runGraph(
       (params[layer.name] ?? {}) as Weights,
       (newState[layer.name] ?? {}) as Weights,
       layerInputs,
-      { training, key: options.key === undefined ? undefined : foldIn(options.key, position), mask, frozen },
+      { training, key: options.key === undefined ? undefined : foldIn(options.key, nodeKey(node)), mask, frozen },
     );
     if (Object.keys(result.state).length > 0) newState[layer.name] = result.state;
     if (result.losses) losses.push(...result.losses);
@@ -118,7 +139,7 @@ export function runGraph(
       masks.set(t, Array.isArray(outMask) ? outMask[i] : outMask);
     });
   }
-  return { outputs: graph.outputs.map((t) => values.get(t)!), state: newState, losses };
+  return { state: newState, losses };
 }
 
 function checkShape(where: string, expected: Shape, x: ops.Tensor): void {

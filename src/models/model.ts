@@ -6,6 +6,7 @@ import { foldIn, makeKey, type Key } from '../core/rng.js';
 import { disposeReplaced, disposeTree, leaves, type TensorTree } from '../core/tree.js';
 import type { ApplyOptions, ApplyResult, BaseLayerConfig, InitResult, Layer, Shape, Shapes, SymbolicTensor, Tensors, Weights } from '../layers/layer.js';
 import { weightState } from '../layers/container.js';
+import { DEVICES_KEY } from '../layers/device-scope.js';
 import { symbolicCall } from '../layers/symbolic.js';
 import { Dataset, type Example } from '../../streams/index.js';
 import { compile, type CompileArgs } from '../training/compile.js';
@@ -21,7 +22,9 @@ import type { Logs, TrainingSetup, TrainState, Variables } from '../training/typ
 import { History } from '../callbacks/history.js';
 import { progbar } from '../callbacks/progbar.js';
 import { disposeContents, modelFileContents, modelSlots, modelToConfig, readWeightsFile, toJSON, toYAML, writeLayersModel, writeModelFile, writeWeightsFile, type LoadWeightsOptions } from '../io/index.js';
+import { isPlaced } from './blocks.js';
 import { buildGraph, runGraph, type Graph } from './graph.js';
+import { Placement } from './placement.js';
 import { summary } from './summary.js';
 
 /** A model's weights: trainable params and non-trainable state, keyed by layer name. */
@@ -177,15 +180,12 @@ export class Model implements Module {
       nodesOf.set(node.layer, list);
     }
     const ref = (t: SymbolicTensor) => [t.node.layer.name, nodeIndex.get(t.node.id) ?? 0, t.index];
-    const layers = this.layers.map((layer) => ({
-      class_name: layer.className,
-      config: layer.getConfig(),
-      name: layer.name,
-      inbound_nodes: graph.nodes
-        .filter((n) => n.layer === layer && n.inputs.length > 0)
-        .sort((a, b) => a.id - b.id)
-        .map((n) => n.inputs.map((t) => [...ref(t), {}])),
-    }));
+    const layers = this.layers.map((layer) => {
+      const nodes = graph.nodes.filter((n) => n.layer === layer && n.inputs.length > 0).sort((a, b) => a.id - b.id);
+      const entry = { class_name: layer.className, config: layer.getConfig(), name: layer.name, inbound_nodes: nodes.map((n) => n.inputs.map((t) => [...ref(t), {}])) };
+      // Device placements (onDevice), one per inbound node, under a key Keras's loaders ignore.
+      return nodes.some((n) => n.device) ? { ...entry, [DEVICES_KEY]: nodes.map((n) => n.device ?? null) } : entry;
+    });
     return {
       name: this.name,
       trainable: this.trainable,
@@ -307,13 +307,20 @@ export class Model implements Module {
       } else this.buildForData(data.x);
       const start = this.startState(setup);
       let control: TrainingControl | undefined;
-      return fitLoop$(this, setup.compiled, start, data, options).pipe(
+      // Calls placed with onDevice run on their devices.
+      const placement = this.graph && isPlaced(this.graph) ? new Placement(this, setup.compiled) : undefined;
+      return fitLoop$(this, setup.compiled, start, data, options, placement).pipe(
         tap((e) => {
           control = e.control;
           this.commit(e.control.state);
         }),
         // The loop's last state, also when a callback replaced it after the last event or the run failed.
-        tap({ finalize: () => control && this.commit(control.state) }),
+        tap({
+          finalize: () => {
+            if (control) this.commit(control.state);
+            void placement?.close();
+          },
+        }),
       );
     });
   }
