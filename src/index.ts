@@ -83,6 +83,8 @@ export { toJSON, toYAML } from './io/index.js';
 export { loadModel, saveModel, loadWeights, saveWeights, modelFromJSON, modelFromYAML, modelFromConfig, fit$, evaluate, evaluateDataset, predict, predictDataset } from './models/index.js';
 export * as applications from './models/applications.js';
 export { initDistributed, LostRankError, GlooUnavailableError, type Collective } from './parallel/index.js';
+export { listDevices, configureDevices, disposeDevices, DeviceError, UnknownDeviceError, type DeviceInfo, type DevicesOptions } from './parallel/index.js';
+export { multiGpuModel, ParallelModel, type MultiGpuModelOptions } from './models/index.js';
 export * as parallel from './parallel/index.js';
 export * as serving from './serving/index.js';
 export { microBatch, startServer, ModelServer, dashboard, type ServerOptions, type DashboardOptions } from './serving/index.js';

@@ -5,3 +5,5 @@ export { modelFromConfig, modelFromJSON, modelFromYAML, type SerializedModel, ty
 export { loadModel, saveModel, loadWeights, saveWeights, loadLayersModel } from './files.js';
 export { modelFromJSONE, modelFromYAMLE, loadModelTE, saveModelTE, loadWeightsTE, saveWeightsTE } from './either.js';
 export { fit$, evaluate, evaluateDataset, predict, predictDataset } from './functions.js';
+export { multiGpuModel, ParallelModel, type MultiGpuModelOptions } from './multi-gpu-model.js';
+export { Placement, type PlacedModel } from './placement.js';

@@ -16,7 +16,7 @@ import type { Module } from '../training/module.js';
 import type { StepResult } from '../training/steps.js';
 import type { StepRunner } from '../training/step-runner.js';
 import type { Batch, TrainState, Variables } from '../training/types.js';
-import type { Device } from './device.js';
+import { RemoteError, type Device } from './device.js';
 import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
 import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
@@ -320,10 +320,12 @@ class LazyState implements TrainState {
   }
 }
 
-/** An error a replica got only because another one failed first. */
+/** An error a replica got only because another one failed first (its collective was aborted). */
 function isCollateral(e: Error): boolean {
-  return e instanceof DeviceError && e.reason === 'threw' && /^CollectiveError: /.test(e.message.replace(/^device \S+( at step \d+)?: /, ''));
+  return e instanceof DeviceError && e.cause instanceof RemoteError && COLLECTIVE_ERRORS.has(e.cause.remoteName);
 }
+
+const COLLECTIVE_ERRORS = new Set(['CollectiveError', 'LostRankError', 'CollectiveTimeoutError', 'CollectiveClosedError']);
 
 function lossSpec(loss: LossFunction): LossSpec {
   // A custom function travels by name: a setup module registers it on the devices.

@@ -17,22 +17,6 @@ export class DeviceError extends RxKerasError {
   }
 }
 
-/**
- * A collective operation could not complete: a member left or died
- * (`lostRank`, -1 when unknown), the group was closed, or a wait ran past
- * its bound.
- */
-export class CollectiveError extends RxKerasError {
-  constructor(
-    readonly operation: string,
-    readonly rank: number,
-    readonly lostRank: number,
-    detail: string,
-  ) {
-    super(`${operation} on rank ${rank}: ${detail}`);
-  }
-}
-
 /** A device name that is not of the form '/cpu:N' or '/gpu:N', or names no device there is. */
 export class UnknownDeviceError extends RxKerasError {
   constructor(

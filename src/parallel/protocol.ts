@@ -36,8 +36,9 @@ export interface RelayMessage {
   op: 'allReduce' | 'broadcast' | 'barrier';
   root?: number;
   buffer?: Float32Array;
-  /** Main -> worker only: why the operation failed. */
+  /** Main -> worker only: why the operation failed, and the member that was lost (-1: none known). */
   error?: SerializedError;
+  lostRank?: number;
 }
 
 export type HostMessage = CallMessage | RelayMessage;
@@ -56,7 +57,8 @@ export interface SerializedError {
 export function serializeError(e: unknown): SerializedError {
   const error = e instanceof Error ? e : new Error(String(e));
   const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(error)) if (['string', 'number', 'boolean'].includes(typeof v)) fields[k] = v;
+  const plain = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
+  for (const [k, v] of Object.entries(error)) if (plain(v) || (Array.isArray(v) && v.every(plain))) fields[k] = v;
   return { name: error.name, message: error.message, stack: error.stack, outOfMemory: isOutOfMemory(error), fields };
 }
 

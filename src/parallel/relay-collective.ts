@@ -1,6 +1,6 @@
 import type { Collective } from './collective.js';
-import { CollectiveError } from './errors.js';
-import { serializeError, type RelayMessage, type SerializedError } from './protocol.js';
+import { CollectiveClosedError, CollectiveError, CollectiveTimeoutError, LostRankError, type CollectiveOp } from './collective-errors.js';
+import { serializeError, type RelayMessage } from './protocol.js';
 
 /**
  * A collective for members that share no memory (child processes): each
@@ -38,7 +38,7 @@ export class RelayCollective implements Collective {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.waiting.values()) w.reject(new CollectiveError('close', this.rank, -1, 'the group was closed'));
+    for (const w of this.waiting.values()) w.reject(new CollectiveClosedError('close', this.rank, 'the group was closed'));
     this.waiting.clear();
   }
 
@@ -47,17 +47,17 @@ export class RelayCollective implements Collective {
     const w = this.waiting.get(message.seq);
     if (!w) return;
     this.waiting.delete(message.seq);
-    if (message.error) w.reject(restore(message.error, this.rank));
+    if (message.error) w.reject(restore(message, this.rank));
     else w.resolve(message);
   }
 
   private exchange(op: RelayMessage['op'], part: Partial<RelayMessage>): Promise<RelayMessage> {
-    if (this.closed) return Promise.reject(new CollectiveError(op, this.rank, -1, 'this member has closed the group'));
+    if (this.closed) return Promise.reject(new CollectiveClosedError(OPS[op], this.rank, 'this member has closed the group'));
     const seq = this.seq++;
     return new Promise<RelayMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(seq);
-        reject(new CollectiveError(op, this.rank, -1, `the other members did not arrive within ${this.timeoutMs} ms`));
+        reject(new CollectiveTimeoutError(OPS[op], this.rank, this.timeoutMs, `the other members did not arrive within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       const done = <T>(f: (v: T) => void) => (v: T) => {
         clearTimeout(timer);
@@ -69,9 +69,13 @@ export class RelayCollective implements Collective {
   }
 }
 
-function restore(e: SerializedError, rank: number): CollectiveError {
-  const lost = typeof e.fields?.lostRank === 'number' ? e.fields.lostRank : -1;
-  return new CollectiveError(String(e.fields?.operation ?? 'relay'), rank, lost, e.message);
+/** The message ops by the names errors use. */
+const OPS: Record<RelayMessage['op'], CollectiveOp> = { allReduce: 'all-reduce', broadcast: 'broadcast', barrier: 'barrier' };
+
+/** The hub's failure, as this member's error. */
+function restore(m: RelayMessage, rank: number): CollectiveError {
+  const detail = m.error!.message;
+  return m.lostRank !== undefined && m.lostRank >= 0 ? new LostRankError(OPS[m.op], rank, [m.lostRank], detail) : new CollectiveError(OPS[m.op], rank, detail);
 }
 
 /**
@@ -113,8 +117,7 @@ export class RelayHub {
 
   private fail(m: RelayMessage): void {
     const { lostRank, detail } = this.failure!;
-    const error = serializeError(new CollectiveError(m.op, m.rank, lostRank, detail));
-    this.send(m.rank, { kind: 'relay', group: m.group, rank: m.rank, seq: m.seq, op: m.op, error });
+    this.send(m.rank, { kind: 'relay', group: m.group, rank: m.rank, seq: m.seq, op: m.op, error: serializeError(new Error(detail)), lostRank });
   }
 }
 

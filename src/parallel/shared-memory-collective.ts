@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Collective } from './collective.js';
-import { CollectiveError } from './errors.js';
+import { CollectiveClosedError, CollectiveError, CollectiveTimeoutError, LostRankError, type CollectiveOp } from './collective-errors.js';
 
 /**
  * A group of worker threads that combine buffers in one SharedArrayBuffer:
@@ -42,7 +42,8 @@ export function createSharedGroup(size: number, capacity: number): SharedGroup {
 /**
  * Marks the group as failed because `lostRank` (or an unknown member, -1)
  * is gone, and wakes every member waiting in it: their pending and later
- * operations reject with a CollectiveError naming it. Safe from any thread.
+ * operations reject with a LostRankError naming it (a CollectiveError when
+ * unknown). Safe from any thread.
  */
 export function abortSharedGroup(group: SharedGroup, lostRank: number): void {
   abort(new Int32Array(group.control), group.size, lostRank);
@@ -101,13 +102,13 @@ export class SharedMemoryCollective implements Collective {
   }
 
   async allReduce(buffer: Float32Array): Promise<void> {
-    this.check('allReduce');
+    this.check('all-reduce');
     const own = this.slots[this.rank];
     const inPlace = buffer.buffer === own.buffer && buffer.byteOffset === own.byteOffset;
     for (let start = 0; start < buffer.length || start === 0; start += this.capacity) {
       const n = Math.min(this.capacity, buffer.length - start);
       if (!inPlace) own.set(buffer.subarray(start, start + n));
-      await this.arrive('allReduce');
+      await this.arrive('all-reduce');
       const [from, to] = this.segment(n);
       const out = this.result;
       out.set(this.slots[0].subarray(from, to), from);
@@ -115,7 +116,7 @@ export class SharedMemoryCollective implements Collective {
         const slot = this.slots[j];
         for (let k = from; k < to; k++) out[k] += slot[k];
       }
-      await this.arrive('allReduce');
+      await this.arrive('all-reduce');
       buffer.set(out.subarray(0, n), start);
       if (n === 0) break;
     }
@@ -143,7 +144,7 @@ export class SharedMemoryCollective implements Collective {
     this.closed = true;
   }
 
-  private async arrive(operation: string): Promise<void> {
+  private async arrive(operation: CollectiveOp): Promise<void> {
     this.check(operation);
     const c = this.control;
     const generation = Atomics.load(c, GENERATION);
@@ -157,7 +158,7 @@ export class SharedMemoryCollective implements Collective {
   }
 
   /** Waits until the generation moves past `generation`, the group is aborted, or the bound passes. */
-  private async waitFor(generation: number, operation: string): Promise<void> {
+  private async waitFor(generation: number, operation: CollectiveOp): Promise<void> {
     const c = this.control;
     // A short spin catches the common case of members arriving together without an event-loop round trip.
     for (let i = 0; i < 2000; i++) if (Atomics.load(c, GENERATION) !== generation) return;
@@ -167,7 +168,7 @@ export class SharedMemoryCollective implements Collective {
       const left = deadline - Date.now();
       if (left <= 0) {
         abort(c, this.size, -1);
-        throw new CollectiveError(operation, this.rank, -1, `the other members did not arrive within ${this.timeoutMs} ms`);
+        throw new CollectiveTimeoutError(operation, this.rank, this.timeoutMs, `the other members did not arrive within ${this.timeoutMs} ms`);
       }
       const r = atomics.waitAsync(c, GENERATION, generation, Math.min(left, 1000));
       if (r.async) await r.value;
@@ -179,15 +180,15 @@ export class SharedMemoryCollective implements Collective {
     return [Math.floor((this.rank * n) / this.size), Math.floor(((this.rank + 1) * n) / this.size)];
   }
 
-  private check(operation: string): void {
-    if (this.closed) throw new CollectiveError(operation, this.rank, -1, 'this member has closed the group');
+  private check(operation: CollectiveOp): void {
+    if (this.closed) throw new CollectiveClosedError(operation, this.rank, 'this member has closed the group');
     this.checkAborted(operation);
   }
 
-  private checkAborted(operation: string): void {
+  private checkAborted(operation: CollectiveOp): void {
     const aborted = Atomics.load(this.control, ABORTED);
     if (aborted === 0) return;
-    const lost = aborted <= this.size ? aborted - 1 : -1;
-    throw new CollectiveError(operation, this.rank, lost, lost >= 0 ? `member ${lost} was lost` : 'the group was aborted (a member was lost or timed out)');
+    if (aborted <= this.size) throw new LostRankError(operation, this.rank, [aborted - 1], `member ${aborted - 1} was lost`);
+    throw new CollectiveError(operation, this.rank, 'the group was aborted (a member failed or timed out)');
   }
 }

@@ -5,7 +5,7 @@ import { backendReady } from '../helpers/backend.js';
 import { configureDevices, disposeDevices, getDevice, listDevices } from '../../src/parallel/devices.js';
 import { DeviceGroup } from '../../src/parallel/device-group.js';
 import { DeviceError, UnknownDeviceError } from '../../src/parallel/errors.js';
-import type { Device } from '../../src/parallel/device.js';
+import type { Device, RemoteError } from '../../src/parallel/device.js';
 
 await backendReady;
 const worker = new URL('./fixtures/device-functions.ts', import.meta.url);
@@ -58,7 +58,7 @@ test('shared memory: allReduce, broadcast, barrier and in-place allReduce over 3
   assert.deepEqual([probe.backend, probe.sum], ['wasm', 6.5]);
 });
 
-test('a member that dies makes the others reject with a CollectiveError naming it, within seconds', async () => {
+test('a member that dies makes the others reject with a LostRankError naming it, within seconds', async () => {
   await configureDevices({ cpuWorkers: 3, threadsPerWorker: 1 });
   const devices = [1, 2, 3].map((i) => getDevice(`/cpu:${i}`));
   const group = new DeviceGroup(devices, { capacity: 64, timeoutMs: 60_000 });
@@ -75,7 +75,8 @@ test('a member that dies makes the others reject with a CollectiveError naming i
     assert.equal(r.status, 'rejected');
     const e = (r as PromiseRejectedResult).reason as DeviceError;
     assert.ok(e instanceof DeviceError && e.reason === 'threw', String(e));
-    assert.match(e.message, /CollectiveError: allReduce on rank [01]: member 2 was lost/);
+    assert.match(e.message, /LostRankError: rank [01], all-reduce: member 2 was lost/);
+    assert.deepEqual((e.cause as RemoteError).fields.lostRanks, [2]);
   }
   // The dead device starts again on its next call.
   assert.equal((await devices[2].call<{ sum: number }>(worker, 'probe')).sum, 6.5);
@@ -90,7 +91,7 @@ test('errors thrown by a device arrive typed, with the device, the step and the 
     assert.equal(e.step, 7);
     assert.equal(e.reason, 'threw');
     assert.match(e.message, /device \/cpu:1 at step 7: RangeError: bad shard/);
-    assert.match(String((e.cause as Error).stack), /collective-worker/);
+    assert.match(String((e.cause as Error).stack), /device-functions/);
     return true;
   });
   await assert.rejects(d.call(worker, 'sleep', { ms: 5000 }, { timeoutMs: 200 }), (e: unknown) => e instanceof DeviceError && e.reason === 'timeout');
