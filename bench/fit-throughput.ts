@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as rx from '../src/index.js';
+import { cases, type Case } from './cases.js';
 import { describeBackend } from '../src/ops/tfjs/backend.js';
 
 await rx.initBackend();
@@ -26,11 +27,6 @@ const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const THREADS = availableParallelism();
 
-interface Case {
-  name: string;
-  batchSize: number;
-  samples: number;
-  inputShape: number[];
   rxkeras: () => rx.Layer[];
   tfjs: () => tfl.layers.Layer[];
 }

@@ -1,7 +1,7 @@
 import { RxKerasError } from '../core/errors.js';
 
 /** The operations of a `Collective`, as error messages name them. */
-export type CollectiveOp = 'rendezvous' | 'all-reduce' | 'broadcast' | 'barrier' | 'close';
+export type CollectiveOp = 'rendezvous' | 'all-reduce' | 'reduce-scatter' | 'all-gather' | 'broadcast' | 'barrier' | 'close';
 
 /** A collective operation failed on this member (`rank`); subclasses say why. */
 export class CollectiveError extends RxKerasError {

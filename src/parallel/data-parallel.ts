@@ -196,12 +196,15 @@ export class DataParallel implements StepRunner {
     if (this.snapshot) {
       const { control } = this.snapshot;
       const seq = Atomics.load(control, SNAPSHOT_SEQ);
-      this.devices[0].notify(replicaWorker, 'snapshot', { session: this.session });
-      // The device answers through shared memory while this thread waits: bounded, so a dead device cannot hang it.
-      if (Atomics.wait(control, SNAPSHOT_SEQ, seq, 30_000) === 'timed-out' && Atomics.load(control, SNAPSHOT_SEQ) === seq) {
-        const error = new DeviceError(this.devices[0].name, lazy.step, 'timeout', 'it did not send its training state within 30 s');
-        void this.fail(error);
-        throw error;
+      for (const d of this.devices) d.notify(replicaWorker, 'snapshot', { session: this.session });
+      // The devices answer through shared memory while this thread waits: bounded, so a dead device cannot hang it.
+      const deadline = Date.now() + 30_000;
+      for (let now = seq; now - seq < this.devices.length; now = Atomics.load(control, SNAPSHOT_SEQ)) {
+        if (Date.now() > deadline || Atomics.wait(control, SNAPSHOT_SEQ, now, Math.max(1, deadline - Date.now())) === 'timed-out') {
+          const error = new DeviceError(this.devices[0].name, lazy.step, 'timeout', 'the replicas did not send their training state within 30 s');
+          void this.fail(error);
+          throw error;
+        }
       }
       data = this.snapshot.data;
       step = Atomics.load(control, SNAPSHOT_STEP);

@@ -30,15 +30,16 @@ let options: DevicesOptions = {};
 const started = new Map<string, Device>();
 
 /**
- * Sets how many CPU worker devices there are and how they run. Devices
- * already started are ended first (their work is lost), so call it before
- * training.
+ * Sets how many CPU worker devices there are and how they run. When that
+ * changes, devices already started are ended first (their work is lost),
+ * so call it before training.
  */
 export async function configureDevices(next: DevicesOptions): Promise<void> {
   if (next.cpuWorkers !== undefined && (!Number.isInteger(next.cpuWorkers) || next.cpuWorkers < 0))
     throw new InvalidArgumentError('cpuWorkers', 'an integer >= 0', next.cpuWorkers);
   if (next.threadsPerWorker !== undefined && (!Number.isInteger(next.threadsPerWorker) || next.threadsPerWorker < 1))
     throw new InvalidArgumentError('threadsPerWorker', 'an integer >= 1', next.threadsPerWorker);
+  if (JSON.stringify(next) === JSON.stringify(options)) return;
   await disposeDevices();
   options = { ...next };
 }

@@ -7,15 +7,15 @@
 import * as ops from '../ops/index.js';
 import { registerCustomObjects, type CustomObjects } from '../custom-objects/index.js';
 import { foldIn } from '../core/rng.js';
-import { getOptimizer, type Optimizer } from '../optimizers/index.js';
+import { leaves } from '../core/tree.js';
+import { getOptimizer, type Optimizer, type OptimizerState } from '../optimizers/index.js';
 import { compile, type CompileArgs, type Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import { predictStep, testStep } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { DeviceContext, GroupDescriptor } from './device-context.js';
 import { Replica } from './replica.js';
-import { SharedMemoryCollective } from './shared-memory-collective.js';
-import { decodeState, encodeState, type StateLayout } from './state-codec.js';
+import { decodeState, encodeState, writeByName, type StateLayout } from './state-codec.js';
 import { fromWire, toWire, type WireTensor } from './wire.js';
 
 /** Where the module comes from: `fn(config)` exported by the module at `url` (the facade passes its Keras config reader). */
@@ -66,6 +66,7 @@ interface Session {
   optimizer: Optimizer;
   replica: Replica;
   rank: number;
+  layout: StateLayout;
   snapshot?: { data: Float32Array; control: Int32Array };
 }
 
@@ -89,11 +90,9 @@ export async function init(args: InitArgs, context: DeviceContext): Promise<void
   const shapes = module.outputNames.map(() => undefined);
   const compiled = compile(module.outputNames, { optimizer, loss: args.training.loss, lossWeights: args.training.lossWeights }, shapes);
   const ts = replicaState(args.state, optimizer, module, args.rank);
-  const collective = context.join(args.group, args.rank);
-  const buffer = collective instanceof SharedMemoryCollective ? (n: number) => collective.slot(n) : undefined;
-  const replica = new Replica(module, compiled, ts, collective, buffer);
+  const replica = new Replica(module, compiled, ts, context.join(args.group, args.rank));
   const snapshot = args.snapshot && { data: new Float32Array(args.snapshot.data), control: new Int32Array(args.snapshot.control) };
-  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, snapshot });
+  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot });
 }
 
 export interface StepArgs {
@@ -165,19 +164,25 @@ export function predict(args: { session: number; x: WireTensor[] }): WireTensor[
 }
 
 /**
- * This replica's training state: written into the shared snapshot region
- * (then the sequence word is bumped and waiters woken) when there is one,
- * else returned.
+ * Writes this replica's training state into the shared snapshot region:
+ * replica 0 the weights and layer state, every replica the optimizer
+ * weights it holds (its part of them with a sharded update); then it bumps
+ * the sequence word and wakes the main thread, which waits for all of them.
  */
-export function snapshot(args: { session: number }): { data: Float32Array; step: number } | null {
+export function snapshot(args: { session: number }): void {
   const s = session(args.session);
+  if (!s.snapshot) throw new Error('this replica has no shared snapshot region (child processes send their state with each step)');
   const ts = s.replica.state;
-  if (!s.snapshot) return { data: encodeState(ts, s.optimizer).data, step: ts.step };
-  encodeState(ts, s.optimizer, s.snapshot.data);
-  Atomics.store(s.snapshot.control, SNAPSHOT_STEP, ts.step);
+  const weights = s.optimizer.weights(ts.optState as OptimizerState);
+  try {
+    const own = s.rank === 0 ? { params: leaves(ts.params), state: leaves(ts.state) } : {};
+    writeByName(s.layout, s.snapshot.data, { ...own, optimizer: weights });
+  } finally {
+    ops.dispose(weights.map(([, t]) => t));
+  }
+  if (s.rank === 0) Atomics.store(s.snapshot.control, SNAPSHOT_STEP, ts.step);
   Atomics.add(s.snapshot.control, SNAPSHOT_SEQ, 1);
   Atomics.notify(s.snapshot.control, SNAPSHOT_SEQ);
-  return null;
 }
 
 /** Replaces the replica's training state (weights or optimizer settings changed on the main thread). */

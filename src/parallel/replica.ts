@@ -1,16 +1,25 @@
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { disposeReplaced, fromLeaves, leaves, mapTree } from '../core/tree.js';
+import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '../core/tree.js';
+import { applyUpdates, type Optimizer, type OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import { applyGradients, gradientStep, type StepResult } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { Collective } from './collective.js';
 
+/** One value's place in the fused buffer. */
+export interface FusedEntry {
+  path: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
 /** Where each gradient and each layer-state value sits in the fused buffer. */
 export interface FusedLayout {
-  grads: { path: string; shape: number[]; offset: number; size: number }[];
-  state: { path: string; shape: number[]; offset: number; size: number }[];
+  grads: FusedEntry[];
+  state: FusedEntry[];
   length: number;
 }
 
@@ -32,6 +41,40 @@ export function fusedLayout(module: Module, ts: Pick<TrainState, 'params' | 'sta
   return { grads, state, length: offset };
 }
 
+/**
+ * Member r's range of the fused buffer for a sharded update: whole values
+ * (a value starting at `offset` goes to member floor(offset * size /
+ * length)), so each member updates about 1/size of the weights. Returns
+ * size + 1 offsets.
+ */
+export function ownedBounds(layout: FusedLayout, size: number): number[] {
+  const bounds = [0];
+  const entries = [...layout.grads, ...layout.state];
+  for (let r = 1; r < size; r++) {
+    const first = entries.find((e) => Math.floor((e.offset * size) / Math.max(1, layout.length)) >= r);
+    bounds.push(first ? first.offset : layout.length);
+  }
+  bounds.push(layout.length);
+  return bounds;
+}
+
+/**
+ * A collective whose members share memory: a member fuses into its own
+ * slot, and an all-reduce can stop half-way (reduce-scatter), let each
+ * member rewrite its range, and finish (all-gather). SharedMemoryCollective
+ * is one.
+ */
+export interface SharedCollective extends Collective {
+  slot(length: number): Float32Array;
+  reduceScatter(length: number, bounds: readonly number[]): Promise<Float32Array>;
+  allGather(length: number): Promise<Float32Array>;
+}
+
+function isShared(c: Collective): c is SharedCollective {
+  const s = c as Partial<SharedCollective>;
+  return typeof s.slot === 'function' && typeof s.reduceScatter === 'function' && typeof s.allGather === 'function';
+}
+
 /** A replica's part of one step: the share of the global batch it holds, and the losses and predictions of its shard. */
 export interface ReplicaStepResult {
   /** This shard's rows over the global batch's rows: each replica's loss counts in proportion. */
@@ -46,55 +89,78 @@ export interface ReplicaStepResult {
  * the gradient step on this replica's shard; its gradients and new layer
  * state, scaled by the shard's share of the global batch, fused into one
  * flat buffer (so that the sum over replicas is the whole-batch gradient,
- * regularisation counted once); one in-place all-reduce; then the same
- * update on every replica, which therefore all hold the same weights after
- * every step. Layer state (moving statistics) becomes the share-weighted
- * mean of the replicas' updates.
+ * regularisation counted once); then one of:
  *
- * Ownership: the replica owns its training state (the one given to the
- * constructor included) and disposes it on `dispose()`.
+ * - with shared memory and several members (a sharded update, as ZeRO
+ *   stage 1 / PyTorch's ZeroRedundancyOptimizer): reduce-scatter; each
+ *   replica applies the optimizer to the weights of its range only (it
+ *   holds the optimizer state of those alone) and writes them back;
+ *   all-gather; the constraints. The update's cost is divided among the
+ *   replicas instead of repeated on each.
+ * - otherwise: one in-place all-reduce and the same whole update on every
+ *   replica.
+ *
+ * Either way every replica holds the same weights after every step. Layer
+ * state (moving statistics) becomes the share-weighted mean of the
+ * replicas' updates.
+ *
+ * Ownership: the replica owns its training state (the one given included)
+ * and disposes it on `dispose()`.
  */
 export class Replica {
   private layout: FusedLayout;
   private readonly fused: Float32Array;
+  private readonly shared: SharedCollective | undefined;
+  private bounds: number[] = [];
+  private ts!: TrainState;
 
   constructor(
     readonly module: Module,
     private compiled: Compiled,
-    private ts: TrainState,
+    ts: TrainState,
     readonly collective: Collective,
-    /** A flat buffer of the layout's length to fuse into: shared memory that is reduced in place, or any array. */
-    buffer: (length: number) => Float32Array = (n) => new Float32Array(n),
   ) {
     this.layout = fusedLayout(module, ts);
-    this.fused = buffer(this.layout.length);
+    this.shared = isShared(collective) ? collective : undefined;
+    this.fused = this.shared ? this.shared.slot(this.layout.length) : new Float32Array(this.layout.length);
+    this.setState(ts, compiled);
   }
 
-  /** The current training state, lent. */
+  /** Whether each replica updates only its range of the weights (and holds only its part of the optimizer state). */
+  get sharded(): boolean {
+    return this.shared !== undefined && this.collective.size > 1;
+  }
+
+  /** The current training state, lent. With a sharded update, `optState` holds this replica's part only. */
   get state(): TrainState {
     return this.ts;
   }
 
   /**
-   * Replaces the training state (weights, optimizer state or step set on
-   * the main thread) and the compiled setup (a new learning rate); the old
-   * state is disposed. The trainable set must stay the same: the fused
-   * buffer's layout depends on it.
+   * Replaces the training state (a whole one: weights, optimizer state and
+   * step, as the main thread has them) and the compiled setup (a new
+   * learning rate); the old state is disposed and `next` taken over. The
+   * trainable set must stay the same: the fused buffer's layout depends on it.
    */
   setState(next: TrainState, compiled: Compiled = this.compiled): void {
     const layout = fusedLayout(this.module, next);
     if (layout.length !== this.layout.length)
       throw new InvalidArgumentError('replica state', `a state with ${this.layout.length} fused values (the same trainable weights)`, layout.length);
-    disposeReplaced(this.ts, next);
-    this.ts = next;
-    this.compiled = compiled;
     this.layout = layout;
+    this.compiled = compiled;
+    let optState = next.optState;
+    if (this.sharded) {
+      this.bounds = ownedBounds(layout, this.collective.size);
+      optState = this.ownedPart(next.optState as OptimizerState, next.params);
+    }
+    if (this.ts) disposeReplaced(this.ts, { next, optState });
+    this.ts = { ...next, optState };
   }
 
   /**
    * One step on this replica's shard of the global batch (`shard.x[0]` may
    * have no rows: the replica then contributes nothing but still takes part
-   * in the all-reduce and the update). `globalRows` is the global batch's size.
+   * in the collective and the update). `globalRows` is the global batch's size.
    */
   async step(shard: Batch, globalRows: number): Promise<ReplicaStepResult> {
     const rows = shard.x[0].shape[0];
@@ -103,22 +169,11 @@ export class Replica {
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
     try {
-      const buf = this.fused;
       const gradOf = new Map(g ? leaves(g.grads) : []);
       const stateOf = new Map(g ? leaves(g.state) : []);
-      for (const e of this.layout.grads) scaleInto(buf, e.offset, gradOf.get(e.path), e.size, share);
-      for (const e of this.layout.state) scaleInto(buf, e.offset, stateOf.get(e.path), e.size, share);
-      await this.collective.allReduce(buf);
-      const view = (e: FusedLayout['grads'][number]) => {
-        const t = ops.tensor(ownedCopy(buf.subarray(e.offset, e.offset + e.size)), e.shape);
-        made.push(t);
-        return t;
-      };
-      const grads = fromLeaves(this.layout.grads.map((e) => [e.path, view(e)] as [string, ops.Tensor]));
-      const reduced = new Map(this.layout.state.map((e) => [e.path, view(e)]));
-      // Non-float state (none in Keras's layers) keeps this replica's own value.
-      const state = mapTree(this.ts.state, (t, path) => reduced.get(path) ?? stateOf.get(path) ?? t);
-      const next = applyGradients(this.module, this.compiled, { ...this.ts, state }, grads);
+      for (const e of this.layout.grads) fuse(this.fused, e, gradOf.get(e.path), share);
+      for (const e of this.layout.state) fuse(this.fused, e, stateOf.get(e.path), share);
+      const next = this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made);
       disposeReplaced({ p: this.ts.params, s: this.ts.state, o: this.ts.optState, g: g?.state, made }, next);
       this.ts = next;
     } catch (error) {
@@ -136,24 +191,93 @@ export class Replica {
     disposeReplaced(this.ts, undefined);
     await this.collective.close();
   }
+
+  /** All-reduce, then the whole update here (as on every replica). */
+  private async wholeUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
+    await this.collective.allReduce(this.fused);
+    const grads = fromLeaves(this.layout.grads.map((e) => [e.path, view(this.fused, e, 0, made)] as [string, ops.Tensor]));
+    const state = this.reducedState(this.fused, stateOf, made);
+    return applyGradients(this.module, this.compiled, { ...this.ts, state }, grads);
+  }
+
+  /** Reduce-scatter, the update of this replica's range, all-gather, the constraints. */
+  private async shardedUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
+    const shared = this.shared!;
+    const rank = this.collective.rank;
+    const [from, to] = [this.bounds[rank], this.bounds[rank + 1]];
+    const mine = await shared.reduceScatter(this.layout.length, this.bounds);
+    const owned = this.layout.grads.filter((e) => e.offset >= from && e.offset < to);
+    const paramOf = new Map(leaves(this.ts.params));
+    const update = ops.tidy(() => {
+      const grads = fromLeaves(owned.map((e) => [e.path, view(mine, e, from)] as [string, ops.Tensor]));
+      const params = fromLeaves(owned.map((e) => [e.path, paramOf.get(e.path)!] as [string, ops.Tensor]));
+      const r = (this.compiled.optimizer as Optimizer).update(grads, this.ts.optState as OptimizerState, params);
+      return { updated: applyUpdates(params, r.updates), optState: r.state as unknown as ops.TensorContainer };
+    });
+    made.push(...collectLeaves(update.updated));
+    for (const e of owned) mine.set(new Map(leaves(update.updated)).get(e.path)!.dataSync() as Float32Array, e.offset - from);
+    const all = await shared.allGather(this.layout.length);
+    const byPath = new Map(this.layout.grads.map((e) => [e.path, e]));
+    const gathered = mapTree(this.ts.params, (t, path) => (byPath.has(path) ? view(all, byPath.get(path)!, 0, made) : t));
+    const params = this.module.constrain(gathered);
+    return { params, state: this.reducedState(all, stateOf, made), optState: update.optState, step: this.ts.step + 1, key: this.ts.key };
+  }
+
+  /** The layer state after the step: the reduced float values, this replica's own for any other. */
+  private reducedState(values: Float32Array, stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): TensorTree {
+    const reduced = new Map(this.layout.state.map((e) => [e.path, view(values, e, 0, made)]));
+    return mapTree(this.ts.state, (t, path) => reduced.get(path) ?? stateOf.get(path) ?? t);
+  }
+
+  /** This replica's part of a whole optimizer state (the slots of the params in its range); `state` is disposed. */
+  private ownedPart(state: OptimizerState, params: TensorTree): OptimizerState {
+    const optimizer = this.compiled.optimizer as Optimizer;
+    const rank = this.collective.rank;
+    const owned = this.layout.grads.filter((e) => e.offset >= this.bounds[rank] && e.offset < this.bounds[rank + 1]);
+    const paramOf = new Map(leaves(params));
+    const fresh = optimizer.init(fromLeaves(owned.map((e) => [e.path, paramOf.get(e.path)!] as [string, ops.Tensor])));
+    const whole = new Map(optimizer.weights(state));
+    const mineNames = optimizer.weights(fresh);
+    try {
+      return optimizer.setWeights(fresh, mineNames.map(([name]) => whole.get(name)!));
+    } finally {
+      ops.dispose([...whole.values(), ...mineNames.map(([, t]) => t)]);
+      disposeReplaced({ fresh, state }, undefined);
+    }
+  }
 }
 
-/** `buf[offset..offset+size) = share * values` (zeros for a replica with no rows). */
-function scaleInto(buf: Float32Array, offset: number, t: ops.Tensor | undefined, size: number, share: number): void {
+/** `buf[entry] = share * values` (zeros for a replica with no rows); the scaling runs on the backend. */
+function fuse(buf: Float32Array, e: FusedEntry, t: ops.Tensor | undefined, share: number): void {
   if (!t || share === 0) {
-    buf.fill(0, offset, offset + size);
+    buf.fill(0, e.offset, e.offset + e.size);
     return;
   }
-  const values = t.dataSync() as Float32Array;
-  if (share === 1) buf.set(values, offset);
-  else for (let k = 0; k < size; k++) buf[offset + k] = values[k] * share;
+  if (share === 1) {
+    buf.set(t.dataSync() as Float32Array, e.offset);
+    return;
+  }
+  const scaled = ops.mul(t, share);
+  try {
+    buf.set(scaled.dataSync() as Float32Array, e.offset);
+  } finally {
+    scaled.dispose();
+  }
 }
 
 /**
- * The values of a view for a new tensor: the wasm backend copies them into
- * its heap; the cpu backend keeps the array it is given, so it gets a copy
- * (the fused buffer is overwritten every step).
+ * A new tensor with the values of `entry` in `buf` (which starts at offset
+ * `base` of the fused layout). The wasm backend copies a view into its
+ * heap; the cpu backend keeps the array it is given, so it gets a copy
+ * (the buffer is overwritten every step).
  */
-function ownedCopy(view: Float32Array): Float32Array {
-  return ops.getBackend() === 'wasm' ? view : view.slice();
+function view(buf: Float32Array, e: FusedEntry, base: number, made?: ops.Tensor[]): ops.Tensor {
+  const values = buf.subarray(e.offset - base, e.offset - base + e.size);
+  const t = ops.tensor(ops.getBackend() === 'wasm' ? values : values.slice(), e.shape);
+  made?.push(t);
+  return t;
+}
+
+function collectLeaves(tree: TensorTree): ops.Tensor[] {
+  return leaves(tree).map(([, t]) => t);
 }

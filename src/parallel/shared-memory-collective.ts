@@ -110,16 +110,37 @@ export class SharedMemoryCollective implements Collective {
       if (!inPlace) own.set(buffer.subarray(start, start + n));
       await this.arrive('all-reduce');
       const [from, to] = this.segment(n);
-      const out = this.result;
-      out.set(this.slots[0].subarray(from, to), from);
-      for (let j = 1; j < this.size; j++) {
-        const slot = this.slots[j];
-        for (let k = from; k < to; k++) out[k] += slot[k];
-      }
+      this.sumInto(from, to);
       await this.arrive('all-reduce');
-      buffer.set(out.subarray(0, n), start);
+      buffer.set(this.result.subarray(0, n), start);
       if (n === 0) break;
     }
+  }
+
+  /**
+   * The first half of an all-reduce, for a sharded update: every member has
+   * filled its slot (`slot(length)`); member r gets, in the result region's
+   * `[bounds[r], bounds[r + 1])`, the sum of that range over all slots (in
+   * rank order, as `allReduce`), and may rewrite it (with updated weights)
+   * before {@link allGather}. Returns that range of the result region.
+   */
+  async reduceScatter(length: number, bounds: readonly number[]): Promise<Float32Array> {
+    this.check('reduce-scatter');
+    if (length > this.capacity || bounds.length !== this.size + 1 || bounds[0] !== 0 || bounds[this.size] !== length || bounds.some((b, i) => i > 0 && b < bounds[i - 1]))
+      throw new InvalidArgumentError('reduceScatter bounds', `${this.size + 1} ascending offsets from 0 to ${length} (<= ${this.capacity})`, bounds);
+    // Every slot is written, and every member has read the previous result.
+    await this.arrive('reduce-scatter');
+    const from = bounds[this.rank];
+    const to = bounds[this.rank + 1];
+    this.sumInto(from, to);
+    return this.result.subarray(from, to);
+  }
+
+  /** The second half: once every member has written its range, the whole result region (`length` floats), to read before the next operation. */
+  async allGather(length: number): Promise<Float32Array> {
+    this.check('all-gather');
+    await this.arrive('all-gather');
+    return this.result.subarray(0, length);
   }
 
   async broadcast(buffer: Float32Array, root: number): Promise<void> {
@@ -174,6 +195,16 @@ export class SharedMemoryCollective implements Collective {
       if (r.async) await r.value;
     }
     this.checkAborted(operation);
+  }
+
+  /** result[from, to) = the sum of every slot over that range, in rank order. */
+  private sumInto(from: number, to: number): void {
+    const out = this.result;
+    out.set(this.slots[0].subarray(from, to), from);
+    for (let j = 1; j < this.size; j++) {
+      const slot = this.slots[j];
+      for (let k = from; k < to; k++) out[k] += slot[k];
+    }
   }
 
   private segment(n: number): [number, number] {

@@ -58,6 +58,28 @@ export function encodeState(ts: TrainState, optimizer: Optimizer, out?: Float32A
 }
 
 /**
+ * Writes values into a flat state laid out as `layout`, by name: the
+ * params, layer state and optimizer weights given (a replica with part of
+ * the optimizer state writes that part). Unknown names are refused.
+ */
+export function writeByName(layout: StateLayout, out: Float32Array, parts: { params?: [string, ops.Tensor][]; state?: [string, ops.Tensor][]; optimizer?: [string, ops.Tensor][] }): void {
+  let offset = 0;
+  const place = (specs: LeafSpec[]) =>
+    new Map(specs.map((s) => {
+      const at = offset;
+      offset += s.shape.reduce((a, b) => a * b, 1);
+      return [s.name, at] as const;
+    }));
+  const where = { params: place(layout.params), state: place(layout.state), optimizer: place(layout.optimizer) };
+  for (const kind of ['params', 'state', 'optimizer'] as const)
+    for (const [name, t] of parts[kind] ?? []) {
+      const at = where[kind].get(name);
+      if (at === undefined) throw new RangeError(`the state layout has no ${kind} value '${name}'`);
+      out.set(t.dataSync() as Float32Array | Int32Array, at);
+    }
+}
+
+/**
  * The training state in `data` (laid out as `layout`): new tensors, owned by
  * the caller. The optimizer state is the optimizer's fresh state for the
  * trainable params with the Keras weights set (its hyper-parameters are

@@ -35,7 +35,7 @@ function model(): rx.Model {
   return m;
 }
 
-async function expectFailure(marker: number, reason: DeviceError['reason'], detail: RegExp): Promise<void> {
+async function expectFailure(marker: number, reason: DeviceError['reason'], detail: RegExp, retry = false): Promise<void> {
   await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1 });
   const { x, y } = data(marker);
   const clean = data();
@@ -52,17 +52,19 @@ async function expectFailure(marker: number, reason: DeviceError['reason'], deta
     return true;
   });
   assert.equal(ops.memory().numTensors, before, 'the failed fit left no tensor behind');
-  // The template keeps weights it can use; the devices start again for the next run.
-  const again = multiGpuModel(m, { gpus: 2, setup });
-  await again.fit(clean.x, clean.y, { batchSize: 8, epochs: 1, verbose: 0 });
-  await again.close();
+  if (retry) {
+    // The template keeps weights it can use; the devices start again for the next run.
+    const again = multiGpuModel(m, { gpus: 2, setup });
+    await again.fit(clean.x, clean.y, { batchSize: 8, epochs: 1, verbose: 0 });
+    await again.close();
+  }
   await p.close();
   ops.dispose([x, y, clean.x, clean.y]);
   m.dispose();
 }
 
 test('a replica that throws on one step: fit rejects with a DeviceError naming the device and the step; the next fit starts afresh', () =>
-  expectFailure(999, 'threw', /device \/cpu:2 at step 2: RangeError: bad row: 999/));
+  expectFailure(999, 'threw', /device \/cpu:2 at step 2: RangeError: bad row: 999/, true));
 
 test('a replica that runs out of memory: the DeviceError says so', () => expectFailure(777, 'out-of-memory', /allocation failed/i));
 
