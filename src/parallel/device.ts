@@ -49,6 +49,8 @@ export class Device {
   private readonly exitListeners = new Set<(detail: string) => void>();
   private readonly relayListeners = new Set<(m: RelayMessage) => void>();
   private disposing = false;
+  /** While a worker is being ended, nothing may unref it: its exit must keep the process waiting. */
+  private ending = false;
 
   constructor(readonly spec: DeviceSpec) {}
 
@@ -127,8 +129,13 @@ export class Device {
   private async terminate(): Promise<void> {
     const ready = this.ready;
     if (!ready) return;
-    const channel = await ready.catch(() => undefined);
-    await channel?.terminate();
+    this.ending = true;
+    try {
+      const channel = await ready.catch(() => undefined);
+      await channel?.terminate();
+    } finally {
+      this.ending = false;
+    }
   }
 
   private connect(step?: number): Promise<Channel> {
@@ -179,7 +186,7 @@ export class Device {
     if (!p) return;
     this.pending.delete(id);
     clearTimeout(p.timer);
-    if (this.pending.size === 0) this.channel?.unref();
+    if (this.pending.size === 0 && !this.ending) this.channel?.unref();
     if (error) p.reject(error);
     else p.resolve(value);
   }
