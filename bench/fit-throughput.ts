@@ -27,53 +27,6 @@ const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const THREADS = availableParallelism();
 
-  rxkeras: () => rx.Layer[];
-  tfjs: () => tfl.layers.Layer[];
-}
-
-const cases: Case[] = [
-  {
-    name: 'mlp',
-    batchSize: 128,
-    samples: 128 * 24,
-    inputShape: [784],
-    rxkeras: () => [
-      rx.Dense({ units: 512, activation: 'relu', input_shape: [784] }),
-      rx.Dense({ units: 512, activation: 'relu' }),
-      rx.Dense({ units: 10, activation: 'softmax' }),
-    ],
-    tfjs: () => [
-      tfl.layers.dense({ units: 512, activation: 'relu', inputShape: [784] }),
-      tfl.layers.dense({ units: 512, activation: 'relu' }),
-      tfl.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  },
-  {
-    name: 'cnn',
-    batchSize: 64,
-    samples: 64 * 10,
-    inputShape: [28, 28, 1],
-    rxkeras: () => [
-      rx.Conv2D({ filters: 32, kernel_size: 3, activation: 'relu', input_shape: [28, 28, 1] }),
-      rx.MaxPooling2D({}),
-      rx.Conv2D({ filters: 64, kernel_size: 3, activation: 'relu' }),
-      rx.MaxPooling2D({}),
-      rx.Flatten({}),
-      rx.Dense({ units: 128, activation: 'relu' }),
-      rx.Dense({ units: 10, activation: 'softmax' }),
-    ],
-    tfjs: () => [
-      tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: 128, activation: 'relu' }),
-      tfl.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  },
-];
-
 async function timeRxkeras(c: Case, x: tf.Tensor, y: tf.Tensor): Promise<number> {
   const model = new rx.Sequential({ layers: c.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);

@@ -470,8 +470,8 @@ export function layerWeights(v: ModelVariables, layer: Layer): ops.Tensor[] {
   return [...leaves(p), ...leaves(s)].map(([, t]) => t);
 }
 
-/** `(x, y, options)` or `(dataset, options)`. */
-function fitArgs(args: unknown[]): [FitData, (FitOptions & { callbacks?: Callback[] }) | undefined] {
+/** `(x, y, options)` or `(dataset, options)`: the arguments of `fit` and `fit$`. */
+export function fitArgs(args: unknown[]): [FitData, (FitOptions & { callbacks?: Callback[] }) | undefined] {
   if (args[0] instanceof Dataset) return [{ dataset: args[0] as Dataset<Example> }, args[1] as FitOptions | undefined];
   return [{ x: args[0] as DataArg, y: args[1] as DataArg }, args[2] as FitOptions | undefined];
 }

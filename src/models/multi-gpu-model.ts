@@ -21,7 +21,7 @@ import { progbar } from '../callbacks/progbar.js';
 import { DataParallel } from '../parallel/data-parallel.js';
 import type { Device } from '../parallel/device.js';
 import { firstDevices, getDevice } from '../parallel/devices.js';
-import type { Model } from './model.js';
+import { fitArgs, type Model } from './model.js';
 
 export interface MultiGpuModelOptions {
   /** Replicas on the first `gpus` devices: the GPUs where there are any, else the CPU worker devices (Keras's `gpus`). */
@@ -52,6 +52,9 @@ export function multiGpuModel(model: Model, options: number | MultiGpuModelOptio
       })
     : firstDevices(o.gpus!);
   if (new Set(devices).size !== devices.length) throw new InvalidArgumentError('devices', 'distinct devices', o.devices);
+  // A stateful RNN carries state per sample across batches: it cannot be split over replicas.
+  const stateful = model.layers.find((l) => (l.config as { stateful?: unknown }).stateful === true);
+  if (stateful) throw new InvalidArgumentError(`layer '${stateful.name}'`, 'no stateful recurrent layer in a data-parallel model', 'stateful: true');
   return new ParallelModel(model, devices, o);
 }
 
@@ -307,10 +310,4 @@ function toUrl(p: string | URL): string {
 
 function disposeBatch(b: Batch): void {
   ops.dispose([...new Set([...b.x, ...b.y, ...(b.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
-}
-
-/** `(x, y, options)` or `(dataset, options)`. */
-function fitArgs(args: unknown[]): [FitData, (FitOptions & { callbacks?: Callback[] }) | undefined] {
-  if (args[0] instanceof Dataset) return [{ dataset: args[0] as Dataset<Example> }, args[1] as FitOptions | undefined];
-  return [{ x: args[0] as DataArg, y: args[1] as DataArg }, args[2] as FitOptions | undefined];
 }

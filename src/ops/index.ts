@@ -29,4 +29,4 @@ export {
 } from '@tensorflow/tfjs-core';
 export { releaseAbandonedTape } from './tfjs/tape.js';
 export { randomNormal, randomUniform, truncatedNormal } from './random.js';
-export { activeBackend } from './tfjs/backend.js';
+export { activeBackend, wasmThreads } from './tfjs/backend.js';

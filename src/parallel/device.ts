@@ -33,24 +33,30 @@ interface Pending {
   timer?: NodeJS.Timeout;
 }
 
+/** One worker's life: its channel, its pending calls, and how it is being ended. */
+interface Run {
+  ready: Promise<Channel>;
+  channel?: Channel;
+  pending: Map<number, Pending>;
+  /** While a worker is being ended, nothing may unref it: its exit must keep the process waiting. */
+  ending: boolean;
+  disposed: boolean;
+}
+
 /**
  * A device: a worker with its own backend, started on first use and reused
  * until `dispose()`. `call` runs a function exported by a module inside the
  * worker and resolves with its result; every failure (the function threw,
  * memory ran out, the worker died, a bound passed) rejects with a
  * DeviceError naming the device and the step. An idle device does not keep
- * the process alive.
+ * the process alive. A worker that is ended (disposed, timed out, died) is
+ * replaced on the next call.
  */
 export class Device {
-  private channel: Channel | undefined;
-  private ready: Promise<Channel> | undefined;
+  private run: Run | undefined;
   private nextId = 0;
-  private readonly pending = new Map<number, Pending>();
   private readonly exitListeners = new Set<(detail: string) => void>();
   private readonly relayListeners = new Set<(m: RelayMessage) => void>();
-  private disposing = false;
-  /** While a worker is being ended, nothing may unref it: its exit must keep the process waiting. */
-  private ending = false;
 
   constructor(readonly spec: DeviceSpec) {}
 
@@ -60,31 +66,32 @@ export class Device {
 
   /** Whether the worker is running. */
   get started(): boolean {
-    return this.channel !== undefined;
+    return this.run?.channel !== undefined;
   }
 
   /** The child process's id, for a started device on the process transport. */
   get pid(): number | undefined {
-    return this.channel?.pid;
+    return this.run?.channel?.pid;
   }
 
   /** Starts the worker (once) and resolves when its backend is up. */
   async start(): Promise<void> {
-    await this.connect();
+    await this.connect().ready;
   }
 
   /** Runs `fn(args, context)`, exported by `module` (a file URL), in the worker. */
   async call<R>(module: URL | string, fn: string, args?: unknown, options: CallOptions = {}): Promise<R> {
-    const channel = await this.connect(options.step);
+    const run = this.connect(options.step);
+    const channel = await run.ready;
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
       const p: Pending = { resolve: resolve as (v: unknown) => void, reject, step: options.step };
       if (options.timeoutMs !== undefined)
         p.timer = setTimeout(() => {
-          this.settle(id, new DeviceError(this.name, options.step, 'timeout', `no answer from ${fn} within ${options.timeoutMs} ms; the worker was ended`));
-          void this.terminate();
+          this.settle(run, id, new DeviceError(this.name, options.step, 'timeout', `no answer from ${fn} within ${options.timeoutMs} ms; the worker was ended`));
+          void this.end(run, false);
         }, options.timeoutMs);
-      this.pending.set(id, p);
+      run.pending.set(id, p);
       channel.ref();
       channel.post({ kind: 'call', id, module: String(module), fn, args }, options.transfer);
     });
@@ -96,8 +103,9 @@ export class Device {
    * be started.
    */
   notify(module: URL | string, fn: string, args?: unknown): void {
-    if (!this.channel) throw new DeviceError(this.name, undefined, 'died', 'the device is not running');
-    this.channel.post({ kind: 'call', id: this.nextId++, module: String(module), fn, args });
+    const channel = this.run?.channel;
+    if (!channel) throw new DeviceError(this.name, undefined, 'died', 'the device is not running');
+    channel.post({ kind: 'call', id: this.nextId++, module: String(module), fn, args });
   }
 
   /** Calls `listener` when the worker goes away while running (not after `dispose()`). Returns the unsubscribe. */
@@ -113,44 +121,37 @@ export class Device {
   }
 
   postRelay(m: RelayMessage): void {
-    this.channel?.post(m);
+    this.run?.channel?.post(m);
   }
 
   /** Ends the worker; pending calls reject with reason 'disposed'. A later call starts a new worker. */
   async dispose(): Promise<void> {
-    this.disposing = true;
-    try {
-      await this.terminate();
-    } finally {
-      this.disposing = false;
-    }
+    if (this.run) await this.end(this.run, true);
   }
 
-  private async terminate(): Promise<void> {
-    const ready = this.ready;
-    if (!ready) return;
-    this.ending = true;
-    try {
-      const channel = await ready.catch(() => undefined);
-      await channel?.terminate();
-    } finally {
-      this.ending = false;
-    }
+  /** Ends one worker's run; the device forgets it at once, so the next call starts another. */
+  private async end(run: Run, disposed: boolean): Promise<void> {
+    if (this.run === run) this.run = undefined;
+    run.ending = true;
+    run.disposed ||= disposed;
+    const channel = await run.ready.catch(() => undefined);
+    await channel?.terminate();
   }
 
-  private connect(step?: number): Promise<Channel> {
-    this.ready ??= this.open(step);
-    return this.ready;
+  private connect(step?: number): Run {
+    this.run ??= this.open(step);
+    return this.run;
   }
 
-  private open(step: number | undefined): Promise<Channel> {
+  private open(step: number | undefined): Run {
     const config: WorkerConfig = { device: this.name, backend: this.spec.backend, threads: this.spec.threads };
     const channel = this.spec.transport === 'thread' ? threadChannel(config) : processChannel(config, this.spec.env);
-    return new Promise<Channel>((resolve, reject) => {
+    const run = { pending: new Map<number, Pending>(), ending: false, disposed: false } as Run;
+    run.ready = new Promise<Channel>((resolve, reject) => {
       let isReady = false;
       const timer = setTimeout(() => {
         reject(new DeviceError(this.name, step, 'timeout', `its worker did not start within ${READY_TIMEOUT_MS} ms`));
-        void channel.terminate();
+        void this.end(run, false);
       }, READY_TIMEOUT_MS);
       channel.onMessage((m: WorkerMessage) => {
         if (m.kind === 'relay') for (const f of this.relayListeners) f(m);
@@ -158,35 +159,36 @@ export class Device {
           clearTimeout(timer);
           if ('error' in m) {
             reject(this.remoteError(m.error, step, 'its backend failed to start: '));
-            void channel.terminate();
+            void this.end(run, false);
             return;
           }
           isReady = true;
-          this.channel = channel;
+          run.channel = channel;
           channel.unref();
           resolve(channel);
-        } else if ('error' in m) this.settle(m.id, this.remoteError(m.error, this.pending.get(m.id)?.step));
-        else this.settle(m.id, undefined, m.value);
+        } else if ('error' in m) this.settle(run, m.id, this.remoteError(m.error, run.pending.get(m.id)?.step));
+        else this.settle(run, m.id, undefined, m.value);
       });
       channel.onExit((detail) => {
         clearTimeout(timer);
-        this.channel = undefined;
-        this.ready = undefined;
-        const reason = this.disposing ? 'disposed' : /out of memory/i.test(detail) ? 'out-of-memory' : 'died';
-        const text = this.disposing ? 'the device was disposed' : `its worker died (${detail})`;
+        if (this.run === run) this.run = undefined;
+        run.channel = undefined;
+        const reason = run.disposed ? 'disposed' : /out of memory/i.test(detail) ? 'out-of-memory' : 'died';
+        const text = run.disposed ? 'the device was disposed' : `its worker died (${detail})`;
         if (!isReady) reject(new DeviceError(this.name, step, reason, text));
-        for (const [id, p] of this.pending) this.settle(id, new DeviceError(this.name, p.step, reason, text));
-        if (!this.disposing) for (const f of this.exitListeners) f(detail);
+        for (const [id, p] of run.pending) this.settle(run, id, new DeviceError(this.name, p.step, reason, text));
+        if (!run.disposed) for (const f of this.exitListeners) f(detail);
       });
     });
+    return run;
   }
 
-  private settle(id: number, error: Error | undefined, value?: unknown): void {
-    const p = this.pending.get(id);
+  private settle(run: Run, id: number, error: Error | undefined, value?: unknown): void {
+    const p = run.pending.get(id);
     if (!p) return;
-    this.pending.delete(id);
+    run.pending.delete(id);
     clearTimeout(p.timer);
-    if (this.pending.size === 0 && !this.ending) this.channel?.unref();
+    if (run.pending.size === 0 && !run.ending) run.channel?.unref();
     if (error) p.reject(error);
     else p.resolve(value);
   }

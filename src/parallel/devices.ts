@@ -50,7 +50,8 @@ export async function configureDevices(next: DevicesOptions): Promise<void> {
  * and the NVIDIA driver lists GPUs. Nothing is started by listing.
  */
 export function listDevices(): DeviceInfo[] {
-  const main: DeviceInfo = { name: '/cpu:0', kind: 'cpu', transport: 'main', backend: ops.activeBackend() ?? 'none', threads: 1 };
+  const backend = ops.activeBackend();
+  const main: DeviceInfo = { name: '/cpu:0', kind: 'cpu', transport: 'main', backend: backend ?? 'none', threads: backend === 'wasm' ? ops.wasmThreads() : 1 };
   return [main, ...specs().map((s) => ({
     name: s.name,
     kind: s.name.startsWith('/gpu') ? ('gpu' as const) : ('cpu' as const),

@@ -93,7 +93,8 @@ test('a child process killed mid-epoch: fit rejects within seconds, the last che
       assert.match(e.message, /killed by SIGKILL/);
       return true;
     });
-    assert.ok(Date.now() - killedAt < 10_000, `rejected ${Date.now() - killedAt} ms after the kill`);
+    // Far below the 120 s bound of a collective wait: the loss was seen, not waited out (generous for a loaded machine).
+    assert.ok(Date.now() - killedAt < 20_000, `rejected ${Date.now() - killedAt} ms after the kill`);
     assert.equal(ops.memory().numTensors, before);
     const saved = await rx.loadModel(file);
     assert.equal(saved.compiled!.step, 5, 'the checkpoint of the first epoch');

@@ -130,7 +130,8 @@ export function describeBackend(name: BackendName = active ?? (tf.getBackend() a
   return name;
 }
 
-function wasmThreads(): number {
+/** Threads the wasm backend computes on (1 for other backends). */
+export function wasmThreads(): number {
   const b = tf.engine().registry.wasm as unknown as { wasm?: { tfjs?: { getThreadsCount?(): number } } } | undefined;
   return b?.wasm?.tfjs?.getThreadsCount?.() ?? 1;
 }
