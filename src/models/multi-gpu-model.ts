@@ -69,7 +69,7 @@ export class ParallelModel {
   /** The trainable weights the replicas were started for (freezing a layer changes the fused buffer: new replicas). */
   private trainable = '';
   /** What the replicas were last given or last committed back: when the template moves on, they are sent its state again. */
-  private synced: { variables: unknown; optState: unknown; compiled: unknown } | undefined;
+  private synced: { variables: unknown; optState: unknown } | undefined;
 
   constructor(
     readonly template: Model,
@@ -147,14 +147,12 @@ export class ParallelModel {
     }
   }
 
-  /** Keras `predict` on a Dataset of batched Examples (targets ignored), with the replicas. */
+  /** Keras `predict` on a Dataset of batched Examples (targets ignored), with the replicas; batches are pulled one at a time. */
   async predictDataset(dataset: Dataset<Example>, options: { steps?: number; prefetch?: number } = {}): Promise<ops.Tensor | ops.Tensor[]> {
     const dp = await this.session('predict');
     const source = datasetSource(dataset, { inputs: this.template.inputNames, outputs: this.template.outputNames }, { ...options, needTargets: false });
     try {
-      const batches: Batch[] = [];
-      for await (const b of source.batches(0, 0)) batches.push(b);
-      return await this.collect(batches, async (b) => {
+      return await this.collect(source.batches(0, 0), async (b) => {
         try {
           return await dp.predict(b.x);
         } finally {
@@ -190,7 +188,10 @@ export class ParallelModel {
 
   /** Ends the replicas and the devices' workers; a fit that is running rejects with a DeviceError ('disposed'). */
   async dispose(): Promise<void> {
-    await Promise.all([this.close(), ...this.devices.map((d) => d.dispose())]);
+    this.dp?.abandon();
+    this.dp = undefined;
+    this.synced = undefined;
+    await Promise.all(this.devices.map((d) => d.dispose()));
   }
 
   /**
@@ -223,7 +224,7 @@ export class ParallelModel {
     const { state: start, setup: next } = startState(template, setup, template.build().variables!);
     template.compiled = next;
     if (this.dp && (this.dp.compiled !== next.compiled || this.dp.failed || this.trainable !== next.optPaths)) await this.close();
-    const current = { variables: template.variables, optState: next.optState, compiled: next.compiled };
+    const current = { variables: template.variables, optState: next.optState };
     if (!this.dp) {
       this.dp = await DataParallel.open(template, next.compiled, start, {
         devices: this.devices,
@@ -245,7 +246,7 @@ export class ParallelModel {
     const optState = cloneTree(ts.optState);
     if (template.compiled) template.compiled = commitSetup(template.compiled, { ...ts, optState });
     disposeReplaced(old, optState);
-    this.synced = { variables: template.variables, optState, compiled: template.compiled?.compiled };
+    this.synced = { variables: template.variables, optState };
   }
 
   /**
@@ -284,10 +285,10 @@ export class ParallelModel {
   }
 
   /** Runs `predictOne` on each item in order and concatenates the outputs. */
-  private async collect<T>(items: Iterable<T>, predictOne: (item: T) => Promise<ops.Tensor[]>): Promise<ops.Tensor | ops.Tensor[]> {
+  private async collect<T>(items: Iterable<T> | AsyncIterable<T>, predictOne: (item: T) => Promise<ops.Tensor[]>): Promise<ops.Tensor | ops.Tensor[]> {
     const chunks: ops.Tensor[][] = [];
     try {
-      for (const item of items) chunks.push(await predictOne(item));
+      for await (const item of items) chunks.push(await predictOne(item));
       if (chunks.length === 0) throw new InvalidArgumentError('data', 'at least one batch to predict', 'none');
       const outputs = chunks[0].map((_, i) => (chunks.length === 1 ? ops.clone(chunks[0][i]) : ops.concat(chunks.map((c) => c[i]), 0)));
       return outputs.length === 1 ? outputs[0] : outputs;

@@ -42,15 +42,17 @@ let nextSession = 0;
 
 /**
  * Data parallelism over devices, for the fit loop and the facade: one
- * replica per device, each global batch split as Keras splits it, one
- * all-reduce per step (see Replica), results merged back in order.
+ * replica per device, each global batch split as Keras splits it, the
+ * gradients combined in one collective step (see Replica), losses and
+ * predictions merged back in order.
  *
  * The training state lives on the replicas. What `train` returns is a lazy
- * TrainState: its tensors are fetched from replica 0 when first read (from
- * shared memory, synchronously, for worker threads; from the step's answer
- * for child processes) and belong to it until the next step. A state that
- * is not the last one returned (weights or a learning rate set by a
- * callback, the first state) is sent to every replica before the step.
+ * TrainState: its tensors are fetched when first read (worker threads
+ * write their parts into shared memory while this thread waits; child
+ * processes send replica 0's state with each step's answer) and belong to
+ * it until the next step. A state that is not the last one returned
+ * (weights or a learning rate set by a callback, the first state) is sent
+ * to every replica before the step.
  */
 export class DataParallel implements StepRunner {
   private readonly session = nextSession++;
@@ -71,8 +73,7 @@ export class DataParallel implements StepRunner {
     start: TrainState,
   ) {
     this.optimizer = compiled.optimizer as Optimizer;
-    const encoded = encodeState(start, this.optimizer);
-    this.layout = encoded.layout;
+    this.layout = encodeState(start, this.optimizer).layout;
     this.group = new DeviceGroup(devices, { capacity: Math.max(1, fusedLayout(module, start).length), timeoutMs: options.timeoutMs });
     if (this.group.descriptor.kind === 'shared')
       this.snapshot = { data: new Float32Array(new SharedArrayBuffer(this.layout.length * 4)), control: new Int32Array(new SharedArrayBuffer(8)) };
@@ -180,12 +181,23 @@ export class DataParallel implements StepRunner {
     this.last = new LazyState(this, ts.step, ts.key, this.snapshot ? undefined : state.data);
   }
 
-  /** Ends the replicas (the devices stay up for the next user) and frees what the last state fetched. */
+  /** Ends the replicas (the devices stay up for the next user) and frees what the last state fetched; later calls reject. */
   async close(): Promise<void> {
-    this.last.release();
-    this.group.close();
-    if (!this.failure) await Promise.allSettled(this.devices.map((d) => d.call(replicaWorker, 'close', { session: this.session })));
+    const failed = this.failure !== undefined;
+    this.abandon();
+    if (!failed) await Promise.allSettled(this.devices.map((d) => d.call(replicaWorker, 'close', { session: this.session })));
   }
+
+  /**
+   * Ends this run here without asking the devices anything (they are being
+   * disposed): later and pending calls reject with a DeviceError ('disposed').
+   */
+  abandon(): void {
+    this.failure ??= new DeviceError(this.devices[0].name, undefined, 'disposed', 'the data-parallel model was closed');
+    this.last?.release();
+    this.group.close();
+  }
+
 
   /** The training state of replica 0, as new tensors owned by `lazy`. */
   fetch(lazy: LazyState): TrainState {
