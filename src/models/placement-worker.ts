@@ -6,8 +6,8 @@
  */
 import * as ops from '../ops/index.js';
 import { fromLeaves, leaves } from '../core/tree.js';
-import { registerCustomObjects, type CustomObjects } from '../custom-objects/index.js';
 import type { GraphNode, SymbolicTensor } from '../layers/layer.js';
+import { importSetupModules } from '../parallel/setup-modules.js';
 import { fromWire, toWire, type WireTensor } from '../parallel/wire.js';
 import { blockVjp, graphKeys, runBlock, type BlockArgs, type BlockCall } from './blocks.js';
 import { modelFromJSON } from './from-config.js';
@@ -21,15 +21,9 @@ interface Session {
 }
 
 const sessions = new Map<number, Session>();
-const imported = new Set<string>();
 
 export async function open(args: { session: number; config: string; setup: string[] }): Promise<void> {
-  for (const url of args.setup) {
-    if (imported.has(url)) continue;
-    const mod = (await import(url)) as { customObjects?: CustomObjects };
-    if (mod.customObjects) registerCustomObjects(mod.customObjects, `setup module ${url}`);
-    imported.add(url);
-  }
+  await importSetupModules(args.setup);
   const model = modelFromJSON(args.config);
   const keys = graphKeys(buildGraph(model.inputs, model.outputs));
   sessions.set(args.session, { model, keys, nodes: new Map([...keys.node].map(([n, k]) => [k, n])) });

@@ -5,7 +5,6 @@
  * names, its optimizer, its training state and its collective.
  */
 import * as ops from '../ops/index.js';
-import { registerCustomObjects, type CustomObjects } from '../custom-objects/index.js';
 import { foldIn } from '../core/rng.js';
 import { leaves } from '../core/tree.js';
 import { getOptimizer, type Optimizer, type OptimizerState } from '../optimizers/index.js';
@@ -15,6 +14,7 @@ import { predictStep, testStep } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { DeviceContext, GroupDescriptor } from './device-context.js';
 import { Replica } from './replica.js';
+import { importSetupModules } from './setup-modules.js';
 import { decodeState, encodeState, writeByName, type StateLayout } from './state-codec.js';
 import { fromWire, toWire, type WireTensor } from './wire.js';
 
@@ -71,19 +71,13 @@ interface Session {
 }
 
 const sessions = new Map<number, Session>();
-const imported = new Set<string>();
 
 /** Control words of the snapshot region: a sequence number the main thread waits on, then the step. */
 export const SNAPSHOT_SEQ = 0;
 export const SNAPSHOT_STEP = 1;
 
 export async function init(args: InitArgs, context: DeviceContext): Promise<void> {
-  for (const url of args.setup) {
-    if (imported.has(url)) continue;
-    const mod = (await import(url)) as { customObjects?: CustomObjects };
-    if (mod.customObjects) registerCustomObjects(mod.customObjects, `setup module ${url}`);
-    imported.add(url);
-  }
+  await importSetupModules(args.setup);
   const factory = (await import(args.factory.url)) as Record<string, (config: unknown) => Module>;
   const module = factory[args.factory.fn](args.factory.config);
   const optimizer = getOptimizer(args.state.optimizer) as Optimizer;
