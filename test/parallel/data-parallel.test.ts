@@ -9,7 +9,7 @@ import * as ops from '../../src/ops/index.js';
 import { configureDevices, disposeDevices } from '../../src/parallel/devices.js';
 import { multiGpuModel, type ParallelModel } from '../../src/models/multi-gpu-model.js';
 import { batch, fromTensors } from '../../streams/index.js';
-import { collectTensors } from '../../src/core/tree.js';
+import { tensors } from '../../src/core/tree.js';
 
 await backendReady;
 // Four worker threads, one wasm thread each, reused by every test in this file.
@@ -51,7 +51,7 @@ function maxRelDiff(a: rx.Model, b: rx.Model): number {
 /** Disposes models with their optimizer states. */
 function release(...models: rx.Model[]): void {
   for (const m of models) {
-    ops.dispose(collectTensors(m.compiled?.optState));
+    ops.dispose(tensors(m.compiled?.optState));
     m.dispose();
   }
 }
