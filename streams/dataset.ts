@@ -18,6 +18,13 @@ export const FIRST_PASS: Pass = { epoch: 0 };
 export interface Indexed<T> {
   readonly length: number;
   read(indices: ArrayLike<number>, pass: Pass): T[];
+  /**
+   * Optional, for sources that read ahead off the main thread
+   * (fromHdf5Batches): a pass over elements `at(0), at(1), ..., at(length - 1)`
+   * under the pull protocol. Index operators (shuffle, take, skip, shard,
+   * splitValidation) compose `at`, so their passes keep reading through it.
+   */
+  openOrder?(at: (i: number) => number, length: number, demand: Observable<number>, pass: Pass): Observable<T>;
 }
 
 export interface DatasetInfo<T> {

@@ -14,7 +14,12 @@ export function withEpoch<T>(epoch: number): DatasetOperator<T, T> {
   return (source) => {
     const pass = { epoch };
     const base = source.info.indexed;
-    const indexed: Indexed<T> | undefined = base && { length: base.length, read: (idx) => base.read(idx, pass) };
+    const openOrder = base?.openOrder?.bind(base);
+    const indexed: Indexed<T> | undefined = base && {
+      length: base.length,
+      read: (idx) => base.read(idx, pass),
+      ...(openOrder && { openOrder: (at: (i: number) => number, n: number, demand: Observable<number>) => openOrder(at, n, demand, pass) }),
+    };
     return new Dataset<T>((demand) => source.open(demand, pass), { ...source.info, ...(indexed ? { indexed } : {}) });
   };
 }

@@ -1,15 +1,11 @@
-import type { Tensor } from '../src/ops/index.js';
 import type { Dataset } from './dataset.js';
 import type { Example } from './element.js';
 import { indexedDataset } from './internal/indexed.js';
 import { loadH5 } from '../src/core/hdf5.js';
 import { inspect, readRows } from './internal/hdf5-rows.js';
+import { exampleColumns, type Hdf5Columns } from './internal/hdf5-example.js';
 
-export interface FromHdf5Options {
-  /** Data set path(s) for x; several make x an array (a multi-input model). */
-  x: string | readonly string[];
-  y?: string | readonly string[];
-  sampleWeight?: string;
+export interface FromHdf5Options extends Hdf5Columns {
   /** First row (default 0), as Keras's HDF5Matrix `start`. */
   start?: number;
   /** One past the last row (default: the data sets' row count), as HDF5Matrix `end`. */
@@ -30,24 +26,14 @@ export interface FromHdf5Options {
  */
 export async function fromHdf5(file: string, options: FromHdf5Options): Promise<Dataset<Example>> {
   const h5 = await loadH5();
-  const list = (v: string | readonly string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : [...v]);
-  const xs = list(options.x);
-  const ys = list(options.y);
-  const ws = list(options.sampleWeight);
-  const { columns, start, end } = inspect(h5, file, [...xs, ...ys, ...ws], options.start ?? 0, options.end);
-  const pick = (cols: Tensor[][], from: number, n: number, k: number, multi: boolean): Tensor | Tensor[] =>
-    multi ? cols.slice(from, from + n).map((c) => c[k]) : cols[from][k];
+  const layout = exampleColumns(options);
+  const { columns, start, end } = inspect(h5, file, layout.names, options.start ?? 0, options.end);
   return indexedDataset<Example>(
     {
       length: end - start,
       read(indices) {
         const cols = readRows(h5, file, columns, start, indices, options.onRead);
-        return Array.from(indices, (_, k) => {
-          const e: Example = { x: pick(cols, 0, xs.length, k, typeof options.x !== 'string') };
-          if (ys.length > 0) e.y = pick(cols, xs.length, ys.length, k, typeof options.y !== 'string');
-          if (ws.length > 0) e.sampleWeight = cols[xs.length + ys.length][k];
-          return e;
-        });
+        return Array.from(indices, (_, k) => layout.example(cols.map((c) => c[k])));
       },
     },
     {},

@@ -19,6 +19,8 @@ export { fromGenerator, type GeneratorFunction } from './from-generator.js';
 export { fromObservable, type FromObservableOptions } from './from-observable.js';
 export { generate } from './generate.js';
 export { fromHdf5, type FromHdf5Options } from './from-hdf5.js';
+export { fromHdf5Batches, type FromHdf5BatchesOptions } from './from-hdf5-batches.js';
+export type { ReaderThread } from './internal/hdf5-reader.js';
 export { fromCsv, type FromCsvOptions } from './from-csv.js';
 // operators
 export { map } from './map.js';

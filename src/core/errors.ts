@@ -137,6 +137,18 @@ export class Hdf5RangeError extends RxKerasError {
   }
 }
 
+/** Reading rows of an HDF5 data set failed (a corrupt or shortened file, a reader thread that stopped). */
+export class Hdf5ReadError extends RxKerasError {
+  constructor(
+    readonly file: string,
+    readonly dataset: string,
+    readonly rows: readonly [number, number],
+    readonly detail: string,
+  ) {
+    super(`${file}:/${dataset.replace(/^\//, '')} rows [${rows[0]}, ${rows[1]}): ${detail}`);
+  }
+}
+
 /** A push source (an Observable) produced more than its bounded buffer may hold. */
 export class BufferOverflowError extends RxKerasError {
   constructor(

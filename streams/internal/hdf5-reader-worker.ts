@@ -1,0 +1,42 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import h5wasm from 'h5wasm/node';
+import { Hdf5ReadError } from '../../src/core/errors.js';
+import { openForReading, readRunsInto, type ColumnArray } from './hdf5-slices.js';
+import { slotViews, type ReaderConfig, type ToMain, type ToReader } from './hdf5-reader-protocol.js';
+
+/**
+ * The reader thread (one per pass, with its own h5wasm): reads the rows it
+ * is asked for into the slot named in the request, marks the slot with the
+ * request's sequence number, and says so. It reads only when asked, so it
+ * never holds more than the main thread's ring. On `close` it closes the
+ * file and lets the thread end.
+ */
+const port = parentPort!;
+const config = workerData.config as ReaderConfig;
+// This thread's own h5wasm: HDF5 errors become exceptions (with their cause) instead of stderr output.
+(await h5wasm.ready).activate_throwing_error_handler();
+const slots = new Map<number, { seq: Int32Array; columns: ColumnArray[] }>();
+let file: InstanceType<typeof h5wasm.File> | undefined;
+
+const post = (m: ToMain): void => port.postMessage(m);
+
+port.on('message', (m: ToReader) => {
+  if (m.type === 'close') {
+    file?.close();
+    file = undefined;
+    port.close();
+    return;
+  }
+  if (m.buffer) slots.set(m.slot, slotViews(m.buffer, config.columns, config.batchRows));
+  const slot = slots.get(m.slot)!;
+  const first = m.runs[0];
+  try {
+    file ??= openForReading(h5wasm, config.file, config.columns[0], [first[0], first[0] + first[1]]);
+    readRunsInto(h5wasm, file, config.file, config.columns, m.runs, slot.columns);
+    Atomics.store(slot.seq, 0, m.seq);
+    post({ type: 'ready', slot: m.slot, seq: m.seq });
+  } catch (err) {
+    const e = err instanceof Hdf5ReadError ? err : new Hdf5ReadError(config.file, config.columns[0].name, [first[0], first[0] + first[1]], String(err));
+    post({ type: 'error', dataset: e.dataset, rows: [e.rows[0], e.rows[1]], detail: e.detail });
+  }
+});
