@@ -23,7 +23,7 @@ export interface BatchReader {
   request(runs: Run[]): void;
   /** Requests sent and not yet answered: the slots in use. */
   inFlight(): number;
-  /** Tells the thread to close the file and end; answers still on their way are dropped. */
+  /** Tells the thread to close the file and end; answers still on their way are dropped. Idempotent. */
   close(): void;
 }
 
@@ -50,11 +50,13 @@ const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
  * finds no free slot (so the ring is as deep as the demand the consumer
  * chose). A slot is reused once its rows have been copied out. The thread is
  * referenced only while requests are in flight: an idle pass never keeps
- * the process alive.
+ * the process alive; once closed, until it has ended.
  */
 export function startBatchReader(file: string, columns: ColumnInfo[], batchRows: number, handlers: BatchReaderHandlers, onThread?: (t: ReaderThread) => void): BatchReader {
   const worker = new Worker(BOOTSTRAP, {
     eval: true,
+    // none of the parent's flags: `--input-type=module` would make the bootstrap ESM
+    execArgv: [],
     workerData: {
       h5wasm: import.meta.resolve('h5wasm/node'),
       tsx: fromSource ? import.meta.resolve('tsx/esm/api') : undefined,
@@ -129,7 +131,8 @@ export function startBatchReader(file: string, columns: ColumnInfo[], batchRows:
       if (closed) return;
       closed = true;
       done = true;
-      worker.unref();
+      // held until the thread has closed the file and ended (it answers between two reads)
+      worker.ref();
       worker.postMessage({ type: 'close' } satisfies ToReader);
     },
   };

@@ -13,6 +13,7 @@ import {
   filter,
   fromObservable,
   generate,
+  indexedDataset,
   interleave,
   map,
   parallelMap,
@@ -26,6 +27,7 @@ import {
   unbatch,
   zip,
   type Dataset,
+  type Indexed,
 } from '../../streams/index.js';
 
 const scheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
@@ -244,4 +246,35 @@ test('cache records the first pass and replays it at once without touching the s
   });
   assert.deepEqual(r.events, [[1, 'a'], [2, 'b'], [2, 'a'], [2, 'b'], [2, '|']]);
   assert.deepEqual(r.asked, [0, 1]);
+
+test('index operators compose a source\'s openOrder: the pass asks it for the mapped indices, only on demand', () => {
+  const asked: number[] = [];
+  scheduler().run(({ hot, expectObservable }) => {
+    const letters = 'abcdef';
+    const base: Indexed<string> = {
+      length: 6,
+      read: (idx) => Array.from(idx, (i) => letters[i]),
+      openOrder: (at, n, demand, pass) =>
+        generate((i) => {
+          asked.push(at(i));
+          return timer(1).pipe(rxMap(() => letters[at(i)]));
+        }, { length: n }).open(demand, pass),
+    };
+    // shard(2, 1) is elements 1, 3, 5; take(2) keeps 1 and 3
+    const ds = indexedDataset(base).pipe(shard(2, 1), take(2));
+    expectObservable(ds.open(hot<number>('x---x', { x: 1 }))).toBe('-b---(d|)');
+  });
+  assert.deepEqual(asked, [1, 3]);
+  // a shuffle's permutation is applied through openOrder too: every index once
+  const seen: string[] = [];
+  scheduler().run(({ hot }) => {
+    const base: Indexed<string> = {
+      length: 6,
+      read: () => [],
+      openOrder: (at, n, demand, pass) => generate((i) => of(String(at(i))), { length: n }).open(demand, pass),
+    };
+    indexedDataset(base).pipe(shuffle({ seed: 1 })).open(hot<number>('x', { x: 6 })).subscribe((v) => seen.push(v));
+  });
+  assert.deepEqual([...seen].sort(), ['0', '1', '2', '3', '4', '5']);
+  assert.notDeepEqual(seen, ['0', '1', '2', '3', '4', '5']);
 });
