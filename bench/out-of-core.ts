@@ -1,5 +1,6 @@
 /**
- * `npm run bench:ooc`: the out-of-core proof of issue 3, item 4.
+ * `npm run bench:ooc`: the out-of-core proof of issue 3, item 4, and of
+ * issue 10, item 4 (the input pipeline keeps up with a faster step).
  *
  * 1. Writes an HDF5 data set larger than 2 GiB into os.tmpdir() with h5wasm,
  *    one block of rows in memory at a time (data sets created with
@@ -9,61 +10,70 @@
  *    learn. A file that already carries the completion marker (written last)
  *    and has the expected size is reused; it is deleted at the end unless
  *    KEEP_FILE=1.
- * 2. Trains the same MLP (784-256-10, Adam, batch 256, same seed) for the
+ * 2. Measures the pipeline's own capacity: batches from disk delivered to a
+ *    consumer that does nothing but dispose them (rows/s), and the main
+ *    thread's busy time per batch (event-loop utilisation): the part of the
+ *    training step's thread the pipeline takes.
+ * 3. Trains the same MLP (784-256-10, Adam, batch 256, same seed) for the
  *    same number of steps, after the same number of warm-up steps, each run
  *    in its own child process, rounds alternating (disk, memory, resident,
  *    then the reverse) so a drifting machine load weighs on all alike:
- *    (a) disk: fromHdf5 (sliceRows OOC_SLICE) -> block shuffle -> batch(256)
- *        -> prefetch(k), streamed through model.fit(dataset, { stepsPerEpoch,
- *        prefetch }). OOC_SOURCE=batches reads each batch with one slice in
- *        the source instead (no per-row tensors, no stacking);
+ *    (a) disk: by default (OOC_SOURCE=worker) fromHdf5Batches: a worker
+ *        thread reads one contiguous slice per batch into shared buffers and
+ *        the main thread only wraps them into tensors; batches in a new
+ *        order every epoch (shuffle); -> prefetch(k), streamed through
+ *        model.fit(dataset, { stepsPerEpoch, prefetch }). OOC_SOURCE=rows is
+ *        the main-thread path for comparison: fromHdf5 (sliceRows OOC_SLICE,
+ *        one tensor per row) -> block shuffle -> batch(256) -> prefetch(k);
  *    (b) memory, the issue's baseline: the first OOC_MEM_ROWS rows of the
  *        same file as whole-data tensors through model.fit(x, y) (shuffle
  *        true: a gather per batch), as many epochs as the steps need;
  *    (c) resident, a reference floor: the same rows as ready-made batch
  *        tensors, cloned per step through the same Dataset path.
- * 3. Prints the throughputs, `out-of-core throughput ratio: R` (disk over
- *    memory samples/s), the disk/resident ratio and `out-of-core peak RSS MB: M`.
+ * 4. Prints the throughputs, `out-of-core pipeline rows/s: P` with its
+ *    headroom over the in-memory step (P / memory samples/s),
+ *    `out-of-core throughput ratio: R` (disk over memory samples/s), the
+ *    disk/resident ratio and `out-of-core peak RSS MB: M`.
  *
- * Shuffling on disk is at the block level: the order of contiguous,
- * chunk-aligned blocks of OOC_BLOCK rows is a fresh permutation every epoch;
- * rows inside a block keep their order (so batches are fixed groups of rows
- * whose order changes). Every read is one contiguous hyperslab of whole
- * chunks, never a random row.
+ * Shuffling on disk is at the level of contiguous blocks: whole batches
+ * (worker) or chunk-aligned blocks of OOC_BLOCK rows (rows); the order of the
+ * blocks is a fresh permutation every epoch, rows inside a block keep their
+ * order. Every read is one contiguous hyperslab of whole chunks, never a
+ * random row.
  *
  * The in-memory baseline takes its batches with Slice / Gather, which
  * rxkeras's wasm kernels copy straight from the heap (src/ops/tfjs/kernels:
- * slice.ts, gather-rows.ts); tfjs's stock kernels copied the whole input or
- * every element and made this baseline several times slower. Disk / resident
- * is the cost of streaming itself: on 2 cores both are busy with the step,
- * so the reads (h5wasm, on the main thread) are not hidden by prefetching.
+ * slice.ts, gather-rows.ts). Disk / resident is the cost of streaming
+ * itself. On 2 cores the step keeps both busy, so what the main thread does
+ * per batch is not hidden by prefetching: on the rows path it reads, makes a
+ * tensor per row and stacks; on the worker path it copies a ready batch into
+ * tensors, and the reads run on the worker thread.
  *
  * Peak RSS, honestly: the disk run is a fresh process, so its figure is not
  * inflated by the file write (h5wasm's heap grows to a block) nor by the
  * in-memory runs (their data live in the tfjs heap, which never shrinks). M
  * is the largest, over the disk runs, of the kernel's maxRSS for the child
  * (process.resourceUsage(): the lifetime peak of a process that only loaded
- * the backend, built the model and trained from disk) and the peak of
- * process.memoryUsage().rss sampled every 50 ms during the run. The children
- * preload h5wasm (`--import`) before tsx's loader: loaded through tsx, the
- * 4.2 MB single-file h5wasm module costs ~565 MB of extra RSS that stays
- * (80 MB plain node vs 675 MB under tsx, measured), an artefact of the
- * TypeScript runner that plain node (compiled code) does not have.
+ * the backend, built the model and trained from disk; it includes the
+ * reader thread) and the peak of process.memoryUsage().rss sampled every
+ * 50 ms during the run. The children preload h5wasm (`--import`) before
+ * tsx's loader: loaded through tsx, the 4.2 MB single-file h5wasm module
+ * costs ~565 MB of extra RSS that stays (80 MB plain node vs 675 MB under
+ * tsx, measured), an artefact of the TypeScript runner that plain node
+ * (compiled code) does not have; the reader thread does the same.
  *
- * What R measures: reads and tensor building run on the same JavaScript
- * thread as the training step (h5wasm and tfjs-wasm are synchronous), so
- * prefetching hides latency but not CPU time. After the write (or a previous
- * run) the file is normally in the OS page cache (24 GiB RAM here): R is the
- * cost of the streaming path (HDF5 reads, tensor creation, batching), not of
- * a cold disk.
+ * After the write (or a previous run) the file is normally in the OS page
+ * cache (24 GiB RAM here): R is the cost of the streaming path (HDF5 reads,
+ * tensor creation, batching), not of a cold disk.
  *
  * Environment: OOC_ROWS (rows in the file, default 700416: 2.2 GB),
  * OOC_STEPS (timed steps, default 500), OOC_WARMUP (default 30),
  * OOC_BATCH (256), OOC_ROUNDS (default 2), OOC_PREFETCH (fit's prefetch,
  * default 2), OOC_PIPE_PREFETCH (the pipeline's prefetch(k), default 2),
- * OOC_SLICE (fromHdf5 sliceRows, default 1024), OOC_BLOCK (shuffle block
- * rows, default 1024), OOC_CHUNK (chunk rows, default 128), OOC_SOURCE
- * (rows | batches), OOC_MEM_ROWS (rows of the in-memory sets, default
+ * OOC_PIPE_BATCHES (batches timed by the capacity run, default 2000),
+ * OOC_SOURCE (worker | rows), OOC_SLICE (fromHdf5 sliceRows, default 1024),
+ * OOC_BLOCK (rows path's shuffle block rows, default 1024), OOC_CHUNK (chunk
+ * rows, default 128), OOC_MEM_ROWS (rows of the in-memory sets, default
  * 131072), OOC_MEM_SHUFFLE (1), OOC_RESIDENT (1: run the reference),
  * OOC_FILE, KEEP_FILE=1.
  */
@@ -75,7 +85,9 @@ import { tap } from 'rxjs';
 import * as tf from '@tensorflow/tfjs-core';
 import h5wasm from 'h5wasm/node';
 import * as rx from '../src/index.js';
-import { batch, fromHdf5, indexedDataset, prefetch, type Dataset, type Example, type Indexed } from '../streams/index.js';
+import {
+  batch, disposeValue, fromHdf5, fromHdf5Batches, indexedDataset, prefetch, shuffle, toAsyncIterable, type Dataset, type Example, type Indexed,
+} from '../streams/index.js';
 
 const env = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -98,7 +110,8 @@ const SLICE = env('OOC_SLICE', 1024);
 const BLOCK = env('OOC_BLOCK', 1024);
 const CHUNK = env('OOC_CHUNK', 128);
 const MEM_ROWS = env('OOC_MEM_ROWS', 131_072);
-const SOURCE = process.env.OOC_SOURCE === 'batches' ? 'batches' : 'rows';
+const SOURCE = process.env.OOC_SOURCE === 'rows' ? 'rows' : 'worker';
+const PIPE_BATCHES = env('OOC_PIPE_BATCHES', 2000);
 const ROUNDS = Math.max(1, env('OOC_ROUNDS', 2));
 const RESIDENT = env('OOC_RESIDENT', 1) === 1;
 const MEM_SHUFFLE = env('OOC_MEM_SHUFFLE', 1) === 1;
@@ -108,7 +121,7 @@ const MARKER = JSON.stringify({ rows: ROWS, cols: COLS, classes: CLASSES, seed: 
 /** Raw data bytes; the file is this plus HDF5's metadata (chunk index, headers). */
 const DATA_BYTES = ROWS * (COLS + CLASSES) * 4;
 
-type Mode = 'disk' | 'memory' | 'resident';
+type Mode = 'pipeline' | 'disk' | 'memory' | 'resident';
 
 interface RunResult {
   mode: Mode;
@@ -119,7 +132,8 @@ interface RunResult {
   sampledPeakRssMB: number;
   maxRssMB: number;
   rowsRead?: number;
-  readSeconds?: number;
+  /** Capacity run: main-thread busy milliseconds per batch delivered. */
+  mainMsPerBatch?: number;
 }
 
 // ---------------------------------------------------------------- data
@@ -279,70 +293,58 @@ function blockShuffled(base: Indexed<Example>, seed: number): Indexed<Example> {
   };
 }
 
-/**
- * OOC_SOURCE=batches: batching in the source. Element j of epoch e is the
- * whole batch of rows [p * BATCH, (p + 1) * BATCH) with p = perm_e[j]: one
- * hyperslab read and one tensor per data set and batch, no per-row tensors
- * and no stacking. The same block shuffle as the default path with blocks of
- * one batch.
- */
-function batchesFromHdf5(file: string, rows: number, seed: number, onRead: (n: number) => void): Dataset<Example> {
-  const shuffledBlocks = Math.floor(rows / BATCH);
-  let cached: { epoch: number; perm: Int32Array } | undefined;
-  const permFor = (epoch: number): Int32Array => {
-    if (cached?.epoch === epoch) return cached.perm;
-    cached = { epoch, perm: permutationOf(shuffledBlocks, seed + 7919 * epoch) };
-    return cached.perm;
+/** The disk data set of both disk runs, and the rows it read so far. */
+async function diskDataset(): Promise<{ dataset: Dataset<Example>; rowsRead: () => number }> {
+  let rowsRead = 0;
+  const onRead = (r: { start: number; end: number }): void => void (rowsRead += r.end - r.start);
+  const need = (WARMUP + Math.max(STEPS, PIPE_BATCHES)) * BATCH;
+  if (SOURCE === 'worker') {
+    const source = await fromHdf5Batches(FILE, { x: 'x', y: 'y', batchSize: BATCH, dropRemainder: true, onRead });
+    if (need > (source.length ?? 0) * BATCH) throw new Error(`${need / BATCH} batches of ${BATCH} are needed; the file has ${source.length}`);
+    return { dataset: source.pipe(shuffle<Example>({ seed: SEED }), prefetch<Example>(PIPE_PREFETCH)), rowsRead: () => rowsRead };
+  }
+  const source = await fromHdf5(FILE, { x: 'x', y: 'y', sliceRows: SLICE, onRead });
+  const base = source.info.indexed;
+  if (!base) throw new Error('fromHdf5 is expected to be indexable');
+  if (need > Math.floor(base.length / BLOCK) * BLOCK) throw new Error(`${need / BATCH} batches of ${BATCH} are needed; the file has ${base.length} rows`);
+  const dataset = indexedDataset(blockShuffled(base, SEED), { shuffled: true }, SLICE).pipe(batch<Example>(BATCH), prefetch<Example>(PIPE_PREFETCH));
+  return { dataset, rowsRead: () => rowsRead };
+}
+
+/** The pipeline's capacity: batches delivered to a consumer that only disposes them, with as many asked ahead as fit asks. */
+async function runPipeline(): Promise<RunResult> {
+  const rss = rssSampler();
+  const { dataset, rowsRead } = await diskDataset();
+  let seen = 0;
+  let t0 = 0;
+  let elu = performance.eventLoopUtilization();
+  for await (const e of toAsyncIterable(dataset, { prefetch: FIT_PREFETCH })) {
+    disposeValue(e);
+    if (++seen === WARMUP) {
+      t0 = performance.now();
+      elu = performance.eventLoopUtilization();
+    }
+    if (seen === WARMUP + PIPE_BATCHES) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const busy = performance.eventLoopUtilization(elu);
+  rss.stop();
+  return {
+    mode: 'pipeline', seconds, samplesPerSecond: (PIPE_BATCHES * BATCH) / seconds, steps: PIPE_BATCHES, loss: NaN,
+    sampledPeakRssMB: rss.peakMB(), maxRssMB: process.resourceUsage().maxRSS / 1024, rowsRead: rowsRead(), mainMsPerBatch: busy.active / PIPE_BATCHES,
   };
-  return indexedDataset<Example>(
-    {
-      length: shuffledBlocks,
-      read(indices, pass) {
-        const perm = permFor(pass.epoch);
-        const f = new h5wasm.File(file, 'r');
-        try {
-          const dx = f.get('x') as InstanceType<typeof h5wasm.Dataset>;
-          const dy = f.get('y') as InstanceType<typeof h5wasm.Dataset>;
-          return Array.from(indices, (j) => {
-            const a = perm[j] * BATCH;
-            onRead(BATCH);
-            return {
-              x: tf.tensor2d(dx.slice([[a, a + BATCH]]) as Float32Array, [BATCH, COLS]),
-              y: tf.tensor2d(dy.slice([[a, a + BATCH]]) as Float32Array, [BATCH, CLASSES]),
-            };
-          });
-        } finally {
-          f.close();
-        }
-      },
-    },
-    { shuffled: true },
-    1,
-  );
 }
 
 async function runDisk(): Promise<RunResult> {
   const rss = rssSampler();
-  let rowsRead = 0;
-  let dataset: Dataset<Example>;
-  const need = (WARMUP + STEPS) * BATCH;
-  if (SOURCE === 'batches') {
-    if (need > Math.floor(ROWS / BATCH) * BATCH) throw new Error(`${WARMUP + STEPS} steps of ${BATCH} need ${need} rows; the file has ${ROWS}`);
-    dataset = batchesFromHdf5(FILE, ROWS, SEED, (n) => (rowsRead += n)).pipe(prefetch<Example>(PIPE_PREFETCH));
-  } else {
-    const source = await fromHdf5(FILE, { x: 'x', y: 'y', sliceRows: SLICE, onRead: (r) => (rowsRead += r.end - r.start) });
-    const base = source.info.indexed;
-    if (!base) throw new Error('fromHdf5 is expected to be indexable');
-    if (need > Math.floor(base.length / BLOCK) * BLOCK) throw new Error(`${WARMUP + STEPS} steps of ${BATCH} need ${need} rows; the file has ${base.length}`);
-    dataset = indexedDataset(blockShuffled(base, SEED), { shuffled: true }, SLICE).pipe(batch<Example>(BATCH), prefetch<Example>(PIPE_PREFETCH));
-  }
+  const { dataset, rowsRead } = await diskDataset();
   const m = model();
   const clock = stepClock();
   await m.fit(dataset, { epochs: 1, stepsPerEpoch: WARMUP + STEPS, prefetch: FIT_PREFETCH, verbose: 0, callbacks: [clock.callback] });
   const r = clock.result();
   rss.stop();
   m.dispose();
-  return { mode: 'disk', ...r, steps: STEPS, sampledPeakRssMB: rss.peakMB(), maxRssMB: process.resourceUsage().maxRSS / 1024, rowsRead };
+  return { mode: 'disk', ...r, steps: STEPS, sampledPeakRssMB: rss.peakMB(), maxRssMB: process.resourceUsage().maxRSS / 1024, rowsRead: rowsRead() };
 }
 
 /** Rows of the in-memory set: what the steps use, up to OOC_MEM_ROWS, whole batches. */
@@ -449,17 +451,18 @@ function child(mode: Mode): Promise<RunResult> {
   });
 }
 
+const runs: Record<Mode, () => Promise<RunResult>> = { pipeline: runPipeline, disk: runDisk, memory: runMemory, resident: runResident };
 const mode = process.argv[2];
-if (mode === 'disk' || mode === 'memory' || mode === 'resident') {
+if (mode === 'pipeline' || mode === 'disk' || mode === 'memory' || mode === 'resident') {
   process.env.RXKERAS_QUIET ??= '1';
   await rx.initBackend();
   await h5wasm.ready;
-  const result = mode === 'disk' ? await runDisk() : mode === 'memory' ? await runMemory() : await runResident();
+  const result = await runs[mode]();
   process.stdout.write(`OOC_RESULT ${JSON.stringify(result)}\n`);
 } else {
   const backend = await rx.initBackend();
   const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
-  const how = SOURCE === 'batches' ? `batches read whole in the source (one slice per batch), shuffle blocks ${BATCH} rows` : `fromHdf5 sliceRows ${SLICE} -> batch, shuffle blocks ${BLOCK} rows`;
+  const how = SOURCE === 'worker' ? `fromHdf5Batches (reader thread, one slice per batch), batches shuffled` : `fromHdf5 sliceRows ${SLICE} -> batch on the main thread, shuffle blocks ${BLOCK} rows`;
   console.log(`backend: ${backend}; batch ${BATCH}, ${WARMUP} warm-up + ${STEPS} timed steps; disk source: ${how}; chunk ${CHUNK} rows; prefetch ${PIPE_PREFETCH} (pipeline) + ${FIT_PREFETCH} (fit)`);
   console.log(`load average before: ${load()}`);
   const written = await ensureFile();
@@ -468,26 +471,30 @@ if (mode === 'disk' || mode === 'memory' || mode === 'resident') {
   try {
     // Disk first, each run in a fresh process: neither run's memory shows in the other's RSS.
     // Rounds go disk, memory, memory, disk, ... so a load that drifts during the bench weighs on both alike.
-    const runs: Record<Mode, RunResult[]> = { disk: [], memory: [], resident: [] };
+    const results: Record<Mode, RunResult[]> = { pipeline: [], disk: [], memory: [], resident: [] };
     const modes: Mode[] = RESIDENT ? ['disk', 'memory', 'resident'] : ['disk', 'memory'];
+    const capacity = await child('pipeline');
+    results.pipeline.push(capacity);
+    console.log(`  pipeline capacity: ${capacity.samplesPerSecond.toFixed(0)} rows/s to a consumer that does nothing (${capacity.seconds.toFixed(1)} s, main thread busy ${capacity.mainMsPerBatch!.toFixed(2)} ms per batch, maxRSS ${capacity.maxRssMB.toFixed(0)} MB); load ${load()}`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const m of round % 2 === 0 ? modes : [...modes].reverse()) {
         const r = await child(m);
-        runs[m].push(r);
+        results[m].push(r);
         console.log(`  round ${round + 1} ${m}: ${r.samplesPerSecond.toFixed(0)} samples/s (${r.seconds.toFixed(1)} s, epoch-mean loss ${r.loss.toFixed(4)}, maxRSS ${r.maxRssMB.toFixed(0)} MB, sampled peak RSS ${r.sampledPeakRssMB.toFixed(0)} MB${r.rowsRead === undefined ? '' : `, ${r.rowsRead} rows read`}); load ${load()}`);
       }
     }
     const mean = (rs: RunResult[]) => rs.reduce((a, r) => a + r.samplesPerSecond, 0) / rs.length;
-    const disk = mean(runs.disk);
-    const memory = mean(runs.memory);
-    const peak = Math.max(...runs.disk.map((r) => Math.max(r.maxRssMB, r.sampledPeakRssMB)));
+    const disk = mean(results.disk);
+    const memory = mean(results.memory);
+    const peak = Math.max(...[...results.disk, ...results.pipeline].map((r) => Math.max(r.maxRssMB, r.sampledPeakRssMB)));
     console.log(`disk (HDF5 stream through fit) samples/s: ${disk.toFixed(0)}`);
     console.log(`memory (model.fit(x, y), ${memRowsUsed()} rows, shuffle ${MEM_SHUFFLE}) samples/s: ${memory.toFixed(0)}`);
     if (RESIDENT) {
-      const resident = mean(runs.resident);
+      const resident = mean(results.resident);
       console.log(`reference: resident batch tensors samples/s: ${resident.toFixed(0)} (disk / resident: ${(disk / resident).toFixed(2)})`);
     }
     console.log(`out-of-core file size MB: ${(size / 2 ** 20).toFixed(0)}`);
+    console.log(`out-of-core pipeline rows/s: ${capacity.samplesPerSecond.toFixed(0)} (${(capacity.samplesPerSecond / memory).toFixed(1)}x the in-memory step's samples/s)`);
     console.log(`out-of-core throughput ratio: ${(disk / memory).toFixed(2)}`);
     console.log(`out-of-core peak RSS MB: ${peak.toFixed(0)}`);
     console.log(`load average after: ${load()}`);
