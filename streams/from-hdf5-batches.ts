@@ -6,7 +6,7 @@ import { indexedDataset } from './internal/indexed.js';
 import { loadH5 } from '../src/core/hdf5.js';
 import { inspect, type ColumnInfo } from './internal/hdf5-rows.js';
 import { exampleColumns, type Hdf5Columns } from './internal/hdf5-example.js';
-import { startBatchReader, type ReaderThread } from './internal/hdf5-reader.js';
+import { startBatchReader, type BatchReader, type ReaderThread } from './internal/hdf5-reader.js';
 import { openForReading, readRunsInto, rowSize, type ColumnArray, type Run } from './internal/hdf5-slices.js';
 import { stage } from './internal/stage.js';
 
@@ -86,13 +86,18 @@ export async function fromHdf5Batches(file: string, options: FromHdf5BatchesOpti
     openOrder: (at, n, demand, pass) =>
       stage<Example>(demand, pass, (io) => {
         let next = 0;
-        const reader = startBatchReader(file, columns, size, { batch: (arrays, k) => io.emit(toExample(arrays, k)), error: io.error }, options.onReader);
+        // started on the first request: a pass that asks for nothing starts no thread
+        let reader: BatchReader | undefined;
+        const inFlight = (): number => reader?.inFlight() ?? 0;
         return {
           pull() {
-            while (next < n && io.wanted() - reader.inFlight() > 0) reader.request([runOf(at(next++))]);
-            if (next >= n && reader.inFlight() === 0) io.complete();
+            while (next < n && io.wanted() - inFlight() > 0) {
+              reader ??= startBatchReader(file, columns, size, { batch: (arrays, k) => io.emit(toExample(arrays, k)), error: io.error }, options.onReader);
+              reader.request([runOf(at(next++))]);
+            }
+            if (next >= n && inFlight() === 0) io.complete();
           },
-          teardown: () => reader.close(),
+          teardown: () => reader?.close(),
         };
       }),
   };

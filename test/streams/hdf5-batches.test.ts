@@ -133,8 +133,9 @@ test('index operators keep the reads in the reader thread: shuffle permutes batc
     assert.deepEqual(read, want, 'only the batches of this shard, in pass order');
     got.forEach(disposeValue);
   }
+  assert.deepEqual(await collect(ds.pipe(take(0))), []);
   assert.equal(tf.memory().numTensors, base);
-  assert.equal(t.started.length, 2);
+  assert.equal(t.started.length, 2, 'one thread per pass that reads; none for a pass that reads nothing');
   assert.deepEqual(await ended(t.started), [0, 0]);
   assert.equal(openFds(file), 0);
 });
