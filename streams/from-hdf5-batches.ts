@@ -7,7 +7,7 @@ import { loadH5 } from '../src/core/hdf5.js';
 import { inspect, type ColumnInfo } from './internal/hdf5-rows.js';
 import { exampleColumns, type Hdf5Columns } from './internal/hdf5-example.js';
 import { startBatchReader, type BatchReader, type ReaderThread } from './internal/hdf5-reader.js';
-import { openForReading, readRunsInto, rowSize, type ColumnArray, type Run } from './internal/hdf5-slices.js';
+import { openColumns, openForReading, readRunsInto, rowSize, type ColumnArray, type Run } from './internal/hdf5-slices.js';
 import { stage } from './internal/stage.js';
 
 export interface FromHdf5BatchesOptions extends Hdf5Columns {
@@ -63,12 +63,14 @@ export async function fromHdf5Batches(file: string, options: FromHdf5BatchesOpti
     read(indices) {
       if (indices.length === 0) return [];
       const runs = Array.from(indices, runOf);
-      const f = openForReading(h5, file, columns[0], [runs[0][0], runs[0][0] + runs[0][1]]);
+      const first: [number, number] = [runs[0][0], runs[0][0] + runs[0][1]];
+      const f = openForReading(h5, file, columns[0], first);
       let arrays: { data: ColumnArray[]; n: number }[];
       try {
+        const open = openColumns(h5, f, file, columns, first);
         arrays = runs.map((run) => {
           const data = columns.map((c) => (c.dtype === 'int32' ? new Int32Array(run[1] * rowSize(c)) : new Float32Array(run[1] * rowSize(c))));
-          readRunsInto(h5, f, file, columns, [run], data);
+          readRunsInto(file, open, [run], data);
           return { data, n: run[1] };
         });
       } finally {

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import h5wasm from 'h5wasm/node';
 import { Hdf5ReadError } from '../../src/core/errors.js';
-import { openForReading, readRunsInto, type ColumnArray } from './hdf5-slices.js';
+import { openColumns, openForReading, readRunsInto, type ColumnArray, type OpenColumn } from './hdf5-slices.js';
 import { slotViews, type ReaderConfig, type ToMain, type ToReader } from './hdf5-reader-protocol.js';
 
 /**
@@ -17,13 +17,14 @@ const config = workerData.config as ReaderConfig;
 (await h5wasm.ready).activate_throwing_error_handler();
 const slots = new Map<number, { seq: Int32Array; columns: ColumnArray[] }>();
 let file: InstanceType<typeof h5wasm.File> | undefined;
+let columns: OpenColumn[] | undefined;
 
 const post = (m: ToMain): void => port.postMessage(m);
 
 port.on('message', (m: ToReader) => {
   if (m.type === 'close') {
     file?.close();
-    file = undefined;
+    file = columns = undefined;
     port.close();
     return;
   }
@@ -31,8 +32,12 @@ port.on('message', (m: ToReader) => {
   const slot = slots.get(m.slot)!;
   const first = m.runs[0];
   try {
-    file ??= openForReading(h5wasm, config.file, config.columns[0], [first[0], first[0] + first[1]]);
-    readRunsInto(h5wasm, file, config.file, config.columns, m.runs, slot.columns);
+    if (!file) {
+      const rows: [number, number] = [first[0], first[0] + first[1]];
+      file = openForReading(h5wasm, config.file, config.columns[0], rows);
+      columns = openColumns(h5wasm, file, config.file, config.columns, rows);
+    }
+    readRunsInto(config.file, columns!, m.runs, slot.columns);
     Atomics.store(slot.seq, 0, m.seq);
     post({ type: 'ready', slot: m.slot, seq: m.seq });
   } catch (err) {

@@ -9,6 +9,7 @@ import type { ColumnInfo } from './hdf5.js';
 
 type H5 = typeof h5wasmModule;
 type H5File = InstanceType<H5['File']>;
+type H5Dataset = InstanceType<H5['Dataset']>;
 
 /** Rows `[first, first + count)` of the file. */
 export type Run = readonly [first: number, count: number];
@@ -44,23 +45,41 @@ export function openForReading(h5: H5, file: string, column: ColumnInfo, rows: r
   return f;
 }
 
+/** A column's data set in an open file, with its row count when opened. */
+export interface OpenColumn {
+  readonly column: ColumnInfo;
+  readonly dataset: H5Dataset;
+  readonly rows: number;
+}
+
+/** Finds every column's data set in an open file (once per file, not per read); `at` is what the error names. */
+export function openColumns(h5: H5, f: H5File, file: string, columns: readonly ColumnInfo[], at: readonly [number, number]): OpenColumn[] {
+  return columns.map((column) => {
+    let d: unknown;
+    try {
+      d = f.get(column.name);
+    } catch (err) {
+      throw new Hdf5ReadError(file, column.name, at, `cannot open the data set: ${hdf5Detail(err)}`);
+    }
+    if (!(d instanceof h5.Dataset)) throw new Hdf5ReadError(file, column.name, at, d === null || d === undefined ? 'the data set is gone' : 'not a data set any more');
+    return { column, dataset: d, rows: d.shape?.[0] ?? 0 };
+  });
+}
+
 /** Reads `runs` of every column into `targets[c]`, one hyperslab read per run and column, rows in run order. */
-export function readRunsInto(h5: H5, f: H5File, file: string, columns: readonly ColumnInfo[], runs: readonly Run[], targets: readonly ColumnArray[]): void {
-  columns.forEach((c, ci) => {
+export function readRunsInto(file: string, columns: readonly OpenColumn[], runs: readonly Run[], targets: readonly ColumnArray[]): void {
+  columns.forEach(({ column: c, dataset, rows: held }, ci) => {
     const size = rowSize(c);
     let at = 0;
     for (const [first, count] of runs) {
       const rows: [number, number] = [first, first + count];
       const fail = (detail: string): Hdf5ReadError => new Hdf5ReadError(file, c.name, rows, detail);
+      if (held < rows[1]) throw fail(`the data set now has ${held} rows (the file was shortened)`);
       let raw: unknown;
       try {
-        const d = f.get(c.name);
-        if (!(d instanceof h5.Dataset)) throw fail(d === null ? 'the data set is gone' : 'not a data set any more');
-        const held = d.shape?.[0] ?? 0;
-        if (held < rows[1]) throw fail(`the data set now has ${held} rows (the file was shortened)`);
-        raw = d.slice([rows]);
+        raw = dataset.slice([rows]);
       } catch (err) {
-        throw err instanceof Hdf5ReadError ? err : fail(`read failed: ${hdf5Detail(err)}`);
+        throw fail(`read failed: ${hdf5Detail(err)}`);
       }
       const n = count * size;
       const values = ArrayBuffer.isView(raw) && !(raw instanceof DataView) ? (raw as unknown as ArrayLike<number | bigint>) : undefined;
