@@ -30,8 +30,11 @@
  *        true: a gather per batch), as many epochs as the steps need;
  *    (c) resident, a reference floor: the same rows as ready-made batch
  *        tensors, cloned per step through the same Dataset path.
- * 4. Prints the throughputs, `out-of-core pipeline rows/s: P` with its
- *    headroom over the in-memory step (P / memory samples/s),
+ * 4. Prints the throughputs; the process's CPU time per batch (all threads)
+ *    of the capacity run and of the disk and memory steps, which other jobs
+ *    on a shared machine inflate far less than wall time;
+ *    `out-of-core pipeline rows/s: P` with its headroom over the in-memory
+ *    step (P / memory samples/s),
  *    `out-of-core throughput ratio: R` (disk over memory samples/s), the
  *    disk/resident ratio and `out-of-core peak RSS MB: M`.
  *
@@ -132,6 +135,8 @@ interface RunResult {
   sampledPeakRssMB: number;
   maxRssMB: number;
   rowsRead?: number;
+  /** CPU time of the whole process (all its threads) per timed batch: unlike wall time, hardly inflated by other jobs. */
+  cpuMsPerBatch: number;
   /** Capacity run: main-thread busy milliseconds per batch delivered. */
   mainMsPerBatch?: number;
 }
@@ -237,18 +242,26 @@ function rssSampler(): { peakMB: () => number; stop: () => void } {
   return { peakMB: () => Math.max(peak, process.memoryUsage.rss()) / 2 ** 20, stop: () => clearInterval(timer) };
 }
 
-/** Timestamps the end of warm-up step WARMUP and of the last step; samples/s over the steps between. */
+/** Process CPU time (user + system, every thread) in ms. */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Timestamps (and CPU times) the end of warm-up step WARMUP and of the last step; samples/s over the steps between. */
 function stepClock() {
   let seen = 0;
   let t0 = 0;
   let t1 = 0;
+  let c0 = 0;
+  let c1 = 0;
   let lastLoss = NaN;
   const callback: rx.Callback = tap((e: rx.FitEvent) => {
     if (e.type !== 'batchEnd') return;
     seen++;
-    if (seen === WARMUP) t0 = performance.now();
+    if (seen === WARMUP) [t0, c0] = [performance.now(), cpuMs()];
     if (seen === WARMUP + STEPS) {
-      t1 = performance.now();
+      [t1, c1] = [performance.now(), cpuMs()];
       lastLoss = e.logs.loss ?? NaN;
     }
   });
@@ -257,7 +270,7 @@ function stepClock() {
     result: () => {
       if (seen < WARMUP + STEPS) throw new Error(`only ${seen} steps ran, expected ${WARMUP + STEPS}`);
       const seconds = (t1 - t0) / 1000;
-      return { seconds, samplesPerSecond: (STEPS * BATCH) / seconds, loss: lastLoss };
+      return { seconds, samplesPerSecond: (STEPS * BATCH) / seconds, loss: lastLoss, cpuMsPerBatch: (c1 - c0) / STEPS };
     },
   };
 }
@@ -317,20 +330,22 @@ async function runPipeline(): Promise<RunResult> {
   const { dataset, rowsRead } = await diskDataset();
   let seen = 0;
   let t0 = 0;
+  let c0 = 0;
   let elu = performance.eventLoopUtilization();
   for await (const e of toAsyncIterable(dataset, { prefetch: FIT_PREFETCH })) {
     disposeValue(e);
     if (++seen === WARMUP) {
-      t0 = performance.now();
+      [t0, c0] = [performance.now(), cpuMs()];
       elu = performance.eventLoopUtilization();
     }
     if (seen === WARMUP + PIPE_BATCHES) break;
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpuMsPerBatch = (cpuMs() - c0) / PIPE_BATCHES;
   const busy = performance.eventLoopUtilization(elu);
   rss.stop();
   return {
-    mode: 'pipeline', seconds, samplesPerSecond: (PIPE_BATCHES * BATCH) / seconds, steps: PIPE_BATCHES, loss: NaN,
+    mode: 'pipeline', seconds, samplesPerSecond: (PIPE_BATCHES * BATCH) / seconds, steps: PIPE_BATCHES, loss: NaN, cpuMsPerBatch,
     sampledPeakRssMB: rss.peakMB(), maxRssMB: process.resourceUsage().maxRSS / 1024, rowsRead: rowsRead(), mainMsPerBatch: busy.active / PIPE_BATCHES,
   };
 }
@@ -475,12 +490,12 @@ if (mode === 'pipeline' || mode === 'disk' || mode === 'memory' || mode === 'res
     const modes: Mode[] = RESIDENT ? ['disk', 'memory', 'resident'] : ['disk', 'memory'];
     const capacity = await child('pipeline');
     results.pipeline.push(capacity);
-    console.log(`  pipeline capacity: ${capacity.samplesPerSecond.toFixed(0)} rows/s to a consumer that does nothing (${capacity.seconds.toFixed(1)} s, main thread busy ${capacity.mainMsPerBatch!.toFixed(2)} ms per batch, maxRSS ${capacity.maxRssMB.toFixed(0)} MB); load ${load()}`);
+    console.log(`  pipeline capacity: ${capacity.samplesPerSecond.toFixed(0)} rows/s to a consumer that does nothing (${capacity.seconds.toFixed(1)} s, CPU ${capacity.cpuMsPerBatch.toFixed(2)} ms per batch, main thread busy ${capacity.mainMsPerBatch!.toFixed(2)} ms per batch, maxRSS ${capacity.maxRssMB.toFixed(0)} MB); load ${load()}`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const m of round % 2 === 0 ? modes : [...modes].reverse()) {
         const r = await child(m);
         results[m].push(r);
-        console.log(`  round ${round + 1} ${m}: ${r.samplesPerSecond.toFixed(0)} samples/s (${r.seconds.toFixed(1)} s, epoch-mean loss ${r.loss.toFixed(4)}, maxRSS ${r.maxRssMB.toFixed(0)} MB, sampled peak RSS ${r.sampledPeakRssMB.toFixed(0)} MB${r.rowsRead === undefined ? '' : `, ${r.rowsRead} rows read`}); load ${load()}`);
+        console.log(`  round ${round + 1} ${m}: ${r.samplesPerSecond.toFixed(0)} samples/s (${r.seconds.toFixed(1)} s, CPU ${r.cpuMsPerBatch.toFixed(1)} ms per step, epoch-mean loss ${r.loss.toFixed(4)}, maxRSS ${r.maxRssMB.toFixed(0)} MB, sampled peak RSS ${r.sampledPeakRssMB.toFixed(0)} MB${r.rowsRead === undefined ? '' : `, ${r.rowsRead} rows read`}); load ${load()}`);
       }
     }
     const mean = (rs: RunResult[]) => rs.reduce((a, r) => a + r.samplesPerSecond, 0) / rs.length;
@@ -494,6 +509,8 @@ if (mode === 'pipeline' || mode === 'disk' || mode === 'memory' || mode === 'res
       console.log(`reference: resident batch tensors samples/s: ${resident.toFixed(0)} (disk / resident: ${(disk / resident).toFixed(2)})`);
     }
     console.log(`out-of-core file size MB: ${(size / 2 ** 20).toFixed(0)}`);
+    const cpu = (rs: RunResult[]) => rs.reduce((a, r) => a + r.cpuMsPerBatch, 0) / rs.length;
+    console.log(`CPU ms per batch (all threads): pipeline alone ${capacity.cpuMsPerBatch.toFixed(2)}, disk step ${cpu(results.disk).toFixed(1)}, memory step ${cpu(results.memory).toFixed(1)}`);
     console.log(`out-of-core pipeline rows/s: ${capacity.samplesPerSecond.toFixed(0)} (${(capacity.samplesPerSecond / memory).toFixed(1)}x the in-memory step's samples/s)`);
     console.log(`out-of-core throughput ratio: ${(disk / memory).toFixed(2)}`);
     console.log(`out-of-core peak RSS MB: ${peak.toFixed(0)}`);
