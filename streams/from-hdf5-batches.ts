@@ -45,6 +45,7 @@ export async function fromHdf5Batches(file: string, options: FromHdf5BatchesOpti
   const size = options.batchSize;
   if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError('fromHdf5Batches batchSize', 'a positive integer', size);
   const h5 = await loadH5();
+  const h5module = await h5.ready;
   const layout = exampleColumns(options);
   const { columns, start, end } = inspect(h5, file, layout.names, options.start ?? 0, options.end);
   const rows = end - start;
@@ -70,7 +71,7 @@ export async function fromHdf5Batches(file: string, options: FromHdf5BatchesOpti
         const open = openColumns(h5, f, file, columns, first);
         arrays = runs.map((run) => {
           const data = columns.map((c) => (c.dtype === 'int32' ? new Int32Array(run[1] * rowSize(c)) : new Float32Array(run[1] * rowSize(c))));
-          readRunsInto(file, open, [run], data);
+          readRunsInto(h5module, file, open, [run], data);
           return { data, n: run[1] };
         });
       } finally {

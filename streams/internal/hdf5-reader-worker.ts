@@ -14,7 +14,8 @@ import { slotViews, type ReaderConfig, type ToMain, type ToReader } from './hdf5
 const port = parentPort!;
 const config = workerData.config as ReaderConfig;
 // This thread's own h5wasm: HDF5 errors become exceptions (with their cause) instead of stderr output.
-(await h5wasm.ready).activate_throwing_error_handler();
+const module = await h5wasm.ready;
+module.activate_throwing_error_handler();
 const slots = new Map<number, { seq: Int32Array; columns: ColumnArray[] }>();
 let file: InstanceType<typeof h5wasm.File> | undefined;
 let columns: OpenColumn[] | undefined;
@@ -37,7 +38,7 @@ port.on('message', (m: ToReader) => {
       file = openForReading(h5wasm, config.file, config.columns[0], rows);
       columns = openColumns(h5wasm, file, config.file, config.columns, rows);
     }
-    readRunsInto(config.file, columns!, m.runs, slot.columns);
+    readRunsInto(module, config.file, columns!, m.runs, slot.columns);
     Atomics.store(slot.seq, 0, m.seq);
     post({ type: 'ready', slot: m.slot, seq: m.seq });
   } catch (err) {

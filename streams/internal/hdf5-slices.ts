@@ -10,6 +10,8 @@ import type { ColumnInfo } from './hdf5.js';
 type H5 = typeof h5wasmModule;
 type H5File = InstanceType<H5['File']>;
 type H5Dataset = InstanceType<H5['Dataset']>;
+type H5Module = Awaited<H5['ready']>;
+type Metadata = H5Dataset['metadata'];
 
 /** Rows `[first, first + count)` of the file. */
 export type Run = readonly [first: number, count: number];
@@ -66,8 +68,13 @@ export function openColumns(h5: H5, f: H5File, file: string, columns: readonly C
   });
 }
 
-/** Reads `runs` of every column into `targets[c]`, one hyperslab read per run and column, rows in run order. */
-export function readRunsInto(file: string, columns: readonly OpenColumn[], runs: readonly Run[], targets: readonly ColumnArray[]): void {
+/**
+ * Reads `runs` of every column into `targets[c]`, one hyperslab read per run
+ * and column, rows in run order. Little-endian numbers are copied once,
+ * straight from h5wasm's heap into the target (converted to its type);
+ * anything else goes through h5wasm's own `slice`.
+ */
+export function readRunsInto(module: H5Module, file: string, columns: readonly OpenColumn[], runs: readonly Run[], targets: readonly ColumnArray[]): void {
   columns.forEach(({ column: c, dataset, rows: held }, ci) => {
     const size = rowSize(c);
     let at = 0;
@@ -75,19 +82,64 @@ export function readRunsInto(file: string, columns: readonly OpenColumn[], runs:
       const rows: [number, number] = [first, first + count];
       const fail = (detail: string): Hdf5ReadError => new Hdf5ReadError(file, c.name, rows, detail);
       if (held < rows[1]) throw fail(`the data set now has ${held} rows (the file was shortened)`);
+      const n = count * size;
+      const target = targets[ci].subarray(at, at + n);
+      at += n;
+      try {
+        if (readFromHeap(module, dataset, c, rows, target)) continue;
+      } catch (err) {
+        throw fail(`read failed: ${hdf5Detail(err)}`);
+      }
       let raw: unknown;
       try {
         raw = dataset.slice([rows]);
       } catch (err) {
         throw fail(`read failed: ${hdf5Detail(err)}`);
       }
-      const n = count * size;
       const values = ArrayBuffer.isView(raw) && !(raw instanceof DataView) ? (raw as unknown as ArrayLike<number | bigint>) : undefined;
       if (values?.length !== n) throw fail(`expected ${n} numbers, read ${values ? values.length : typeof raw}`);
-      const target = targets[ci].subarray(at, at + n);
-      if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) for (let k = 0; k < n; k++) target[k] = Number(raw[k]);
-      else target.set(values as ArrayLike<number>);
-      at += n;
+      copyNumbers(values, target);
     }
   });
+}
+
+function copyNumbers(values: ArrayLike<number | bigint>, target: ColumnArray): void {
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array) for (let k = 0; k < target.length; k++) target[k] = Number(values[k]);
+  else target.set(values as ArrayLike<number>);
+}
+
+type HeapArray = new (buffer: ArrayBufferLike, offset: number, length: number) => ArrayLike<number | bigint>;
+
+/** The typed array type of a little-endian numeric HDF5 type, as h5wasm's `slice` would return it; undefined for any other. */
+function heapArrayType(module: H5Module, meta: Metadata): HeapArray | undefined {
+  if (!meta.littleEndian) return undefined;
+  if (meta.type === module.H5T_class_t.H5T_FLOAT.value) return meta.size === 4 ? Float32Array : meta.size === 8 ? Float64Array : undefined;
+  if (meta.type !== module.H5T_class_t.H5T_INTEGER.value) return undefined;
+  const types: Record<number, [HeapArray, HeapArray]> = {
+    1: [Int8Array, Uint8Array], 2: [Int16Array, Uint16Array], 4: [Int32Array, Uint32Array], 8: [BigInt64Array, BigUint64Array],
+  };
+  return types[meta.size]?.[meta.signed ? 0 : 1];
+}
+
+/**
+ * Rows `[a, b)` of a data set read into h5wasm's heap (as h5wasm's `slice`
+ * does) and copied from there into `target` once; false when the data set's
+ * type is not a little-endian number (nothing read then).
+ */
+function readFromHeap(module: H5Module, dataset: H5Dataset, column: ColumnInfo, [a, b]: readonly [number, number], target: ColumnArray): boolean {
+  const meta = dataset.metadata;
+  const n = target.length;
+  const HeapArray = heapArrayType(module, meta);
+  if (!HeapArray) return false;
+  const ptr = module._malloc(n * meta.size);
+  if (!ptr) throw new Error(`cannot allocate ${n * meta.size} bytes in h5wasm's heap`);
+  try {
+    const count = [BigInt(b - a), ...column.rowShape.map(BigInt)];
+    const offset = count.map((_, i) => (i === 0 ? BigInt(a) : 0n));
+    module.get_dataset_data(dataset.file_id, dataset.path, count, offset, count.map(() => 1n), BigInt(ptr));
+    copyNumbers(new HeapArray(module.HEAPU8.buffer, ptr, n), target);
+  } finally {
+    module._free(ptr);
+  }
+  return true;
 }

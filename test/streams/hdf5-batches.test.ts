@@ -2,6 +2,7 @@ import { backendReady } from '../helpers/backend.js';
 await backendReady;
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readlinkSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +92,27 @@ test('fromHdf5Batches: several x data sets make x an array; dropRemainder drops 
   await assert.rejects(fromHdf5Batches(file, { x: 'x', batchSize: 0 }), rx.InvalidArgumentError);
   await assert.rejects(fromHdf5Batches(file, { x: 'x', batchSize: 2000, dropRemainder: true }), /at most the 1000 rows/);
   await assert.rejects(fromHdf5Batches(file, { x: 'x', batchSize: 10, end: 1010 }), rx.Hdf5RangeError);
+});
+
+test('fromHdf5Batches reads float64, 8- to 64-bit integers and big-endian data sets (written by h5py) as float32 / int32', async () => {
+  const typed = join(dir, 'typed.h5');
+  const types = { f8: '<f8', i1: '|i1', u2: '<u2', i8: '<i8', bef4: '>f4', bei4: '>i4' };
+  const script = `import h5py, numpy as np
+with h5py.File(${JSON.stringify(typed)}, 'w') as f:
+    for name, t in ${JSON.stringify(types)}.items():
+        f.create_dataset(name, data=(np.arange(20).reshape(10, 2) * (1.5 if 'f' in t else 3)).astype(t))`;
+  const py = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+  assert.equal(py.status, 0, py.stderr);
+  const names = Object.keys(types);
+  const got = await collect(await fromHdf5Batches(typed, { x: names, batchSize: 5 }));
+  assert.equal(got.length, 2);
+  names.forEach((name, k) => {
+    const float = types[name as keyof typeof types].includes('f');
+    const values = got.flatMap((e) => [...(e.x as tf.Tensor[])[k].dataSync()]);
+    assert.equal((got[0].x as tf.Tensor[])[k].dtype, float ? 'float32' : 'int32', name);
+    assert.deepEqual(values, Array.from({ length: 20 }, (_, i) => i * (float ? 1.5 : 3)), name);
+  });
+  got.forEach(disposeValue);
 });
 
 test('fromHdf5Batches backpressure: rows asked of the reader and tensors alive stay within (consumer prefetch + prefetch depth) batches', async () => {
