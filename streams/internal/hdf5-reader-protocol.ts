@@ -1,4 +1,4 @@
-import type { ColumnInfo } from './hdf5.js';
+import type { ColumnInfo } from './hdf5-rows.js';
 import { rowSize, type ColumnArray, type Run } from './hdf5-slices.js';
 
 /** What the main thread and the reader thread say to each other (see hdf5-reader.ts). */

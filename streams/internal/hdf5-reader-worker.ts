@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import h5wasm from 'h5wasm/node';
 import { Hdf5ReadError } from '../../src/core/errors.js';
+import { loadH5, type H5File } from '../../src/core/hdf5.js';
 import { openColumns, openForReading, readRunsInto, type ColumnArray, type OpenColumn } from './hdf5-slices.js';
 import { slotViews, type ReaderConfig, type ToMain, type ToReader } from './hdf5-reader-protocol.js';
 
@@ -13,11 +13,12 @@ import { slotViews, type ReaderConfig, type ToMain, type ToReader } from './hdf5
  */
 const port = parentPort!;
 const config = workerData.config as ReaderConfig;
-// This thread's own h5wasm: HDF5 errors become exceptions (with their cause) instead of stderr output.
+// This thread's own h5wasm (the bootstrap imported it already): HDF5 errors become exceptions (with their cause) instead of stderr output.
+const h5wasm = await loadH5();
 const module = await h5wasm.ready;
 module.activate_throwing_error_handler();
 const slots = new Map<number, { seq: Int32Array; columns: ColumnArray[] }>();
-let file: InstanceType<typeof h5wasm.File> | undefined;
+let file: H5File | undefined;
 let columns: OpenColumn[] | undefined;
 
 const post = (m: ToMain): void => port.postMessage(m);

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { Hdf5ReadError } from '../../src/core/errors.js';
-import type { ColumnInfo } from './hdf5.js';
+import type { ColumnInfo } from './hdf5-rows.js';
 import { slotBuffer, slotViews, type ToMain, type ToReader } from './hdf5-reader-protocol.js';
 import { rowSize, type ColumnArray, type Run } from './hdf5-slices.js';
 

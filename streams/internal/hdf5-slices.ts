@@ -1,15 +1,12 @@
-import type h5wasmModule from 'h5wasm/node';
+import type { H5, H5Dataset, H5File } from '../../src/core/hdf5.js';
 import { Hdf5ReadError } from '../../src/core/errors.js';
-import type { ColumnInfo } from './hdf5.js';
+import type { ColumnInfo } from './hdf5-rows.js';
 
 /**
  * Reading whole runs of rows into typed arrays, with no tensors: shared by
  * the reader thread (which must not load tfjs) and main-thread reads.
  */
 
-type H5 = typeof h5wasmModule;
-type H5File = InstanceType<H5['File']>;
-type H5Dataset = InstanceType<H5['Dataset']>;
 type H5Module = Awaited<H5['ready']>;
 type Metadata = H5Dataset['metadata'];
 

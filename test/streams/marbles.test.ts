@@ -246,6 +246,7 @@ test('cache records the first pass and replays it at once without touching the s
   });
   assert.deepEqual(r.events, [[1, 'a'], [2, 'b'], [2, 'a'], [2, 'b'], [2, '|']]);
   assert.deepEqual(r.asked, [0, 1]);
+});
 
 test('index operators compose a source\'s openOrder: the pass asks it for the mapped indices, only on demand', () => {
   const asked: number[] = [];
