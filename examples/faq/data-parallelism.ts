@@ -7,13 +7,14 @@
  * on CPU worker devices, one per core.
  *
  *   npx tsx examples/faq/data-parallelism.ts
- *   EXAMPLE_SMALL=1 npx tsx examples/faq/data-parallelism.ts   # seconds (the test runs this)
+ *   RXKERAS_FAQ_SMALL=1 npx tsx examples/faq/data-parallelism.ts   # seconds (test/examples/faq.test.ts runs this)
  */
 import { mkdirSync } from 'node:fs';
 import * as rx from '../../src/index.js';
+import { SMALL } from './toy-data.js';
 
 await rx.initBackend();
-const small = process.env.EXAMPLE_SMALL === '1';
+const small = SMALL;
 const { train } = rx.loadMnist({ seed: 1 });
 const n = small ? 512 : train.count;
 const x = rx.ops.tensor2d(train.images.slice(0, n * 784), [n, 784]);

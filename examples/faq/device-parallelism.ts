@@ -6,12 +6,13 @@
  * Without GPUs the two branches run on two CPU worker devices.
  *
  *   npx tsx examples/faq/device-parallelism.ts          # the FAQ's sizes
- *   EXAMPLE_SMALL=1 npx tsx examples/faq/device-parallelism.ts   # seconds (the test runs this)
+ *   RXKERAS_FAQ_SMALL=1 npx tsx examples/faq/device-parallelism.ts   # seconds (test/examples/faq.test.ts runs this)
  */
 import * as rx from '../../src/index.js';
+import { SMALL } from './toy-data.js';
 
 await rx.initBackend();
-const small = process.env.EXAMPLE_SMALL === '1';
+const small = SMALL;
 const [steps, features, units, samples, epochs] = small ? [12, 16, 8, 64, 2] : [140, 256, 64, 512, 3];
 
 // Two worker devices, or the first two GPUs where tfjs-node-gpu sees them.

@@ -63,6 +63,16 @@ const expectations: Record<string, (out: string) => void> = {
     assert.match(out, /^same architecture from YAML: true$/m);
     assert.match(out, /^layers: hidden \(Dense\), out \(Dense\)$/m);
   },
+  'data-parallelism.ts': (out) => {
+    const m = /^data parallelism \((\d+) replicas\): accuracy ([\d.]+) -> ([\d.]+)$/m.exec(out);
+    assert.ok(m, out);
+    assert.ok(Number(m[1]) >= 1 && Number(m[3]) > Number(m[2]), `accuracy went up: ${m[0]}`);
+  },
+  'device-parallelism.ts': (out) => {
+    const m = /^device parallelism \(\/cpu:1, \/cpu:2\): loss ([\d.]+) -> ([\d.]+)$/m.exec(out);
+    assert.ok(m, out);
+    assert.ok(Number(m[2]) < Number(m[1]), `the loss went down: ${m[0]}`);
+  },
   'weights-only.ts': (out) => {
     assert.match(out, /all 4 arrays equal: true$/m);
     assert.match(out, /'shared' kernel and bias equal: true; 'new_head' kept its own 12 weights$/m);
