@@ -73,6 +73,13 @@ const expectations: Record<string, (out: string) => void> = {
     assert.ok(m, out);
     assert.ok(Number(m[2]) < Number(m[1]), `the loss went down: ${m[0]}`);
   },
+  'pretrained.ts': (out) => {
+    // nsfwjs's regression snapshot for its logo (Drawing 0.68774), within 1e-3
+    const m = /^pretrained classifier: Drawing ([\d.]+) /m.exec(out);
+    assert.ok(m && Math.abs(Number(m[1]) - 0.68774) < 1e-3, out);
+    assert.match(out, /^feature extractor: 104 of 104 layers with weights pretrained; features of shape \[1,1280\]$/m);
+    assert.match(out, /^ImageNet MobileNetV2: (3538984 parameters, weights from Keras's cache|no weights here \(.+\))$/m);
+  },
   'weights-only.ts': (out) => {
     assert.match(out, /all 4 arrays equal: true$/m);
     assert.match(out, /'shared' kernel and bias equal: true; 'new_head' kept its own 12 weights$/m);
