@@ -33,6 +33,7 @@ export {
   type FitOptions,
   type CompileArgs,
   type Compiled,
+  type MetricsArg,
   type FitEvent,
   type FitParams,
   type TrainingControl,

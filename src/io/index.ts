@@ -47,6 +47,7 @@ export {
   readOptimizerState,
   trainingConfigOf,
   trainingConfigWhere,
-  relocate,
 } from './model-file.js';
 export { readLayersModelJSON, readLayersModelWeights, writeLayersModel, TfjsFormatError, type LayersModelJSON, type ManifestWeight } from './tfjs-model.js';
+export { relocate } from './relocate.js';
+export { lossAndMetrics, compileArgsError } from './training-config.js';

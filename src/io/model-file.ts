@@ -1,14 +1,16 @@
 import * as ops from '../ops/index.js';
-import { ConfigDecodeError, Hdf5FormatError, InvalidArgumentError, RxKerasError, ShapeMismatchError, describe } from '../core/errors.js';
+import { ConfigDecodeError, Hdf5FormatError, InvalidArgumentError, RxKerasError, ShapeMismatchError } from '../core/errors.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import { getOptimizer, serializeOptimizer, type Optimizer, type OptimizerState, type ParamPaths } from '../optimizers/index.js';
 import { serializeLoss, type LossSpec } from '../losses/index.js';
-import type { MetricSpec } from '../metrics/index.js';
 import type { CompileArgs, Compiled } from '../training/compile.js';
+import type { MetricsArg } from '../training/compile-metrics.js';
 import type { Module } from '../training/module.js';
 import type { TrainingSetup, Variables } from '../training/types.js';
 import { getGroup, readArray, readStringAttr, readStringListAttr, writeStringListAttr, wrapH5Error, type H5File, type H5Group, withH5Write } from '../core/hdf5.js';
 import { KERAS_BACKEND, KERAS_VERSION, modelToConfig } from './model-to-config.js';
+import { relocate } from './relocate.js';
+import { lossAndMetrics } from './training-config.js';
 import { atomicWrite, modelSlots, writeTensor, writeWeightsGroup, type LoadWeightsOptions, type WeightSlot } from './weights.js';
 
 export interface LoadModelOptions extends Pick<LoadWeightsOptions, 'onWarning'> {
@@ -83,7 +85,7 @@ export function trainingConfigOf(setup: Pick<TrainingSetup, 'compiled' | 'optSta
   return {
     loss: serializeLossArg(args.loss),
     metrics: args.metrics === undefined ? [] : serializeMetricsArg(args.metrics),
-    weighted_metrics: null,
+    weighted_metrics: args.weightedMetrics === undefined ? null : serializeMetricsArg(args.weightedMetrics),
     loss_weights: args.lossWeights ?? null,
     sample_weight_mode: null,
     optimizer_config: serializeOptimizer(setup.compiled.optimizer, setup.optState as OptimizerState | undefined),
@@ -103,17 +105,18 @@ function serializeLossArg(loss: CompileArgs['loss']): unknown {
   return one(loss as LossSpec);
 }
 
-function serializeMetricsArg(metrics: NonNullable<CompileArgs['metrics']>): unknown {
-  const one = (m: MetricSpec): unknown => {
-    if (typeof m === 'string') return m;
-    if (typeof m === 'function') return m.name || 'metric';
-    if ('class_name' in m && typeof (m as { class_name: unknown }).class_name === 'string') return m;
-    const named = m as { className: string; config: Record<string, unknown>; name: string };
-    if (named.className === 'MeanMetricWrapper') return named.name;
+/** Metrics as Keras writes them: names, `{ class_name, config }` (a `MeanMetricWrapper` with its `fn`), in the lists and dicts given. */
+function serializeMetricsArg(metrics: MetricsArg): unknown {
+  if (metrics === null || typeof metrics === 'string') return metrics;
+  if (typeof metrics === 'function') return metrics.name || 'metric';
+  if (Array.isArray(metrics)) return metrics.map(serializeMetricsArg);
+  if ('class_name' in metrics && typeof metrics.class_name === 'string') return metrics;
+  if ('className' in metrics) {
+    const named = metrics as { className: string; config: Record<string, unknown>; name: string };
+    if (named.className === 'MeanMetricWrapper' && !('fn' in named.config)) return named.name;
     return { class_name: named.className, config: { ...named.config } };
-  };
-  if (Array.isArray(metrics)) return metrics.map(one);
-  return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Array.isArray(v) ? v.map(one) : one(v)]));
+  }
+  return Object.fromEntries(Object.entries(metrics as Record<string, MetricsArg>).map(([k, v]) => [k, serializeMetricsArg(v)]));
 }
 
 /** The trainable params in Keras's order (model layer order) with their tree paths and Keras names. */
@@ -134,7 +137,7 @@ export function readModelConfig(file: H5File): string {
 
 /**
  * The compile arguments of a file's `training_config` (optimizer, loss,
- * metrics, loss weights), or undefined when the file has none. Errors name
+ * metrics, weighted metrics, loss weights), or undefined when the file has none. Errors name
  * the path of the bad field in `training_config`.
  */
 export function readCompileArgs(file: H5File): CompileArgs | undefined {
@@ -158,9 +161,7 @@ export function readCompileArgs(file: H5File): CompileArgs | undefined {
   } catch (e) {
     throw relocate(e, 'optimizer_config.config', where);
   }
-  if (tc.loss === undefined || tc.loss === null) throw new ConfigDecodeError('loss', 'a loss', tc.loss, where);
-  const args: CompileArgs = { optimizer, loss: tc.loss as CompileArgs['loss'] };
-  if (tc.metrics !== undefined && tc.metrics !== null) args.metrics = tc.metrics as CompileArgs['metrics'];
+  const args: CompileArgs = { optimizer, ...lossAndMetrics(tc, where) };
   if (tc.loss_weights !== undefined && tc.loss_weights !== null) args.lossWeights = tc.loss_weights as CompileArgs['lossWeights'];
   return args;
 }
@@ -215,11 +216,4 @@ export function readOptimizerState(
   } finally {
     for (const t of values) t.dispose();
   }
-}
-
-/** An error at `path` of a config found `where`: a ConfigDecodeError's path is prefixed; any other error becomes one. */
-export function relocate(e: unknown, path: string, where: string): RxKerasError {
-  if (e instanceof ConfigDecodeError) return new ConfigDecodeError(e.path === '(root)' ? path : `${path}.${e.path}`, e.expected, e.found, where);
-  if (e instanceof RxKerasError) return e;
-  return new ConfigDecodeError(path, 'a valid value', e instanceof Error ? e.message : describe(e), where);
 }

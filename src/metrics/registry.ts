@@ -1,5 +1,5 @@
 import { Registry } from '../core/registry.js';
-import { UnknownNameError } from '../core/errors.js';
+import { ConfigDecodeError, UnknownNameError } from '../core/errors.js';
 import { cosineSimilarityValue, customLossNames, getLoss, LOSS_FUNCTIONS, type LossFunction, type LossSpec } from '../losses/index.js';
 import type { Metric, MetricFn } from './metric.js';
 import { meanMetricWrapper } from './metric.js';
@@ -77,6 +77,15 @@ const METRIC_FUNCTIONS: Readonly<Record<string, MetricFn>> = {
   cosine_proximity: cosineSimilarityValue(),
 };
 
+/** Keras's metric functions that take keyword arguments, by the class whose config holds the same arguments. */
+const FUNCTIONS_WITH_ARGUMENTS: Readonly<Record<string, MetricClass>> = {
+  binary_accuracy: BinaryAccuracy,
+  top_k_categorical_accuracy: TopKCategoricalAccuracy,
+  sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy,
+  cosine_similarity: CosineSimilarity,
+  cosine_proximity: CosineSimilarity,
+};
+
 /** Every string `getMetric` accepts. */
 export const METRIC_NAMES: readonly string[] = [
   ...new Set([...Object.keys(METRIC_FUNCTIONS), ...Object.keys(LOSS_FUNCTIONS), ...Object.keys(METRIC_CLASSES), 'crossentropy', 'ce']),
@@ -114,11 +123,41 @@ export function getMetric(spec: MetricSpec): Metric {
   if ('class_name' in spec && typeof spec.class_name === 'string') {
     const custom = customMetric(spec.class_name, spec.config ?? {});
     if (custom) return custom;
+    if (spec.class_name === 'MeanMetricWrapper') return meanMetricWrapperFromConfig(spec.config ?? {});
     const cls = METRIC_CLASSES[spec.class_name];
-    if (!cls) throw unknownMetric('metric class', spec.class_name, Object.keys(METRIC_CLASSES));
+    if (!cls) throw unknownMetric('metric class', spec.class_name, [...Object.keys(METRIC_CLASSES), 'MeanMetricWrapper']);
     return cls(spec.config ?? {});
   }
   throw unknownMetric('metric', String(spec), METRIC_NAMES);
+}
+
+/**
+ * Keras's `MeanMetricWrapper.from_config`, as tf.keras 2.4 saves the metrics
+ * that `compile` built: `fn` names a metric or loss function (`'accuracy'`
+ * here is element-wise equality, as `metrics.get` finds it), `name` is the
+ * log name, and every other key but `dtype` is a keyword argument of `fn`.
+ */
+function meanMetricWrapperFromConfig(config: Record<string, unknown>): Metric {
+  const { fn, name, dtype: _dtype, ...kwargs } = config;
+  const where = 'MeanMetricWrapper config';
+  if (typeof fn !== 'string') throw new ConfigDecodeError('fn', 'the name of a metric or loss function', fn, where);
+  if (name !== undefined && typeof name !== 'string') throw new ConfigDecodeError('name', 'a string', name, where);
+  const logName = name ?? 'mean_metric_wrapper';
+  return meanMetricWrapper(logName, wrappedFunction(fn, kwargs, where), 'MeanMetricWrapper', { name: logName, dtype: 'float32', fn, ...kwargs });
+}
+
+/** The function `fn` names, given its keyword arguments (Keras's `metrics.get(fn)` called with `**kwargs`). */
+function wrappedFunction(fn: string, kwargs: Record<string, unknown>, where: string): MetricFn {
+  const custom = customMetrics.get(fn);
+  const withArguments = FUNCTIONS_WITH_ARGUMENTS[fn];
+  if (!custom && withArguments) return withArguments(kwargs).fn;
+  if (!custom && fn in LOSS_FUNCTIONS) return getLoss({ class_name: LOSS_FUNCTIONS[fn].className, config: kwargs }).fn;
+  const extra = Object.keys(kwargs);
+  if (extra.length > 0) throw new ConfigDecodeError(extra[0], `no keyword arguments ('${fn}' takes none)`, kwargs[extra[0]], where);
+  if (custom) return custom;
+  if (METRIC_FUNCTIONS[fn]) return METRIC_FUNCTIONS[fn];
+  if (customLossNames().includes(fn)) return getLoss(fn).fn;
+  throw unknownMetric('metric function', fn, [...Object.keys(METRIC_FUNCTIONS), ...Object.keys(LOSS_FUNCTIONS)]);
 }
 
 // ---- custom metrics (Keras's custom_objects) ---------------------------------

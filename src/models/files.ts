@@ -1,5 +1,5 @@
 import { RxKerasError } from '../core/errors.js';
-import { fileWeightShapes, getGroup, readLayersModelJSON, readLayersModelWeights, readStringAttr, readWeightsIndex, planWeights, readCompileArgs, readModelConfig, readOptimizerState, relocate, trainingConfigWhere, withH5Read, wrapH5Error, type H5Group, type LoadModelOptions, type LoadWeightsOptions } from '../io/index.js';
+import { fileWeightShapes, getGroup, readLayersModelJSON, readLayersModelWeights, readStringAttr, readWeightsIndex, planWeights, readCompileArgs, readModelConfig, readOptimizerState, compileArgsError, trainingConfigWhere, withH5Read, wrapH5Error, type H5Group, type LoadModelOptions, type LoadWeightsOptions } from '../io/index.js';
 import { modelFromJSON } from './from-config.js';
 import type { Model } from './model.js';
 
@@ -42,7 +42,7 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
         try {
           model.compile(args, options.seed);
         } catch (e) {
-          throw relocate(e, 'loss', trainingConfigWhere(file));
+          throw compileArgsError(e, trainingConfigWhere(file));
         }
         const restored = readOptimizerState(file, model, model.variables!, model.compiled!.compiled, options.onWarning ?? ((m) => console.warn(m)));
         if (restored) model.compiled = { ...model.compiled!, ...restored };

@@ -1,14 +1,16 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { getOptimizer, type OptimizerSpec, type Optimizer } from '../optimizers/index.js';
 import { getLoss, type LossFunction, type LossSpec } from '../losses/index.js';
-import { resolveMetric, type Metric, type MetricSpec } from '../metrics/index.js';
+import { compileMetrics, type CompiledMetric, type MetricsArg } from './compile-metrics.js';
 
 export interface CompileArgs {
   optimizer: string | OptimizerSpec | Optimizer;
   /** One loss for every output, a list (one per output), or a record by output name. */
   loss: LossSpec | LossSpec[] | Record<string, LossSpec>;
-  /** Metrics for every output, or a record by output name. */
-  metrics?: MetricSpec[] | Record<string, MetricSpec | MetricSpec[]>;
+  /** Metrics for every output, a nested list (one entry per output), or a record by output name. Not weighted by sample weights. */
+  metrics?: MetricsArg;
+  /** Keras's `weighted_metrics`: as `metrics`, and weighted by the sample and class weights. */
+  weightedMetrics?: MetricsArg;
   /** Scalar weights of the output losses: a list or a record by output name. */
   lossWeights?: number[] | Record<string, number>;
 }
@@ -19,8 +21,8 @@ export interface Compiled {
   optimizer: Optimizer;
   losses: LossFunction[];
   lossWeights: number[];
-  /** Metrics per output, with the log names Keras gives them. */
-  metrics: { output: number; name: string; metric: Metric }[];
+  /** Metrics per output (each output's metrics, then its weighted metrics), with the log names Keras gives them. */
+  metrics: CompiledMetric[];
 }
 
 /** Resolves `args` for a model's outputs; `outputShapes` lets 'accuracy' pick binary accuracy for a last dimension of 1, as Keras does. */
@@ -33,21 +35,8 @@ export function compile(outputNames: string[], args: CompileArgs, outputShapes: 
     if (typeof w !== 'number' || !Number.isFinite(w)) throw new InvalidArgumentError(`lossWeights[${outputNames[i]}]`, 'a finite number', w);
     return w;
   });
-  const multi = outputNames.length > 1;
-  const metrics: Compiled['metrics'] = [];
-  const metricSpecs = args.metrics ?? [];
-  outputNames.forEach((name, output) => {
-    const specs = Array.isArray(metricSpecs) ? metricSpecs : toList(metricSpecs[name]);
-    for (const spec of specs) {
-      const metric = resolveMetric(spec, losses[output], { yPred: outputShapes[output] });
-      metrics.push({ output, name: multi ? `${name}_${metric.name}` : metric.name, metric });
-    }
-  });
+  const metrics = compileMetrics(outputNames, losses, outputShapes, args.metrics, args.weightedMetrics);
   return { args, optimizer, losses, lossWeights, metrics };
-}
-
-function toList<T>(x: T | T[] | undefined): T[] {
-  return x === undefined ? [] : Array.isArray(x) ? x : [x];
 }
 
 /** Spreads a per-model argument over the outputs: one value for all, a list in output order, or a record by name. */

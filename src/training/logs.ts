@@ -30,7 +30,9 @@ export class EpochLogs {
     this.lossSum += result.loss.dataSync()[0] * n;
     if (this.outputNames.length > 1) result.outputLosses.forEach((l, i) => (this.outputLossSums[i] += l.dataSync()[0] * n));
     this.compiled.metrics.forEach((m, i) => {
-      this.metricStates[i] = m.metric.update(this.metricStates[i], batch.y[m.output], result.predictions[m.output], batch.sampleWeight?.[m.output] ?? null);
+      // As in Keras, only weighted metrics see the sample (and class) weights.
+      const sampleWeight = m.weighted ? (batch.sampleWeight?.[m.output] ?? null) : null;
+      this.metricStates[i] = m.metric.update(this.metricStates[i], batch.y[m.output], result.predictions[m.output], sampleWeight);
     });
   }
 
