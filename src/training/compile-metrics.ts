@@ -65,7 +65,7 @@ export function compileMetrics(
  * refused); a nested list has one entry per output, except that a
  * single-output model takes every metric in it (Keras flattens it).
  */
-export function metricsPerOutput(argument: string, arg: MetricsArg | undefined, outputNames: string[]): MetricSpec[][] {
+function metricsPerOutput(argument: string, arg: MetricsArg | undefined, outputNames: string[]): MetricSpec[][] {
   if (arg === undefined || arg === null) return outputNames.map(() => []);
   if (isMetricSpec(arg)) return outputNames.map(() => [arg]);
   if (isList(arg)) {

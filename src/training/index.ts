@@ -8,7 +8,7 @@ export type { Module } from './module.js';
 export type { Batch, Logs, TrainState, TrainingSetup, Variables } from './types.js';
 export { gradientStep, applyGradients, trainStep, testStep, predictStep, type StepResult, type GradientStepResult } from './steps.js';
 export { compile, type CompileArgs, type Compiled } from './compile.js';
-export { compileMetrics, metricsPerOutput, type CompiledMetric, type MetricsArg } from './compile-metrics.js';
+export type { CompiledMetric, MetricsArg } from './compile-metrics.js';
 export { requireSetup, startState, commitSetup } from './setup.js';
 export { fitLoop$, type FitData, type FitOptions } from './fit.js';
 export { localRunner, type StepRunner } from './step-runner.js';
