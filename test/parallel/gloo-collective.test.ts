@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { glooSkipReason, redisSkipReason, runGroup, spawnMember, startRedis, type Member, type Redis } from './helpers.js';
+import { freePort, glooSkipReason, redisSkipReason, runGroup, spawnMember, startRedis, type Member, type Redis } from './helpers.js';
 
 const skip = glooSkipReason() ?? redisSkipReason();
 let run = 0;
@@ -103,6 +103,24 @@ describe('Gloo collective across processes', { skip }, () => {
       assert.deepEqual(m.lines[0].missingRanks, [2]);
       assert.match(m.lines[0].message as string, /rank\(s\) 2 did not join within 1500 ms/);
     }
+  });
+
+  test('a member that stalls past the timeout: CollectiveTimeoutError for the one waiting; the late one finds it gone', async () => {
+    const members = await runGroup(2, ['stall'], { ...redisStore(), RXKERAS_TIMEOUT_MS: '1000' });
+    const [waiting, late] = members.map((m) => m.lines[0]);
+    assert.equal(waiting.error, 'CollectiveTimeoutError', JSON.stringify(waiting));
+    assert.equal(waiting.timeoutMs, 1000);
+    assert.match(waiting.message as string, /all-reduce #0 did not complete within 1000 ms/);
+    assert.equal(late.error, 'LostRankError', JSON.stringify(late));
+    assert.deepEqual(late.lostRanks, [0]);
+    assert.match(late.message as string, /rank\(s\) 0 left the group/);
+  });
+
+  test('a store that cannot be reached: RendezvousError saying where', async () => {
+    const port = await freePort(); // nothing listens there
+    const [member] = await runGroup(1, ['join'], { RXKERAS_STORE: `redis://127.0.0.1:${port}`, RXKERAS_RUN_ID: runId() });
+    assert.equal(member.lines[0].error, 'RendezvousError');
+    assert.match(member.lines[0].message as string, new RegExp(`cannot reach the Redis store at 127.0.0.1:${port}`));
   });
 
   test('a run id used before in the same store is refused (Gloo writes its keys once)', async () => {
