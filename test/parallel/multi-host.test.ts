@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { BIN } from '../cli/helpers.js';
 import { glooSkipReason, stop, WORKER } from './helpers.js';
-import { makeHosts, type Hosts } from './netns.js';
+import { makeHosts } from './netns.js';
 
 const made = glooSkipReason() ?? makeHosts(`t${process.pid % 10000}`);
 const hosts = typeof made === 'string' ? undefined : made;

@@ -117,37 +117,41 @@ Binding* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value*
   napi_value self;
   if (napi_get_cb_info(env, info, argc, argv, &self, nullptr) != napi_ok) return nullptr;
   void* b = nullptr;
-  napi_unwrap(env, self, &b);
+  if (napi_unwrap(env, self, &b) != napi_ok) napi_throw_type_error(env, nullptr, "rxkeras gloo: not a Group");
   return static_cast<Binding*>(b);
 }
 
 // Queues `kind` and returns its promise; a closed group rejects at once.
 napi_value enqueue(napi_env env, Binding* b, Job::Kind kind, napi_value buffer, int root) {
-  napi_value promise;
-  auto* pending = new Pending();
-  CHECK(napi_create_promise(env, &pending->deferred, &promise));
   auto* job = new Job();
   job->kind = kind;
   job->root = root;
-  job->owner = pending;
   if (buffer != nullptr) {
     napi_typedarray_type type;
     size_t length;
     void* data;
-    CHECK(napi_get_typedarray_info(env, buffer, &type, &length, &data, nullptr, nullptr));
+    if (napi_get_typedarray_info(env, buffer, &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) {
+      delete job;
+      napi_throw_type_error(env, nullptr, "rxkeras gloo: expected a Float32Array");
+      return nullptr;
+    }
     job->data = static_cast<float*>(data);
     job->count = length;
-    CHECK(napi_create_reference(env, buffer, 1, &pending->buffer));
   }
+  napi_value promise;
+  auto* pending = new Pending();
+  job->owner = pending;
+  CHECK(napi_create_promise(env, &pending->deferred, &promise));
   if (b->closing) {
     job->code = "closed";
     job->message = "the group is closed";
     napi_reject_deferred(env, pending->deferred, errorFor(env, *job));
-    if (pending->buffer) napi_delete_reference(env, pending->buffer);
     delete pending;
     delete job;
     return promise;
   }
+  // The buffer stays referenced until the job is settled, so its memory outlives the operation.
+  if (buffer != nullptr) CHECK(napi_create_reference(env, buffer, 1, &pending->buffer));
   if (kind == Job::CLOSE) b->closing = true;
   submit(env, b, job);
   return promise;
@@ -156,20 +160,21 @@ napi_value enqueue(napi_env env, Binding* b, Job::Kind kind, napi_value buffer, 
 napi_value Connect(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   auto* b = unwrap(env, info, &argc, nullptr);
-  return enqueue(env, b, Job::CONNECT, nullptr, 0);
+  return b ? enqueue(env, b, Job::CONNECT, nullptr, 0) : nullptr;
 }
 
 napi_value AllReduce(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   auto* b = unwrap(env, info, &argc, argv);
-  return enqueue(env, b, Job::ALLREDUCE, argv[0], 0);
+  return b && argc == 1 ? enqueue(env, b, Job::ALLREDUCE, argv[0], 0) : nullptr;
 }
 
 napi_value Broadcast(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   auto* b = unwrap(env, info, &argc, argv);
+  if (b == nullptr || argc != 2) return nullptr;
   int32_t root = 0;
   CHECK(napi_get_value_int32(env, argv[1], &root));
   return enqueue(env, b, Job::BROADCAST, argv[0], root);
@@ -178,13 +183,13 @@ napi_value Broadcast(napi_env env, napi_callback_info info) {
 napi_value Barrier(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   auto* b = unwrap(env, info, &argc, nullptr);
-  return enqueue(env, b, Job::BARRIER, nullptr, 0);
+  return b ? enqueue(env, b, Job::BARRIER, nullptr, 0) : nullptr;
 }
 
 napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   auto* b = unwrap(env, info, &argc, nullptr);
-  return enqueue(env, b, Job::CLOSE, nullptr, 0);
+  return b ? enqueue(env, b, Job::CLOSE, nullptr, 0) : nullptr;
 }
 
 void collect(napi_env env, void* data, void*) {

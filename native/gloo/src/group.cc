@@ -193,7 +193,13 @@ void Group::explain(Job& job, const std::exception& e) {
   }
   // Gloo names a socket or only a timeout: ask the liveness board who is gone.
   const auto window = std::max(options_.heartbeat * 5, std::chrono::milliseconds(500));
-  const auto probe = liveness_->probe(window);
+  Probe probe;
+  std::string unknown;
+  try {
+    probe = liveness_->probe(window);
+  } catch (const std::exception& board) {
+    unknown = "; the store could not tell who is alive: " + std::string(board.what());
+  }
   const std::string where = " during " + op + " #" + std::to_string(tag_ - 1) + " (" + cause + ")";
   if (!probe.stopped.empty()) {
     job.code = "lost-rank";
@@ -207,10 +213,10 @@ void Group::explain(Job& job, const std::exception& e) {
   } else if (cause.find("Timed out") != std::string::npos) {
     job.code = "timeout";
     job.message = op + " #" + std::to_string(tag_ - 1) + " did not complete within " +
-                  std::to_string(options_.timeout.count()) + " ms (" + cause + ")";
+                  std::to_string(options_.timeout.count()) + " ms (" + cause + ")" + unknown;
   } else {
     job.code = "failed";
-    job.message = op + " #" + std::to_string(tag_ - 1) + " failed: " + cause;
+    job.message = op + " #" + std::to_string(tag_ - 1) + " failed: " + cause + unknown;
   }
 }
 

@@ -38,7 +38,7 @@ class RedisLiveness : public Liveness {
   }
   std::optional<std::string> get(const std::string& key) override {
     auto* reply = static_cast<redisReply*>(redisCommand(redis_, "GET %b", key.data(), key.size()));
-    if (reply == nullptr) return std::nullopt;
+    if (reply == nullptr) throw std::runtime_error(std::string("the Redis store stopped answering: ") + redis_->errstr);
     std::optional<std::string> value;
     if (reply->type == REDIS_REPLY_STRING) value = std::string(reply->str, reply->len);
     freeReplyObject(reply);
