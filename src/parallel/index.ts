@@ -8,6 +8,7 @@ export {
   GlooUnavailableError,
   type CollectiveOp,
 } from './collective-errors.js';
+export { DistributedStep, shardRows, type DistributedStepOptions } from './distributed-step.js';
 export { GlooCollective, type GlooOptions } from './gloo-collective.js';
 export { initDistributed, DISTRIBUTED_ENV } from './init-distributed.js';
 export { launch, type LaunchOptions } from './launcher.js';

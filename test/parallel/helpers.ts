@@ -88,9 +88,9 @@ export interface Member {
   exited: Promise<number | string>;
 }
 
-/** Spawns one group member running the worker fixture with `env` (RXKERAS_* variables). */
-export function spawnMember(args: readonly string[], env: NodeJS.ProcessEnv, onLine?: (line: Record<string, unknown>) => void): Member {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Spawns one group member running `script` (the collective worker fixture by default) with `env` (RXKERAS_* variables). */
+export function spawnMember(args: readonly string[], env: NodeJS.ProcessEnv, onLine?: (line: Record<string, unknown>) => void, script = WORKER): Member {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Record<string, unknown>[] = [];
   let rest = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -107,9 +107,9 @@ export function spawnMember(args: readonly string[], env: NodeJS.ProcessEnv, onL
 }
 
 /** Spawns `size` members of one run and waits for all of them, ending any still running after `timeoutMs`. */
-export async function runGroup(size: number, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<Member[]> {
+export async function runGroup(size: number, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000, script = WORKER): Promise<Member[]> {
   const members = Array.from({ length: size }, (_, rank) =>
-    spawnMember(args, { RXKERAS_WORLD_SIZE: String(size), RXKERAS_RANK: String(rank), RXKERAS_HOST: '127.0.0.1', ...env }),
+    spawnMember(args, { RXKERAS_WORLD_SIZE: String(size), RXKERAS_RANK: String(rank), RXKERAS_HOST: '127.0.0.1', ...env }, undefined, script),
   );
   const timer = setTimeout(() => members.forEach((m) => void stop(m.child)), timeoutMs);
   await Promise.all(members.map((m) => m.exited));
