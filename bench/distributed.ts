@@ -1,17 +1,29 @@
 /**
- * `npm run bench:distributed`: all-reduce throughput of a 64 MB float32
- * buffer between 2 processes on loopback through the Gloo collective (ring
- * and bcube), after a warm-up. GB/s is algorithm bandwidth: buffer bytes over
- * the time of one all-reduce (for 2 members the bus bandwidth is the same).
- * The bench launches itself: the parent runs `launch`, the children measure.
+ * `npm run bench:distributed`, on one host over loopback:
+ * 1. all-reduce throughput of a 64 MB float32 buffer between 2 processes
+ *    through the Gloo collective (ring and bcube), after a warm-up; GB/s is
+ *    algorithm bandwidth, buffer bytes over the time of one all-reduce (for 2
+ *    members the bus bandwidth is the same);
+ * 2. `distributed scaling 2 processes: S`: the bench's MLP (784-512-512-10,
+ *    global batch 128, Adam) trained by 2 single-threaded processes with
+ *    DistributedStep over 1 single-threaded process with the plain step;
+ *    samples/s after a warm-up, both runs twice in alternating order.
+ * The bench launches itself: the parent runs `launch`, the children measure
+ * and write their figures to a file the parent reads.
  */
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initDistributed } from '../src/parallel/init-distributed.js';
 import { launch } from '../src/parallel/launcher.js';
 
 const BYTES = 64 << 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const STEPS = Number(process.env.BENCH_STEPS ?? 20);
+const BATCH = 128;
+const script = new URL(import.meta.url).pathname;
 
-async function member(): Promise<void> {
+async function allReduceMember(): Promise<void> {
   for (const algorithm of ['ring', 'bcube'] as const) {
     const group = await initDistributed({ algorithm, runId: `${process.env.RXKERAS_RUN_ID}-${algorithm}` });
     const buffer = new Float32Array(BYTES / 4).fill(1);
@@ -27,9 +39,60 @@ async function member(): Promise<void> {
   }
 }
 
-if (process.env.RXKERAS_RANK === undefined) {
+/** Trains the MLP for STEPS steps after 3 warm-up steps; rank 0 writes samples/s to BENCH_OUT. */
+async function trainMember(distributed: boolean): Promise<void> {
+  const rx = await import('../src/index.js');
+  const { DistributedStep } = await import('../src/parallel/distributed-step.js');
+  const { startState } = await import('../src/training/setup.js');
+  const { trainStep } = await import('../src/training/steps.js');
+  const { disposeReplaced } = await import('../src/core/tree.js');
+  await rx.initBackend({ quiet: true });
+  const model = new rx.Sequential({
+    layers: [rx.Dense({ units: 512, activation: 'relu', input_shape: [784] }), rx.Dense({ units: 512, activation: 'relu' }), rx.Dense({ units: 10, activation: 'softmax' })],
+  });
+  model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' });
+  model.build(1);
+  const group = distributed ? await initDistributed() : undefined;
+  const step = group ? new DistributedStep(model, model.compiled!.compiled, group) : undefined;
+  let ts = startState(model, model.compiled!, model.variables!).state;
+  if (step) ts = await step.syncState(ts);
+  const x = rx.ops.randomUniform([BATCH, 784]);
+  const y = rx.ops.cast(rx.ops.oneHot(rx.ops.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10), 'float32');
+  let start = 0n;
+  for (let i = 0; i < STEPS + 3; i++) {
+    if (i === 3) start = process.hrtime.bigint();
+    const batch = { x: [x], y: [y] };
+    const r = step ? await step.train(ts, batch) : trainStep(model, model.compiled!.compiled, ts, batch);
+    if (!step) disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: r.state.params, s: r.state.state, o: r.state.optState });
+    rx.ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions]);
+    ts = r.state;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if ((group?.rank ?? 0) === 0) writeFileSync(process.env.BENCH_OUT!, String((STEPS * BATCH) / seconds));
+  await group?.close();
+}
+
+const mode = process.argv[2];
+if (mode === 'allreduce') await allReduceMember();
+else if (mode === 'single' || mode === 'dp') await trainMember(mode === 'dp');
+else {
   console.log('shared-memory collective (several devices, #9): not on main yet, so Gloo alone');
-  process.exitCode = await launch({ script: new URL(import.meta.url).pathname, nproc: 2 });
-} else {
-  await member();
+  process.exitCode = await launch({ script, args: ['allreduce'], nproc: 2 });
+  const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-'));
+  const env = { ...process.env, RXKERAS_BACKEND: 'wasm', RXKERAS_WASM_THREADS: '1', RXKERAS_QUIET: '1', BENCH_OUT: join(dir, 'out') };
+  const rate = async (nproc: number) => {
+    const code = await launch({ script, args: [nproc === 1 ? 'single' : 'dp'], nproc, env });
+    if (code !== 0) throw new Error(`training run with ${nproc} process(es) exited with ${code}`);
+    return Number(readFileSync(env.BENCH_OUT, 'utf8'));
+  };
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    if (round % 2 === 0) one.push(await rate(1)), two.push(await rate(2));
+    else two.push(await rate(2)), one.push(await rate(1));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  console.log(`mlp samples/s: 1 process ${mean(one).toFixed(0)}, 2 processes ${mean(two).toFixed(0)} (1 wasm thread each)`);
+  console.log(`distributed scaling 2 processes: ${(mean(two) / mean(one)).toFixed(2)}`);
 }
