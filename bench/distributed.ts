@@ -45,6 +45,8 @@ async function trainMember(distributed: boolean): Promise<void> {
   const { DistributedStep } = await import('../src/parallel/distributed-step.js');
   const { startState } = await import('../src/training/setup.js');
   const { trainStep } = await import('../src/training/steps.js');
+  const { splitRows } = await import('../src/training/split-rows.js');
+  const { disposeStepResult } = await import('../src/training/logs.js');
   const { disposeReplaced } = await import('../src/core/tree.js');
   await rx.initBackend({ quiet: true });
   const model = new rx.Sequential({
@@ -56,15 +58,17 @@ async function trainMember(distributed: boolean): Promise<void> {
   const step = group ? new DistributedStep(model, model.compiled!.compiled, group) : undefined;
   let ts = startState(model, model.compiled!, model.variables!).state;
   if (step) ts = await step.syncState(ts);
-  const x = rx.ops.randomUniform([BATCH, 784]);
-  const y = rx.ops.cast(rx.ops.oneHot(rx.ops.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10), 'float32');
+  // Each process takes its rows of the global batch, as distributedModel's fit does.
+  const [from, to] = group ? splitRows(BATCH, group.size)[group.rank] : [0, BATCH];
+  const x = rx.ops.randomUniform([to - from, 784]);
+  const y = rx.ops.cast(rx.ops.oneHot(rx.ops.tensor1d(Array.from({ length: to - from }, (_, i) => (from + i) % 10), 'int32'), 10), 'float32');
   let start = 0n;
   for (let i = 0; i < STEPS + 3; i++) {
     if (i === 3) start = process.hrtime.bigint();
     const batch = { x: [x], y: [y] };
     const r = step ? await step.train(ts, batch) : trainStep(model, model.compiled!.compiled, ts, batch);
     if (!step) disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: r.state.params, s: r.state.state, o: r.state.optState });
-    rx.ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions]);
+    disposeStepResult(r.result);
     ts = r.state;
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;

@@ -21,7 +21,7 @@ import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
 import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
 import { fusedLayout } from './replica.js';
-import { splitRows } from './split-batch.js';
+import { splitRows } from '../training/split-rows.js';
 import { decodeState, encodeState, type StateLayout } from './state-codec.js';
 import { toWire, buffersOf, fromWire, type WireTensor } from './wire.js';
 

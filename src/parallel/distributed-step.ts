@@ -1,6 +1,7 @@
 import * as ops from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import { applyGradients, gradientStep, testStep, type GradientStepResult, type StepResult } from '../training/steps.js';
+import type { StepRunner } from '../training/step-runner.js';
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import type { Batch, TrainState, Variables } from '../training/types.js';
@@ -11,65 +12,65 @@ export interface DistributedStepOptions {
   bucketBytes?: number;
 }
 
-/** The rows of a global batch of `n` that member `rank` of `size` takes: equal parts, the last one also the rest (Keras's get_slice). */
-export function shardRows(n: number, rank: number, size: number): { start: number; rows: number } {
-  const step = Math.floor(n / size);
-  return { start: rank * step, rows: rank === size - 1 ? n - step * (size - 1) : step };
+/** What the members' rows add up to in one step. */
+interface Combined {
+  /** Rows per member. */
+  counts: number[];
+  total: number;
+  loss: ops.Scalar;
+  outputLosses: ops.Scalar[];
 }
 
 /**
  * Data-parallel training steps across the members of a Collective (processes
- * or hosts through Gloo). Every member is given the same global batch and
- * the same state; each computes the gradients of its own rows, weighted by
- * their share of the batch, and the weighted gradients and losses are summed
- * in one fused buffer (all-reduced in buckets), so the update equals a
- * single-process step on the whole batch and every member applies it alike.
- * Layer state (BatchNormalization's moving statistics) is taken from the last
- * member, which always has rows; predictions are gathered in row order.
+ * or hosts through Gloo), as the fit loop's {@link StepRunner}. Each member
+ * is given its own rows of the global batch (any number, none included) and
+ * the same state. It computes the gradients of its rows, weighted by their
+ * count; the weighted gradients, losses and every member's row count are
+ * summed in one fused buffer (all-reduced in buckets) and divided by the
+ * total, so the update equals a single-process step on the whole batch and
+ * every member applies it alike. Layer state (BatchNormalization's moving
+ * statistics) is taken from the last member with rows. Predictions, targets
+ * and sample weights are gathered in rank order, so every member logs the
+ * whole batch.
  */
-export class DistributedStep {
+export class DistributedStep implements StepRunner {
   private readonly bucketElements: number;
 
   constructor(
     private readonly module: Module,
-    private readonly compiled: Compiled,
+    readonly compiled: Compiled,
     private readonly collective: Collective,
     options: DistributedStepOptions = {},
   ) {
     this.bucketElements = Math.max(1, Math.floor((options.bucketBytes ?? 25 << 20) / 4));
   }
 
-  /** One training step on `batch`, the global batch. It takes `ts` over, as the fit loop's steps do; the caller owns the result's tensors. */
+  /** One training step on this member's rows of the global batch. It takes `ts` over, as the fit loop's steps do; the caller owns the result's tensors. */
   async train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
     const { module, compiled } = this;
-    const n = batch.x[0].shape[0];
-    const local = this.shard(batch);
+    const rows = batch.x[0].shape[0];
     const trainable = module.trainablePaths(ts.params);
     const trainLeaves = leaves(ts.params).filter(([p]) => trainable.has(p));
+    const sizes = trainLeaves.map(([, t]) => t.size);
     let g: GradientStepResult | undefined;
+    let combined: Combined | undefined;
     let grads: TensorTree | undefined;
     try {
-      g = local.rows > 0 ? gradientStep(module, compiled, ts, local.batch) : undefined;
-      const weight = local.rows / n;
+      g = rows > 0 ? gradientStep(module, compiled, ts, batch) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
-      const sizes = trainLeaves.map(([, t]) => t.size);
-      const gradElements = sizes.reduce((a, b) => a + b, 0);
-      const outputs = compiled.losses.length;
-      // [weighted gradients | weighted loss | weighted loss per output]
-      const fused = new Float32Array(gradElements + 1 + outputs);
+      const fused = new Float32Array(sizes.reduce((a, b) => a + b, 0));
       let offset = 0;
       trainLeaves.forEach(([path], i) => {
         if (gradLeaves) {
           const data = gradLeaves.get(path)!.dataSync();
-          for (let j = 0; j < data.length; j++) fused[offset + j] = data[j] * weight;
+          for (let j = 0; j < data.length; j++) fused[offset + j] = data[j] * rows;
         }
         offset += sizes[i];
       });
-      if (g) {
-        fused[offset] = g.loss.dataSync()[0] * weight;
-        g.outputLosses.forEach((l, i) => (fused[offset + 1 + i] = l.dataSync()[0] * weight));
-      }
-      await this.allReduce(fused);
+      combined = await this.combine(rows, g, fused);
+      const scale = 1 / combined.total;
+      for (let j = 0; j < fused.length; j++) fused[j] *= scale;
       offset = 0;
       grads = fromLeaves(
         trainLeaves.map(([path, t], i) => {
@@ -78,53 +79,78 @@ export class DistributedStep {
           return [path, grad] as [string, ops.Tensor];
         }),
       );
-      const state = await this.layerState(g ? g.state : ts.state);
-      const predictions = await this.gather(g?.predictions, local, n);
+      const state = await this.layerState(g ? g.state : ts.state, combined.counts);
+      const gathered = await this.gather(g?.predictions, batch, combined.counts);
       const next = applyGradients(module, compiled, { ...ts, state }, grads);
       disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState, gs: g?.state }, { p: next.params, s: next.state, o: next.optState });
-      const result: StepResult = {
-        loss: ops.scalar(fused[offset]),
-        outputLosses: Array.from({ length: outputs }, (_, i) => ops.scalar(fused[offset + 1 + i])),
-        predictions,
-      };
+      const result = { loss: combined.loss, outputLosses: combined.outputLosses, ...gathered };
+      combined = undefined;
       return { state: next, result };
     } finally {
       if (g) ops.dispose([g.loss, ...g.outputLosses, ...g.predictions, ...leaves(g.grads).map(([, t]) => t)]);
       if (grads) ops.dispose(leaves(grads).map(([, t]) => t));
-      local.dispose();
+      if (combined) ops.dispose([combined.loss, ...combined.outputLosses]);
     }
   }
 
-  /** Losses and predictions of the global `batch` in inference mode, each member scoring its own rows. */
+  /** Losses and predictions of the global batch in inference mode, each member scoring its own rows (`batch`). */
   async test(variables: Variables, batch: Batch): Promise<StepResult> {
-    const n = batch.x[0].shape[0];
-    const local = this.shard(batch);
+    const rows = batch.x[0].shape[0];
     let r: StepResult | undefined;
+    let combined: Combined | undefined;
     try {
-      r = local.rows > 0 ? testStep(this.module, this.compiled, variables, local.batch) : undefined;
-      const outputs = this.compiled.losses.length;
-      const weight = local.rows / n;
-      const losses = new Float32Array(1 + outputs);
-      if (r) [r.loss, ...r.outputLosses].forEach((l, i) => (losses[i] = l.dataSync()[0] * weight));
-      await this.collective.allReduce(losses);
-      const predictions = await this.gather(r?.predictions, local, n);
-      return { loss: ops.scalar(losses[0]), outputLosses: Array.from({ length: outputs }, (_, i) => ops.scalar(losses[1 + i])), predictions };
+      r = rows > 0 ? testStep(this.module, this.compiled, variables, batch) : undefined;
+      combined = await this.combine(rows, r, new Float32Array(0));
+      const result = { loss: combined.loss, outputLosses: combined.outputLosses, ...(await this.gather(r?.predictions, batch, combined.counts)) };
+      combined = undefined;
+      return result;
     } finally {
       if (r) ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
-      local.dispose();
+      if (combined) ops.dispose([combined.loss, ...combined.outputLosses]);
     }
   }
 
   /**
-   * Every member takes member 0's weights and layer state (as DDP does at the
-   * start), so all start alike whatever their seeds. The optimizer state is
-   * left as it is: every member makes or loads it the same way.
+   * Every member takes member 0's weights, layer state, step and random key
+   * (as DDP does at the start), so all start alike whatever their seeds and
+   * shuffle alike. The optimizer state is left as it is: every member makes
+   * or loads it the same way.
    */
   async syncState(ts: TrainState): Promise<TrainState> {
     const tree = { p: ts.params, s: ts.state };
     const synced = (await this.broadcastTree(tree, 0)) as typeof tree;
+    // A 32-bit key does not fit a float32: it travels as two 16-bit halves.
+    const counters = Float32Array.of(ts.key & 0xffff, ts.key >>> 16, ts.step);
+    await this.collective.broadcast(counters, 0);
     disposeReplaced(tree, synced);
-    return { ...ts, params: synced.p, state: synced.s };
+    return { ...ts, params: synced.p, state: synced.s, key: (counters[0] + counters[1] * 0x10000) >>> 0, step: counters[2] };
+  }
+
+  /**
+   * Adds up the members' losses (weighted by their rows) and `weighted`
+   * (filled by the caller) in one fused all-reduce, with every member's row
+   * count behind them; the losses come back divided by the total rows.
+   */
+  private async combine(rows: number, local: StepResult | undefined, weighted: Float32Array): Promise<Combined> {
+    const { size, rank } = this.collective;
+    const outputs = this.compiled.losses.length;
+    // [weighted | loss | loss per output | rows of each member]
+    const fused = new Float32Array(weighted.length + 1 + outputs + size);
+    fused.set(weighted);
+    let at = weighted.length;
+    if (local) [local.loss, ...local.outputLosses].forEach((l, i) => (fused[at + i] = l.dataSync()[0] * rows));
+    fused[at + 1 + outputs + rank] = rows;
+    await this.allReduce(fused);
+    weighted.set(fused.subarray(0, weighted.length));
+    at = weighted.length;
+    const counts = Array.from(fused.subarray(at + 1 + outputs));
+    const total = counts.reduce((a, b) => a + b, 0);
+    return {
+      counts,
+      total,
+      loss: ops.scalar(fused[at] / total),
+      outputLosses: Array.from({ length: outputs }, (_, i) => ops.scalar(fused[at + 1 + i] / total)),
+    };
   }
 
   /** A copy of `root`'s tree on every member (same paths, shapes and dtypes everywhere). */
@@ -155,53 +181,63 @@ export class DistributedStep {
     await Promise.all(buckets);
   }
 
-  /** This member's rows of a batch (views made here, freed by `dispose`). */
-  private shard(batch: Batch): { batch: Batch; start: number; rows: number; dispose(): void } {
-    const { start, rows } = shardRows(batch.x[0].shape[0], this.collective.rank, this.collective.size);
-    const made: ops.Tensor[] = [];
-    const take = (t: ops.Tensor) => {
-      const s = ops.slice(t, [start], [rows]);
-      made.push(s);
-      return s;
+  /** The layer state of the last member with rows, on every member. */
+  private async layerState(state: TensorTree, counts: number[]): Promise<TensorTree> {
+    return leaves(state).length === 0 ? state : this.broadcastTree(state, lastWithRows(counts));
+  }
+
+  /**
+   * The whole batch's predictions, targets and sample weights, in rank order:
+   * every member writes its rows into zeros at its offset and one all-reduce
+   * adds them up.
+   */
+  private async gather(predictions: ops.Tensor[] | undefined, batch: Batch, counts: number[]): Promise<Pick<StepResult, 'predictions' | 'targets'>> {
+    const rank = this.collective.rank;
+    const total = counts.reduce((a, b) => a + b, 0);
+    const start = counts.slice(0, rank).reduce((a, b) => a + b, 0);
+    // A member without rows has no predictions: the last member with rows tells it their row shapes.
+    const predictionShapes = counts.includes(0) ? await this.rowShapes(predictions, lastWithRows(counts)) : predictions!.map((p) => p.shape.slice(1));
+    const weights = batch.sampleWeight ?? null;
+    const parts: { local: ops.Tensor | undefined; rowShape: number[]; dtype: ops.DataType }[] = [
+      ...predictionShapes.map((rowShape, i) => ({ local: predictions?.[i], rowShape, dtype: 'float32' as ops.DataType })),
+      ...batch.y.map((y) => ({ local: y, rowShape: y.shape.slice(1), dtype: y.dtype })),
+      ...(weights ?? []).flatMap((w) => (w ? [{ local: w, rowShape: w.shape.slice(1), dtype: w.dtype }] : [])),
+    ];
+    const rowSizes = parts.map((p) => p.rowShape.reduce((a, b) => a * b, 1));
+    const buffer = new Float32Array(rowSizes.reduce((a, b) => a + b, 0) * total);
+    let offset = 0;
+    parts.forEach((p, i) => {
+      if (p.local && p.local.size > 0) buffer.set(p.local.dataSync(), offset + start * rowSizes[i]);
+      offset += rowSizes[i] * total;
+    });
+    await this.allReduce(buffer);
+    offset = 0;
+    const whole = parts.map((p, i) => {
+      const t = ops.tensor(buffer.subarray(offset, offset + rowSizes[i] * total), [total, ...p.rowShape], p.dtype);
+      offset += rowSizes[i] * total;
+      return t;
+    });
+    const outputs = predictionShapes.length;
+    let w = outputs + batch.y.length;
+    return {
+      predictions: whole.slice(0, outputs),
+      targets: { y: whole.slice(outputs, outputs + batch.y.length), sampleWeight: weights && weights.map((sw) => (sw ? whole[w++] : null)) },
     };
-    const local: Batch = {
-      x: batch.x.map(take),
-      y: batch.y.map(take),
-      sampleWeight: batch.sampleWeight?.map((w) => (w ? take(w) : null)) ?? null,
-    };
-    return { batch: local, start, rows, dispose: () => ops.dispose(made) };
   }
 
-  /** The last member's layer state, on every member. */
-  private async layerState(state: TensorTree): Promise<TensorTree> {
-    return leaves(state).length === 0 ? state : this.broadcastTree(state, this.collective.size - 1);
-  }
-
-  /** Each output's predictions for the whole batch, in row order: every member writes its rows into zeros and the sum is the concatenation. */
-  private async gather(predictions: ops.Tensor[] | undefined, local: { start: number; rows: number }, n: number): Promise<ops.Tensor[]> {
-    let shapes = predictions?.map((p) => p.shape.slice(1));
-    // With fewer rows than members some have none: the last member (never empty) tells them the row shapes.
-    if (n < this.collective.size) shapes = await this.rowShapes(shapes);
-    return Promise.all(
-      shapes!.map(async (rowShape, i) => {
-        const rowSize = rowShape.reduce((a, b) => a * b, 1);
-        const buffer = new Float32Array(n * rowSize);
-        if (predictions) buffer.set(predictions[i].dataSync(), local.start * rowSize);
-        await this.collective.allReduce(buffer);
-        return ops.tensor(buffer, [n, ...rowShape], 'float32');
-      }),
-    );
-  }
-
-  private async rowShapes(shapes: number[][] | undefined): Promise<number[][]> {
+  private async rowShapes(shapes: ops.Tensor[] | undefined, root: number): Promise<number[][]> {
     const MAX_RANK = 8;
     const outputs = this.module.outputNames.length;
     const buffer = new Float32Array(outputs * (1 + MAX_RANK));
-    shapes?.forEach((shape, i) => buffer.set([shape.length, ...shape], i * (1 + MAX_RANK)));
-    await this.collective.broadcast(buffer, this.collective.size - 1);
+    shapes?.forEach((p, i) => buffer.set([p.shape.length - 1, ...p.shape.slice(1)], i * (1 + MAX_RANK)));
+    await this.collective.broadcast(buffer, root);
     return Array.from({ length: outputs }, (_, i) => {
       const at = i * (1 + MAX_RANK);
       return Array.from(buffer.subarray(at + 1, at + 1 + buffer[at]));
     });
   }
+}
+
+function lastWithRows(counts: number[]): number {
+  return counts.findLastIndex((c) => c > 0);
 }

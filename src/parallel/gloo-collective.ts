@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Collective } from './collective.js';
 import {
@@ -63,6 +64,9 @@ export class GlooCollective implements Collective {
     checkInt('timeoutMs', timeoutMs, 1, 2 ** 31 - 1);
     checkInt('heartbeatMs', heartbeatMs, 10, 60_000);
     if (!RUN_ID.test(runId)) throw new InvalidArgumentError('runId', 'letters, digits, _ . - (1 to 100 characters)', runId);
+    // Gloo's file store waits for its keys in a folder it does not make: a missing one would look like absent members.
+    if (store.kind === 'file' && !statSync(store.path, { throwIfNoEntry: false })?.isDirectory())
+      throw new InvalidArgumentError('file store', 'an existing folder every member reaches', store.path);
     const { Group } = loadGlooAddon();
     const group = new Group({
       rank,

@@ -8,7 +8,7 @@ export {
   GlooUnavailableError,
   type CollectiveOp,
 } from './collective-errors.js';
-export { DistributedStep, shardRows, type DistributedStepOptions } from './distributed-step.js';
+export { DistributedStep, type DistributedStepOptions } from './distributed-step.js';
 export { GlooCollective, type GlooOptions } from './gloo-collective.js';
 export { initDistributed, DISTRIBUTED_ENV } from './init-distributed.js';
 export { launch, type LaunchOptions } from './launcher.js';
@@ -22,4 +22,4 @@ export { SharedMemoryCollective, createSharedGroup, abortSharedGroup, type Share
 export { RelayCollective } from './relay-collective.js';
 export { Replica, fusedLayout, type FusedLayout, type ReplicaStepResult } from './replica.js';
 export { DataParallel, type DataParallelOptions } from './data-parallel.js';
-export { splitRows } from './split-batch.js';
+export { splitRows } from '../training/split-rows.js';

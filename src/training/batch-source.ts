@@ -5,6 +5,7 @@ import { foldIn } from '../core/rng.js';
 import { disposeTree } from '../core/tree.js';
 import { Dataset, toAsyncIterable, type Example, type TensorStructure } from '../../streams/index.js';
 import { epochBatches, takeRows } from './data.js';
+import { splitRows, type Shard } from './split-rows.js';
 import type { Batch } from './types.js';
 
 /**
@@ -21,8 +22,13 @@ export interface BatchSource {
   close(): Promise<void>;
 }
 
-/** Batches of whole-data tensors: x tensors, then y tensors, then an optional sample-weight tensor. */
-export function tensorSource(parts: { x: ops.Tensor[]; y: ops.Tensor[]; sampleWeight?: ops.Tensor }, batchSize: number, shuffle: boolean): BatchSource {
+/**
+ * Batches of whole-data tensors: x tensors, then y tensors, then an optional
+ * sample-weight tensor. With `shard`, each batch is only member `rank`'s rows
+ * of the global batch (of `size` members, split as {@link splitRows} does);
+ * `steps` and `samples` stay the global ones.
+ */
+export function tensorSource(parts: { x: ops.Tensor[]; y: ops.Tensor[]; sampleWeight?: ops.Tensor }, batchSize: number, shuffle: boolean, shard?: Shard): BatchSource {
   const all = [...parts.x, ...parts.y, ...(parts.sampleWeight ? [parts.sampleWeight] : [])];
   const n = all[0].shape[0];
   const nx = parts.x.length;
@@ -31,7 +37,8 @@ export function tensorSource(parts: { x: ops.Tensor[]; y: ops.Tensor[]; sampleWe
     steps: Math.ceil(n / batchSize),
     samples: n,
     *batches(epoch, key) {
-      for (const idx of epochBatches(n, batchSize, shuffle, foldIn(key, epoch))) {
+      for (const global of epochBatches(n, batchSize, shuffle, foldIn(key, epoch))) {
+        const idx = shard ? global.subarray(...splitRows(global.length, shard.size)[shard.rank]) : global;
         const rows = takeRows(all, idx);
         yield { x: rows.slice(0, nx), y: rows.slice(nx, nx + ny), sampleWeight: parts.sampleWeight ? rows.slice(nx, nx + ny).map(() => rows[nx + ny]) : null };
       }

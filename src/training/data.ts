@@ -79,7 +79,7 @@ export function epochBatches(n: number, batchSize: number, shuffle: boolean, key
 
 /** Rows `indices` of each tensor: a slice when they are consecutive, else a gather. New tensors, owned by the caller. */
 export function takeRows(tensors: ops.Tensor[], indices: Int32Array): ops.Tensor[] {
-  const start = indices[0];
+  const start = indices[0] ?? 0; // no indices: empty slices (a member without rows of a small batch)
   const consecutive = indices.every((v, i) => v === start + i);
   if (consecutive) return tensors.map((t) => ops.slice(t, [start], [indices.length]));
   return ops.tidy(() => {

@@ -13,6 +13,7 @@ import type { FitEvent, FitParams, TrainingControl } from './events.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
 import type { Module } from './module.js';
 import { localRunner, type StepRunner } from './step-runner.js';
+import type { Shard } from './split-rows.js';
 import { releaseCompiledSessions } from '../ops/compiled/index.js';
 import type { Batch, Logs, TrainState } from './types.js';
 export interface FitOptions {
@@ -35,6 +36,13 @@ export interface FitOptions {
   stepsPerEpoch?: number;
   /** Batches a Dataset source is asked for ahead of the step (default 2); memory is bounded by it. */
   prefetch?: number;
+  /**
+   * Distributed training (set by `distributedModel`): from arrays, this
+   * member takes only its rows of every global batch, training and
+   * validation alike (the validation split is taken before); a Dataset is
+   * taken as this member's shard as it is. The runner combines the members' rows.
+   */
+  shard?: Shard;
 }
 
 /** What `fit` trains on: arrays (x, y) or a Dataset of batched Examples. */
@@ -107,18 +115,19 @@ export function fitLoop$(
             return;
           }
           const weighted = withClassWeights(batch, options.classWeight);
+          let size: number;
           try {
             const { state: next, result } = await runner.train(ts, weighted);
             ts = next;
             try {
-              epochLogs.update(weighted, result);
+              size = epochLogs.update(weighted, result);
             } finally {
               disposeStepResult(result);
             }
           } finally {
             disposeBatch(batch, weighted);
           }
-          subscriber.next({ type: 'batchEnd', epoch, batch: b, size: batch.x[0].shape[0], logs: epochLogs.result(), train: ts, control });
+          subscriber.next({ type: 'batchEnd', epoch, batch: b, size, logs: epochLogs.result(), train: ts, control });
           b++;
           if (stopRequested) break; // tf.keras 2 checks stop_training after every batch
           await yieldToEventLoop();
@@ -154,6 +163,9 @@ function planSources(module: Module, data: FitData, options: FitOptions, owned: 
   const names = () => ({ inputs: module.inputNames, outputs: module.outputNames });
   const split = options.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new InvalidArgumentError('validationSplit', 'a number in [0, 1)', split);
+  const shard = options.shard;
+  if (shard && !(Number.isInteger(shard.size) && shard.size >= 1 && Number.isInteger(shard.rank) && shard.rank >= 0 && shard.rank < shard.size))
+    throw new InvalidArgumentError('shard', 'integers { rank, size } with 0 <= rank < size', shard);
   let validation: BatchSource | undefined;
   const vd = options.validationData;
   const validationFromData = () => {
@@ -161,7 +173,7 @@ function planSources(module: Module, data: FitData, options: FitOptions, owned: 
     if (vd instanceof Dataset) return datasetSource(vd, names(), { steps: options.validationSteps, prefetch: options.prefetch });
     const [vx, vy, vsw] = vd;
     const v = prepareData(module, vx, vy, vsw, owned);
-    return tensorSource({ x: v.xs, y: v.ys, sampleWeight: v.sw }, checkBatchSize(options.validationBatchSize ?? options.batchSize ?? 32), false);
+    return tensorSource({ x: v.xs, y: v.ys, sampleWeight: v.sw }, checkBatchSize(options.validationBatchSize ?? options.batchSize ?? 32), false, shard);
   };
   if ('dataset' in data) {
     if (split > 0) throw new InvalidArgumentError('validationSplit', 'arrays (for a Dataset, split it with splitValidation from rxkeras/streams)', split);
@@ -181,9 +193,9 @@ function planSources(module: Module, data: FitData, options: FitOptions, owned: 
       return p;
     };
     train = part(0, trainN);
-    validation = tensorSource(part(trainN, d.n - trainN), checkBatchSize(options.validationBatchSize ?? batchSize), false);
+    validation = tensorSource(part(trainN, d.n - trainN), checkBatchSize(options.validationBatchSize ?? batchSize), false, shard);
   } else validation = validationFromData();
-  return { train: tensorSource(train, batchSize, options.shuffle ?? true), validation, batchSize };
+  return { train: tensorSource(train, batchSize, options.shuffle ?? true, shard), validation, batchSize };
 }
 
 function withClassWeights(batch: Batch, classWeight: Record<number, number> | undefined): Batch {

@@ -19,3 +19,4 @@ export { trainOnBatch, testOnBatch, type OnBatchOptions } from './on-batch.js';
 export { prepareData, dataInputShape, toTensors, type DataArg, type ArrayLike } from './data.js';
 export { EpochLogs, disposeStepResult } from './logs.js';
 export { datasetSource, tensorSource, type BatchSource } from './batch-source.js';
+export { splitRows } from './split-rows.js';

@@ -23,17 +23,19 @@ export class EpochLogs {
     this.metricStates = compiled.metrics.map((m) => m.metric.init());
   }
 
-  /** Adds one batch; disposes nothing (the caller owns `result` and `batch`). */
-  update(batch: Batch, result: StepResult): void {
-    const n = batch.x[0].shape[0];
+  /** Adds one batch (the whole batch when `result` has its targets); returns its rows; disposes nothing (the caller owns `result` and `batch`). */
+  update(batch: Batch, result: StepResult): number {
+    const { y, sampleWeight } = result.targets ?? batch;
+    const n = result.targets ? result.predictions[0].shape[0] : batch.x[0].shape[0];
     this.samples += n;
     this.lossSum += result.loss.dataSync()[0] * n;
     if (this.outputNames.length > 1) result.outputLosses.forEach((l, i) => (this.outputLossSums[i] += l.dataSync()[0] * n));
     this.compiled.metrics.forEach((m, i) => {
       // As in Keras, only weighted metrics see the sample (and class) weights.
-      const sampleWeight = m.weighted ? (batch.sampleWeight?.[m.output] ?? null) : null;
-      this.metricStates[i] = m.metric.update(this.metricStates[i], batch.y[m.output], result.predictions[m.output], sampleWeight);
+      const weights = m.weighted ? (sampleWeight?.[m.output] ?? null) : null;
+      this.metricStates[i] = m.metric.update(this.metricStates[i], y[m.output], result.predictions[m.output], weights);
     });
+    return n;
   }
 
   result(prefix = ''): Logs {
@@ -46,5 +48,6 @@ export class EpochLogs {
 }
 
 export function disposeStepResult(r: StepResult): void {
-  ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
+  const targets = r.targets ? [...r.targets.y, ...(r.targets.sampleWeight ?? [])].filter((t): t is ops.Tensor => t !== null) : [];
+  ops.dispose([r.loss, ...r.outputLosses, ...r.predictions, ...new Set(targets)]);
 }

@@ -9,3 +9,9 @@ export function splitRows(rows: number, parts: number): [start: number, end: num
   const step = Math.floor(rows / parts);
   return Array.from({ length: parts }, (_, i) => [i * step, i === parts - 1 ? rows : (i + 1) * step]);
 }
+
+/** One member's part of every global batch in distributed training: member `rank` of `size`. */
+export interface Shard {
+  rank: number;
+  size: number;
+}

@@ -1,0 +1,148 @@
+import { defer, lastValueFrom, switchMap, tap, type Observable } from 'rxjs';
+import * as ops from '../ops/index.js';
+import { Dataset, type Example } from '../../streams/index.js';
+import { tensorSource } from '../training/batch-source.js';
+import type { CompileArgs } from '../training/compile.js';
+import { checkBatchSize, dataInputShape, prepareData, type DataArg } from '../training/data.js';
+import { evaluateSource, type EvaluateOptions } from '../training/evaluate.js';
+import type { Callback, FitEvent, TrainingControl } from '../training/events.js';
+import { fitLoop$, type FitData, type FitOptions } from '../training/fit.js';
+import { commitSetup, requireSetup, startState } from '../training/setup.js';
+import type { Shard } from '../training/split-rows.js';
+import type { Logs, TrainState } from '../training/types.js';
+import { History } from '../callbacks/history.js';
+import { progbar } from '../callbacks/progbar.js';
+import type { Collective } from '../parallel/collective.js';
+import { DistributedStep, type DistributedStepOptions } from '../parallel/distributed-step.js';
+import { fitArgs, type Model } from './model.js';
+
+export interface DistributedFitOptions extends FitOptions {
+  /** Callbacks on every member: they see the same logs everywhere, so those that steer training (EarlyStopping, ReduceLROnPlateau) decide alike. */
+  callbacks?: Callback[];
+  /** Callbacks on rank 0 only: those that write (ModelCheckpoint, CSVLogger, TensorBoard). */
+  rank0Callbacks?: Callback[];
+}
+
+/**
+ * Data-parallel training of `model` across the members of `collective`
+ * (processes or hosts: `await initDistributed()` in a script that
+ * `rxkeras launch` starts), as Horovod's DistributedOptimizer and PyTorch's
+ * DDP do: every member runs the same script on the same data.
+ */
+export function distributedModel(model: Model, collective: Collective, options: DistributedStepOptions = {}): DistributedModel {
+  return new DistributedModel(model, collective, options);
+}
+
+/**
+ * The model `distributedModel` returns. `fit` starts every member from rank
+ * 0's weights; from arrays, each member reads only its rows of every global
+ * batch (`batchSize` is the global batch, shuffled alike everywhere from
+ * the shared key; the validation split is taken before), and each step
+ * all-reduces the gradients, so every member ends with the weights of
+ * single-process training. A Dataset is taken as this member's shard as it
+ * is (`dataset.shard(size, rank)` before batching); every member must then
+ * yield the same number of batches per epoch. The progress bar and
+ * `rank0Callbacks` run on rank 0 only. `model` holds the trained weights.
+ */
+export class DistributedModel {
+  constructor(
+    readonly model: Model,
+    readonly collective: Collective,
+    private readonly options: DistributedStepOptions = {},
+  ) {}
+
+  get rank(): number {
+    return this.collective.rank;
+  }
+
+  /** Keras `compile`, on the model. */
+  compile(args: CompileArgs, seed?: number): void {
+    this.model.compile(args, seed);
+  }
+
+  /** Keras `fit` across the members; resolves with the History (the same logs on every member). */
+  async fit(x: DataArg, y: DataArg, options?: DistributedFitOptions): Promise<History>;
+  async fit(dataset: Dataset<Example>, options?: DistributedFitOptions): Promise<History>;
+  async fit(...args: unknown[]): Promise<History> {
+    const [data, options = {}] = fitArgs(args) as [FitData, DistributedFitOptions | undefined];
+    const history = new History();
+    const rank0 = this.rank === 0;
+    const callbacks: Callback[] = [
+      ...(options.callbacks ?? []),
+      ...(rank0 ? (options.rank0Callbacks ?? []) : []),
+      history.callback,
+      progbar({ verbose: rank0 ? (options.verbose ?? 1) : 0 }),
+    ];
+    await lastValueFrom(callbacks.reduce((s, op) => s.pipe(op), this.train$(data, options)), { defaultValue: undefined });
+    return history;
+  }
+
+  /** The training event stream of `fit` on this member; subscribe to train, unsubscribe to stop (every member must). */
+  fit$(x: DataArg, y: DataArg, options?: FitOptions): Observable<FitEvent>;
+  fit$(dataset: Dataset<Example>, options?: FitOptions): Observable<FitEvent>;
+  fit$(...args: unknown[]): Observable<FitEvent> {
+    const [data, options] = fitArgs(args);
+    return this.train$(data, options);
+  }
+
+  /** Keras `evaluate` across the members, each scoring its rows of every batch; the same logs on every member. */
+  async evaluate(x: DataArg, y: DataArg, options: EvaluateOptions = {}): Promise<Logs> {
+    const model = this.model;
+    const setup = requireSetup(model.compiled, 'evaluate');
+    this.buildFor(x);
+    const owned: ops.Tensor[] = [];
+    try {
+      const d = prepareData(model, x, y, options.sampleWeight, owned);
+      const source = tensorSource({ x: d.xs, y: d.ys, sampleWeight: d.sw }, checkBatchSize(options.batchSize ?? 32), false, this.shard());
+      return await evaluateSource(model, setup.compiled, model.variables!, source, '', new DistributedStep(model, setup.compiled, this.collective, this.options));
+    } finally {
+      ops.dispose(owned);
+    }
+  }
+
+  /**
+   * The fit loop with a DistributedStep as its runner, from rank 0's state;
+   * as Model.fit, the model takes every event's state and the last one.
+   */
+  private train$(data: FitData, options: FitOptions = {}): Observable<FitEvent> {
+    const model = this.model;
+    return defer(async () => {
+      const setup = requireSetup(model.compiled, 'fit');
+      if (!('dataset' in data)) this.buildFor(data.x);
+      const { state, setup: next } = startState(model, setup, model.build().variables!);
+      model.compiled = next;
+      const step = new DistributedStep(model, next.compiled, this.collective, this.options);
+      const start = await step.syncState(state);
+      commit(model, start);
+      return { step, start };
+    }).pipe(
+      switchMap(({ step, start }) => {
+        let control: TrainingControl | undefined;
+        return fitLoop$(model, step.compiled, start, data, { ...options, shard: this.shard() }, step).pipe(
+          tap((e) => {
+            control = e.control;
+            commit(model, e.control.state);
+          }),
+          tap({ finalize: () => control && commit(model, control.state) }),
+        );
+      }),
+    );
+  }
+
+  private shard(): Shard {
+    return { rank: this.collective.rank, size: this.collective.size };
+  }
+
+  private buildFor(x: DataArg): void {
+    if (!this.model.built) {
+      const shape = dataInputShape(x);
+      if (shape) this.model.buildForInput(shape);
+    }
+  }
+}
+
+/** The model takes a training state as its weights, optimizer state and step (the loop owns and disposes what it replaced). */
+function commit(model: Model, ts: TrainState): void {
+  model.variables = { params: ts.params, state: ts.state };
+  if (model.compiled) model.compiled = commitSetup(model.compiled, ts);
+}

@@ -1,0 +1,106 @@
+// distributedModel's fit across Gloo processes (fixtures/distributed-fit.ts):
+// 2 processes under `rxkeras launch` and 3 started here train 3 epochs to the
+// weights and logs of Model.fit in one process; rank 0 alone writes the
+// checkpoint and the CSV log. A member killed with SIGKILL mid-epoch makes the
+// others fail with LostRankError naming it, the last checkpoint loads, and a
+// relaunch resumes from it with initialEpoch.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { rxkeras } from '../cli/helpers.js';
+import { glooSkipReason, runGroup, stop } from './helpers.js';
+
+const FIT = new URL('./fixtures/distributed-fit.ts', import.meta.url).pathname;
+const TIMEOUT_MS = 5000;
+
+interface Trained {
+  rank: number;
+  weights: Record<string, number[]>;
+  history: Record<string, number[]>;
+  epochs: number[];
+}
+
+const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+function close(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= 1e-5 * Math.max(1e-3, Math.abs(expected)), `${what}: ${actual} vs ${expected}`);
+}
+
+/** Model.fit in one process. */
+async function single(dir: string): Promise<Trained> {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIT, 'single', dir], { env: { ...process.env, RXKERAS_BACKEND: 'cpu' }, stdio: 'inherit' });
+  const timer = setTimeout(() => void stop(child), 60_000);
+  const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? s)));
+  clearTimeout(timer);
+  assert.equal(code, 0);
+  return read<Trained>(join(dir, 'single-0.json'));
+}
+
+describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'rxkeras-dfit-test-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const folder = (name: string) => mkdtempSync(join(root, `${name}-`));
+  const env = (dir: string, runId: string) => ({ RXKERAS_BACKEND: 'cpu', RXKERAS_STORE: `file://${dir}`, RXKERAS_RUN_ID: runId, RXKERAS_TIMEOUT_MS: String(TIMEOUT_MS) });
+  let reference: Promise<Trained>;
+  const alone = () => (reference ??= single(folder('single')));
+
+  function checkRun(dir: string, size: number, expected: Trained): void {
+    const results = Array.from({ length: size }, (_, rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
+    for (const r of results) {
+      // Every member ends with the same weights, bit for bit, and logs the same.
+      assert.deepEqual(r.weights, results[0].weights);
+      assert.deepEqual(r.history, results[0].history);
+    }
+    for (const [path, w] of Object.entries(expected.weights)) {
+      const scale = Math.max(...w.map(Math.abs));
+      const worst = Math.max(...w.map((e, i) => Math.abs(results[0].weights[path][i] - e)));
+      assert.ok(worst <= 1e-5 * scale, `${path}: max difference ${worst} against max |w| ${scale}`);
+    }
+    assert.deepEqual(Object.keys(results[0].history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+    for (const [name, values] of Object.entries(expected.history)) values.forEach((v, e) => close(results[0].history[name][e], v, `${name} of epoch ${e}`));
+    // Rank 0 alone wrote the checkpoint and the log.
+    assert.ok(existsSync(join(dir, 'ckpt.h5')));
+    assert.equal(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n').length, 4);
+    for (let rank = 1; rank < size; rank++) assert.ok(!existsSync(join(dir, `ckpt-${rank}.h5`)) && !existsSync(join(dir, `log-${rank}.csv`)), `rank ${rank} wrote files`);
+  }
+
+  test('2 processes under rxkeras launch train 3 epochs with fit to the weights and logs of one process (1e-5 relative)', async () => {
+    const dir = folder('launch2');
+    const [run, expected] = await Promise.all([rxkeras(['launch', '--nproc', '2', '--timeout', String(TIMEOUT_MS), FIT, 'gloo', dir], { RXKERAS_BACKEND: 'cpu' }), alone()]);
+    assert.equal(run.code, 0, run.stderr);
+    checkRun(dir, 2, expected);
+  });
+
+  test('3 processes train 3 epochs with fit to the weights and logs of one process (1e-5 relative)', async () => {
+    const dir = folder('group3');
+    const [members, expected] = await Promise.all([runGroup(3, ['gloo', dir], env(dir, 'fit3'), 60_000, FIT), alone()]);
+    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0, 0]);
+    checkRun(dir, 3, expected);
+  });
+
+  test('a member killed with SIGKILL mid-epoch: the others fail with LostRankError naming it; the checkpoint loads and a relaunch resumes from it', async () => {
+    const dir = folder('kill');
+    const killed = await runGroup(3, ['gloo', dir, 'kill-at-epoch-1'], env(dir, 'kill'), 60_000, FIT);
+    assert.deepEqual(await Promise.all(killed.map((m) => m.exited)), [3, 'SIGKILL', 3]);
+    const { at } = read<{ at: number }>(join(dir, 'killed.json'));
+    for (const rank of [0, 2]) {
+      const error = read<{ error: string; message: string; lostRanks: number[]; at: number }>(join(dir, `error-${rank}.json`));
+      assert.equal(error.error, 'LostRankError', error.message);
+      assert.deepEqual(error.lostRanks, [1]);
+      assert.ok(error.at - at < TIMEOUT_MS + 3000, `rank ${rank} failed ${error.at - at} ms after the kill`);
+    }
+    // Epoch 0's checkpoint and log row, written by rank 0 before the kill.
+    assert.equal(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n').length, 2);
+    const resumed = await runGroup(3, ['gloo', dir, 'resume'], env(dir, 'resume'), 60_000, FIT);
+    assert.deepEqual(await Promise.all(resumed.map((m) => m.exited)), [0, 0, 0]);
+    const results = [0, 1, 2].map((rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
+    for (const r of results) {
+      assert.deepEqual(r.epochs, [1, 2]);
+      assert.deepEqual(r.weights, results[0].weights);
+    }
+    assert.equal(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n').length, 4);
+  });
+});
