@@ -1,7 +1,8 @@
 """The PyTorch side of `npm run bench`: trains the bench's MLP or CNN with
 Adam (Keras's defaults) and categorical cross-entropy, batch by batch over
 a reshuffled epoch, on the float32 data the bench wrote, and prints the
-samples/s of the timed epochs (after one warm-up epoch) as JSON. Needs
+samples/s of the timed epochs (after one warm-up epoch) and the process's
+CPU milliseconds per step over them (time.process_time) as JSON. Needs
 Debian's python3-torch with libopenblas0-pthread (see
 bench/fit-throughput.ts); the bench runs it with OPENBLAS_NUM_THREADS=1 and
 passes the thread count for torch.set_num_threads."""
@@ -48,11 +49,12 @@ def main():
             opt.step()
 
     epoch()  # warm-up
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         epoch()
-    seconds = time.perf_counter() - start
-    print(json.dumps({'samples_per_s': n * epochs / seconds}))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    steps = epochs * -(-n // batch)
+    print(json.dumps({'samples_per_s': n * epochs / seconds, 'cpu_ms_per_step': 1000 * cpu / steps}))
 
 
 if __name__ == '__main__':

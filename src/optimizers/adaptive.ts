@@ -53,7 +53,7 @@ export function scaleByAdam({ beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, amsg
     init: (params) => ({ count: 0, m: zeros(params), v: zeros(params), ...(amsgrad ? { vhat: zeros(params) } : {}) }),
     update(grads, state) {
       const t = state.count + 1;
-      const alpha = Math.sqrt(1 - b2 ** t) / (1 - b1 ** t);
+      const alpha = adamStepScale(b1, b2, t);
       const keys = amsgrad ? (['updates', 'm', 'v', 'vhat'] as const) : (['updates', 'm', 'v'] as const);
       const r = mapLeaves(grads, keys, (g, path) => {
         const m = ops.add(ops.mul(slotAt(state.m, path, 'm'), b1), ops.mul(g, 1 - b1));
@@ -66,6 +66,11 @@ export function scaleByAdam({ beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, amsg
       return { updates, state: { count: t, ...slots } };
     },
   };
+}
+
+/** Adam's bias correction at step t (1-based): `sqrt(1 - b2^t) / (1 - b1^t)`, in float64. */
+export function adamStepScale(b1: number, b2: number, t: number): number {
+  return Math.sqrt(1 - b2 ** t) / (1 - b1 ** t);
 }
 
 // ---- Adamax ----

@@ -94,13 +94,13 @@ function weightNames(layout: WeightLayout, paths: readonly [string, string][]): 
   ];
 }
 
-interface FoundSlots {
+export interface FoundSlots {
   trees: Map<string, TensorTree>;
   scalars: Map<string, number>;
 }
 
 /** Finds the Keras slots by name in a chain state (arrays of building-block states). */
-function findSlots(inner: unknown, slotNames: readonly string[], scalarNames: readonly string[]): FoundSlots {
+export function findSlots(inner: unknown, slotNames: readonly string[], scalarNames: readonly string[]): FoundSlots {
   const found: FoundSlots = { trees: new Map(), scalars: new Map() };
   const visit = (x: unknown): void => {
     if (Array.isArray(x)) x.forEach(visit);
@@ -117,7 +117,7 @@ function findSlots(inner: unknown, slotNames: readonly string[], scalarNames: re
 }
 
 /** A copy of a chain state with new slot trees, scalars and step counts; other tensors are cloned. */
-function rebuild(x: unknown, trees: Map<string, TensorTree>, scalars: Map<string, number>, iterations: number): unknown {
+export function rebuild(x: unknown, trees: Map<string, TensorTree>, scalars: Map<string, number>, iterations: number): unknown {
   if (Array.isArray(x)) return x.map((s) => rebuild(s, trees, scalars, iterations));
   if (isTensor(x)) return ops.clone(x);
   if (typeof x !== 'object' || x === null) return x;

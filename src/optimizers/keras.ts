@@ -2,8 +2,9 @@ import * as t from 'io-ts';
 import * as ops from '../ops/index.js';
 import { decodeConfig, nullable } from '../core/config.js';
 import { ConfigDecodeError } from '../core/errors.js';
-import { isTensor } from '../core/tree.js';
-import { scaleByAdadelta, scaleByAdam, scaleByAdamax, scaleByNadam, scaleByRms, scaleByRss } from './adaptive.js';
+import { isTensor, type TensorTree } from '../core/tree.js';
+import type { FusedRule } from '../ops/compiled/index.js';
+import { adamStepScale, scaleByAdadelta, scaleByAdam, scaleByAdamax, scaleByNadam, scaleByRms, scaleByRss } from './adaptive.js';
 import { clipByGlobalNorm, clipByNorm, clipByValue } from './clipping.js';
 import { injectHyperparams, type HyperValue } from './inject.js';
 import { scale, scaleByLearningRate, type Hyper } from './scale.js';
@@ -11,6 +12,7 @@ import { getSchedule, isSchedule, serializeSchedule, type Schedule, type Schedul
 import { trace } from './trace.js';
 import { chain, type GradientTransformation } from './transformation.js';
 import { optimizerWeights, setOptimizerWeights, type OptimizerState, type ParamPaths, type WeightLayout } from './keras-weights.js';
+import { applyFusedRule } from './keras-fused.js';
 
 /**
  * A Keras 2 optimizer (OptimizerV2 family) as a gradient transformation:
@@ -46,6 +48,14 @@ export interface Optimizer extends GradientTransformation<OptimizerState> {
    * disposes it when done).
    */
   setWeights(state: OptimizerState, values: readonly ops.Tensor[], paramPaths?: ParamPaths): OptimizerState;
+  /**
+   * The update and its application in one fused pass per weight on the
+   * compiled backend (ops/compiled's fusedApply): the new params and state,
+   * the same numbers as `update` then `applyUpdates`. Undefined where this
+   * optimizer or configuration has no fused form (clipping, tensor
+   * hyper-parameters, Adagrad, Adadelta, Adamax, Nadam): use `update`.
+   */
+  applyFused?(params: TensorTree, grads: TensorTree, state: OptimizerState): { params: TensorTree; state: OptimizerState } | undefined;
 }
 
 /** A learning rate: a number, a schedule, or a schedule's Keras serialisation. */
@@ -138,6 +148,8 @@ interface Definition {
   /** Nadam overrides `decay` with its schedule_decay. */
   decay?: number;
   allowSchedule?: boolean;
+  /** The fused update's rule for step t (1-based), given the hyper-parameters and (decayed) learning rate as numbers. */
+  fused?(h: Record<string, number>, lr: number, t: number): FusedRule;
 }
 
 function defineOptimizer(className: string, defaultLr: number, raw: unknown, define: (where: string) => Definition): Optimizer {
@@ -200,6 +212,18 @@ function defineOptimizer(className: string, defaultLr: number, raw: unknown, def
     },
     weights: (state, paramPaths) => optimizerWeights(layout, state, paramPaths),
     setWeights: (state, values, paramPaths) => setOptimizerWeights(layout, state, values, paramPaths),
+    applyFused(params, grads, state) {
+      if (!d.fused || clips.length > 0) return undefined;
+      const h: Record<string, number> = {};
+      for (const [k, v] of Object.entries(state.hyperparams)) {
+        const x = isSchedule(v) ? v(state.iterations) : v;
+        if (typeof x !== 'number') return undefined;
+        h[k] = x;
+      }
+      const it = state.iterations;
+      const lr = decayLr && it > 0 ? h.learning_rate / (1 + decay * it) : h.learning_rate;
+      return applyFusedRule(d.fused(h, lr, it + 1), d.slotNames, params, grads, state);
+    },
   };
   return optimizer;
 }
@@ -235,6 +259,7 @@ export function SGD(args: SGDArgs = {}): Optimizer {
       config: { momentum, nesterov },
       hyperparams: { momentum },
       build: (h, lr) => [scaleByLearningRate(lr), ...(useMomentum ? [trace({ decay: num(h.momentum), nesterov })] : [])],
+      fused: (h, lr) => ({ kind: 'sgd', lr, momentum: useMomentum ? h.momentum : undefined, nesterov }),
       slotNames: useMomentum ? ['momentum'] : [],
     };
   });
@@ -262,6 +287,7 @@ export function RMSprop(args: RMSpropArgs = {}): Optimizer {
         useMomentum
           ? [scaleByRms({ rho: num(h.rho), epsilon, centered, epsilonInsideSqrt: true }), scaleByLearningRate(lr, { flipSign: false }), trace({ decay: num(h.momentum) }), scale(-1)]
           : [scaleByRms({ rho: num(h.rho), epsilon, centered }), scaleByLearningRate(lr)],
+      fused: (h, lr) => ({ kind: 'rmsprop', lr, rho: h.rho, epsilon, centered, momentum: useMomentum ? h.momentum : undefined }),
       slotNames: ['rms', ...(useMomentum ? ['momentum'] : []), ...(centered ? ['mg'] : [])],
       v1WithoutIterations: true,
     };
@@ -281,6 +307,7 @@ export function Adam(args: AdamArgs = {}): Optimizer {
       config: { beta_1, beta_2, epsilon, amsgrad },
       hyperparams: { beta_1, beta_2 },
       build: (h, lr) => [scaleByAdam({ beta_1: num(h.beta_1), beta_2: num(h.beta_2), epsilon, amsgrad }), scaleByLearningRate(lr)],
+      fused: (h, lr, t) => ({ kind: 'adam', lr, beta1: h.beta_1, beta2: h.beta_2, epsilon, alpha: adamStepScale(h.beta_1, h.beta_2, t), amsgrad }),
       slotNames: amsgrad ? ['m', 'v', 'vhat'] : ['m', 'v'],
       v1ExtraSlots: amsgrad ? 0 : 1,
     };

@@ -6,7 +6,7 @@ import { applyUpdates, type OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from './compile.js';
 import type { Module } from './module.js';
 import type { Batch, TrainState, Variables } from './types.js';
-import { jitted } from '../ops/compiled/index.js';
+import { inCompiledRegion, jitted } from '../ops/compiled/index.js';
 
 /** What a step returns besides the new state: the total loss, each output's loss, and the predictions (for metrics). */
 export interface StepResult {
@@ -86,12 +86,19 @@ export function applyGradients(module: Module, compiled: Compiled, ts: TrainStat
   const out = ops.tidy(() => {
     const trainable = module.trainablePaths(ts.params);
     const trainParams = fromLeaves<ops.Tensor>(leaves(ts.params).filter(([p]) => trainable.has(p)));
-    const { updates, state: optState } = compiled.optimizer.update(grads, ts.optState as OptimizerState, trainParams);
-    const updated = applyUpdates(trainParams, updates);
+    // In a compiled step the graph returns the gradients and the update runs fused on the host (where the optimizer has a fused form).
+    const fused = inCompiledRegion() ? compiled.optimizer.applyFused?.(trainParams, grads, ts.optState as OptimizerState) : undefined;
+    const { params: updated, state: optState } = fused ?? updateAndApply(compiled, trainParams, grads, ts.optState as OptimizerState);
     const params = module.constrain(withLeaves(ts.params, new Map(leaves(updated))));
     return { params, optState: optState as unknown as ops.TensorContainer };
   });
   return { params: out.params, state: ts.state, optState: out.optState, step: ts.step + 1, key: ts.key };
+}
+
+/** The optimizer's updates added to the params (the traced, eager form of the update). */
+function updateAndApply(compiled: Compiled, params: TensorTree, grads: TensorTree, state: OptimizerState): { params: TensorTree; state: OptimizerState } {
+  const r = compiled.optimizer.update(grads, state, params);
+  return { params: applyUpdates(params, r.updates), state: r.state };
 }
 
 /**

@@ -14,6 +14,7 @@ import { kernelSpecs, type KernelSpec } from './kernels/index.js';
 import { ProgramCache } from './program-cache.js';
 import { availableParallelism } from 'node:os';
 import { loadOrt, type SessionOptions } from '../onnx/session.js';
+import { WasmHeap } from './wasm-heap.js';
 import { concreteValue, hostArray, pendingValue, sizeOf, type HostArray, type TraceNode, type TraceValue } from './trace.js';
 
 /** The tfjs name of the compiled backend. */
@@ -29,6 +30,7 @@ export class CompiledBackend extends tf.KernelBackend {
   private nodes: TraceNode[] = [];
   private readonly live = new Set<TraceValue>();
   readonly cache = new ProgramCache(() => ({ threads: this.threads, ...this.sessionOptions }));
+  private heapOrWhy: WasmHeap | string | undefined;
   sessionOptions: SessionOptions = {};
   /** ONNX Runtime's intra-op threads: RXKERAS_COMPILED_THREADS, else one per core. */
   readonly threads = Number(process.env.RXKERAS_COMPILED_THREADS) || availableParallelism();
@@ -65,16 +67,40 @@ export class CompiledBackend extends tf.KernelBackend {
     if (!force && --v.refCount > 0) return false;
     this.data.delete(dataId);
     this.live.delete(v);
+    if (v.heapOffset !== undefined) {
+      const heap = this.heapOrWhy as WasmHeap;
+      heap.untrack(v);
+      heap.release(v.heapOffset, v.data!.length);
+    }
     return true;
   }
 
   override readSync(dataId: DataId): tf.backend_util.BackendValues {
     const v = this.data.get(dataId);
+    // tfjs hands the array itself to the reader, who may keep it: a view of the heap (reused, detached by growth) is copied.
+    return v.heapOffset !== undefined ? v.data!.slice() : this.valueData(v);
+  }
+
+  /** A value's data, computing the pending trace first if needed; not lent out (for host kernels of this backend). */
+  valueData(v: TraceValue): HostArray {
     if (!v.data) {
       if (!v.node) throw new CompiledRunError('read of a value whose trace failed');
       this.flush();
     }
     return v.data!;
+  }
+
+  /** The fused-update kernels and their heap, or why they are unavailable (loaded on first use). */
+  heap(): WasmHeap | string {
+    return (this.heapOrWhy ??= WasmHeap.load());
+  }
+
+  /** A float32 tensor over a heap region (a fused kernel's output); the region is freed with the tensor. */
+  adoptHeap(heap: WasmHeap, offset: number, shape: number[]): tf.Tensor {
+    const v = concreteValue(heap.view(offset, sizeOf(shape)), shape, 'float32', false);
+    v.heapOffset = offset;
+    heap.track(v);
+    return this.adopt(v);
   }
 
   override read(dataId: DataId): Promise<tf.backend_util.BackendValues> {

@@ -40,3 +40,8 @@ export function compiled<T>(fn: () => T): T {
     engine.backendInstance = instance;
   }
 }
+
+/** Whether a compiled region is running (without loading ONNX Runtime when none ever ran). */
+export function inCompiledRegion(): boolean {
+  return tf.engine().backendName === COMPILED_BACKEND;
+}

@@ -18,6 +18,8 @@ export interface TraceValue {
   outIndex: number;
   /** Written by JavaScript during a trace (a number turned tensor, a random mask): small ones may be baked into the graph. */
   readonly hostConstant: boolean;
+  /** Where `data` lives in the fused-update kernels' heap (a region freed with the value; reads copy it). */
+  heapOffset?: number;
 }
 
 /** One recorded kernel call. `signature` is its kernel name and attributes, as the cache key sees them. */

@@ -1,0 +1,81 @@
+/**
+ * `npm run bench:cpu`: CPU milliseconds per training step, single-threaded on
+ * both sides, for the bench's MLP and CNN (bench/cases.ts): rxkeras with
+ * compiled steps on one ONNX Runtime intra-op thread, and PyTorch with
+ * torch.set_num_threads(1) and OPENBLAS_NUM_THREADS=1 on the same data.
+ * CPU time (process.cpuUsage, time.process_time) hardly moves with other
+ * processes' load, where wall-clock samples/s does, so this is the figure to
+ * compare on a busy machine. Also prints how rxkeras's step splits into
+ * ONNX Runtime's run and the rest (JavaScript, the optimizer update).
+ * PROBE_EPOCHS (default 3) sets the timed epochs, after one warm-up epoch.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as rx from '../src/index.js';
+import { OrtSession } from '../src/ops/onnx/session.js';
+import { cases, type Case } from './cases.js';
+
+process.env.RXKERAS_COMPILED_THREADS = '1';
+await rx.initBackend({ backend: 'compiled' });
+const EPOCHS = Number(process.env.PROBE_EPOCHS ?? 3);
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+// CPU time inside ONNX Runtime's run (its one intra-op thread is the caller's).
+let ortMs = 0;
+const run = OrtSession.prototype.run;
+OrtSession.prototype.run = function (this: OrtSession, inputs) {
+  const t = process.cpuUsage();
+  try {
+    return run.call(this, inputs);
+  } finally {
+    ortMs += cpuMs(process.cpuUsage(t));
+  }
+};
+
+async function probeRxkeras(m: Case, x: tf.Tensor, y: tf.Tensor): Promise<{ step: number; ort: number }> {
+  const model = new rx.Sequential({ layers: m.rxkeras() });
+  model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
+  await model.fit(x, y, { batchSize: m.batchSize, epochs: 1, verbose: 0 }); // compile and warm up
+  ortMs = 0;
+  const start = process.cpuUsage();
+  await model.fit(x, y, { batchSize: m.batchSize, epochs: EPOCHS, verbose: 0 });
+  const steps = EPOCHS * Math.ceil(m.samples / m.batchSize);
+  const step = cpuMs(process.cpuUsage(start)) / steps;
+  model.dispose();
+  return { step, ort: ortMs / steps };
+}
+
+function probePytorch(m: Case, dir: string): number | undefined {
+  const script = new URL('./pytorch_train.py', import.meta.url).pathname;
+  const args = [script, m.name, join(dir, `${m.name}-x.f32`), join(dir, `${m.name}-y.f32`), String(m.batchSize), String(EPOCHS), '1'];
+  const r = spawnSync(PYTHON, args, { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }, encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`pytorch: not run (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch and libopenblas0-pthread`);
+    return undefined;
+  }
+  return (JSON.parse(r.stdout) as { cpu_ms_per_step: number }).cpu_ms_per_step;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'rxkeras-probe-'));
+try {
+  for (const m of cases) {
+    const x = tf.randomUniform([m.samples, ...m.inputShape], 0, 1, 'float32', 1);
+    const y = tf.cast(tf.oneHot(tf.randomUniform([m.samples], 0, 10, 'int32', 2), 10), 'float32');
+    writeFileSync(join(dir, `${m.name}-x.f32`), x.dataSync() as Float32Array);
+    writeFileSync(join(dir, `${m.name}-y.f32`), y.dataSync() as Float32Array);
+    const ours = await probeRxkeras(m, x, y);
+    const torch = probePytorch(m, dir);
+    console.log(
+      `${m.name} cpu ms per step: rxkeras ${ours.step.toFixed(2)} (ONNX Runtime run ${ours.ort.toFixed(2)}, rest ${(ours.step - ours.ort).toFixed(2)})` +
+        (torch === undefined ? '' : `, pytorch ${torch.toFixed(2)}; pytorch/rxkeras cpu ratio: ${(torch / ours.step).toFixed(2)}`),
+    );
+    tf.dispose([x, y]);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,110 @@
+/**
+ * The memory of the fused-update kernels (native/fused-update, built to
+ * WebAssembly by `npm run build`): the weights and optimizer slots that the
+ * fused update writes live here, so that the kernels read and write them in
+ * place and ONNX Runtime reads them as graph inputs without a copy. Freed
+ * regions are kept by size and taken again, so steady-state training
+ * allocates nothing. Growing a WebAssembly memory detaches its old buffer:
+ * the heap then gives every tracked value a new view of its region (and
+ * never lends a view out: the backend's reads copy).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TraceValue } from './trace.js';
+
+/** The kernels' exports (see native/fused-update/fused-update.ts for their arguments). */
+export interface FusedKernels {
+  heapBase(): number;
+  sgd(p: number, g: number, mom: number, pOut: number, momOut: number, n: number, nlr: number, d: number, useMomentum: number, nesterov: number): void;
+  adam(p: number, g: number, m: number, v: number, vh: number, pOut: number, mOut: number, vOut: number, vhOut: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, alpha: number, eps: number, nlr: number, amsgrad: number): void;
+  rmsprop(p: number, g: number, rms: number, mg: number, mom: number, pOut: number, rmsOut: number, mgOut: number, momOut: number, n: number,
+    rho: number, c: number, eps: number, lr: number, nlr: number, d: number, centered: number, useMomentum: number): void;
+}
+
+const PAGE = 65536;
+
+/** What this file uses of the WebAssembly API (the project's TypeScript libraries do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const wasm = (globalThis as unknown as {
+  WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { exports: Record<string, unknown> } };
+}).WebAssembly;
+
+/** Bytes of a region of `length` floats: padded to whole 16-byte vectors. */
+const regionBytes = (length: number) => Math.ceil(length / 4) * 16;
+
+/** The built kernels, found upwards from this file (src/ and dist/src/ alike); undefined when they were not built. */
+function wasmPath(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'native', 'fused-update', 'build', 'fused-update.wasm');
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+export class WasmHeap {
+  private readonly memory: WasmMemory;
+  private top: number;
+  private readonly free = new Map<number, number[]>();
+  private readonly tracked = new Set<TraceValue>();
+
+  private constructor(readonly kernels: FusedKernels, memory: WasmMemory) {
+    this.memory = memory;
+    this.top = Math.ceil(kernels.heapBase() / 16) * 16;
+  }
+
+  /** The heap over the built kernels, or undefined (with the reason) when they are missing. */
+  static load(): WasmHeap | string {
+    const path = wasmPath();
+    if (!path) return 'native/fused-update/build/fused-update.wasm is not built (npm run build)';
+    const instance = new wasm.Instance(new wasm.Module(readFileSync(path)), { env: { abort: () => { throw new Error('fused-update kernel aborted'); } } });
+    return new WasmHeap(instance.exports as unknown as FusedKernels, instance.exports.memory as WasmMemory);
+  }
+
+  /** A region for `length` floats (its byte offset); grows the memory when none is free. Throws a RangeError when the memory cannot grow. */
+  take(length: number): number {
+    const bytes = regionBytes(length);
+    const reused = this.free.get(bytes)?.pop();
+    if (reused !== undefined) return reused;
+    const offset = this.top;
+    const end = offset + bytes;
+    if (end > this.memory.buffer.byteLength) {
+      this.memory.grow(Math.ceil((end - this.memory.buffer.byteLength) / PAGE));
+      for (const v of this.tracked) v.data = this.view(v.heapOffset!, v.data!.length);
+    }
+    this.top = end;
+    return offset;
+  }
+
+  release(offset: number, length: number): void {
+    const bytes = regionBytes(length);
+    let list = this.free.get(bytes);
+    if (!list) this.free.set(bytes, (list = []));
+    list.push(offset);
+  }
+
+  view(offset: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, offset, length);
+  }
+
+  /** Keeps `v.data` (a view of its region) valid across growth until `untrack`. */
+  track(v: TraceValue): void {
+    this.tracked.add(v);
+  }
+
+  untrack(v: TraceValue): void {
+    this.tracked.delete(v);
+  }
+
+  /** Bytes in use or kept for reuse (for tests). */
+  get size(): number {
+    return this.top;
+  }
+}
