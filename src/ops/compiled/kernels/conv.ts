@@ -41,11 +41,30 @@ function patches(ctx: LowerContext, x: string, c: Info): string {
   return ctx.node('Reshape', [all, ctx.int64([c.batchSize * outHeight * outWidth, c.filterHeight * c.filterWidth * c.inChannels])])[0];
 }
 
-/** The filter gradient as one matrix product, as im2col does: patches^T [KH*KW*CI, rows] times dy [rows, CO], in HWIO order. */
+/**
+ * The filter gradient as one matrix product, as im2col does, with the patches
+ * built transposed, [KH*KW*CI, rows] (from x in CNHW), so that the product
+ * needs no transposed operand: ONNX Runtime's Gemm with transA over a long
+ * inner dimension ran ~2.5x slower than the forward convolution.
+ */
 function filterGrad(ctx: LowerContext, x: string, dy: string, c: Info, out: string[]): void {
-  const rows = c.batchSize * c.outHeight * c.outWidth;
+  const { padInfo: p, outHeight, outWidth } = c;
+  const rows = c.batchSize * outHeight * outWidth;
+  let xt = transpose(ctx, x, [3, 0, 1, 2]);
+  if (p.top || p.bottom || p.left || p.right)
+    xt = ctx.node('Pad', [xt, ctx.int64([0, 0, p.top, p.left, 0, 0, p.bottom, p.right])], [attr.str('mode', 'constant')])[0];
+  const taps: string[] = [];
+  for (let i = 0; i < c.filterHeight; i++)
+    for (let j = 0; j < c.filterWidth; j++) {
+      const h0 = i * c.dilationHeight;
+      const w0 = j * c.dilationWidth;
+      const ends = [h0 + (outHeight - 1) * c.strideHeight + 1, w0 + (outWidth - 1) * c.strideWidth + 1];
+      taps.push(ctx.node('Slice', [xt, ctx.int64([h0, w0]), ctx.int64(ends), ctx.int64([2, 3]), ctx.int64([c.strideHeight, c.strideWidth])])[0]);
+    }
+  const all = taps.length === 1 ? taps[0] : ctx.node('Concat', taps, [attr.int('axis', 0)])[0];
+  const a = ctx.node('Reshape', [all, ctx.int64([c.filterHeight * c.filterWidth * c.inChannels, rows])])[0];
   const b = ctx.node('Reshape', [dy, ctx.int64([rows, c.outChannels])])[0];
-  const w = ctx.node('Gemm', [patches(ctx, x, c), b], [attr.int('transA', 1)])[0];
+  const w = ctx.node('MatMul', [a, b])[0];
   ctx.node('Reshape', [w, ctx.int64([c.filterHeight, c.filterWidth, c.inChannels, c.outChannels])], [], out);
 }
 
