@@ -1,8 +1,12 @@
 // Two hosts simulated by network namespaces the test creates (a veth pair
 // between them), one `rxkeras launch` per host, meeting through a Redis store
-// that runs on the first host: the group forms across the link and computes.
+// that runs on the first host: a group forms across the link and computes,
+// and another trains with distributedModel's fit (fixtures/distributed-fit.ts).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BIN } from '../cli/helpers.js';
 import { glooSkipReason, stop, WORKER } from './helpers.js';
@@ -10,21 +14,24 @@ import { makeHosts } from './netns.js';
 
 const made = glooSkipReason() ?? makeHosts(`t${process.pid % 10000}`);
 const hosts = typeof made === 'string' ? undefined : made;
+const FIT = new URL('./fixtures/distributed-fit.ts', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'rxkeras-netns-test-'));
 const children: ChildProcess[] = [];
 after(async () => {
   await Promise.all(children.map(stop));
   hosts?.remove();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function inHost(host: number, command: string, args: string[]): { child: ChildProcess; out: Promise<string> } {
-  const child = spawn('ip', ['netns', 'exec', hosts!.names[host], command, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', hosts!.names[host], command, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RXKERAS_BACKEND: 'cpu' } });
   children.push(child);
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk));
   return { child, out: new Promise((resolve) => child.on('exit', () => resolve(text))) };
 }
 
-test('two hosts in network namespaces: one launch each, a Redis store on the first, all-reduce and broadcast across the link', { skip: typeof made === 'string' ? made : false }, async () => {
+test('two hosts in network namespaces: one launch each, a Redis store on the first; all-reduce and broadcast, and training with fit, across the link', { skip: typeof made === 'string' ? made : false }, async () => {
   const [a, b] = hosts!.addresses;
   const redis = inHost(0, 'redis-server', ['--bind', a, '--port', '6379', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']);
   await new Promise<void>((resolve, reject) => {
@@ -32,18 +39,26 @@ test('two hosts in network namespaces: one launch each, a Redis store on the fir
     redis.child.stdout!.on('data', (chunk: Buffer) => /ready to accept/i.test(String(chunk)) && (clearTimeout(timer), resolve()));
   });
   const store = `redis://${a}:6379`;
-  const launches = [a, b].map((address, host) =>
-    inHost(host, process.execPath, [
-      BIN, 'launch', '--nproc', '1', '--nnodes', '2', '--node-rank', String(host), '--store', store, '--run-id', 'netns', '--host', address, '--timeout', '15000', WORKER, 'ops',
-    ]),
-  );
-  const guard = setTimeout(() => launches.forEach((l) => void stop(l.child)), 60_000);
-  const outs = await Promise.all(launches.map((l) => l.out));
+  const launch = (runId: string, script: string[]) =>
+    [a, b].map((address, host) =>
+      inHost(host, process.execPath, [
+        BIN, 'launch', '--nproc', '1', '--nnodes', '2', '--node-rank', String(host), '--store', store, '--run-id', runId, '--host', address, '--timeout', '15000', ...script,
+      ]),
+    );
+  const launches = [...launch('netns', [WORKER, 'ops']), ...launch('netns-fit', [FIT, 'gloo', dir])];
+  const guard = setTimeout(() => launches.forEach((l) => void stop(l.child)), 90_000);
+  const outs = (await Promise.all(launches.map((l) => l.out))).slice(0, 2);
   clearTimeout(guard);
   assert.deepEqual(
     launches.map((l) => l.child.exitCode),
-    [0, 0],
+    [0, 0, 0, 0],
   );
+  // Both hosts end training with the same weights and logs; host 0 wrote the checkpoint.
+  const trained = [0, 1].map((rank) => JSON.parse(readFileSync(join(dir, `gloo-${rank}.json`), 'utf8')) as { weights: unknown; history: Record<string, number[]> });
+  assert.deepEqual(trained[1].weights, trained[0].weights);
+  assert.deepEqual(trained[1].history, trained[0].history);
+  assert.equal(trained[0].history.loss.length, 3);
+  assert.ok(existsSync(join(dir, 'ckpt.h5')) && !existsSync(join(dir, 'ckpt-1.h5')));
   const results = outs.map((o) => JSON.parse(o.trim()) as { rank: number; size: number; plain: number[]; shared: number[] });
   assert.deepEqual(
     results.map((r) => [r.rank, r.size]),
