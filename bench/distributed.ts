@@ -1,7 +1,8 @@
 /**
  * `npm run bench:distributed`, on one host over loopback:
  * 1. all-reduce throughput of a 64 MB float32 buffer between 2 processes
- *    through the Gloo collective (ring and bcube), after a warm-up; GB/s is
+ *    through the Gloo collective (ring and bcube), and between 2 worker
+ *    threads through the shared-memory collective, after a warm-up; GB/s is
  *    algorithm bandwidth, buffer bytes over the time of one all-reduce (for 2
  *    members the bus bandwidth is the same);
  * 2. `distributed scaling 2 processes: S`: the bench's MLP (784-512-512-10,
@@ -37,6 +38,22 @@ async function allReduceMember(): Promise<void> {
     }
     await group.close();
   }
+}
+
+/** The same all-reduce through the shared-memory collective of `multiGpuModel`, between 2 worker threads of this process. */
+async function sharedMemoryAllReduce(): Promise<void> {
+  const { configureDevices, disposeDevices, getDevice } = await import('../src/parallel/devices.js');
+  const { DeviceGroup } = await import('../src/parallel/device-group.js');
+  await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1 });
+  const devices = [getDevice('/cpu:1'), getDevice('/cpu:2')];
+  const floats = BYTES / 4;
+  const group = new DeviceGroup(devices, { capacity: floats });
+  const worker = new URL('./parallel-worker.ts', import.meta.url);
+  const seconds = await Promise.all(devices.map((d, rank) => d.call<number>(worker, 'allReduceRounds', { group: group.descriptor, rank, floats, rounds: ROUNDS, warmup: 1 })));
+  group.close();
+  await disposeDevices();
+  const slowest = Math.max(...seconds);
+  console.log(`allreduce shared memory 2 worker threads 64 MB: ${(BYTES / 1e9 / slowest).toFixed(2)} GB/s (${(slowest * 1000).toFixed(1)} ms each)`);
 }
 
 /** Trains the MLP for STEPS steps after 3 warm-up steps; rank 0 writes samples/s to BENCH_OUT. */
@@ -80,8 +97,8 @@ const mode = process.argv[2];
 if (mode === 'allreduce') await allReduceMember();
 else if (mode === 'single' || mode === 'dp') await trainMember(mode === 'dp');
 else {
-  console.log('shared-memory collective (several devices, #9): not on main yet, so Gloo alone');
   process.exitCode = await launch({ script, args: ['allreduce'], nproc: 2 });
+  await sharedMemoryAllReduce();
   const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-'));
   const env = { ...process.env, RXKERAS_BACKEND: 'wasm', RXKERAS_WASM_THREADS: '1', RXKERAS_QUIET: '1', BENCH_OUT: join(dir, 'out') };
   const rate = async (nproc: number) => {

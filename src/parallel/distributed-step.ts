@@ -56,6 +56,7 @@ export class DistributedStep implements StepRunner {
     let g: GradientStepResult | undefined;
     let combined: Combined | undefined;
     let grads: TensorTree | undefined;
+    let done = false;
     try {
       g = rows > 0 ? gradientStep(module, compiled, ts, batch) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
@@ -85,8 +86,11 @@ export class DistributedStep implements StepRunner {
       disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState, gs: g?.state }, { p: next.params, s: next.state, o: next.optState });
       const result = { loss: combined.loss, outputLosses: combined.outputLosses, ...gathered };
       combined = undefined;
+      done = true;
       return { state: next, result };
     } finally {
+      // A failed step (a lost rank) leaves `ts` as it was: the forward pass's new layer state goes.
+      if (g && !done) disposeReplaced(g.state, ts.state);
       if (g) ops.dispose([g.loss, ...g.outputLosses, ...g.predictions, ...leaves(g.grads).map(([, t]) => t)]);
       if (grads) ops.dispose(leaves(grads).map(([, t]) => t));
       if (combined) ops.dispose([combined.loss, ...combined.outputLosses]);
