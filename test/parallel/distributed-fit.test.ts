@@ -1,9 +1,10 @@
 // distributedModel's fit across Gloo processes (fixtures/distributed-fit.ts):
 // 2 processes under `rxkeras launch` and 3 started here train 3 epochs to the
-// weights and logs of Model.fit in one process; rank 0 alone writes the
-// checkpoint and the CSV log. A member killed with SIGKILL mid-epoch makes the
-// others fail with LostRankError naming it, the last checkpoint loads, and a
-// relaunch resumes from it with initialEpoch.
+// weights and logs of Model.fit in one process, from arrays and from a
+// Dataset each process shards; rank 0 alone writes the checkpoint and the CSV
+// log. A member killed with SIGKILL mid-epoch makes the others fail with
+// LostRankError naming it, the last checkpoint loads, and a relaunch resumes
+// from it with initialEpoch.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,8 +31,8 @@ function close(actual: number, expected: number, what: string): void {
 }
 
 /** Model.fit in one process. */
-async function single(dir: string): Promise<Trained> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIT, 'single', dir], { env: { ...process.env, RXKERAS_BACKEND: 'cpu' }, stdio: 'inherit' });
+async function single(dir: string, ...args: string[]): Promise<Trained> {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIT, 'single', dir, ...args], { env: { ...process.env, RXKERAS_BACKEND: 'cpu' }, stdio: 'inherit' });
   const timer = setTimeout(() => void stop(child), 60_000);
   const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? s)));
   clearTimeout(timer);
@@ -47,7 +48,8 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
   let reference: Promise<Trained>;
   const alone = () => (reference ??= single(folder('single')));
 
-  function checkRun(dir: string, size: number, expected: Trained): void {
+  /** Every member's weights and logs equal the others' and those of one process. */
+  function compare(dir: string, size: number, expected: Trained): void {
     const results = Array.from({ length: size }, (_, rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
     for (const r of results) {
       // Every member ends with the same weights, bit for bit, and logs the same.
@@ -61,6 +63,10 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     }
     assert.deepEqual(Object.keys(results[0].history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
     for (const [name, values] of Object.entries(expected.history)) values.forEach((v, e) => close(results[0].history[name][e], v, `${name} of epoch ${e}`));
+  }
+
+  function checkRun(dir: string, size: number, expected: Trained): void {
+    compare(dir, size, expected);
     // Rank 0 alone wrote the checkpoint and the log.
     assert.ok(existsSync(join(dir, 'ckpt.h5')));
     assert.equal(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n').length, 4);
@@ -79,6 +85,14 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     const [members, expected] = await Promise.all([runGroup(3, ['gloo', dir], env(dir, 'fit3'), 60_000, FIT), alone()]);
     assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0, 0]);
     checkRun(dir, 3, expected);
+  });
+
+  test('3 processes each reading only their shard of a Dataset (shard before batch) train to the weights and logs of one process on the global batches', async () => {
+    const dir = folder('dataset3');
+    const [members, expected] = await Promise.all([runGroup(3, ['gloo', dir, 'dataset'], env(dir, 'ds3'), 60_000, FIT), single(folder('single-ds'), 'dataset')]);
+    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0, 0]);
+    compare(dir, 3, expected);
+    assert.equal(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n').length, 4);
   });
 
   test('a member killed with SIGKILL mid-epoch: the others fail with LostRankError naming it; the checkpoint loads and a relaunch resumes from it', async () => {
