@@ -70,7 +70,7 @@ export class CompiledBackend extends tf.KernelBackend {
     if (v.heapOffset !== undefined) {
       const heap = this.heapOrWhy as WasmHeap;
       heap.untrack(v);
-      heap.release(v.heapOffset, v.data!.length);
+      heap.release(v.heapOffset, sizeOf(v.shape));
     }
     return true;
   }

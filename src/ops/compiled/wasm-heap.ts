@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TraceValue } from './trace.js';
+import { sizeOf, type TraceValue } from './trace.js';
 
 /** The kernels' exports (see native/fused-update/fused-update.ts for their arguments). */
 export interface FusedKernels {
@@ -77,7 +77,8 @@ export class WasmHeap {
     const end = offset + bytes;
     if (end > this.memory.buffer.byteLength) {
       this.memory.grow(Math.ceil((end - this.memory.buffer.byteLength) / PAGE));
-      for (const v of this.tracked) v.data = this.view(v.heapOffset!, v.data!.length);
+      // The old views are detached now (length 0): each value's length comes from its shape.
+      for (const v of this.tracked) v.data = this.view(v.heapOffset!, sizeOf(v.shape));
     }
     this.top = end;
     return offset;
