@@ -171,7 +171,11 @@ export class CompiledBackend extends tf.KernelBackend {
   traced(info: tf.TensorInfo): TraceValue {
     const v = this.data.get(info.dataId);
     // Eager backends alias reshapes: data moved in keeps the shape its first tensor had.
-    if (v.data && v.shape.join() !== info.shape.join()) return concreteValue(v.data, [...info.shape], v.dtype, v.hostConstant);
+    if (v.data && v.shape.join() !== info.shape.join()) {
+      const alias = concreteValue(v.data, [...info.shape], v.dtype, v.hostConstant);
+      alias.aliasOf = v;
+      return alias;
+    }
     return v;
   }
 
@@ -241,10 +245,20 @@ export class CompiledBackend extends tf.KernelBackend {
     this.nodes = [];
     this.live.clear();
     let result: HostArray[];
+    const regions = this.heapRegions(outputs);
     try {
       const { session, feeds } = this.cache.session(parts.join(';'), { nodes, inputs, outputs }, constants);
-      result = session.run(feeds.map((v) => ({ data: v.data!, dtype: v.dtype, shape: v.shape })));
+      const heap = this.heapOrWhy as WasmHeap;
+      const preallocated = regions.map((offset, j) => (offset === undefined ? undefined : { data: heap.view(offset, sizeOf(outputs[j].shape)), shape: outputs[j].shape }));
+      result = session.run(feeds.map((v) => ({ data: (v.aliasOf ?? v).data!, dtype: v.dtype, shape: v.shape })), preallocated);
+      regions.forEach((offset, j) => {
+        if (offset === undefined) return;
+        result[j] = preallocated[j]!.data;
+        outputs[j].heapOffset = offset;
+        heap.track(outputs[j]);
+      });
     } catch (error) {
+      regions.forEach((offset, j) => offset !== undefined && (this.heapOrWhy as WasmHeap).release(offset, sizeOf(outputs[j].shape)));
       for (const o of outputs) o.node = undefined;
       if (error instanceof MissingLoweringError) throw error;
       throw new CompiledRunError(`ONNX Runtime could not run a traced graph of ${nodes.length} nodes: ${(error as Error).message}`);
@@ -254,6 +268,25 @@ export class CompiledBackend extends tf.KernelBackend {
       o.data = result[j];
       o.node = undefined;
     });
+  }
+
+  /**
+   * Heap regions for the outputs marked `toHeap`, all taken before any view
+   * is made (taking may grow the memory); none when the memory cannot grow
+   * (those outputs are then copied out as the others are).
+   */
+  private heapRegions(outputs: TraceValue[]): (number | undefined)[] {
+    const heap = this.heapOrWhy;
+    const regions: (number | undefined)[] = outputs.map(() => undefined);
+    if (!(heap instanceof WasmHeap)) return regions;
+    try {
+      outputs.forEach((o, j) => o.toHeap && (regions[j] = heap.take(sizeOf(o.shape))));
+      return regions;
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      regions.forEach((offset, j) => offset !== undefined && heap.release(offset, sizeOf(outputs[j].shape)));
+      return outputs.map(() => undefined);
+    }
   }
 
   /** Forgets the recorded nodes of a region that failed; its pending values can no longer be read. */

@@ -90,11 +90,10 @@ export function fusedApply(rule: FusedRule, items: FusedItem[]): { param: tf.Ten
   const heap = backend.heap();
   if (typeof heap === 'string') return undefined;
   const names = fusedSlotNames(rule);
-  // Compute the step's graph before the heap may grow.
-  for (const it of items) {
-    const v = backend.valueIfPresent(it.grad.dataId);
-    if (v) backend.valueData(v);
-  }
+  // The step's graph writes the gradients into heap regions (no copy in), and runs before the heap may grow here.
+  const grads = items.map((it) => backend.valueIfPresent(it.grad.dataId));
+  for (const v of grads) if (v && !v.data && v.dtype === 'float32') v.toHeap = true;
+  for (const v of grads) if (v) backend.valueData(v);
   const made: { n: number; shape: number[]; p: number; out: Record<string, number> }[] = [];
   const scratch: number[] = [];
   try {

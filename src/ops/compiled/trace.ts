@@ -20,6 +20,10 @@ export interface TraceValue {
   readonly hostConstant: boolean;
   /** Where `data` lives in the fused-update kernels' heap (a region freed with the value; reads copy it). */
   heapOffset?: number;
+  /** A pending float32 value that ONNX Runtime should write straight into a heap region (a gradient the fused update reads next). */
+  toHeap?: boolean;
+  /** The value whose data this one reshapes: read through it at run time (a heap region's view is renewed when the heap grows). */
+  aliasOf?: TraceValue;
 }
 
 /** One recorded kernel call. `signature` is its kernel name and attributes, as the cache key sees them. */

@@ -15,7 +15,7 @@ interface OrtTensor {
 interface Binding {
   InferenceSession: new () => {
     loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
-    run(feeds: Record<string, OrtTensor>, fetches: Record<string, null>, options: object): Record<string, OrtTensor>;
+    run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor | null>, options: object): Record<string, OrtTensor>;
     endProfiling(): void;
     dispose(): void;
   };
@@ -81,13 +81,23 @@ export class OrtSession {
     this.fetches = Object.fromEntries(outputNames.map((n) => [n, null]));
   }
 
-  /** Runs the graph on `inputs` (in `inputNames` order, dtypes and shapes as declared); returns the outputs in order. */
-  run(inputs: readonly { data: HostArray; dtype: string; shape: readonly number[] }[]): HostArray[] {
+  /**
+   * Runs the graph on `inputs` (in `inputNames` order, dtypes and shapes as
+   * declared); returns the outputs in order. Output j is written into
+   * `into[j]` where given (float32, the declared shape; the binding also
+   * returns a copy of it).
+   */
+  run(inputs: readonly { data: HostArray; dtype: string; shape: readonly number[] }[], into?: readonly ({ data: Float32Array; shape: readonly number[] } | undefined)[]): HostArray[] {
     if (!this.session) throw new Error('OrtSession.run: the session was disposed');
     const { Tensor } = loadOrt();
     const feeds: Record<string, OrtTensor> = {};
     inputs.forEach((x, i) => (feeds[this.inputNames[i]] = new Tensor(ortTypes[x.dtype], x.data, x.shape)));
-    const out = this.session.run(feeds, this.fetches, {});
+    let fetches: Record<string, OrtTensor | null> = this.fetches;
+    if (into?.some((a) => a)) {
+      fetches = { ...this.fetches };
+      into.forEach((a, j) => a && (fetches[this.outputNames[j]] = new Tensor('float32', a.data, a.shape)));
+    }
+    const out = this.session.run(feeds, fetches, {});
     return this.outputNames.map((n) => out[n].data);
   }
 
