@@ -23,22 +23,35 @@ const geometry = (c: Info) => [
   attr.ints('pads', [c.padInfo.top, c.padInfo.left, c.padInfo.bottom, c.padInfo.right]),
 ];
 
-/** The input's KH x KW strided windows side by side (im2col), as [N*OH*OW, KH*KW*CI]. */
-function patches(ctx: LowerContext, x: string, c: Info): string {
-  const { padInfo: p, outHeight, outWidth } = c;
+/**
+ * For each filter tap (row-major), the strided slice of x (zero-padded) under
+ * it, [.., OH, OW, ..]: x's spatial axes are `h` and `h + 1`.
+ */
+function taps(ctx: LowerContext, x: string, c: Info, h: number): string[] {
+  const { padInfo: p } = c;
   let padded = x;
-  if (p.top || p.bottom || p.left || p.right)
-    padded = ctx.node('Pad', [x, ctx.int64([0, p.top, p.left, 0, 0, p.bottom, p.right, 0])], [attr.str('mode', 'constant')])[0];
-  const windows: string[] = [];
+  if (p.top || p.bottom || p.left || p.right) {
+    const pads = [0, 0, 0, 0, 0, 0, 0, 0];
+    [pads[h], pads[h + 1], pads[h + 4], pads[h + 5]] = [p.top, p.left, p.bottom, p.right];
+    padded = ctx.node('Pad', [x, ctx.int64(pads)], [attr.str('mode', 'constant')])[0];
+  }
+  const slices: string[] = [];
   for (let i = 0; i < c.filterHeight; i++)
     for (let j = 0; j < c.filterWidth; j++) {
       const h0 = i * c.dilationHeight;
       const w0 = j * c.dilationWidth;
-      const ends = [h0 + (outHeight - 1) * c.strideHeight + 1, w0 + (outWidth - 1) * c.strideWidth + 1];
-      windows.push(ctx.node('Slice', [padded, ctx.int64([h0, w0]), ctx.int64(ends), ctx.int64([1, 2]), ctx.int64([c.strideHeight, c.strideWidth])])[0]);
+      const ends = [h0 + (c.outHeight - 1) * c.strideHeight + 1, w0 + (c.outWidth - 1) * c.strideWidth + 1];
+      slices.push(ctx.node('Slice', [padded, ctx.int64([h0, w0]), ctx.int64(ends), ctx.int64([h, h + 1]), ctx.int64([c.strideHeight, c.strideWidth])])[0]);
     }
-  const all = windows.length === 1 ? windows[0] : ctx.node('Concat', windows, [attr.int('axis', 3)])[0];
-  return ctx.node('Reshape', [all, ctx.int64([c.batchSize * outHeight * outWidth, c.filterHeight * c.filterWidth * c.inChannels])])[0];
+  return slices;
+}
+
+const concat = (ctx: LowerContext, xs: string[], axis: number) => (xs.length === 1 ? xs[0] : ctx.node('Concat', xs, [attr.int('axis', axis)])[0]);
+
+/** The input's KH x KW strided windows side by side (im2col), as [N*OH*OW, KH*KW*CI]. */
+function patches(ctx: LowerContext, x: string, c: Info): string {
+  const all = concat(ctx, taps(ctx, x, c, 1), 3);
+  return ctx.node('Reshape', [all, ctx.int64([c.batchSize * c.outHeight * c.outWidth, c.filterHeight * c.filterWidth * c.inChannels])])[0];
 }
 
 /**
@@ -48,20 +61,8 @@ function patches(ctx: LowerContext, x: string, c: Info): string {
  * inner dimension ran ~2.5x slower than the forward convolution.
  */
 function filterGrad(ctx: LowerContext, x: string, dy: string, c: Info, out: string[]): void {
-  const { padInfo: p, outHeight, outWidth } = c;
-  const rows = c.batchSize * outHeight * outWidth;
-  let xt = transpose(ctx, x, [3, 0, 1, 2]);
-  if (p.top || p.bottom || p.left || p.right)
-    xt = ctx.node('Pad', [xt, ctx.int64([0, 0, p.top, p.left, 0, 0, p.bottom, p.right])], [attr.str('mode', 'constant')])[0];
-  const taps: string[] = [];
-  for (let i = 0; i < c.filterHeight; i++)
-    for (let j = 0; j < c.filterWidth; j++) {
-      const h0 = i * c.dilationHeight;
-      const w0 = j * c.dilationWidth;
-      const ends = [h0 + (outHeight - 1) * c.strideHeight + 1, w0 + (outWidth - 1) * c.strideWidth + 1];
-      taps.push(ctx.node('Slice', [xt, ctx.int64([h0, w0]), ctx.int64(ends), ctx.int64([2, 3]), ctx.int64([c.strideHeight, c.strideWidth])])[0]);
-    }
-  const all = taps.length === 1 ? taps[0] : ctx.node('Concat', taps, [attr.int('axis', 0)])[0];
+  const rows = c.batchSize * c.outHeight * c.outWidth;
+  const all = concat(ctx, taps(ctx, transpose(ctx, x, [3, 0, 1, 2]), c, 2), 0);
   const a = ctx.node('Reshape', [all, ctx.int64([c.filterHeight * c.filterWidth * c.inChannels, rows])])[0];
   const b = ctx.node('Reshape', [dy, ctx.int64([rows, c.outChannels])])[0];
   const w = ctx.node('MatMul', [a, b])[0];
