@@ -4,7 +4,10 @@
  * - Conv2D: dilated convolutions (tfjs refuses dilation > 1 in gradients);
  * - DepthwiseConv2dNative: the same;
  * - BatchMatMul: operands with broadcast batch dimensions (tfjs returns a
- *   gradient of the broadcast shape, which the engine rejects).
+ *   gradient of the broadcast shape, which the engine rejects);
+ * - Relu: masked by the output (y > 0 exactly where x > 0, NaN for NaN), not
+ *   the input, as TensorFlow's ReluGrad: the compiled step then keeps one
+ *   layout of a convolution's activation instead of two (a transpose less).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -22,13 +25,14 @@ type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 let gradientsFixed = false;
 
-/** Replaces the Conv2D, DepthwiseConv2dNative and BatchMatMul gradients. Idempotent. */
+/** Replaces the Conv2D, DepthwiseConv2dNative, BatchMatMul and Relu gradients. Idempotent. */
 export function registerGradientFixes(): void {
   if (gradientsFixed) return;
   gradientsFixed = true;
   tf.registerGradient({ kernelName: 'Conv2D', inputsToSave: ['x', 'filter'], gradFunc: conv2dGrad });
   tf.registerGradient({ kernelName: 'DepthwiseConv2dNative', inputsToSave: ['x', 'filter'], gradFunc: depthwiseGrad });
   tf.registerGradient({ kernelName: 'BatchMatMul', inputsToSave: ['a', 'b'], gradFunc: batchMatMulGrad });
+  tf.registerGradient({ kernelName: 'Relu', outputsToSave: [true], gradFunc: (dy, [y]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.cast(tf.step(y), 'float32')) }) });
 }
 
 const isOne = (p: [number, number]): boolean => p[0] === 1 && p[1] === 1;
