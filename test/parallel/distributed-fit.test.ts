@@ -22,6 +22,7 @@ interface Trained {
   weights: Record<string, number[]>;
   history: Record<string, number[]>;
   epochs: number[];
+  evaluation: Record<string, number>;
 }
 
 const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
@@ -63,6 +64,9 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     }
     assert.deepEqual(Object.keys(results[0].history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
     for (const [name, values] of Object.entries(expected.history)) values.forEach((v, e) => close(results[0].history[name][e], v, `${name} of epoch ${e}`));
+    // evaluate, each member scoring its rows of every batch, gives the logs of one process on every member.
+    assert.deepEqual(Object.keys(results[0].evaluation).sort(), ['accuracy', 'loss']);
+    for (const r of results) for (const [name, v] of Object.entries(expected.evaluation)) close(r.evaluation[name], v, `evaluate's ${name} on rank ${r.rank}`);
   }
 
   function checkRun(dir: string, size: number, expected: Trained): void {
