@@ -81,7 +81,7 @@
  * OOC_FILE, KEEP_FILE=1.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { tap } from 'rxjs';
@@ -139,6 +139,8 @@ interface RunResult {
   cpuMsPerBatch: number;
   /** Capacity run: main-thread busy milliseconds per batch delivered. */
   mainMsPerBatch?: number;
+  /** CPU ms per timed batch by kind of thread (see threadKinds). */
+  threadMsPerBatch: Record<string, number>;
 }
 
 // ---------------------------------------------------------------- data
@@ -248,6 +250,53 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
+/** Time on CPU (ns) of each of this process's threads, from /proc/self/task/<tid>/schedstat; empty where /proc has none. */
+function threadTimes(): Map<number, number> {
+  const times = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return times;
+  }
+  for (const tid of tids) {
+    try {
+      times.set(Number(tid), Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+    } catch {
+      // the thread ended in between
+    }
+  }
+  return times;
+}
+
+/**
+ * Which thread is which, by when it appeared: the main thread; those there
+ * before the run (V8's platform threads: GC and compilation; libuv's pool;
+ * the wasm backend's threads); the reader thread (appeared when the pass
+ * started it); the rest (ONNX Runtime's intra-op threads, made with the
+ * first compiled session).
+ */
+const threads = { startup: new Set<number>(), reader: new Set<number>() };
+const markStartupThreads = (): void => void (threads.startup = new Set(threadTimes().keys()));
+const markReaderThread = (): void => {
+  for (const tid of threadTimes().keys()) if (!threads.startup.has(tid)) threads.reader.add(tid);
+};
+function threadKind(tid: number): string {
+  if (tid === process.pid) return 'main';
+  if (threads.reader.has(tid)) return 'reader';
+  return threads.startup.has(tid) ? 'V8+libuv+wasm' : 'onnx';
+}
+
+/** CPU ms per batch by kind of thread between two threadTimes() snapshots. */
+function threadMsPerBatch(before: Map<number, number>, after: Map<number, number>, batches: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tid, ns] of after) {
+    const kind = threadKind(tid);
+    out[kind] = (out[kind] ?? 0) + (ns - (before.get(tid) ?? 0)) / 1e6 / batches;
+  }
+  return out;
+}
+
 /** Timestamps (and CPU times) the end of warm-up step WARMUP and of the last step; samples/s over the steps between. */
 function stepClock() {
   let seen = 0;
@@ -256,12 +305,14 @@ function stepClock() {
   let c0 = 0;
   let c1 = 0;
   let lastLoss = NaN;
+  let th0 = new Map<number, number>();
+  let th1 = th0;
   const callback: rx.Callback = tap((e: rx.FitEvent) => {
     if (e.type !== 'batchEnd') return;
     seen++;
-    if (seen === WARMUP) [t0, c0] = [performance.now(), cpuMs()];
+    if (seen === WARMUP) [t0, c0, th0] = [performance.now(), cpuMs(), threadTimes()];
     if (seen === WARMUP + STEPS) {
-      [t1, c1] = [performance.now(), cpuMs()];
+      [t1, c1, th1] = [performance.now(), cpuMs(), threadTimes()];
       lastLoss = e.logs.loss ?? NaN;
     }
   });
@@ -270,7 +321,7 @@ function stepClock() {
     result: () => {
       if (seen < WARMUP + STEPS) throw new Error(`only ${seen} steps ran, expected ${WARMUP + STEPS}`);
       const seconds = (t1 - t0) / 1000;
-      return { seconds, samplesPerSecond: (STEPS * BATCH) / seconds, loss: lastLoss, cpuMsPerBatch: (c1 - c0) / STEPS };
+      return { seconds, samplesPerSecond: (STEPS * BATCH) / seconds, loss: lastLoss, cpuMsPerBatch: (c1 - c0) / STEPS, threadMsPerBatch: threadMsPerBatch(th0, th1, STEPS) };
     },
   };
 }
@@ -312,7 +363,7 @@ async function diskDataset(): Promise<{ dataset: Dataset<Example>; rowsRead: () 
   const onRead = (r: { start: number; end: number }): void => void (rowsRead += r.end - r.start);
   const need = (WARMUP + Math.max(STEPS, PIPE_BATCHES)) * BATCH;
   if (SOURCE === 'worker') {
-    const source = await fromHdf5Batches(FILE, { x: 'x', y: 'y', batchSize: BATCH, dropRemainder: true, onRead });
+    const source = await fromHdf5Batches(FILE, { x: 'x', y: 'y', batchSize: BATCH, dropRemainder: true, onRead, onReader: markReaderThread });
     if (need > (source.length ?? 0) * BATCH) throw new Error(`${need / BATCH} batches of ${BATCH} are needed; the file has ${source.length}`);
     return { dataset: source.pipe(shuffle<Example>({ seed: SEED }), prefetch<Example>(PIPE_PREFETCH)), rowsRead: () => rowsRead };
   }
@@ -331,22 +382,25 @@ async function runPipeline(): Promise<RunResult> {
   let seen = 0;
   let t0 = 0;
   let c0 = 0;
+  let th0 = new Map<number, number>();
   let elu = performance.eventLoopUtilization();
   for await (const e of toAsyncIterable(dataset, { prefetch: FIT_PREFETCH })) {
     disposeValue(e);
     if (++seen === WARMUP) {
-      [t0, c0] = [performance.now(), cpuMs()];
+      [t0, c0, th0] = [performance.now(), cpuMs(), threadTimes()];
       elu = performance.eventLoopUtilization();
     }
     if (seen === WARMUP + PIPE_BATCHES) break;
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpuMsPerBatch = (cpuMs() - c0) / PIPE_BATCHES;
+  const byThread = threadMsPerBatch(th0, threadTimes(), PIPE_BATCHES);
   const busy = performance.eventLoopUtilization(elu);
   rss.stop();
   return {
     mode: 'pipeline', seconds, samplesPerSecond: (PIPE_BATCHES * BATCH) / seconds, steps: PIPE_BATCHES, loss: NaN, cpuMsPerBatch,
     sampledPeakRssMB: rss.peakMB(), maxRssMB: process.resourceUsage().maxRSS / 1024, rowsRead: rowsRead(), mainMsPerBatch: busy.active / PIPE_BATCHES,
+    threadMsPerBatch: byThread,
   };
 }
 
@@ -466,12 +520,20 @@ function child(mode: Mode): Promise<RunResult> {
   });
 }
 
+/** Mean CPU ms per batch of each kind of thread over runs, e.g. `main 4.35, onnx 2.00, reader 0.86, V8+libuv+wasm 1.25`. */
+function byThread(rs: RunResult[]): string {
+  const kinds = [...new Set(rs.flatMap((r) => Object.keys(r.threadMsPerBatch)))].sort();
+  const total = (k: string) => rs.reduce((a, r) => a + (r.threadMsPerBatch[k] ?? 0), 0) / rs.length;
+  return kinds.map((k) => `${k} ${total(k).toFixed(2)}`).join(', ');
+}
+
 const runs: Record<Mode, () => Promise<RunResult>> = { pipeline: runPipeline, disk: runDisk, memory: runMemory, resident: runResident };
 const mode = process.argv[2];
 if (mode === 'pipeline' || mode === 'disk' || mode === 'memory' || mode === 'resident') {
   process.env.RXKERAS_QUIET ??= '1';
   await rx.initBackend();
   await h5wasm.ready;
+  markStartupThreads();
   const result = await runs[mode]();
   process.stdout.write(`OOC_RESULT ${JSON.stringify(result)}\n`);
 } else {
@@ -495,7 +557,7 @@ if (mode === 'pipeline' || mode === 'disk' || mode === 'memory' || mode === 'res
       for (const m of round % 2 === 0 ? modes : [...modes].reverse()) {
         const r = await child(m);
         results[m].push(r);
-        console.log(`  round ${round + 1} ${m}: ${r.samplesPerSecond.toFixed(0)} samples/s (${r.seconds.toFixed(1)} s, CPU ${r.cpuMsPerBatch.toFixed(1)} ms per step, epoch-mean loss ${r.loss.toFixed(4)}, maxRSS ${r.maxRssMB.toFixed(0)} MB, sampled peak RSS ${r.sampledPeakRssMB.toFixed(0)} MB${r.rowsRead === undefined ? '' : `, ${r.rowsRead} rows read`}); load ${load()}`);
+        console.log(`  round ${round + 1} ${m}: ${r.samplesPerSecond.toFixed(0)} samples/s (${r.seconds.toFixed(1)} s, CPU ${r.cpuMsPerBatch.toFixed(1)} ms per step: ${byThread([r])}, epoch-mean loss ${r.loss.toFixed(4)}, maxRSS ${r.maxRssMB.toFixed(0)} MB, sampled peak RSS ${r.sampledPeakRssMB.toFixed(0)} MB${r.rowsRead === undefined ? '' : `, ${r.rowsRead} rows read`}); load ${load()}`);
       }
     }
     const mean = (rs: RunResult[]) => rs.reduce((a, r) => a + r.samplesPerSecond, 0) / rs.length;
@@ -511,6 +573,8 @@ if (mode === 'pipeline' || mode === 'disk' || mode === 'memory' || mode === 'res
     console.log(`out-of-core file size MB: ${(size / 2 ** 20).toFixed(0)}`);
     const cpu = (rs: RunResult[]) => rs.reduce((a, r) => a + r.cpuMsPerBatch, 0) / rs.length;
     console.log(`CPU ms per batch (all threads): pipeline alone ${capacity.cpuMsPerBatch.toFixed(2)}, disk step ${cpu(results.disk).toFixed(1)}, memory step ${cpu(results.memory).toFixed(1)}`);
+    const shown = RESIDENT ? (['pipeline', 'disk', 'memory', 'resident'] as const) : (['pipeline', 'disk', 'memory'] as const);
+    console.log(`CPU ms per batch by thread: ${shown.map((m) => `${m === 'pipeline' ? 'pipeline alone' : `${m} step`} (${byThread(results[m])})`).join('; ')}`);
     console.log(`out-of-core pipeline rows/s: ${capacity.samplesPerSecond.toFixed(0)} (${(capacity.samplesPerSecond / memory).toFixed(1)}x the in-memory step's samples/s)`);
     console.log(`out-of-core throughput ratio: ${(disk / memory).toFixed(2)}`);
     console.log(`out-of-core peak RSS MB: ${peak.toFixed(0)}`);
