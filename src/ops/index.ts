@@ -28,5 +28,6 @@ export {
   tidy, tile, transpose, unstack, util, valueAndGrads, where, zeros, zerosLike,
 } from '@tensorflow/tfjs-core';
 export { releaseAbandonedTape } from './tfjs/tape.js';
+export { lentTensor } from './lent-tensor.js';
 export { randomNormal, randomUniform, truncatedNormal } from './random.js';
 export { activeBackend, wasmThreads } from './tfjs/backend.js';

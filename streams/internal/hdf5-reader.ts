@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { Hdf5ReadError } from '../../src/core/errors.js';
 import type { ColumnInfo } from './hdf5-rows.js';
 import { slotBuffer, slotViews, type ToMain, type ToReader } from './hdf5-reader-protocol.js';
-import { rowSize, type ColumnArray, type Run } from './hdf5-slices.js';
+import { rowSize, type Run } from './hdf5-slices.js';
+import { ArrayPool, type LentArray } from './array-pool.js';
 
 /** A pass's reader thread, for instrumentation (tests wait for `exited`). */
 export interface ReaderThread {
@@ -12,8 +13,8 @@ export interface ReaderThread {
 }
 
 export interface BatchReaderHandlers {
-  /** A requested batch, in request order: one fresh (unshared) array per column, `rows` rows each. */
-  batch(columns: ColumnArray[], rows: number): void;
+  /** A requested batch, in request order: one (unshared) array per column, `rows` rows each, lent until released. */
+  batch(columns: LentArray[], rows: number): void;
   /** Called at most once; the reader is closed by whoever handles it. */
   error(err: unknown): void;
 }
@@ -48,7 +49,8 @@ const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
  * The main thread's side of one pass's reader thread: a ring of
  * SharedArrayBuffer slots of `batchRows` rows, grown only when a request
  * finds no free slot (so the ring is as deep as the demand the consumer
- * chose). A slot is reused once its rows have been copied out. The thread is
+ * chose). A slot is reused once its rows have been copied out, into arrays
+ * of a pool (lent to the consumer, reused once released). The thread is
  * referenced only while requests are in flight: an idle pass never keeps
  * the process alive; once closed, until it has ended.
  */
@@ -68,6 +70,7 @@ export function startBatchReader(file: string, columns: ColumnInfo[], batchRows:
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   onThread?.({ threadId: worker.threadId, exited });
   const views: ReturnType<typeof slotViews>[] = [];
+  const pools = columns.map((c) => new ArrayPool(c.dtype, batchRows * rowSize(c)));
   const free: number[] = [];
   const queue: { slot: number; seq: number; runs: Run[]; rows: number }[] = [];
   let seq = 0;
@@ -101,7 +104,7 @@ export function startBatchReader(file: string, columns: ColumnInfo[], batchRows:
       return;
     }
     // Atomics.load above orders these reads after the thread's writes.
-    const out = slot.columns.map((a, i) => a.slice(0, head.rows * rowSize(columns[i])));
+    const out = slot.columns.map((a, i) => pools[i].copy(a.subarray(0, head.rows * rowSize(columns[i]))));
     free.push(head.slot);
     if (queue.length === 0) worker.unref();
     try {

@@ -12,6 +12,7 @@ import { take as rxTake } from 'rxjs';
 import * as rx from '../../src/index.js';
 import { Hdf5ReadError } from '../../src/core/errors.js';
 import { foldIn, makeKey, permutation } from '../../src/core/rng.js';
+import { compiledBackend, enableCompiledSteps } from '../../src/ops/compiled/index.js';
 import { batch, consume, disposeValue, fromHdf5, fromHdf5Batches, prefetch, shard, shuffle, take, toObservable, type Example, type ReaderThread } from '../../streams/index.js';
 import { collect } from './helpers.js';
 
@@ -253,4 +254,50 @@ test('a model trained through fit from the reader thread has the weights of fit(
   compare(shuffledDisk, shuffledMemory);
   tf.dispose([x, y, px, py]);
   [disk, memory, shuffledDisk, shuffledMemory].forEach((m) => m.dispose());
+});
+
+test('with compiled steps the reader\'s arrays are lent to the step (no copy), reused once released, and training equals compiled fit(x, y) bit for bit', async () => {
+  const n = 960, size = 64;
+  const f = new h5wasm.File(file, 'r');
+  const xs = (f.get('xn') as InstanceType<typeof h5wasm.Dataset>).slice([[0, n]]) as Float32Array;
+  const ys = (f.get('yn') as InstanceType<typeof h5wasm.Dataset>).slice([[0, n]]) as Float32Array;
+  f.close();
+  const model = (): rx.Sequential => {
+    const m = new rx.Sequential({ layers: [rx.Dense({ units: 8, activation: 'relu', input_shape: [3] }), rx.Dense({ units: 2, activation: 'softmax' })] }).build(1);
+    m.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 3);
+    return m;
+  };
+  const backend = compiledBackend();
+  const lend = backend.lend;
+  const buffers = new Set<ArrayBufferLike>();
+  let lent = 0;
+  backend.lend = (data, ...rest) => {
+    buffers.add(data.buffer);
+    lent++;
+    return lend.call(backend, data, ...rest);
+  };
+  enableCompiledSteps(true);
+  const [x, y] = [tf.tensor2d(xs, [n, 3]), tf.tensor2d(ys, [n, 2])];
+  try {
+    const ds = await fromHdf5Batches(file, { x: 'xn', y: 'yn', end: n, batchSize: size });
+    const disk = model();
+    const memory = model();
+    await disk.fit(ds, { epochs: 2, verbose: 0, prefetch: 2 });
+    await memory.fit(x, y, { batchSize: size, epochs: 2, shuffle: false, verbose: 0 });
+    const [wa, wb] = [disk.getWeights(), memory.getWeights()];
+    wa.forEach((w, i) => assert.deepEqual(w.dataSync(), wb[i].dataSync(), `weight ${i}`));
+    tf.dispose([...wa, ...wb]);
+    assert.equal(lent, 2 * 2 * (n / size), 'x and y of every batch lent');
+    // the pass's pool holds what is in flight (fit's prefetch, the step, the ring's answers), not one array per batch
+    assert.ok(buffers.size <= 2 * 6, `${buffers.size} distinct arrays for ${lent} batches' columns`);
+    const base = tf.memory().numTensors;
+    await disk.fit(ds, { epochs: 1, verbose: 0 });
+    assert.equal(tf.memory().numTensors, base, 'no batch tensor held after fit');
+    disk.dispose();
+    memory.dispose();
+  } finally {
+    enableCompiledSteps(false);
+    backend.lend = lend;
+    tf.dispose([x, y]);
+  }
 });

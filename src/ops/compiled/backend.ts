@@ -40,6 +40,8 @@ export class CompiledBackend extends tf.KernelBackend {
   flushes = 0;
   /** Whether a compiled region is running (the backend is tfjs's active one). */
   active = false;
+  /** Releases of lent data disposed while a trace (that may read them) was pending: run once it is flushed or discarded. */
+  private releases: (() => void)[] = [];
 
   override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
     const id = {};
@@ -72,13 +74,19 @@ export class CompiledBackend extends tf.KernelBackend {
       heap.untrack(v);
       heap.release(v.heapOffset, sizeOf(v.shape));
     }
+    if (v.release) {
+      if (this.nodes.length > 0) this.releases.push(v.release);
+      else v.release();
+      v.release = undefined;
+    }
     return true;
   }
 
   override readSync(dataId: DataId): tf.backend_util.BackendValues {
     const v = this.data.get(dataId);
-    // tfjs hands the array itself to the reader, who may keep it: a view of the heap (reused, detached by growth) is copied.
-    return v.heapOffset !== undefined ? v.data!.slice() : this.valueData(v);
+    // tfjs hands the array itself to the reader, who may keep it: a view of the heap (reused, detached by growth) is copied,
+    // and so are lent data (they go back to their owner).
+    return v.heapOffset !== undefined || v.release ? v.data!.slice() : this.valueData(v);
   }
 
   /** A value's data, computing the pending trace first if needed; not lent out (for host kernels of this backend). */
@@ -203,11 +211,31 @@ export class CompiledBackend extends tf.KernelBackend {
     return tf.engine().makeTensorFromTensorInfo({ dataId, shape: v.shape, dtype: v.dtype }, this);
   }
 
+  /**
+   * A tensor over `data`, which its owner lends (a buffer it reuses): adopted
+   * without a copy and fed to graphs as is; `release` is called once the
+   * backend no longer reads it (the tensor disposed, or its data moved to
+   * another backend, which gets a copy). `data` must not be a view of a
+   * SharedArrayBuffer (ONNX Runtime's binding refuses those).
+   */
+  lend(data: HostArray, shape: number[], dtype: tf.DataType, release: () => void): tf.Tensor {
+    const v = concreteValue(data, shape, dtype, false);
+    v.release = release;
+    return this.adopt(v);
+  }
+
+  private runReleases(): void {
+    const releases = this.releases;
+    this.releases = [];
+    for (const release of releases) release();
+  }
+
   /** Computes every pending value still referenced: one graph, compiled once per structure. */
   flush(): void {
     this.flushes++;
     if (this.live.size === 0) {
       this.nodes = [];
+      this.runReleases();
       return;
     }
     const outputs = [...this.live].sort((a, b) => a.id - b.id);
@@ -268,6 +296,7 @@ export class CompiledBackend extends tf.KernelBackend {
       o.data = result[j];
       o.node = undefined;
     });
+    this.runReleases();
   }
 
   /**
@@ -294,6 +323,7 @@ export class CompiledBackend extends tf.KernelBackend {
     for (const v of this.live) v.node = undefined;
     this.live.clear();
     this.nodes = [];
+    this.runReleases();
   }
 
   /** Pending nodes not yet flushed (0 outside a region). */

@@ -24,6 +24,8 @@ export interface TraceValue {
   toHeap?: boolean;
   /** The value whose data this one reshapes: read through it at run time (a heap region's view is renewed when the heap grows). */
   aliasOf?: TraceValue;
+  /** Data lent by its owner (see CompiledBackend.lend): called once the backend no longer reads them. */
+  release?: () => void;
 }
 
 /** One recorded kernel call. `signature` is its kernel name and attributes, as the cache key sees them. */
