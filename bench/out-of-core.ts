@@ -32,7 +32,9 @@
  *        tensors, cloned per step through the same Dataset path.
  * 4. Prints the throughputs; the process's CPU time per batch (all threads)
  *    of the capacity run and of the disk and memory steps, which other jobs
- *    on a shared machine inflate far less than wall time;
+ *    on a shared machine inflate far less than wall time, also split by kind
+ *    of thread (main, reader, ONNX Runtime's, and those there before the run:
+ *    V8's GC and compiler threads, libuv's, wasm's; see threadKind);
  *    `out-of-core pipeline rows/s: P` with its headroom over the in-memory
  *    step (P / memory samples/s),
  *    `out-of-core throughput ratio: R` (disk over memory samples/s), the
@@ -50,7 +52,8 @@
  * itself. On 2 cores the step keeps both busy, so what the main thread does
  * per batch is not hidden by prefetching: on the rows path it reads, makes a
  * tensor per row and stacks; on the worker path it copies a ready batch into
- * tensors, and the reads run on the worker thread.
+ * pooled arrays (lent to the compiled step as its tensors), and the reads run
+ * on the worker thread.
  *
  * Peak RSS, honestly: the disk run is a fresh process, so its figure is not
  * inflated by the file write (h5wasm's heap grows to a block) nor by the
