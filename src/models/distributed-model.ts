@@ -1,4 +1,4 @@
-import { defer, lastValueFrom, switchMap, tap, type Observable } from 'rxjs';
+import { defer, switchMap, tap, type Observable } from 'rxjs';
 import * as ops from '../ops/index.js';
 import { Dataset, type Example } from '../../streams/index.js';
 import { tensorSource } from '../training/batch-source.js';
@@ -11,10 +11,10 @@ import { commitSetup, requireSetup, startState } from '../training/setup.js';
 import type { Shard } from '../training/split-rows.js';
 import type { Logs, TrainState } from '../training/types.js';
 import { History } from '../callbacks/history.js';
-import { progbar } from '../callbacks/progbar.js';
 import type { Collective } from '../parallel/collective.js';
 import { DistributedStep, type DistributedStepOptions } from '../parallel/distributed-step.js';
-import { fitArgs, type Model } from './model.js';
+import type { Model } from './model.js';
+import { fitArgs, fitWithCallbacks } from './fit-args.js';
 
 export interface DistributedFitOptions extends FitOptions {
   /** Callbacks on every member: they see the same logs everywhere, so those that steer training (EarlyStopping, ReduceLROnPlateau) decide alike. */
@@ -65,16 +65,9 @@ export class DistributedModel {
   async fit(dataset: Dataset<Example>, options?: DistributedFitOptions): Promise<History>;
   async fit(...args: unknown[]): Promise<History> {
     const [data, options = {}] = fitArgs(args) as [FitData, DistributedFitOptions | undefined];
-    const history = new History();
     const rank0 = this.rank === 0;
-    const callbacks: Callback[] = [
-      ...(options.callbacks ?? []),
-      ...(rank0 ? (options.rank0Callbacks ?? []) : []),
-      history.callback,
-      progbar({ verbose: rank0 ? (options.verbose ?? 1) : 0 }),
-    ];
-    await lastValueFrom(callbacks.reduce((s, op) => s.pipe(op), this.train$(data, options)), { defaultValue: undefined });
-    return history;
+    const callbacks = [...(options.callbacks ?? []), ...(rank0 ? (options.rank0Callbacks ?? []) : [])];
+    return fitWithCallbacks(this.train$(data, options), callbacks, rank0 ? options.verbose : 0);
   }
 
   /** The training event stream of `fit` on this member; subscribe to train, unsubscribe to stop (every member must). */

@@ -1,4 +1,4 @@
-import { defer, lastValueFrom, tap, type Observable } from 'rxjs';
+import { defer, tap, type Observable } from 'rxjs';
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError, NotBuiltError, ShapeMismatchError } from '../core/errors.js';
 import { uniqueName } from '../core/names.js';
@@ -20,12 +20,12 @@ import { predictArrays, predictDataset, type PredictOptions } from '../training/
 import { commitSetup, requireSetup, startState } from '../training/setup.js';
 import type { Logs, TrainingSetup, TrainState, Variables } from '../training/types.js';
 import { History } from '../callbacks/history.js';
-import { progbar } from '../callbacks/progbar.js';
 import { disposeContents, modelFileContents, modelSlots, modelToConfig, readWeightsFile, toJSON, toYAML, writeLayersModel, writeModelFile, writeWeightsFile, type LoadWeightsOptions } from '../io/index.js';
 import { isPlaced } from './blocks.js';
 import { buildGraph, runGraph, type Graph } from './graph.js';
 import { Placement } from './placement.js';
 import { summary } from './summary.js';
+import { fitArgs, fitWithCallbacks } from './fit-args.js';
 
 /** A model's weights: trainable params and non-trainable state, keyed by layer name. */
 export type ModelVariables = Variables;
@@ -279,11 +279,7 @@ export class Model implements Module {
   async fit(dataset: Dataset<Example>, options?: FitOptions & { callbacks?: Callback[] }): Promise<History>;
   async fit(...args: unknown[]): Promise<History> {
     const [data, options = {}] = fitArgs(args);
-    const history = new History();
-    const callbacks: Callback[] = [...(options.callbacks ?? []), history.callback, progbar({ verbose: options.verbose ?? 1 })];
-    const events = callbacks.reduce((s, op) => s.pipe(op), this.train$(data, options));
-    await lastValueFrom(events, { defaultValue: undefined });
-    return history;
+    return fitWithCallbacks(this.train$(data, options), options.callbacks ?? [], options.verbose);
   }
 
   /** The training event stream of `fit`; subscribe to train, unsubscribe to stop. */
@@ -470,8 +466,3 @@ export function layerWeights(v: ModelVariables, layer: Layer): ops.Tensor[] {
   return [...leaves(p), ...leaves(s)].map(([, t]) => t);
 }
 
-/** `(x, y, options)` or `(dataset, options)`: the arguments of `fit` and `fit$`. */
-export function fitArgs(args: unknown[]): [FitData, (FitOptions & { callbacks?: Callback[] }) | undefined] {
-  if (args[0] instanceof Dataset) return [{ dataset: args[0] as Dataset<Example> }, args[1] as FitOptions | undefined];
-  return [{ x: args[0] as DataArg, y: args[1] as DataArg }, args[2] as FitOptions | undefined];
-}

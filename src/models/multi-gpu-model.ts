@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { defer, lastValueFrom, switchMap, tap, type Observable } from 'rxjs';
+import { defer, switchMap, tap, type Observable } from 'rxjs';
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { cloneTree, disposeReplaced } from '../core/tree.js';
@@ -17,11 +17,11 @@ import type { StepResult } from '../training/steps.js';
 import { commitSetup, requireSetup, startState } from '../training/setup.js';
 import type { Batch, Logs, TrainState } from '../training/types.js';
 import { History } from '../callbacks/history.js';
-import { progbar } from '../callbacks/progbar.js';
 import { DataParallel } from '../parallel/data-parallel.js';
 import type { Device } from '../parallel/device.js';
 import { firstDevices, getDevice } from '../parallel/devices.js';
-import { fitArgs, type Model } from './model.js';
+import type { Model } from './model.js';
+import { fitArgs, fitWithCallbacks } from './fit-args.js';
 
 export interface MultiGpuModelOptions {
   /** Replicas on the first `gpus` devices: the GPUs where there are any, else the CPU worker devices (Keras's `gpus`). */
@@ -87,10 +87,7 @@ export class ParallelModel {
   async fit(dataset: Dataset<Example>, options?: FitOptions & { callbacks?: Callback[] }): Promise<History>;
   async fit(...args: unknown[]): Promise<History> {
     const [data, options = {}] = fitArgs(args);
-    const history = new History();
-    const callbacks: Callback[] = [...(options.callbacks ?? []), history.callback, progbar({ verbose: options.verbose ?? 1 })];
-    await lastValueFrom(callbacks.reduce((s, op) => s.pipe(op), this.train$(data, options)), { defaultValue: undefined });
-    return history;
+    return fitWithCallbacks(this.train$(data, options), options.callbacks ?? [], options.verbose);
   }
 
   /** The training event stream of `fit`; subscribe to train, unsubscribe to stop. */
