@@ -1,6 +1,7 @@
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { permutation, type Key } from '../core/rng.js';
+import { heapRows } from '../ops/compiled/index.js';
 
 /** What `fit` / `evaluate` / `predict` accept for x or y: one array-like per model input or output. */
 export type ArrayLike = ops.Tensor | number[] | number[][] | number[][][] | number[][][][] | Float32Array;
@@ -77,15 +78,19 @@ export function epochBatches(n: number, batchSize: number, shuffle: boolean, key
   return out;
 }
 
-/** Rows `indices` of each tensor: a slice when they are consecutive, else a gather. New tensors, owned by the caller. */
+/**
+ * Rows `indices` of each tensor: with compiled steps, gathered into the fused
+ * update's heap (ops/compiled's heapRows), else a slice when they are
+ * consecutive and a gather otherwise. New tensors, owned by the caller.
+ */
 export function takeRows(tensors: ops.Tensor[], indices: Int32Array): ops.Tensor[] {
   const start = indices[0] ?? 0; // no indices: empty slices (a member without rows of a small batch)
   const consecutive = indices.every((v, i) => v === start + i);
-  if (consecutive) return tensors.map((t) => ops.slice(t, [start], [indices.length]));
-  return ops.tidy(() => {
-    const idx = ops.tensor1d(indices, 'int32');
-    return tensors.map((t) => ops.gather(t, idx));
-  });
+  return tensors.map(
+    (t) =>
+      (indices.length > 0 ? heapRows(t, indices) : undefined) ??
+      (consecutive ? ops.slice(t, [start], [indices.length]) : ops.tidy(() => ops.gather(t, ops.tensor1d(indices, 'int32')))),
+  );
 }
 
 export function checkBatchSize(batchSize: unknown): number {

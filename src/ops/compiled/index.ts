@@ -7,3 +7,4 @@ export { ortVersion } from '../onnx/session.js';
 export { jit, jitted, type Jitted, type JitOptions } from './jit.js';
 export { fusedApply, fusedSlotNames, fusedUnavailable, type FusedItem, type FusedRule } from './fused-update.js';
 export { inCompiledRegion } from './region.js';
+export { heapRows } from './heap-rows.js';
