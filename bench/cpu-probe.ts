@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import * as rx from '../src/index.js';
 import { OrtSession } from '../src/ops/onnx/session.js';
@@ -37,17 +38,25 @@ OrtSession.prototype.run = function (this: OrtSession, inputs) {
   }
 };
 
-async function probeRxkeras(m: Case, x: tf.Tensor, y: tf.Tensor): Promise<{ step: number; ort: number }> {
+// Full collections during the timed epochs: a run that falls into a regime of one every few steps is far slower (issue 10's notes).
+let majorGcs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === 4) majorGcs++;
+}).observe({ entryTypes: ['gc'] });
+
+async function probeRxkeras(m: Case, x: tf.Tensor, y: tf.Tensor): Promise<{ step: number; ort: number; majorGcs: number }> {
   const model = new rx.Sequential({ layers: m.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
   await model.fit(x, y, { batchSize: m.batchSize, epochs: 1, verbose: 0 }); // compile and warm up
   ortMs = 0;
   const start = process.cpuUsage();
+  const gcs = majorGcs;
   await model.fit(x, y, { batchSize: m.batchSize, epochs: EPOCHS, verbose: 0 });
   const steps = EPOCHS * Math.ceil(m.samples / m.batchSize);
   const step = cpuMs(process.cpuUsage(start)) / steps;
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the observer reports asynchronously
   model.dispose();
-  return { step, ort: ortMs / steps };
+  return { step, ort: ortMs / steps, majorGcs: majorGcs - gcs };
 }
 
 function probePytorch(m: Case, dir: string): number | undefined {
@@ -71,7 +80,7 @@ try {
     const ours = await probeRxkeras(m, x, y);
     const torch = probePytorch(m, dir);
     console.log(
-      `${m.name} cpu ms per step: rxkeras ${ours.step.toFixed(2)} (ONNX Runtime run ${ours.ort.toFixed(2)}, rest ${(ours.step - ours.ort).toFixed(2)})` +
+      `${m.name} cpu ms per step: rxkeras ${ours.step.toFixed(2)} (ONNX Runtime run ${ours.ort.toFixed(2)}, rest ${(ours.step - ours.ort).toFixed(2)}; ${ours.majorGcs} full GCs)` +
         (torch === undefined ? '' : `, pytorch ${torch.toFixed(2)}; pytorch/rxkeras cpu ratio: ${(torch / ours.step).toFixed(2)}`),
     );
     tf.dispose([x, y]);
