@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
+import { Dense } from '../layers/dense.js';
 import { GlobalAveragePooling2D, GlobalMaxPooling2D } from '../layers/global-pooling2d.js';
 import { Input } from '../layers/input-layer.js';
 import type { Shape } from '../layers/layer.js';
 import type { SymbolicTensor } from '../layers/layer.js';
-import { obtainInputShape, type InputShapeRules } from './imagenet-utils.js';
+import { obtainInputShape, validateActivation, type InputShapeRules } from './imagenet-utils.js';
 
 /** Keras's keyword arguments common to every application. */
 export interface ApplicationOptions {
@@ -95,6 +96,24 @@ export function pool(x: SymbolicTensor, pooling: 'avg' | 'max' | null, names: { 
   if (pooling === 'avg') return GlobalAveragePooling2D(names.avg ? { name: names.avg } : {}).call(x);
   if (pooling === 'max') return GlobalMaxPooling2D(names.max ? { name: names.max } : {}).call(x);
   return x;
+}
+
+/**
+ * The end of the networks whose top is global average pooling and a Dense
+ * classifier (Keras's `avg_pool` and `predictions`); without the top, the
+ * pooling chosen.
+ */
+export function averagePoolTop(x: SymbolicTensor, r: Resolved, where: string, poolNames: { avg?: string; max?: string } = {}): SymbolicTensor {
+  if (!r.includeTop) return pool(x, r.pooling, poolNames);
+  const pooled = GlobalAveragePooling2D({ name: 'avg_pool' }).call(x);
+  validateActivation(r.classifierActivation, r.weights, where);
+  return Dense({ units: r.classes, activation: r.classifierActivation, name: 'predictions' }).call(pooled);
+}
+
+/** Keras's `<stem>_weights_tf_dim_ordering_tf_kernels[_notop].h5` under `keras-applications/<dir>/`, with its MD5 for the top and the notop file. */
+export function tfKernelsWeights(r: Resolved, dir: string, stem: string, hashes: readonly [string, string]): WeightsFile {
+  const fileName = `${stem}_weights_tf_dim_ordering_tf_kernels${r.includeTop ? '' : '_notop'}.h5`;
+  return { fileName, url: `${KERAS_WEIGHTS_BASE}${dir}/${fileName}`, fileHash: hashes[r.includeTop ? 0 : 1] };
 }
 
 /** The weights source of a spec: Keras's file for 'imagenet', the path for a path. */

@@ -2,13 +2,10 @@ import { Activation } from '../layers/activation.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Concatenate } from '../layers/concatenate.js';
 import { Conv2D } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { GlobalAveragePooling2D } from '../layers/global-pooling2d.js';
 import { AveragePooling2D, MaxPooling2D } from '../layers/pooling2d.js';
 import { ZeroPadding2D } from '../layers/zero-padding.js';
 import type { SymbolicTensor } from '../layers/layer.js';
-import { imageInput, KERAS_WEIGHTS_BASE, pool, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
-import { validateActivation } from './imagenet-utils.js';
+import { averagePoolTop, imageInput, resolveOptions, sourceInputs, tfKernelsWeights, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 
 export interface DenseNetOptions extends ApplicationOptions {
   /** Building blocks of the four dense blocks (DenseNet121: [6, 12, 24, 16]). */
@@ -57,11 +54,7 @@ export function DenseNet(o: DenseNetOptions = {}): ApplicationSpec {
     if (i < 3) x = transitionBlock(x, 0.5, `pool${i + 2}`);
   });
   x = relu(bn(x, 'bn'), 'relu');
-  if (r.includeTop) {
-    x = GlobalAveragePooling2D({ name: 'avg_pool' }).call(x);
-    validateActivation(r.classifierActivation, r.weights, where);
-    x = Dense({ units: r.classes, activation: r.classifierActivation, name: 'predictions' }).call(x);
-  } else x = pool(x, r.pooling, { avg: 'avg_pool', max: 'max_pool' });
+  x = averagePoolTop(x, r, where, { avg: 'avg_pool', max: 'max_pool' });
   const name = known?.name ?? 'densenet';
   return {
     name,
@@ -69,8 +62,7 @@ export function DenseNet(o: DenseNetOptions = {}): ApplicationSpec {
     outputs: x,
     weights: weightsSource(r, () => {
       if (!known) throw new Error(`${where}: ImageNet weights exist only for DenseNet121, DenseNet169 and DenseNet201`);
-      const file = `${name}_weights_tf_dim_ordering_tf_kernels${r.includeTop ? '' : '_notop'}.h5`;
-      return { fileName: file, url: `${KERAS_WEIGHTS_BASE}densenet/${file}`, fileHash: known.hashes[r.includeTop ? 0 : 1] };
+      return tfKernelsWeights(r, 'densenet', name, known.hashes);
     }),
   };
 }

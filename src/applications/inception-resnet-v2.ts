@@ -3,13 +3,10 @@ import { Activation } from '../layers/activation.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Concatenate } from '../layers/concatenate.js';
 import { Conv2D } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { GlobalAveragePooling2D } from '../layers/global-pooling2d.js';
 import { Lambda, knownLambdas, registerLambda } from '../layers/lambda.js';
 import { AveragePooling2D, MaxPooling2D } from '../layers/pooling2d.js';
 import type { SymbolicTensor } from '../layers/layer.js';
-import { imageInput, KERAS_WEIGHTS_BASE, pool, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
-import { validateActivation } from './imagenet-utils.js';
+import { averagePoolTop, imageInput, resolveOptions, sourceInputs, tfKernelsWeights, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 
 /**
  * The residual scaling `inputs[0] + inputs[1] * scale`. Keras writes it as a
@@ -116,17 +113,11 @@ export function InceptionResNetV2(o: ApplicationOptions = {}): ApplicationSpec {
 
   // Final convolution block: 8 x 8 x 1536
   x = conv2dBn(x, 1536, 1, { name: 'conv_7b' });
-  if (r.includeTop) {
-    x = GlobalAveragePooling2D({ name: 'avg_pool' }).call(x);
-    validateActivation(r.classifierActivation, r.weights, where);
-    x = Dense({ units: r.classes, activation: r.classifierActivation, name: 'predictions' }).call(x);
-  } else x = pool(x, r.pooling);
-  const file = `inception_resnet_v2_weights_tf_dim_ordering_tf_kernels${r.includeTop ? '' : '_notop'}.h5`;
-  const hash = r.includeTop ? 'e693bd0210a403b3192acc6073ad2e96' : 'd19885ff4a710c122648d3b5c3b684e4';
+  x = averagePoolTop(x, r, where);
   return {
     name: 'inception_resnet_v2',
     inputs: sourceInputs(o, input),
     outputs: x,
-    weights: weightsSource(r, () => ({ fileName: file, url: `${KERAS_WEIGHTS_BASE}inception_resnet_v2/${file}`, fileHash: hash })),
+    weights: weightsSource(r, () => tfKernelsWeights(r, 'inception_resnet_v2', 'inception_resnet_v2', ['e693bd0210a403b3192acc6073ad2e96', 'd19885ff4a710c122648d3b5c3b684e4'])),
   };
 }

@@ -2,12 +2,9 @@ import { Activation } from '../layers/activation.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Concatenate } from '../layers/concatenate.js';
 import { Conv2D } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { GlobalAveragePooling2D } from '../layers/global-pooling2d.js';
 import { AveragePooling2D, MaxPooling2D } from '../layers/pooling2d.js';
 import type { SymbolicTensor } from '../layers/layer.js';
-import { imageInput, KERAS_WEIGHTS_BASE, pool, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
-import { validateActivation } from './imagenet-utils.js';
+import { averagePoolTop, imageInput, resolveOptions, sourceInputs, tfKernelsWeights, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 
 /** Keras's `inception_v3.conv2d_bn`: Conv2D without bias, BatchNormalization without scale, ReLU (default names unless `name`). */
 function conv2dBn(x: SymbolicTensor, filters: number, rows: number, cols: number, padding = 'same', strides: [number, number] = [1, 1], name?: string): SymbolicTensor {
@@ -92,17 +89,11 @@ export function InceptionV3(o: ApplicationOptions = {}): ApplicationSpec {
     x = concat([b1, b3, bd, bp], `mixed${9 + i}`);
   }
 
-  if (r.includeTop) {
-    x = GlobalAveragePooling2D({ name: 'avg_pool' }).call(x);
-    validateActivation(r.classifierActivation, r.weights, where);
-    x = Dense({ units: r.classes, activation: r.classifierActivation, name: 'predictions' }).call(x);
-  } else x = pool(x, r.pooling);
-  const file = `inception_v3_weights_tf_dim_ordering_tf_kernels${r.includeTop ? '' : '_notop'}.h5`;
-  const hash = r.includeTop ? '9a0d58056eeedaa3f26cb7ebd46da564' : 'bcbd6486424b2319ff4ef7d526e38f63';
+  x = averagePoolTop(x, r, where);
   return {
     name: 'inception_v3',
     inputs: sourceInputs(o, input),
     outputs: x,
-    weights: weightsSource(r, () => ({ fileName: file, url: `${KERAS_WEIGHTS_BASE}inception_v3/${file}`, fileHash: hash })),
+    weights: weightsSource(r, () => tfKernelsWeights(r, 'inception_v3', 'inception_v3', ['9a0d58056eeedaa3f26cb7ebd46da564', 'bcbd6486424b2319ff4ef7d526e38f63'])),
   };
 }

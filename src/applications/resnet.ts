@@ -1,14 +1,11 @@
 import { Activation } from '../layers/activation.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Conv2D } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { GlobalAveragePooling2D } from '../layers/global-pooling2d.js';
 import { Add } from '../layers/merge.js';
 import { MaxPooling2D } from '../layers/pooling2d.js';
 import { ZeroPadding2D } from '../layers/zero-padding.js';
 import type { SymbolicTensor } from '../layers/layer.js';
-import { imageInput, KERAS_WEIGHTS_BASE, pool, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
-import { validateActivation } from './imagenet-utils.js';
+import { averagePoolTop, imageInput, resolveOptions, sourceInputs, tfKernelsWeights, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 
 const BN = { axis: 3, epsilon: 1.001e-5 };
 
@@ -53,17 +50,11 @@ export function ResNet50(o: ApplicationOptions = {}): ApplicationSpec {
   x = stack1(x, 128, 4, 2, 'conv3');
   x = stack1(x, 256, 6, 2, 'conv4');
   x = stack1(x, 512, 3, 2, 'conv5');
-  if (r.includeTop) {
-    x = GlobalAveragePooling2D({ name: 'avg_pool' }).call(x);
-    validateActivation(r.classifierActivation, r.weights, where);
-    x = Dense({ units: r.classes, activation: r.classifierActivation, name: 'predictions' }).call(x);
-  } else x = pool(x, r.pooling, { avg: 'avg_pool', max: 'max_pool' });
-  const file = `resnet50_weights_tf_dim_ordering_tf_kernels${r.includeTop ? '' : '_notop'}.h5`;
-  const hash = r.includeTop ? '2cb95161c43110f7111970584f804107' : '4d473c1dd8becc155b73f8504c6f6626';
+  x = averagePoolTop(x, r, where, { avg: 'avg_pool', max: 'max_pool' });
   return {
     name: 'resnet50',
     inputs: sourceInputs(o, input),
     outputs: x,
-    weights: weightsSource(r, () => ({ fileName: file, url: `${KERAS_WEIGHTS_BASE}resnet/${file}`, fileHash: hash })),
+    weights: weightsSource(r, () => tfKernelsWeights(r, 'resnet', 'resnet50', ['2cb95161c43110f7111970584f804107', '4d473c1dd8becc155b73f8504c6f6626'])),
   };
 }

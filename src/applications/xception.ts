@@ -1,14 +1,11 @@
 import { Activation } from '../layers/activation.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Conv2D } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { GlobalAveragePooling2D } from '../layers/global-pooling2d.js';
 import { Add } from '../layers/merge.js';
 import { MaxPooling2D } from '../layers/pooling2d.js';
 import { SeparableConv2D } from '../layers/separable-conv.js';
 import type { SymbolicTensor } from '../layers/layer.js';
-import { imageInput, KERAS_WEIGHTS_BASE, pool, resolveOptions, sourceInputs, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
-import { validateActivation } from './imagenet-utils.js';
+import { averagePoolTop, imageInput, resolveOptions, sourceInputs, tfKernelsWeights, weightsSource, type ApplicationOptions, type ApplicationSpec } from './application.js';
 
 const bn = (x: SymbolicTensor, name?: string) => BatchNormalization({ axis: -1, ...(name ? { name } : {}) }).call(x);
 const relu = (x: SymbolicTensor, name: string) => Activation({ activation: 'relu', name }).call(x);
@@ -63,17 +60,11 @@ export function Xception(o: ApplicationOptions = {}): ApplicationSpec {
   x = relu(bn(sep(x, 1536, 'block14_sepconv1'), 'block14_sepconv1_bn'), 'block14_sepconv1_act');
   x = relu(bn(sep(x, 2048, 'block14_sepconv2'), 'block14_sepconv2_bn'), 'block14_sepconv2_act');
 
-  if (r.includeTop) {
-    x = GlobalAveragePooling2D({ name: 'avg_pool' }).call(x);
-    validateActivation(r.classifierActivation, r.weights, where);
-    x = Dense({ units: r.classes, activation: r.classifierActivation, name: 'predictions' }).call(x);
-  } else x = pool(x, r.pooling);
-  const file = `xception_weights_tf_dim_ordering_tf_kernels${r.includeTop ? '' : '_notop'}.h5`;
-  const hash = r.includeTop ? '0a58e3b7378bc2990ea3b43d5981f1f6' : 'b0042744bf5b25fce3cb969f33bebb97';
+  x = averagePoolTop(x, r, where);
   return {
     name: 'xception',
     inputs: sourceInputs(o, input),
     outputs: x,
-    weights: weightsSource(r, () => ({ fileName: file, url: `${KERAS_WEIGHTS_BASE}xception/${file}`, fileHash: hash })),
+    weights: weightsSource(r, () => tfKernelsWeights(r, 'xception', 'xception', ['0a58e3b7378bc2990ea3b43d5981f1f6', 'b0042744bf5b25fce3cb969f33bebb97'])),
   };
 }
