@@ -216,22 +216,32 @@ test('a corrupt or shortened file errors the pass with Hdf5ReadError naming the 
   }
 });
 
+/** The first n rows of the file's xn and yn data sets, read with h5wasm directly. */
+function readRows(n: number): [Float32Array, Float32Array] {
+  const f = new h5wasm.File(file, 'r');
+  const read = (name: string) => (f.get(name) as InstanceType<typeof h5wasm.Dataset>).slice([[0, n]]) as Float32Array;
+  const rows: [Float32Array, Float32Array] = [read('xn'), read('yn')];
+  f.close();
+  return rows;
+}
+
+/** The small model both training paths start from (same seeds). */
+function model(): rx.Sequential {
+  const m = new rx.Sequential({ layers: [rx.Dense({ units: 8, activation: 'relu', input_shape: [3] }), rx.Dense({ units: 2, activation: 'softmax' })] }).build(1);
+  m.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 3);
+  return m;
+}
+
+/** Asserts that two models' weights are equal bit for bit. */
+function compare(a: rx.Sequential, b: rx.Sequential): void {
+  const [wa, wb] = [a.getWeights(), b.getWeights()];
+  wa.forEach((w, i) => assert.deepEqual(w.dataSync(), wb[i].dataSync(), `weight ${i}`));
+  tf.dispose([...wa, ...wb]);
+}
+
 test('a model trained through fit from the reader thread has the weights of fit(x, y) on the same batches in the same order', async () => {
   const n = 960, size = 64;
-  const f = new h5wasm.File(file, 'r');
-  const xs = (f.get('xn') as InstanceType<typeof h5wasm.Dataset>).slice([[0, n]]) as Float32Array;
-  const ys = (f.get('yn') as InstanceType<typeof h5wasm.Dataset>).slice([[0, n]]) as Float32Array;
-  f.close();
-  const model = (): rx.Sequential => {
-    const m = new rx.Sequential({ layers: [rx.Dense({ units: 8, activation: 'relu', input_shape: [3] }), rx.Dense({ units: 2, activation: 'softmax' })] }).build(1);
-    m.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 3);
-    return m;
-  };
-  const compare = (a: rx.Sequential, b: rx.Sequential): void => {
-    const [wa, wb] = [a.getWeights(), b.getWeights()];
-    wa.forEach((w, i) => assert.deepEqual(w.dataSync(), wb[i].dataSync(), `weight ${i}`));
-    tf.dispose([...wa, ...wb]);
-  };
+  const [xs, ys] = readRows(n);
   const ds = await fromHdf5Batches(file, { x: 'xn', y: 'yn', end: n, batchSize: size });
 
   // in file order, two epochs
@@ -258,15 +268,7 @@ test('a model trained through fit from the reader thread has the weights of fit(
 
 test('with compiled steps the reader\'s arrays are lent to the step (no copy), reused once released, and training equals compiled fit(x, y) bit for bit', async () => {
   const n = 960, size = 64;
-  const f = new h5wasm.File(file, 'r');
-  const xs = (f.get('xn') as InstanceType<typeof h5wasm.Dataset>).slice([[0, n]]) as Float32Array;
-  const ys = (f.get('yn') as InstanceType<typeof h5wasm.Dataset>).slice([[0, n]]) as Float32Array;
-  f.close();
-  const model = (): rx.Sequential => {
-    const m = new rx.Sequential({ layers: [rx.Dense({ units: 8, activation: 'relu', input_shape: [3] }), rx.Dense({ units: 2, activation: 'softmax' })] }).build(1);
-    m.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 3);
-    return m;
-  };
+  const [xs, ys] = readRows(n);
   const backend = compiledBackend();
   const lend = backend.lend;
   const buffers = new Set<ArrayBufferLike>();
@@ -284,9 +286,7 @@ test('with compiled steps the reader\'s arrays are lent to the step (no copy), r
     const memory = model();
     await disk.fit(ds, { epochs: 2, verbose: 0, prefetch: 2 });
     await memory.fit(x, y, { batchSize: size, epochs: 2, shuffle: false, verbose: 0 });
-    const [wa, wb] = [disk.getWeights(), memory.getWeights()];
-    wa.forEach((w, i) => assert.deepEqual(w.dataSync(), wb[i].dataSync(), `weight ${i}`));
-    tf.dispose([...wa, ...wb]);
+    compare(disk, memory);
     assert.equal(lent, 2 * 2 * (n / size), 'x and y of every batch lent');
     // the pass's pool holds what is in flight (fit's prefetch, the step, the ring's answers), not one array per batch
     assert.ok(buffers.size <= 2 * 6, `${buffers.size} distinct arrays for ${lent} batches' columns`);
