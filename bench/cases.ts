@@ -1,4 +1,7 @@
 /** The MLP and the CNN the throughput benchmarks train, in rxkeras and in tfjs-layers (same shapes, same batch sizes). */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as rx from '../src/index.js';
 
@@ -53,3 +56,15 @@ export const cases: Case[] = [
     ],
   },
 ];
+
+/**
+ * A case's random data (seeded), also written to `<dir>/<name>-x.f32` and
+ * `-y.f32` as raw float32 for the PyTorch side.
+ */
+export function caseData(c: Case, dir: string): { x: tf.Tensor; y: tf.Tensor } {
+  const x = tf.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
+  const y = tf.cast(tf.oneHot(tf.randomUniform([c.samples], 0, 10, 'int32', 2), 10), 'float32');
+  writeFileSync(join(dir, `${c.name}-x.f32`), x.dataSync() as Float32Array);
+  writeFileSync(join(dir, `${c.name}-y.f32`), y.dataSync() as Float32Array);
+  return { x, y };
+}

@@ -10,14 +10,14 @@
  * PROBE_EPOCHS (default 3) sets the timed epochs, after one warm-up epoch.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import * as rx from '../src/index.js';
 import { OrtSession } from '../src/ops/onnx/session.js';
-import { cases, type Case } from './cases.js';
+import { caseData, cases, type Case } from './cases.js';
 
 process.env.RXKERAS_COMPILED_THREADS = '1';
 await rx.initBackend({ backend: 'compiled' });
@@ -73,10 +73,7 @@ function probePytorch(m: Case, dir: string): number | undefined {
 const dir = mkdtempSync(join(tmpdir(), 'rxkeras-probe-'));
 try {
   for (const m of cases) {
-    const x = tf.randomUniform([m.samples, ...m.inputShape], 0, 1, 'float32', 1);
-    const y = tf.cast(tf.oneHot(tf.randomUniform([m.samples], 0, 10, 'int32', 2), 10), 'float32');
-    writeFileSync(join(dir, `${m.name}-x.f32`), x.dataSync() as Float32Array);
-    writeFileSync(join(dir, `${m.name}-y.f32`), y.dataSync() as Float32Array);
+    const { x, y } = caseData(m, dir);
     const ours = await probeRxkeras(m, x, y);
     const torch = probePytorch(m, dir);
     console.log(

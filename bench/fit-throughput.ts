@@ -13,13 +13,13 @@
  * ratio: R` and `<model> rxkeras/pytorch samples/s ratio: R`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as rx from '../src/index.js';
-import { cases, type Case } from './cases.js';
+import { caseData, cases, type Case } from './cases.js';
 import { describeBackend } from '../src/ops/tfjs/backend.js';
 
 await rx.initBackend();
@@ -67,10 +67,7 @@ console.log(`backend: ${describeBackend()}, epochs timed: ${EPOCHS}, pytorch thr
 const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-'));
 try {
   for (const c of cases) {
-    const x = tf.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
-    const y = tf.cast(tf.oneHot(tf.randomUniform([c.samples], 0, 10, 'int32', 2), 10), 'float32');
-    writeFileSync(join(dir, `${c.name}-x.f32`), x.dataSync() as Float32Array);
-    writeFileSync(join(dir, `${c.name}-y.f32`), y.dataSync() as Float32Array);
+    const { x, y } = caseData(c, dir);
     // Alternate the order so that neither always runs on a warmer machine.
     const peer1 = await timeTfjsLayers(c, x, y);
     const torch1 = timePytorch(c, dir);
