@@ -63,20 +63,19 @@ export class DistributedStep implements StepRunner {
       const fused = new Float32Array(sizes.reduce((a, b) => a + b, 0));
       let offset = 0;
       trainLeaves.forEach(([path], i) => {
-        if (gradLeaves) {
-          const data = gradLeaves.get(path)!.dataSync();
-          for (let j = 0; j < data.length; j++) fused[offset + j] = data[j] * rows;
-        }
+        // The weighting runs on the backend (vectorised), not in a JavaScript loop.
+        if (gradLeaves) fused.set(scaled(gradLeaves.get(path)!, rows), offset);
         offset += sizes[i];
       });
       combined = await this.combine(rows, g, fused);
       const scale = 1 / combined.total;
-      for (let j = 0; j < fused.length; j++) fused[j] *= scale;
       offset = 0;
       grads = fromLeaves(
         trainLeaves.map(([path, t], i) => {
-          const grad = ops.tensor(fused.subarray(offset, offset + sizes[i]), t.shape, 'float32');
+          const sum = ops.tensor(fused.subarray(offset, offset + sizes[i]), t.shape, 'float32');
           offset += sizes[i];
+          const grad = ops.mul(sum, scale);
+          sum.dispose();
           return [path, grad] as [string, ops.Tensor];
         }),
       );
@@ -193,11 +192,13 @@ export class DistributedStep implements StepRunner {
   /**
    * The whole batch's predictions, targets and sample weights, in rank order:
    * every member writes its rows into zeros at its offset and one all-reduce
-   * adds them up.
+   * adds them up. Only metrics read them: without metrics the step skips
+   * this collective and returns the row count alone.
    */
   private async gather(predictions: ops.Tensor[] | undefined, batch: Batch, counts: number[]): Promise<Pick<StepResult, 'predictions' | 'targets'>> {
     const rank = this.collective.rank;
     const total = counts.reduce((a, b) => a + b, 0);
+    if (this.compiled.metrics.length === 0) return { predictions: [], targets: { rows: total, y: [], sampleWeight: null } };
     const start = counts.slice(0, rank).reduce((a, b) => a + b, 0);
     // A member without rows has no predictions: the last member with rows tells it their row shapes.
     const predictionShapes = counts.includes(0) ? await this.rowShapes(predictions, lastWithRows(counts)) : predictions!.map((p) => p.shape.slice(1));
@@ -225,7 +226,7 @@ export class DistributedStep implements StepRunner {
     let w = outputs + batch.y.length;
     return {
       predictions: whole.slice(0, outputs),
-      targets: { y: whole.slice(outputs, outputs + batch.y.length), sampleWeight: weights && weights.map((sw) => (sw ? whole[w++] : null)) },
+      targets: { rows: total, y: whole.slice(outputs, outputs + batch.y.length), sampleWeight: weights && weights.map((sw) => (sw ? whole[w++] : null)) },
     };
   }
 
@@ -239,6 +240,16 @@ export class DistributedStep implements StepRunner {
       const at = i * (1 + MAX_RANK);
       return Array.from(buffer.subarray(at + 1, at + 1 + buffer[at]));
     });
+  }
+}
+
+/** `t * factor`'s values, read back from the backend. */
+function scaled(t: ops.Tensor, factor: number): Float32Array {
+  const product = ops.mul(t, factor);
+  try {
+    return product.dataSync() as Float32Array;
+  } finally {
+    product.dispose();
   }
 }
 

@@ -26,7 +26,7 @@ export class EpochLogs {
   /** Adds one batch (the whole batch when `result` has its targets); returns its rows; disposes nothing (the caller owns `result` and `batch`). */
   update(batch: Batch, result: StepResult): number {
     const { y, sampleWeight } = result.targets ?? batch;
-    const n = result.targets ? result.predictions[0].shape[0] : batch.x[0].shape[0];
+    const n = result.targets ? result.targets.rows : batch.x[0].shape[0];
     this.samples += n;
     this.lossSum += result.loss.dataSync()[0] * n;
     if (this.outputNames.length > 1) result.outputLosses.forEach((l, i) => (this.outputLossSums[i] += l.dataSync()[0] * n));

@@ -14,11 +14,13 @@ export interface StepResult {
   outputLosses: ops.Scalar[];
   predictions: ops.Tensor[];
   /**
-   * The whole batch's targets and sample weights, when the step was given
-   * only this member's rows of it (distributed training): the losses and
-   * predictions are then the whole batch's, and the logs count its rows.
+   * The whole batch's row count, targets and sample weights, when the step
+   * was given only this member's rows of it (distributed training): the
+   * losses and predictions are then the whole batch's, and the logs count
+   * `rows`. Without metrics nothing reads predictions or targets, and both
+   * may be empty.
    */
-  targets?: { y: ops.Tensor[]; sampleWeight: (ops.Tensor | null)[] | null };
+  targets?: { rows: number; y: ops.Tensor[]; sampleWeight: (ops.Tensor | null)[] | null };
 }
 
 /** What the gradient step returns: the losses and predictions, the gradients, and the layer state after the forward pass. */
