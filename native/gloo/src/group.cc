@@ -1,8 +1,9 @@
 #include "group.h"
 
 #include <gloo/allreduce.h>
-#include <gloo/barrier.h>
-#include <gloo/broadcast.h>
+#include <gloo/allreduce_ring_chunked.h>
+#include <gloo/barrier_all_to_all.h>
+#include <gloo/broadcast_one_to_all.h>
 #include <gloo/math.h>
 #include <gloo/rendezvous/context.h>
 #include <gloo/rendezvous/file_store.h>
@@ -10,6 +11,8 @@
 #include <gloo/rendezvous/redis_store.h>
 #include <gloo/transport/tcp/device.h>
 
+#include <algorithm>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -86,6 +89,7 @@ void Group::run() {
 void Group::execute(Job& job) {
   if (job.kind == Job::CLOSE) {
     leave();
+    bound_.clear();  // they hold the context
     context_.reset();
     return;
   }
@@ -95,36 +99,30 @@ void Group::execute(Job& job) {
     return;
   }
   try {
-    const auto tag = job.kind == Job::CONNECT ? 0 : tag_++;
+    if (job.kind != Job::CONNECT) operations_++;
     switch (job.kind) {
       case Job::CONNECT:
         connect();
         break;
-      case Job::ALLREDUCE: {
-        gloo::AllreduceOptions opts(context_);
-        opts.setOutput(job.data, job.count);
-        opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<float>));
-        opts.setAlgorithm(options_.bcube ? gloo::AllreduceOptions::Algorithm::BCUBE
-                                         : gloo::AllreduceOptions::Algorithm::RING);
-        opts.setTag(tag);
-        opts.setTimeout(options_.timeout);
-        gloo::allreduce(opts);
-        break;
-      }
-      case Job::BROADCAST: {
-        gloo::BroadcastOptions opts(context_);
-        opts.setOutput(job.data, job.count);
-        opts.setRoot(job.root);
-        opts.setTag(tag);
-        opts.setTimeout(options_.timeout);
-        gloo::broadcast(opts);
-        break;
-      }
+      case Job::ALLREDUCE:
+        if (options_.bcube) {
+          // Gloo's bcube object is wrong for group sizes that are not a power of its base: the options-based one is not.
+          gloo::AllreduceOptions opts(context_);
+          opts.setOutput(job.data, job.count);
+          opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<float>));
+          opts.setAlgorithm(gloo::AllreduceOptions::Algorithm::BCUBE);
+          opts.setTag(operations_);
+          opts.setTimeout(options_.timeout);
+          gloo::allreduce(opts);
+          break;
+        }
+        [[fallthrough]];
+      case Job::BROADCAST:
       case Job::BARRIER: {
-        gloo::BarrierOptions opts(context_);
-        opts.setTag(tag);
-        opts.setTimeout(options_.timeout);
-        gloo::barrier(opts);
+        Bound& b = bound(job);
+        if (job.count > 0) std::memcpy(b.staging.data(), job.data, job.count * sizeof(float));
+        b.algorithm->run();
+        if (job.count > 0) std::memcpy(job.data, b.staging.data(), job.count * sizeof(float));
         break;
       }
       case Job::CLOSE:
@@ -134,6 +132,38 @@ void Group::execute(Job& job) {
     explain(job, e);
     failure_ = job.message;
   }
+}
+
+Group::Bound& Group::bound(const Job& job) {
+  const int root = job.kind == Job::BROADCAST ? job.root : 0;
+  auto hit = std::find_if(bound_.begin(), bound_.end(),
+                          [&](const Bound& b) { return b.kind == job.kind && b.count == job.count && b.root == root; });
+  if (hit != bound_.end()) {
+    if (hit != bound_.begin()) {
+      Bound moved = std::move(*hit);
+      bound_.erase(hit);
+      bound_.push_front(std::move(moved));
+    }
+    return bound_.front();
+  }
+  // A few shapes recur (the fused gradients, the losses): more would be a caller building new sizes every step.
+  constexpr size_t kKept = 8;
+  if (bound_.size() == kKept) bound_.pop_back();
+  Bound b{job.kind, job.count, root, std::vector<float>(job.count), nullptr};
+  const std::vector<float*> ptrs{b.staging.data()};
+  switch (job.kind) {
+    case Job::ALLREDUCE:
+      b.algorithm = std::make_unique<gloo::AllreduceRingChunked<float>>(context_, ptrs, static_cast<int>(job.count));
+      break;
+    case Job::BROADCAST:
+      b.algorithm = std::make_unique<gloo::BroadcastOneToAll<float>>(context_, ptrs, job.count, root);
+      break;
+    default:
+      b.algorithm = std::make_unique<gloo::BarrierAllToAll>(context_);
+      break;
+  }
+  bound_.push_front(std::move(b));
+  return bound_.front();
 }
 
 void Group::connect() {
@@ -200,7 +230,7 @@ void Group::explain(Job& job, const std::exception& e) {
   } catch (const std::exception& board) {
     unknown = "; the store could not tell who is alive: " + std::string(board.what());
   }
-  const std::string where = " during " + op + " #" + std::to_string(tag_ - 1) + " (" + cause + ")";
+  const std::string where = " during " + op + " #" + std::to_string(operations_ - 1) + " (" + cause + ")";
   if (!probe.stopped.empty()) {
     job.code = "lost-rank";
     job.ranks = probe.stopped;
@@ -210,13 +240,14 @@ void Group::explain(Job& job, const std::exception& e) {
     job.code = "lost-rank";
     job.ranks = probe.left;
     job.message = "rank(s) " + list(probe.left) + " left the group" + where;
-  } else if (cause.find("Timed out") != std::string::npos) {
+  } else if (cause.find("Timed out") != std::string::npos || cause.find("Read timeout") != std::string::npos) {
+    // The first from Gloo's options-based collectives, the second from its algorithm objects' buffers.
     job.code = "timeout";
-    job.message = op + " #" + std::to_string(tag_ - 1) + " did not complete within " +
+    job.message = op + " #" + std::to_string(operations_ - 1) + " did not complete within " +
                   std::to_string(options_.timeout.count()) + " ms (" + cause + ")" + unknown;
   } else {
     job.code = "failed";
-    job.message = op + " #" + std::to_string(tag_ - 1) + " failed: " + cause + unknown;
+    job.message = op + " #" + std::to_string(operations_ - 1) + " failed: " + cause + unknown;
   }
 }
 
