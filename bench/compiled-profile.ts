@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as rx from '../src/index.js';
 import { compiledBackend } from '../src/ops/compiled/index.js';
-import { OrtSession } from '../src/ops/onnx/session.js';
+import { timeOrtRuns } from './ort-runs.js';
 
 await rx.initBackend({ backend: 'compiled' });
 const STEPS = Number(process.env.PROFILE_STEPS ?? 30);
@@ -38,16 +38,7 @@ const models: Record<string, { batch: number; shape: number[]; layers: () => rx.
 };
 
 // Time spent inside ONNX Runtime's run, measured around the binding call.
-let ortMs = 0;
-const run = OrtSession.prototype.run;
-OrtSession.prototype.run = function (this: OrtSession, inputs) {
-  const t = performance.now();
-  try {
-    return run.call(this, inputs);
-  } finally {
-    ortMs += performance.now() - t;
-  }
-};
+const ort = timeOrtRuns(() => performance.now());
 
 try {
   for (const [name, m] of Object.entries(models)) {
@@ -57,13 +48,13 @@ try {
     model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
     await model.fit(x, y, { batchSize: m.batch, epochs: 1, verbose: 0 }); // compile and warm up
     backend.sessionOptions = { profilePrefix: join(dir, `${name}-`) };
-    ortMs = 0;
+    ort.ms = 0;
     const start = performance.now();
     await model.fit(x, y, { batchSize: m.batch, epochs: 1, verbose: 0 }); // fit frees its sessions, which writes the profiles
     const total = (performance.now() - start) / STEPS;
     backend.sessionOptions = {};
-    const ort = ortMs / STEPS;
-    console.log(`${name}: ${total.toFixed(2)} ms per step = ONNX Runtime run ${ort.toFixed(2)} ms + JavaScript ${(total - ort).toFixed(2)} ms (tracing the update, replaying the gradient step, the fit loop)`);
+    const ortStep = ort.ms / STEPS;
+    console.log(`${name}: ${total.toFixed(2)} ms per step = ONNX Runtime run ${ortStep.toFixed(2)} ms + JavaScript ${(total - ortStep).toFixed(2)} ms (tracing the update, replaying the gradient step, the fit loop)`);
     const byOp = new Map<string, { us: number; n: number }>();
     let runs = 0;
     for (const file of readdirSync(dir).filter((f) => f.startsWith(`${name}-`))) {

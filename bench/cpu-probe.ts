@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import * as rx from '../src/index.js';
-import { OrtSession } from '../src/ops/onnx/session.js';
 import { caseData, cases, type Case } from './cases.js';
+import { timeOrtRuns } from './ort-runs.js';
 
 process.env.RXKERAS_COMPILED_THREADS = '1';
 await rx.initBackend({ backend: 'compiled' });
@@ -27,16 +27,7 @@ const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 // CPU time inside ONNX Runtime's run (its one intra-op thread is the caller's).
-let ortMs = 0;
-const run = OrtSession.prototype.run;
-OrtSession.prototype.run = function (this: OrtSession, inputs) {
-  const t = process.cpuUsage();
-  try {
-    return run.call(this, inputs);
-  } finally {
-    ortMs += cpuMs(process.cpuUsage(t));
-  }
-};
+const ort = timeOrtRuns(() => cpuMs(process.cpuUsage()));
 
 // Full collections during the timed epochs: a run that falls into a regime of one every few steps is far slower (issue 10's notes).
 let majorGcs = 0;
@@ -48,7 +39,7 @@ async function probeRxkeras(m: Case, x: tf.Tensor, y: tf.Tensor): Promise<{ step
   const model = new rx.Sequential({ layers: m.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
   await model.fit(x, y, { batchSize: m.batchSize, epochs: 1, verbose: 0 }); // compile and warm up
-  ortMs = 0;
+  ort.ms = 0;
   const start = process.cpuUsage();
   const gcs = majorGcs;
   await model.fit(x, y, { batchSize: m.batchSize, epochs: EPOCHS, verbose: 0 });
@@ -56,7 +47,7 @@ async function probeRxkeras(m: Case, x: tf.Tensor, y: tf.Tensor): Promise<{ step
   const step = cpuMs(process.cpuUsage(start)) / steps;
   await new Promise((resolve) => setTimeout(resolve, 10)); // the observer reports asynchronously
   model.dispose();
-  return { step, ort: ortMs / steps, majorGcs: majorGcs - gcs };
+  return { step, ort: ort.ms / steps, majorGcs: majorGcs - gcs };
 }
 
 function probePytorch(m: Case, dir: string): number | undefined {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { nativeDir } from '../ops/native-dir.js';
 import { GlooUnavailableError } from './collective-errors.js';
 
 /** Options of the native group (validated by the caller). */
@@ -36,23 +36,12 @@ export interface GlooAddon {
 /** Set to a built `rxkeras_gloo.node` to load that one instead of the package's own. */
 export const GLOO_ADDON_ENV = 'RXKERAS_GLOO_ADDON';
 
-/** The package's native/gloo folder, found upwards from this file (src/ and dist/src/ alike). */
-function nativeDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'native', 'gloo', 'build.mjs'))) {
-    const up = dirname(dir);
-    if (up === dir) return join(dirname(fileURLToPath(import.meta.url)), 'native', 'gloo');
-    dir = up;
-  }
-  return join(dir, 'native', 'gloo');
-}
-
 let loaded: GlooAddon | undefined;
 
 /** Loads the optional Gloo addon, or throws `GlooUnavailableError` saying what to install and how to build it. */
 export function loadGlooAddon(): GlooAddon {
   if (loaded) return loaded;
-  const native = nativeDir();
+  const native = nativeDir('gloo');
   const path = process.env[GLOO_ADDON_ENV] || join(native, 'build', 'Release', 'rxkeras_gloo.node');
   if (!existsSync(path)) {
     const recorded = join(native, 'build', 'unavailable.txt');

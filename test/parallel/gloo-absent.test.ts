@@ -19,8 +19,10 @@ function node(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ c
 }
 
 test('build.mjs without libgloo-dev exits 0, says what to install, and records it for the loader', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rxkeras-gloo-absent-'));
+  const root = mkdtempSync(join(tmpdir(), 'rxkeras-gloo-absent-'));
+  const dir = join(root, 'gloo');
   try {
+    cpSync(join(NATIVE, '..', 'addon-build.mjs'), join(root, 'addon-build.mjs'));
     for (const part of ['build.mjs', 'binding.gyp', 'src']) cpSync(join(NATIVE, part), join(dir, part), { recursive: true });
     const run = await node([join(dir, 'build.mjs')], { RXKERAS_GLOO_PREFIX: join(dir, 'no-such-prefix') });
     assert.equal(run.code, 0);
@@ -30,7 +32,7 @@ test('build.mjs without libgloo-dev exits 0, says what to install, and records i
     assert.equal(readFileSync(join(dir, 'build', 'unavailable.txt'), 'utf8'), run.stderr.replace(/^rxkeras: /, ''));
     assert.equal(existsSync(join(dir, 'build', 'Release')), false);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

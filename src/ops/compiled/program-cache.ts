@@ -1,5 +1,7 @@
 import { lowerGraph, type CutGraph } from './lower.js';
-import { OrtSession, type SessionOptions } from '../onnx/session.js';
+import type { SessionOptions } from '../onnx/session.js';
+import { openSession, type GraphSession } from '../onnx/graph-session.js';
+import type { Port } from '../onnx/native-session.js';
 import type { HostArray, TraceValue } from './trace.js';
 
 /**
@@ -13,8 +15,10 @@ import type { HostArray, TraceValue } from './trace.js';
 interface Program {
   firstValues: HostArray[];
   varying: Set<number>;
-  sessions: Map<string, OrtSession>;
+  sessions: Map<string, GraphSession>;
 }
+
+const port = (v: TraceValue, name: string): Port => ({ name, dtype: v.dtype as Port['dtype'], shape: v.shape });
 
 const equal = (a: HostArray, b: HostArray) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 
@@ -29,7 +33,7 @@ export class ProgramCache {
   ) {}
 
   /** The session for a cut graph whose structure key is `key` and whose constant slots are `constants`; the feeds in order. */
-  session(key: string, g: Omit<CutGraph, 'baked'>, constants: TraceValue[]): { session: OrtSession; feeds: TraceValue[] } {
+  session(key: string, g: Omit<CutGraph, 'baked'>, constants: TraceValue[]): { session: GraphSession; feeds: TraceValue[] } {
     let p = this.programs.get(key);
     if (p) {
       this.programs.delete(key);
@@ -49,7 +53,7 @@ export class ProgramCache {
     if (!session) {
       const baked = constants.filter((_, k) => !p.varying.has(k));
       const model = lowerGraph({ ...g, inputs: feeds, baked });
-      session = new OrtSession(model, feeds.map((_, i) => `i${i}`), g.outputs.map((_, j) => `o${j}`), this.options());
+      session = openSession(model, feeds.map((v, i) => port(v, `i${i}`)), g.outputs.map((v, j) => port(v, `o${j}`)), this.options());
       p.sessions.set(sessionKey, session);
       this.compiles++;
     }

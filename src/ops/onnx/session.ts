@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type { HostArray } from '../compiled/trace.js';
+import { HeldSession } from './held-session.js';
 
 interface OrtTensor {
   readonly data: HostArray;
@@ -52,10 +53,8 @@ export interface SessionOptions {
 const ortTypes: Record<string, string> = { float32: 'float32', int32: 'int32', bool: 'bool' };
 
 /** One compiled graph, ready to run synchronously. Dispose it to free its native memory. */
-export class OrtSession {
-  private session: InstanceType<Binding['InferenceSession']> | undefined;
+export class OrtSession extends HeldSession<InstanceType<Binding['InferenceSession']>> {
   private readonly fetches: Record<string, null>;
-  private readonly profiling: boolean;
 
   constructor(
     model: Uint8Array,
@@ -63,8 +62,7 @@ export class OrtSession {
     private readonly outputNames: readonly string[],
     options: SessionOptions = {},
   ) {
-    const { binding } = loadOrt();
-    const session = new binding.InferenceSession();
+    const session = new (loadOrt().binding.InferenceSession)();
     session.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
       graphOptimizationLevel: options.optimization ?? 'all',
       intraOpNumThreads: options.threads ?? 0,
@@ -76,8 +74,7 @@ export class OrtSession {
       // Threads that spin between runs steal the cores from JavaScript and from other sessions.
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
-    this.session = session;
-    this.profiling = Boolean(options.profilePrefix);
+    super(session, Boolean(options.profilePrefix));
     this.fetches = Object.fromEntries(outputNames.map((n) => [n, null]));
   }
 
@@ -88,7 +85,7 @@ export class OrtSession {
    * returns a copy of it).
    */
   run(inputs: readonly { data: HostArray; dtype: string; shape: readonly number[] }[], into?: readonly ({ data: Float32Array; shape: readonly number[] } | undefined)[]): HostArray[] {
-    if (!this.session) throw new Error('OrtSession.run: the session was disposed');
+    const session = this.held();
     const { Tensor } = loadOrt();
     const feeds: Record<string, OrtTensor> = {};
     inputs.forEach((x, i) => (feeds[this.inputNames[i]] = new Tensor(ortTypes[x.dtype], x.data, x.shape)));
@@ -97,18 +94,7 @@ export class OrtSession {
       fetches = { ...this.fetches };
       into.forEach((a, j) => a && (fetches[this.outputNames[j]] = new Tensor('float32', a.data, a.shape)));
     }
-    const out = this.session.run(feeds, fetches, {});
+    const out = session.run(feeds, fetches, {});
     return this.outputNames.map((n) => out[n].data);
-  }
-
-  /** Frees the native session; a profiled one writes its profile first. */
-  dispose(): void {
-    if (this.profiling) this.session?.endProfiling();
-    this.session?.dispose();
-    this.session = undefined;
-  }
-
-  get disposed(): boolean {
-    return this.session === undefined;
   }
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import { registerCoreGradients } from './core-gradients.js';
 import { registerGradientFixes } from './gradients.js';
 import { registerWasmKernels } from './kernels/index.js';
-import { compiledBackend, enableCompiledSteps, ortVersion } from '../compiled/index.js';
+import { compiledBackend, enableCompiledSteps, ortBinding, ortVersion } from '../compiled/index.js';
 
 /**
  * Backends in order of preference; the first that loads wins. 'compiled'
@@ -31,8 +31,9 @@ let eager: EagerName | undefined;
  * cpu. `backend`, else `RXKERAS_BACKEND`, forces one; an unknown name rejects
  * with InvalidArgumentError. The choice is reported once on stderr unless
  * `quiet` (or `RXKERAS_QUIET` is set), e.g. `rxkeras: backend compiled (ONNX
- * Runtime 1.30.0, 2 threads; eager ops on wasm (2 threads))`, with the reason
- * when ONNX Runtime did not load.
+ * Runtime 1.30.0 through rxkeras's addon, 2 threads; eager ops on wasm (2
+ * threads))`, with the reason when ONNX Runtime did not load, or when its
+ * graphs run through onnxruntime-node's binding instead of rxkeras's addon.
  */
 export function initBackend(options: { quiet?: boolean; backend?: string } = {}): Promise<BackendName> {
   chosen ??= chooseBackend(options.backend ?? process.env[BACKEND_ENV]).then((name) => {
@@ -122,7 +123,7 @@ export function activeBackend(): string | undefined {
 
 /** A one-line description of the active backend, e.g. `wasm (2 threads)`. */
 export function describeBackend(name: BackendName = active ?? (tf.getBackend() as BackendName)): string {
-  if (name === 'compiled') return `compiled (ONNX Runtime ${ortVersion()}, ${compiledBackend().threads} threads; eager ops on ${describeBackend(eager)})`;
+  if (name === 'compiled') return `compiled (ONNX Runtime ${ortVersion()} through ${ortBinding()}, ${compiledBackend().threads} threads; eager ops on ${describeBackend(eager)})`;
   if (name === 'wasm') {
     const threads = wasmThreads();
     return `wasm (${threads} thread${threads === 1 ? '' : 's'})`;

@@ -19,6 +19,7 @@ import { Model } from '../../../src/models/model.js';
 import { Adadelta, Adagrad, Adam, Adamax, Nadam, RMSprop, SGD, type Optimizer } from '../../../src/optimizers/index.js';
 import { LambdaCallback, LearningRateScheduler } from '../../../src/callbacks/index.js';
 import { compiledBackend, enableCompiledSteps } from '../../../src/ops/compiled/index.js';
+import { ortAddon } from '../../../src/ops/onnx/native-session.js';
 import { values } from '../../helpers/trainable-layers.js';
 import { assertSameTraining, eagerAndCompiled } from '../../helpers/compiled.js';
 
@@ -136,14 +137,20 @@ describe('fallback and resources', () => {
       await model.fit(x, y, fitArgs);
       // The optimizer state made by the first fit persists across fits, as in Keras.
       const baseline = tf.memory().numTensors;
+      // With rxkeras's ONNX Runtime addon, its count of native sessions too.
+      const addon = ortAddon();
+      const native = () => (typeof addon === 'string' ? 0 : addon.liveSessions());
+      const nativeBaseline = native();
       await model.fit(x, y, fitArgs);
       assert.equal(compiledBackend().cache.size, 0, 'sessions after fit');
+      assert.equal(native(), nativeBaseline, 'native sessions after fit');
       assert.equal(tf.memory().numTensors, baseline, 'tensors after fit');
 
       const wrong = tf.zeros([N, 4]);
       await assert.rejects(model.fit(x, wrong, fitArgs), /could not be broadcast/);
       wrong.dispose();
       assert.equal(compiledBackend().cache.size, 0, 'sessions after a failed fit');
+      assert.equal(native(), nativeBaseline, 'native sessions after a failed fit');
       assert.equal(tf.memory().numTensors, baseline, 'tensors after a failed fit');
 
       await new Promise<void>((resolve, reject) => {
@@ -159,6 +166,7 @@ describe('fallback and resources', () => {
       });
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(compiledBackend().cache.size, 0, 'sessions after unsubscribing');
+      assert.equal(native(), nativeBaseline, 'native sessions after unsubscribing');
       assert.equal(tf.memory().numTensors, baseline, 'tensors after unsubscribing');
       model.dispose();
     } finally {

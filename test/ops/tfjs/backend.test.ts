@@ -86,7 +86,7 @@ describe('wasm threads (child processes)', () => {
     assert.equal(out.backend, 'wasm');
     assert.equal(out.info.threads, wanted, `threads; stderr: ${r.stderr}`);
     assert.equal(out.info.binary, wanted > 1 ? 'threaded-simd' : 'simd');
-    assert.match(r.stderr, new RegExp(`rxkeras: backend compiled \\(ONNX Runtime [0-9.]+, ${availableParallelism()} threads; eager ops on wasm \\(${wanted} threads?\\)\\)`));
+    assert.match(r.stderr, new RegExp(`rxkeras: backend compiled \\(ONNX Runtime [0-9.]+ through (rxkeras's addon|onnxruntime-node's binding; [^\\n]+), ${availableParallelism()} threads; eager ops on wasm \\(${wanted} threads?\\)\\)`));
     const exp = await expectedMatMul();
     assertClose(out.c, exp.c, 'matMul');
     assertClose(out.ct, exp.ct, 'matMul transposeA');

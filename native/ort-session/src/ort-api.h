@@ -1,0 +1,106 @@
+// The few entries of ONNX Runtime's C API that this binding calls, declared
+// here because onnxruntime-node ships the library without its headers.
+//
+// The C API is a table of function pointers (struct OrtApi) that ONNX Runtime
+// only ever appends to, so an entry's position is fixed across releases. The
+// positions and signatures below were read from the official
+// include/onnxruntime/core/session/onnxruntime_c_api.h (microsoft/onnxruntime,
+// MIT licence; API version 13, the table of 1.13, which 1.30 still serves).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+extern "C" {
+struct OrtStatus;
+struct OrtEnv;
+struct OrtSession;
+struct OrtSessionOptions;
+struct OrtValue;
+struct OrtMemoryInfo;
+struct OrtRunOptions;
+struct OrtAllocator;
+
+struct OrtApiBase {
+  const void* const* (*GetApi)(uint32_t version);
+  const char* (*GetVersionString)();
+};
+const OrtApiBase* OrtGetApiBase();
+}
+
+namespace rxkeras::ort {
+
+// The table version asked for: every entry used here exists in it.
+constexpr uint32_t kApiVersion = 13;
+
+// ONNXTensorElementDataType values.
+constexpr int kFloat = 1;
+constexpr int kInt32 = 6;
+constexpr int kBool = 9;
+
+constexpr int kLogWarning = 2;  // OrtLoggingLevel
+constexpr int kSequential = 0;  // ExecutionMode
+constexpr int kArenaAllocator = 1;  // OrtAllocatorType
+constexpr int kMemTypeDefault = 0;  // OrtMemType
+
+using Status = OrtStatus*;
+
+struct Api {
+  const char* (*GetErrorMessage)(const OrtStatus*);
+  Status (*CreateEnv)(int level, const char* logid, OrtEnv** out);
+  Status (*CreateSessionFromArray)(const OrtEnv*, const void* data, size_t length, const OrtSessionOptions*, OrtSession** out);
+  Status (*Run)(OrtSession*, const OrtRunOptions*, const char* const* inputNames, const OrtValue* const* inputs, size_t inputCount,
+                const char* const* outputNames, size_t outputCount, OrtValue** outputs);
+  Status (*CreateSessionOptions)(OrtSessionOptions** out);
+  Status (*SetSessionExecutionMode)(OrtSessionOptions*, int mode);
+  Status (*EnableProfiling)(OrtSessionOptions*, const char* prefix);
+  Status (*EnableMemPattern)(OrtSessionOptions*);
+  Status (*EnableCpuMemArena)(OrtSessionOptions*);
+  Status (*SetSessionGraphOptimizationLevel)(OrtSessionOptions*, int level);
+  Status (*SetIntraOpNumThreads)(OrtSessionOptions*, int threads);
+  Status (*SetInterOpNumThreads)(OrtSessionOptions*, int threads);
+  Status (*CreateTensorWithDataAsOrtValue)(const OrtMemoryInfo*, void* data, size_t bytes, const int64_t* shape, size_t rank, int type,
+                                           OrtValue** out);
+  Status (*CreateCpuMemoryInfo)(int allocatorType, int memType, OrtMemoryInfo** out);
+  Status (*AllocatorFree)(OrtAllocator*, void* p);
+  Status (*GetAllocatorWithDefaultOptions)(OrtAllocator** out);
+  void (*ReleaseStatus)(OrtStatus*);
+  void (*ReleaseSession)(OrtSession*);
+  void (*ReleaseValue)(OrtValue*);
+  void (*ReleaseSessionOptions)(OrtSessionOptions*);
+  Status (*SessionEndProfiling)(OrtSession*, OrtAllocator*, char** out);
+  Status (*AddSessionConfigEntry)(OrtSessionOptions*, const char* key, const char* value);
+};
+
+// Fills `api` from the table; false when this library does not serve kApiVersion.
+inline bool loadApi(Api& api) {
+  const void* const* t = OrtGetApiBase()->GetApi(kApiVersion);
+  if (t == nullptr) return false;
+  auto at = [t](auto& entry, size_t position) { entry = reinterpret_cast<std::remove_reference_t<decltype(entry)>>(t[position]); };
+  at(api.GetErrorMessage, 2);
+  at(api.CreateEnv, 3);
+  at(api.CreateSessionFromArray, 8);
+  at(api.Run, 9);
+  at(api.CreateSessionOptions, 10);
+  at(api.SetSessionExecutionMode, 13);
+  at(api.EnableProfiling, 14);
+  at(api.EnableMemPattern, 16);
+  at(api.EnableCpuMemArena, 18);
+  at(api.SetSessionGraphOptimizationLevel, 23);
+  at(api.SetIntraOpNumThreads, 24);
+  at(api.SetInterOpNumThreads, 25);
+  at(api.CreateTensorWithDataAsOrtValue, 49);
+  at(api.CreateCpuMemoryInfo, 69);
+  at(api.AllocatorFree, 76);
+  at(api.GetAllocatorWithDefaultOptions, 78);
+  at(api.ReleaseStatus, 93);
+  at(api.ReleaseSession, 95);
+  at(api.ReleaseValue, 96);
+  at(api.ReleaseSessionOptions, 100);
+  at(api.SessionEndProfiling, 110);
+  at(api.AddSessionConfigEntry, 130);
+  return true;
+}
+
+}  // namespace rxkeras::ort
