@@ -23,8 +23,14 @@ namespace {
     }                                                                 \
   } while (0)
 
+// One per Node.js environment (the main thread and each worker thread that loads the addon).
+struct EnvState {
+  bool tearingDown = false;  // the environment is going away: its groups' results are dropped
+};
+
 struct Binding {
   Group* group = nullptr;
+  EnvState* state = nullptr;
   napi_threadsafe_function tsfn = nullptr;
   int inflight = 0;
   bool closing = false;    // close() was called (or the wrapper was collected)
@@ -36,24 +42,27 @@ struct Pending {
   napi_ref buffer = nullptr;
 };
 
-// Groups still open, so that a process that exits without close() posts its leave mark.
+// Groups still open, of every environment, so that a process that exits without close()
+// posts their leave marks.
 std::mutex registryMutex;
-std::set<Group*> registry;
-bool tearingDown = false;
+std::set<Binding*> registry;
 
 void leaveAll() {
   std::lock_guard<std::mutex> lock(registryMutex);
-  for (auto* group : registry) group->leave();
+  for (auto* b : registry) b->group->leave();
 }
 
-// The environment goes away: no job may reach its thread-safe function any more, and
-// groups still open are left where they are (their threads end with the process).
-void leaveAllAtCleanup(void*) {
+// An environment goes away (the process ends, or a worker thread does): no job of its groups
+// may reach its thread-safe functions any more, and its groups still open are left where they
+// are (their threads end with the process). Other environments' groups go on.
+void leaveAtCleanup(void* data) {
+  auto* state = static_cast<EnvState*>(data);
   std::lock_guard<std::mutex> lock(registryMutex);
-  tearingDown = true;
-  for (auto* group : registry) {
-    group->silence();
-    group->leave();
+  state->tearingDown = true;
+  for (auto* b : registry) {
+    if (b->state != state) continue;
+    b->group->silence();
+    b->group->leave();
   }
 }
 
@@ -76,7 +85,7 @@ napi_value errorFor(napi_env env, const Job& job) {
 void finishGroup(Binding* b) {
   {
     std::lock_guard<std::mutex> lock(registryMutex);
-    registry.erase(b->group);
+    registry.erase(b);
   }
   delete b->group;  // joins the worker, which has returned after CLOSE
   b->group = nullptr;
@@ -195,7 +204,7 @@ napi_value Close(napi_env env, napi_callback_info info) {
 void collect(napi_env env, void* data, void*) {
   auto* b = static_cast<Binding*>(data);
   b->collected = true;
-  if (tearingDown) return;
+  if (b->state->tearingDown) return;
   if (b->group == nullptr) {
     delete b;
   } else if (!b->closing) {
@@ -242,7 +251,10 @@ napi_value Construct(napi_env env, napi_callback_info info) {
   o.heartbeat = std::chrono::milliseconds(intProperty(env, argv[0], "heartbeatMs"));
   o.bcube = stringProperty(env, argv[0], "algorithm") == "bcube";
 
+  void* state = nullptr;
+  CHECK(napi_get_instance_data(env, &state));
   auto* b = new Binding();
+  b->state = static_cast<EnvState*>(state);
   napi_value name;
   CHECK(napi_create_string_utf8(env, "rxkeras-gloo", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, b, settle, &b->tsfn));
@@ -250,7 +262,7 @@ napi_value Construct(napi_env env, napi_callback_info info) {
   b->group = new Group(o, [tsfn = b->tsfn](Job* job) { napi_call_threadsafe_function(tsfn, job, napi_tsfn_blocking); });
   {
     std::lock_guard<std::mutex> lock(registryMutex);
-    registry.insert(b->group);
+    registry.insert(b);
   }
   CHECK(napi_wrap(env, self, b, collect, nullptr, nullptr));
   return self;
@@ -267,7 +279,10 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value cls;
   CHECK(napi_define_class(env, "Group", NAPI_AUTO_LENGTH, Construct, nullptr, 5, methods, &cls));
   CHECK(napi_set_named_property(env, exports, "Group", cls));
-  napi_add_env_cleanup_hook(env, leaveAllAtCleanup, nullptr);
+  // Kept after the environment ends (a few bytes): finalizers that run after the hook read it.
+  auto* state = new EnvState();
+  CHECK(napi_set_instance_data(env, state, nullptr, nullptr));
+  napi_add_env_cleanup_hook(env, leaveAtCleanup, state);
   static std::once_flag once;
   std::call_once(once, [] { std::atexit(leaveAll); });
   return exports;
