@@ -86,7 +86,7 @@ export * as applications from './models/applications.js';
 export { initDistributed, LostRankError, GlooUnavailableError, type Collective } from './parallel/index.js';
 export { listDevices, configureDevices, disposeDevices, DeviceError, UnknownDeviceError, type DeviceInfo, type DevicesOptions } from './parallel/index.js';
 export { multiGpuModel, ParallelModel, type MultiGpuModelOptions } from './models/index.js';
-export { distributedModel, DistributedModel, type DistributedFitOptions } from './models/index.js';
+export { distributedModel, DistributedModel, type DistributedFitOptions, type DistributedModelOptions } from './models/index.js';
 export * as parallel from './parallel/index.js';
 export * as serving from './serving/index.js';
 export { microBatch, startServer, ModelServer, dashboard, type ServerOptions, type DashboardOptions } from './serving/index.js';

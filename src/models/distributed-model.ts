@@ -11,10 +11,21 @@ import { commitSetup, requireSetup, startState } from '../training/setup.js';
 import type { Shard } from '../training/split-rows.js';
 import type { Logs, TrainState } from '../training/types.js';
 import { History } from '../callbacks/history.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { Collective } from '../parallel/collective.js';
+import type { DataParallel } from '../parallel/data-parallel.js';
+import type { Device } from '../parallel/device.js';
 import { DistributedStep, type DistributedStepOptions } from '../parallel/distributed-step.js';
+import { GlooCollective } from '../parallel/gloo-collective.js';
 import type { Model } from './model.js';
 import { fitArgs, fitWithCallbacks } from './fit-args.js';
+import { commitCopy, openReplicas, replicaDevices, type MultiGpuModelOptions } from './multi-gpu-model.js';
+
+/**
+ * Options of `distributedModel`. With `gpus` or `devices` (as multiGpuModel's), each process
+ * trains on that many worker replicas (processes x replicas; every process must ask for as many).
+ */
+export interface DistributedModelOptions extends DistributedStepOptions, MultiGpuModelOptions {}
 
 export interface DistributedFitOptions extends FitOptions {
   /** Callbacks on every member: they see the same logs everywhere, so those that steer training (EarlyStopping, ReduceLROnPlateau) decide alike. */
@@ -29,8 +40,11 @@ export interface DistributedFitOptions extends FitOptions {
  * `rxkeras launch` starts), as Horovod's DistributedOptimizer and PyTorch's
  * DDP do: every member runs the same script on the same data.
  */
-export function distributedModel(model: Model, collective: Collective, options: DistributedStepOptions = {}): DistributedModel {
-  return new DistributedModel(model, collective, options);
+export function distributedModel(model: Model, collective: Collective, options: DistributedModelOptions = {}): DistributedModel {
+  const replicas = options.gpus !== undefined || options.devices !== undefined;
+  if (replicas && !(collective instanceof GlooCollective))
+    throw new InvalidArgumentError('collective', 'the GlooCollective of initDistributed() (worker replicas join their own Gloo groups)', collective.constructor.name);
+  return new DistributedModel(model, collective, options, replicas ? replicaDevices(model, options) : undefined);
 }
 
 /**
@@ -43,13 +57,23 @@ export function distributedModel(model: Model, collective: Collective, options: 
  * is (`dataset.shard(size, rank)` before batching); every member must then
  * yield the same number of batches per epoch. The progress bar and
  * `rank0Callbacks` run on rank 0 only. `model` holds the trained weights.
+ *
+ * With `devices`, each fit trains on worker replicas of this process, one
+ * per device: the member's rows of every batch are split among them, and
+ * their gradients are summed among them and across the processes (see
+ * TwoLevelCollective). `model` takes their weights at every epoch's end
+ * and at the end of fit. Evaluation and validation run on this thread.
  */
 export class DistributedModel {
   constructor(
     readonly model: Model,
     readonly collective: Collective,
-    private readonly options: DistributedStepOptions = {},
+    private readonly options: DistributedModelOptions = {},
+    readonly devices?: readonly Device[],
   ) {}
+
+  /** The replicas' closing after the last fit on them. */
+  private closing: Promise<void> | undefined;
 
   get rank(): number {
     return this.collective.rank;
@@ -67,7 +91,11 @@ export class DistributedModel {
     const [data, options = {}] = fitArgs(args) as [FitData, DistributedFitOptions | undefined];
     const rank0 = this.rank === 0;
     const callbacks = [...(options.callbacks ?? []), ...(rank0 ? (options.rank0Callbacks ?? []) : [])];
-    return fitWithCallbacks(this.train$(data, options), callbacks, rank0 ? options.verbose : 0);
+    try {
+      return await fitWithCallbacks(this.train$(data, options), callbacks, rank0 ? options.verbose : 0);
+    } finally {
+      await this.closing;
+    }
   }
 
   /** The training event stream of `fit` on this member; subscribe to train, unsubscribe to stop (every member must). */
@@ -104,22 +132,41 @@ export class DistributedModel {
       if (!('dataset' in data)) this.buildFor(data.x);
       const { state, setup: next } = startState(model, setup, model.build().variables!);
       model.compiled = next;
-      const step = new DistributedStep(model, next.compiled, this.collective, this.options);
-      const start = await step.syncState(state);
+      const sync = new DistributedStep(model, next.compiled, this.collective, this.options);
+      const start = await sync.syncState(state);
       commit(model, start);
-      return { step, start };
+      if (!this.devices) return { step: sync, start, replicas: undefined };
+      const cross = (this.collective as GlooCollective).subgroupOptions();
+      const replicas = await openReplicas(model, next.compiled, start, this.devices, this.options, cross);
+      return { step: new DistributedStep(model, next.compiled, this.collective, this.options, replicas), start: replicas.state(), replicas };
     }).pipe(
-      switchMap(({ step, start }) => {
+      switchMap(({ step, start, replicas }) => {
         let control: TrainingControl | undefined;
         return fitLoop$(model, step.compiled, start, data, { ...options, shard: this.shard() }, step).pipe(
           tap((e) => {
             control = e.control;
-            commit(model, e.control.state);
+            if (!replicas) commit(model, e.control.state);
+            else if (e.type === 'epochEnd') commitCopy(model, e.train);
           }),
-          tap({ finalize: () => control && commit(model, control.state) }),
+          tap({ finalize: () => (replicas ? this.finish(replicas, control?.state) : control && commit(model, control.state)) }),
         );
       }),
     );
+  }
+
+  /**
+   * The end of a fit on replicas: the model takes (copies of) their last
+   * state, unless the run failed (it keeps its last epoch's), and they are
+   * closed; `fit` waits for that.
+   */
+  private finish(replicas: DataParallel, ts: TrainState | undefined): void {
+    try {
+      if (ts && !replicas.failed) commitCopy(this.model, ts);
+    } catch {
+      // the run's own error is what the caller sees
+    }
+    if (ts) replicas.discard(ts);
+    this.closing = replicas.close();
   }
 
   private shard(): Shard {

@@ -6,5 +6,5 @@ export { loadModel, saveModel, loadWeights, saveWeights, loadLayersModel } from 
 export { modelFromJSONE, modelFromYAMLE, loadModelTE, saveModelTE, loadWeightsTE, saveWeightsTE } from './either.js';
 export { fit$, evaluate, evaluateDataset, predict, predictDataset } from './functions.js';
 export { multiGpuModel, ParallelModel, type MultiGpuModelOptions } from './multi-gpu-model.js';
-export { distributedModel, DistributedModel, type DistributedFitOptions } from './distributed-model.js';
+export { distributedModel, DistributedModel, type DistributedFitOptions, type DistributedModelOptions } from './distributed-model.js';
 export { Placement, type PlacedModel } from './placement.js';

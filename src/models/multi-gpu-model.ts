@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { cloneTree, disposeReplaced } from '../core/tree.js';
 import { Dataset, type Example } from '../../streams/index.js';
 import { datasetSource, tensorSource } from '../training/batch-source.js';
-import type { CompileArgs } from '../training/compile.js';
+import type { Compiled, CompileArgs } from '../training/compile.js';
 import { checkBatchSize, dataInputShape, epochBatches, prepareData, sampleCount, takeRows, toTensors, type ArrayLike, type DataArg } from '../training/data.js';
 import { evaluateSource, type EvaluateOptions } from '../training/evaluate.js';
 import type { Callback, FitEvent, TrainingControl } from '../training/events.js';
@@ -19,6 +19,7 @@ import type { Batch, Logs, TrainState } from '../training/types.js';
 import { History } from '../callbacks/history.js';
 import { DataParallel } from '../parallel/data-parallel.js';
 import type { Device } from '../parallel/device.js';
+import type { GlooOptions } from '../parallel/gloo-collective.js';
 import { firstDevices, getDevice } from '../parallel/devices.js';
 import type { Model } from './model.js';
 import { fitArgs, fitWithCallbacks } from './fit-args.js';
@@ -44,6 +45,11 @@ export interface MultiGpuModelOptions {
  */
 export function multiGpuModel(model: Model, options: number | MultiGpuModelOptions): ParallelModel {
   const o = typeof options === 'number' ? { gpus: options } : options;
+  return new ParallelModel(model, replicaDevices(model, o), o);
+}
+
+/** The devices of `model`'s replicas: the first `gpus` (GPUs first, else CPU workers) or those named; checked. */
+export function replicaDevices(model: Model, o: Pick<MultiGpuModelOptions, 'gpus' | 'devices'>): Device[] {
   if ((o.gpus === undefined) === (o.devices === undefined)) throw new InvalidArgumentError('multiGpuModel options', 'either gpus (a count) or devices (names)', o);
   const devices = o.devices
     ? o.devices.map((name) => {
@@ -55,7 +61,35 @@ export function multiGpuModel(model: Model, options: number | MultiGpuModelOptio
   // A stateful RNN carries state per sample across batches: it cannot be split over replicas.
   const stateful = model.layers.find((l) => (l.config as { stateful?: unknown }).stateful === true);
   if (stateful) throw new InvalidArgumentError(`layer '${stateful.name}'`, 'no stateful recurrent layer in a data-parallel model', 'stateful: true');
-  return new ParallelModel(model, devices, o);
+  return devices;
+}
+
+/** Starts `template`'s replicas on `devices` with the state `start` (not taken over); `cross` joins them to other processes' replicas. */
+export function openReplicas(
+  template: Model,
+  compiled: Compiled,
+  start: TrainState,
+  devices: readonly Device[],
+  options: Pick<MultiGpuModelOptions, 'setup' | 'timeoutMs'>,
+  cross?: GlooOptions,
+): Promise<DataParallel> {
+  return DataParallel.open(template, compiled, start, {
+    devices,
+    factory: { url: new URL('./from-config.js', import.meta.url).href, fn: 'modelFromJSON', config: template.toJSON() },
+    setup: (options.setup ?? []).map(toUrl),
+    timeoutMs: options.timeoutMs,
+    cross,
+  });
+}
+
+/** The template takes copies of a state of the replicas (weights, optimizer state, step); returns the optimizer state it took. */
+export function commitCopy(template: Model, ts: TrainState): unknown {
+  const old = template.compiled?.optState;
+  template.setVariables({ params: cloneTree(ts.params), state: cloneTree(ts.state) });
+  const optState = cloneTree(ts.optState);
+  if (template.compiled) template.compiled = commitSetup(template.compiled, { ...ts, optState });
+  disposeReplaced(old, optState);
+  return optState;
 }
 
 /**
@@ -223,12 +257,7 @@ export class ParallelModel {
     if (this.dp && (this.dp.compiled !== next.compiled || this.dp.failed || this.trainable !== next.optPaths)) await this.close();
     const current = { variables: template.variables, optState: next.optState };
     if (!this.dp) {
-      this.dp = await DataParallel.open(template, next.compiled, start, {
-        devices: this.devices,
-        factory: { url: new URL('./from-config.js', import.meta.url).href, fn: 'modelFromJSON', config: template.toJSON() },
-        setup: (this.options.setup ?? []).map(toUrl),
-        timeoutMs: this.options.timeoutMs,
-      });
+      this.dp = await openReplicas(template, next.compiled, start, this.devices, this.options);
       this.trainable = next.optPaths;
     } else if (!this.synced || this.synced.variables !== current.variables || this.synced.optState !== current.optState) await this.dp.load(start);
     this.synced = current;
@@ -237,13 +266,8 @@ export class ParallelModel {
 
   /** The template takes (copies of) a state of the replicas: its weights, optimizer state and step. */
   private commit(ts: TrainState): void {
-    const template = this.template;
-    const old = template.compiled?.optState;
-    template.setVariables({ params: cloneTree(ts.params), state: cloneTree(ts.state) });
-    const optState = cloneTree(ts.optState);
-    if (template.compiled) template.compiled = commitSetup(template.compiled, { ...ts, optState });
-    disposeReplaced(old, optState);
-    this.synced = { variables: template.variables, optState };
+    const optState = commitCopy(this.template, ts);
+    this.synced = { variables: this.template.variables, optState };
   }
 
   /**

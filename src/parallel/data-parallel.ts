@@ -17,6 +17,7 @@ import type { StepResult } from '../training/steps.js';
 import type { StepRunner } from '../training/step-runner.js';
 import type { Batch, TrainState, Variables } from '../training/types.js';
 import { RemoteError, type Device } from './device.js';
+import type { GlooOptions } from './gloo-collective.js';
 import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
 import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
@@ -36,6 +37,11 @@ export interface DataParallelOptions {
   setup?: readonly string[];
   /** Bound on any wait between replicas inside a step, in ms (default 120 s). */
   timeoutMs?: number;
+  /**
+   * Processes x replicas: the Gloo group options (GlooCollective.subgroupOptions) under which
+   * replica r of every process joins the others' replica r (see TwoLevelCollective). Worker threads only.
+   */
+  cross?: GlooOptions;
 }
 
 let nextSession = 0;
@@ -82,6 +88,8 @@ export class DataParallel implements StepRunner {
   /** Starts a replica of `module` with the state `start` (not taken over) on every device. */
   static async open(module: Module, compiled: Compiled, start: TrainState, options: DataParallelOptions): Promise<DataParallel> {
     if (options.devices.length < 1) throw new InvalidArgumentError('devices', 'at least one device', options.devices.length);
+    if (options.cross && options.devices.some((d) => d.spec.transport !== 'thread'))
+      throw new InvalidArgumentError('devices', 'worker-thread devices for replicas across processes (they reduce in shared memory first)', options.devices.map((d) => d.name));
     const dp = new DataParallel(module, compiled, options.devices, options, start);
     const state = dp.wireState(start);
     await dp.all('init', (rank) => ({
@@ -92,6 +100,7 @@ export class DataParallel implements StepRunner {
       state,
       group: dp.group.descriptor,
       rank,
+      cross: options.cross && { ...options.cross, runId: `${options.cross.runId}.r${rank}` },
       snapshot: dp.snapshot && { data: dp.snapshot.data.buffer as SharedArrayBuffer, control: dp.snapshot.control.buffer as SharedArrayBuffer },
     } satisfies InitArgs));
     dp.loaded(start, state);
@@ -104,6 +113,16 @@ export class DataParallel implements StepRunner {
    * (owned by the caller).
    */
   async train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
+    const { state, result } = await this.trainPart(ts, batch, batch.x[0].shape[0]);
+    return { state, result: result! };
+  }
+
+  /**
+   * As `train`, with `batch` one process's part of a global batch of
+   * `globalRows` rows (processes x replicas): each replica's share is its
+   * rows over `globalRows`. The result is undefined when `batch` has no rows.
+   */
+  async trainPart(ts: TrainState, batch: Batch, globalRows: number): Promise<{ state: TrainState; result: StepResult | undefined }> {
     this.check();
     if (ts !== this.last) {
       await this.load(ts);
@@ -114,13 +133,13 @@ export class DataParallel implements StepRunner {
     const eager = !this.snapshot;
     const replies = (await this.all(
       'step',
-      (rank) => ({ session: this.session, shard: shards[rank], globalRows: rows, snapshot: eager && rank === 0 }) satisfies StepArgs,
+      (rank) => ({ session: this.session, shard: shards[rank], globalRows, snapshot: eager && rank === 0 }) satisfies StepArgs,
       (rank) => buffersOfBatch(shards[rank]),
       ts.step,
     )) as StepReply[];
     this.last.release();
     this.last = new LazyState(this, ts.step + 1, ts.key, replies[0].snapshot);
-    return { state: this.last, result: merge(replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) };
+    return { state: this.last, result: rows > 0 ? merge(replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) : undefined };
   }
 
   /**

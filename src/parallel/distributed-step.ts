@@ -6,6 +6,7 @@ import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import type { Batch, TrainState, Variables } from '../training/types.js';
 import type { Collective } from './collective.js';
+import type { DataParallel } from './data-parallel.js';
 
 export interface DistributedStepOptions {
   /** Largest all-reduce, in bytes, the fused gradients are cut into (default 25 MB, as PyTorch DDP's buckets). */
@@ -33,6 +34,13 @@ interface Combined {
  * statistics) is taken from the last member with rows. Predictions, targets
  * and sample weights are gathered in rank order, so every member logs the
  * whole batch.
+ *
+ * With `replicas` (processes x replicas), the member's rows go to its
+ * worker replicas instead, which reduce their gradients among themselves
+ * and across the processes and update (see TwoLevelCollective); this
+ * thread adds up the row counts first (each replica's gradient is weighted
+ * by its rows over the global batch's), then the losses and predictions
+ * as above.
  */
 export class DistributedStep implements StepRunner {
   private readonly bucketElements: number;
@@ -42,12 +50,14 @@ export class DistributedStep implements StepRunner {
     readonly compiled: Compiled,
     private readonly collective: Collective,
     options: DistributedStepOptions = {},
+    private readonly replicas?: DataParallel,
   ) {
     this.bucketElements = Math.max(1, Math.floor((options.bucketBytes ?? 25 << 20) / 4));
   }
 
   /** One training step on this member's rows of the global batch. It takes `ts` over, as the fit loop's steps do; the caller owns the result's tensors. */
   async train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
+    if (this.replicas) return this.trainReplicas(this.replicas, ts, batch);
     const { module, compiled } = this;
     const rows = batch.x[0].shape[0];
     const trainable = module.trainablePaths(ts.params);
@@ -96,20 +106,42 @@ export class DistributedStep implements StepRunner {
     }
   }
 
+  /** The step on this member's worker replicas (the state is theirs, lazily fetched); losses and predictions combined here. */
+  private async trainReplicas(replicas: DataParallel, ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
+    const rows = batch.x[0].shape[0];
+    const counts = new Float32Array(this.collective.size);
+    counts[this.collective.rank] = rows;
+    await this.collective.allReduce(counts);
+    const { state, result: local } = await replicas.trainPart(ts, batch, counts.reduce((a, b) => a + b, 0));
+    try {
+      return { state, result: await this.combineResult(rows, local, batch) };
+    } finally {
+      if (local) ops.dispose([local.loss, ...local.outputLosses, ...local.predictions]);
+    }
+  }
+
   /** Losses and predictions of the global batch in inference mode, each member scoring its own rows (`batch`). */
   async test(variables: Variables, batch: Batch): Promise<StepResult> {
     const rows = batch.x[0].shape[0];
     let r: StepResult | undefined;
-    let combined: Combined | undefined;
     try {
-      r = rows > 0 ? testStep(this.module, this.compiled, variables, batch) : undefined;
-      combined = await this.combine(rows, r, new Float32Array(0));
-      const result = { loss: combined.loss, outputLosses: combined.outputLosses, ...(await this.gather(r?.predictions, batch, combined.counts)) };
-      combined = undefined;
-      return result;
+      // Read here: the replicas' lazy state must be fetched outside the step's tidy scope, which would free it.
+      const held = { params: variables.params, state: variables.state };
+      r = rows > 0 ? testStep(this.module, this.compiled, held, batch) : undefined;
+      return await this.combineResult(rows, r, batch);
     } finally {
       if (r) ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
-      if (combined) ops.dispose([combined.loss, ...combined.outputLosses]);
+    }
+  }
+
+  /** The global batch's losses (the members' weighted by their rows) and its predictions and targets (gathered in rank order). */
+  private async combineResult(rows: number, local: StepResult | undefined, batch: Batch): Promise<StepResult> {
+    const combined = await this.combine(rows, local, new Float32Array(0));
+    try {
+      return { loss: combined.loss, outputLosses: combined.outputLosses, ...(await this.gather(local?.predictions, batch, combined.counts)) };
+    } catch (error) {
+      ops.dispose([combined.loss, ...combined.outputLosses]);
+      throw error;
     }
   }
 
@@ -126,7 +158,8 @@ export class DistributedStep implements StepRunner {
     const counters = Float32Array.of(ts.key & 0xffff, ts.key >>> 16, ts.step);
     await this.collective.broadcast(counters, 0);
     disposeReplaced(tree, synced);
-    return { ...ts, params: synced.p, state: synced.s, key: (counters[0] + counters[1] * 0x10000) >>> 0, step: counters[2] };
+    // A tree without leaves (no layer state) comes back without its key: the (empty) tree stays.
+    return { ...ts, params: synced.p, state: synced.s ?? ts.state, key: (counters[0] + counters[1] * 0x10000) >>> 0, step: counters[2] };
   }
 
   /**

@@ -46,12 +46,14 @@ function checkInt(name: string, value: number, min: number, max: number): void {
  */
 export class GlooCollective implements Collective {
   private closed = false;
+  private subgroups = 0;
 
   private constructor(
     private readonly group: NativeGroup,
     readonly rank: number,
     readonly size: number,
     private readonly timeoutMs: number,
+    private readonly options: GlooOptions,
   ) {}
 
   /** Joins the group: resolves once all `worldSize` members are connected, rejects with `RendezvousError` naming the missing ones. */
@@ -82,9 +84,19 @@ export class GlooCollective implements Collective {
       heartbeatMs,
       algorithm: options.algorithm ?? 'ring',
     });
-    const member = new GlooCollective(group, rank, worldSize, timeoutMs);
+    const member = new GlooCollective(group, rank, worldSize, timeoutMs, { ...options, timeoutMs, heartbeatMs });
     await member.call('rendezvous', () => group.connect());
     return member;
+  }
+
+  /**
+   * How to join another group of the same members (each with this rank),
+   * in a namespace of its own: the n-th one asked for is `<runId>.<n>`, so
+   * members that ask in the same order meet (the replicas of each process
+   * do, see TwoLevelCollective). Plain data, for a worker thread to connect with.
+   */
+  subgroupOptions(): GlooOptions {
+    return { ...this.options, runId: `${this.options.runId}.${this.subgroups++}` };
   }
 
   allReduce(buffer: Float32Array): Promise<void> {

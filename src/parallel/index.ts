@@ -20,6 +20,7 @@ export { DeviceGroup, type GroupOptions } from './device-group.js';
 export { DeviceError, UnknownDeviceError } from './errors.js';
 export { SharedMemoryCollective, createSharedGroup, abortSharedGroup, type SharedGroup, type JoinOptions } from './shared-memory-collective.js';
 export { RelayCollective } from './relay-collective.js';
+export { TwoLevelCollective } from './two-level-collective.js';
 export { Replica, fusedLayout, type FusedLayout, type ReplicaStepResult } from './replica.js';
 export { DataParallel, type DataParallelOptions } from './data-parallel.js';
 export { splitRows } from '../training/split-rows.js';

@@ -13,9 +13,11 @@ import type { Module } from '../training/module.js';
 import { predictStep, testStep } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { DeviceContext, GroupDescriptor } from './device-context.js';
-import { Replica } from './replica.js';
+import { GlooCollective, type GlooOptions } from './gloo-collective.js';
+import { Replica, type SharedCollective } from './replica.js';
 import { importSetupModules } from './setup-modules.js';
 import { decodeState, encodeState, writeByName, type StateLayout } from './state-codec.js';
+import { TwoLevelCollective } from './two-level-collective.js';
 import { fromWire, toWire, type WireTensor } from './wire.js';
 
 /** Where the module comes from: `fn(config)` exported by the module at `url` (the facade passes its Keras config reader). */
@@ -43,6 +45,8 @@ export interface InitArgs {
   state: WireState;
   group: GroupDescriptor;
   rank: number;
+  /** With processes x replicas: this replica's Gloo group across the processes (the replicas of its local rank); `group` is then shared memory. */
+  cross?: GlooOptions;
   /** Shared memory the replica writes its state into when asked (worker threads); else `snapshot` returns it. */
   snapshot?: { data: SharedArrayBuffer; control: SharedArrayBuffer };
 }
@@ -84,7 +88,9 @@ export async function init(args: InitArgs, context: DeviceContext): Promise<void
   const shapes = module.outputNames.map(() => undefined);
   const compiled = compile(module.outputNames, { optimizer, loss: args.training.loss, lossWeights: args.training.lossWeights }, shapes);
   const ts = replicaState(args.state, optimizer, module, args.rank);
-  const replica = new Replica(module, compiled, ts, context.join(args.group, args.rank));
+  const local = context.join(args.group, args.rank);
+  const collective = args.cross ? new TwoLevelCollective(local as SharedCollective, await GlooCollective.connect(args.cross)) : local;
+  const replica = new Replica(module, compiled, ts, collective);
   const snapshot = args.snapshot && { data: new Float32Array(args.snapshot.data), control: new Int32Array(args.snapshot.control) };
   sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot });
 }

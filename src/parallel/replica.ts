@@ -62,9 +62,13 @@ export function ownedBounds(layout: FusedLayout, size: number): number[] {
  * A collective whose members share memory: a member fuses into its own
  * slot, and an all-reduce can stop half-way (reduce-scatter), let each
  * member rewrite its range, and finish (all-gather). SharedMemoryCollective
- * is one.
+ * is one; TwoLevelCollective (processes x replicas) another.
  */
 export interface SharedCollective extends Collective {
+  /** This member's index among those sharing its memory: its range of a reduce-scatter. */
+  readonly localRank: number;
+  /** How many members share the memory: the number of ranges. */
+  readonly localSize: number;
   slot(length: number): Float32Array;
   reduceScatter(length: number, bounds: readonly number[]): Promise<Float32Array>;
   allGather(length: number): Promise<Float32Array>;
@@ -128,7 +132,7 @@ export class Replica {
 
   /** Whether each replica updates only its range of the weights (and holds only its part of the optimizer state). */
   get sharded(): boolean {
-    return this.shared !== undefined && this.collective.size > 1;
+    return this.shared !== undefined && this.shared.localSize > 1;
   }
 
   /** The current training state, lent. With a sharded update, `optState` holds this replica's part only. */
@@ -150,7 +154,7 @@ export class Replica {
     this.compiled = compiled;
     let optState = next.optState;
     if (this.sharded) {
-      this.bounds = ownedBounds(layout, this.collective.size);
+      this.bounds = ownedBounds(layout, this.shared!.localSize);
       optState = this.ownedPart(next.optState as OptimizerState, next.params);
     }
     if (this.ts) disposeReplaced(this.ts, { next, optState });
@@ -203,7 +207,7 @@ export class Replica {
   /** Reduce-scatter, the update of this replica's range, all-gather, the constraints. */
   private async shardedUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
     const shared = this.shared!;
-    const rank = this.collective.rank;
+    const rank = shared.localRank;
     const [from, to] = [this.bounds[rank], this.bounds[rank + 1]];
     const mine = await shared.reduceScatter(this.layout.length, this.bounds);
     const owned = this.layout.grads.filter((e) => e.offset >= from && e.offset < to);
@@ -232,7 +236,7 @@ export class Replica {
   /** This replica's part of a whole optimizer state (the slots of the params in its range); `state` is disposed. */
   private ownedPart(state: OptimizerState, params: TensorTree): OptimizerState {
     const optimizer = this.compiled.optimizer as Optimizer;
-    const rank = this.collective.rank;
+    const rank = this.shared!.localRank;
     const owned = this.layout.grads.filter((e) => e.offset >= this.bounds[rank] && e.offset < this.bounds[rank + 1]);
     const paramOf = new Map(leaves(params));
     const fresh = optimizer.init(fromLeaves(owned.map((e) => [e.path, paramOf.get(e.path)!] as [string, ops.Tensor])));

@@ -91,6 +91,15 @@ export class SharedMemoryCollective implements Collective {
     this.result = new Float32Array(group.data, group.size * group.capacity * 4, group.capacity);
   }
 
+  /** Every member shares the memory: the local rank and size are the rank and size (see SharedCollective). */
+  get localRank(): number {
+    return this.rank;
+  }
+
+  get localSize(): number {
+    return this.size;
+  }
+
   /**
    * A view of this member's slot, `length` <= capacity floats: a buffer
    * filled here (gradients fused in place) is reduced without being copied in.

@@ -1,0 +1,75 @@
+// Processes x replicas (fixtures/distributed-replicas.ts): 2 Gloo processes,
+// each training on 2 worker-thread replicas, end with the weights and logs
+// of Model.fit in one process on the same global batches; a replica whose
+// worker ends makes every process fail with a typed error.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { glooSkipReason, runGroup, stop } from './helpers.js';
+
+const FIT = new URL('./fixtures/distributed-replicas.ts', import.meta.url).pathname;
+const TIMEOUT_MS = 5000;
+
+interface Trained {
+  weights: Record<string, number[]>;
+  history: Record<string, number[]>;
+}
+
+const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+describe('distributed fit, processes x replicas', { skip: glooSkipReason() }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'rxkeras-replicas-test-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const folder = (name: string) => mkdtempSync(join(root, `${name}-`));
+  const env = (dir: string, runId: string) => ({ RXKERAS_BACKEND: 'cpu', RXKERAS_STORE: `file://${dir}`, RXKERAS_RUN_ID: runId, RXKERAS_TIMEOUT_MS: String(TIMEOUT_MS) });
+
+  async function single(dir: string): Promise<Trained> {
+    const child = spawn(process.execPath, ['--import', 'tsx', FIT, 'single', dir], { env: { ...process.env, RXKERAS_BACKEND: 'cpu' }, stdio: 'inherit' });
+    const timer = setTimeout(() => void stop(child), 60_000);
+    const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? s)));
+    clearTimeout(timer);
+    assert.equal(code, 0);
+    return read<Trained>(join(dir, 'single-0.json'));
+  }
+
+  test('2 processes x 2 replicas train 3 epochs (Adam) to the weights and logs of one process on the same global batches (1e-5 relative)', async () => {
+    const dir = folder('2x2');
+    const [members, expected] = await Promise.all([runGroup(2, ['gloo', dir], env(dir, 'x2'), 60_000, FIT), single(folder('single'))]);
+    const failures = () => readdirSync(dir).filter((f) => f.startsWith('error-')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0], failures());
+    const results = [0, 1].map((rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
+    // Both processes end with the same weights, bit for bit, and log the same.
+    assert.deepEqual(results[1].weights, results[0].weights);
+    assert.deepEqual(results[1].history, results[0].history);
+    for (const [path, w] of Object.entries(expected.weights)) {
+      const scale = Math.max(...w.map(Math.abs));
+      const worst = Math.max(...w.map((e, i) => Math.abs(results[0].weights[path][i] - e)));
+      assert.ok(worst <= 1e-5 * scale, `${path}: max difference ${worst} against max |w| ${scale}`);
+    }
+    assert.deepEqual(Object.keys(results[0].history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+    for (const [name, values] of Object.entries(expected.history))
+      values.forEach((v, e) => {
+        const actual = results[0].history[name][e];
+        assert.ok(Math.abs(actual - v) <= 1e-5 * Math.max(1e-3, Math.abs(v)), `${name} of epoch ${e}: ${actual} vs ${v}`);
+      });
+  });
+
+  test("a replica's worker that ends mid-step: both processes' fit fail with a typed error, no hang", async () => {
+    const dir = folder('exit');
+    const members = await runGroup(2, ['gloo', dir, 'replica-exit'], env(dir, 'exit'), 60_000, FIT);
+    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [3, 3]);
+    const [other, own] = [0, 1].map((rank) => read<{ error: string; reason?: string; cause?: string; message: string; at: number }>(join(dir, `error-${rank}.json`)));
+    // Rank 1's second replica (/cpu:2) ended its worker at epoch 0's third step (step 2).
+    assert.equal(own.error, 'DeviceError', own.message);
+    assert.equal(own.reason, 'died');
+    assert.match(own.message, /device \/cpu:2 at step 2: its worker died/);
+    // Rank 0's replicas lose their peers in rank 1 (its replicas' groups are left as its workers end).
+    assert.equal(other.error, 'DeviceError', other.message);
+    assert.equal(other.cause, 'LostRankError', other.message);
+    assert.match(other.message, /at step 2: LostRankError: .*rank\(s\) 1 left/);
+    assert.ok(other.at - own.at < TIMEOUT_MS + 3000, `rank 0 failed ${other.at - own.at} ms after rank 1`);
+  });
+});
