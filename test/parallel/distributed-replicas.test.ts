@@ -11,7 +11,8 @@ import { after, describe, test } from 'node:test';
 import { glooSkipReason, runGroup, stop } from './helpers.js';
 
 const FIT = new URL('./fixtures/distributed-replicas.ts', import.meta.url).pathname;
-const TIMEOUT_MS = 5000;
+// Replicas meet in their own Gloo groups once their worker threads have started: on a loaded machine that start varies by seconds.
+const TIMEOUT_MS = 15_000;
 
 interface Trained {
   weights: Record<string, number[]>;
@@ -70,6 +71,7 @@ describe('distributed fit, processes x replicas', { skip: glooSkipReason() }, ()
     assert.equal(other.error, 'DeviceError', other.message);
     assert.equal(other.cause, 'LostRankError', other.message);
     assert.match(other.message, /at step 2: LostRankError: .*rank\(s\) 1 left/);
-    assert.ok(other.at - own.at < TIMEOUT_MS + 3000, `rank 0 failed ${other.at - own.at} ms after rank 1`);
+    // At once, not by the timeout: rank 1's replicas leave their groups as its workers end.
+    assert.ok(other.at - own.at < 5000, `rank 0 failed ${other.at - own.at} ms after rank 1`);
   });
 });
