@@ -1,6 +1,6 @@
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { disposeReplaced } from '../core/tree.js';
+import { disposeReplaced, mapTensors } from '../core/tree.js';
 import { serializeLoss, type LossFunction, type LossSpec } from '../losses/index.js';
 import {
   getHyperparamValue,
@@ -244,7 +244,8 @@ export class DataParallel implements StepRunner {
     const ts = decodeState(this.layout, data, this.optimizer, (p) => this.module.trainablePaths(p), step, lazy.key);
     let optState = ts.optState as InjectedState;
     for (const [name, value] of Object.entries(this.hyper)) optState = setHyperparam(optState, name, value);
-    return { ...ts, optState };
+    // The first read may come inside a tidy scope (a test step reading `variables.params`): the state outlives it.
+    return mapTensors({ ...ts, optState }, ops.keep);
   }
 
   private wireState(ts: TrainState): WireState {

@@ -125,9 +125,7 @@ export class DistributedStep implements StepRunner {
     const rows = batch.x[0].shape[0];
     let r: StepResult | undefined;
     try {
-      // Read here: the replicas' lazy state must be fetched outside the step's tidy scope, which would free it.
-      const held = { params: variables.params, state: variables.state };
-      r = rows > 0 ? testStep(this.module, this.compiled, held, batch) : undefined;
+      r = rows > 0 ? testStep(this.module, this.compiled, variables, batch) : undefined;
       return await this.combineResult(rows, r, batch);
     } finally {
       if (r) ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
