@@ -29,25 +29,30 @@ const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 // CPU time inside ONNX Runtime's run (its one intra-op thread is the caller's).
 const ort = timeOrtRuns(() => cpuMs(process.cpuUsage()));
 
-// Full collections during the timed epochs: a run that falls into a regime of one every few steps is far slower (issue 10's notes).
-let majorGcs = 0;
+// Collections during the timed epochs, full and minor: a run that falls into a regime of one full collection every
+// few steps is far slower (issue 10's notes); the minor ones count what the step still allocates.
+const gcs = { full: 0, minor: 0 };
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === 4) majorGcs++;
+  for (const e of list.getEntries()) {
+    const kind = (e as { detail?: { kind?: number } }).detail?.kind; // perf_hooks' NODE_PERFORMANCE_GC_MAJOR (4) and _MINOR (1)
+    if (kind === 4) gcs.full++;
+    else if (kind === 1) gcs.minor++;
+  }
 }).observe({ entryTypes: ['gc'] });
 
-async function probeRxkeras(m: Case, x: tf.Tensor, y: tf.Tensor): Promise<{ step: number; ort: number; majorGcs: number }> {
+async function probeRxkeras(m: Case, x: tf.Tensor, y: tf.Tensor): Promise<{ step: number; ort: number; gcs: { full: number; minor: number } }> {
   const model = new rx.Sequential({ layers: m.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
   await model.fit(x, y, { batchSize: m.batchSize, epochs: 1, verbose: 0 }); // compile and warm up
   ort.ms = 0;
   const start = process.cpuUsage();
-  const gcs = majorGcs;
+  const before = { ...gcs };
   await model.fit(x, y, { batchSize: m.batchSize, epochs: EPOCHS, verbose: 0 });
   const steps = EPOCHS * Math.ceil(m.samples / m.batchSize);
   const step = cpuMs(process.cpuUsage(start)) / steps;
   await new Promise((resolve) => setTimeout(resolve, 10)); // the observer reports asynchronously
   model.dispose();
-  return { step, ort: ort.ms / steps, majorGcs: majorGcs - gcs };
+  return { step, ort: ort.ms / steps, gcs: { full: gcs.full - before.full, minor: gcs.minor - before.minor } };
 }
 
 function probePytorch(m: Case, dir: string): number | undefined {
@@ -68,7 +73,7 @@ try {
     const ours = await probeRxkeras(m, x, y);
     const torch = probePytorch(m, dir);
     console.log(
-      `${m.name} cpu ms per step: rxkeras ${ours.step.toFixed(2)} (ONNX Runtime run ${ours.ort.toFixed(2)}, rest ${(ours.step - ours.ort).toFixed(2)}; ${ours.majorGcs} full GCs)` +
+      `${m.name} cpu ms per step: rxkeras ${ours.step.toFixed(2)} (ONNX Runtime run ${ours.ort.toFixed(2)}, rest ${(ours.step - ours.ort).toFixed(2)}; ${ours.gcs.full} full GCs, ${ours.gcs.minor} minor)` +
         (torch === undefined ? '' : `, pytorch ${torch.toFixed(2)}; pytorch/rxkeras cpu ratio: ${(torch / ours.step).toFixed(2)}`),
     );
     tf.dispose([x, y]);
