@@ -4,8 +4,8 @@
  * onnxruntime-node ships). A run reads its inputs in place and writes every
  * output straight into the caller's arrays (the fused update's heap for the
  * gradients, fresh arrays for the rest): none of onnxruntime-node's copies of
- * the outputs, which cost the copy and make V8 collect the whole heap every
- * few steps.
+ * the outputs, which cost the copy and can drive V8 into collecting the
+ * whole heap every few steps.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -73,7 +73,6 @@ const fresh = (p: Port): HostArray => {
 
 /** One compiled graph on the addon, run synchronously. Dispose it to free its native memory. */
 export class NativeSession extends HeldSession<AddonSession> {
-
   constructor(
     addon: OrtAddon,
     model: Uint8Array,
