@@ -22,8 +22,12 @@ export interface DevicesOptions {
   threadsPerWorker?: number;
   /** How CPU workers run: worker threads (default; shared-memory all-reduce) or child processes. */
   transport?: 'thread' | 'process';
-  /** The CPU workers' backend (default: the main thread's when it is wasm or cpu, else wasm). */
-  backend?: 'wasm' | 'cpu';
+  /**
+   * The CPU workers' backend (default: the main thread's when it is
+   * compiled, wasm or cpu, else wasm). With 'compiled' each replica's
+   * gradient step runs as one ONNX Runtime graph on its worker's threads.
+   */
+  backend?: 'compiled' | 'wasm' | 'cpu';
 }
 
 let options: DevicesOptions = {};
@@ -93,8 +97,8 @@ function specs(): DeviceSpec[] {
   const cores = os.availableParallelism();
   const workers = options.cpuWorkers ?? cores;
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(cores / Math.max(1, workers)));
-  const main = ops.activeBackend();
-  const backend = options.backend ?? (main === 'cpu' ? 'cpu' : 'wasm');
+  const main = ops.chosenBackend();
+  const backend = options.backend ?? (main === 'cpu' || main === 'compiled' ? main : 'wasm');
   const cpu: DeviceSpec[] = Array.from({ length: workers }, (_, i) => ({
     name: `/cpu:${i + 1}`,
     transport: options.transport ?? 'thread',

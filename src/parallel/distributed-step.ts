@@ -1,12 +1,13 @@
 import * as ops from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
-import { applyGradients, gradientStep, testStep, type GradientStepResult, type StepResult } from '../training/steps.js';
+import { applyGradients, runGradientStep, runCompiled, testStep, type GradientStepResult, type StepResult } from '../training/steps.js';
 import type { StepRunner } from '../training/step-runner.js';
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import type { Batch, TrainState, Variables } from '../training/types.js';
 import type { Collective } from './collective.js';
 import type { DataParallel } from './data-parallel.js';
+import { copyScaled } from './scaled-copy.js';
 
 export interface DistributedStepOptions {
   /** Largest all-reduce, in bytes, the fused gradients are cut into (default 25 MB, as PyTorch DDP's buckets). */
@@ -68,13 +69,12 @@ export class DistributedStep implements StepRunner {
     let grads: TensorTree | undefined;
     let done = false;
     try {
-      g = rows > 0 ? gradientStep(module, compiled, ts, batch) : undefined;
+      g = rows > 0 ? runGradientStep(module, compiled, ts, batch) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
       const fused = new Float32Array(sizes.reduce((a, b) => a + b, 0));
       let offset = 0;
       trainLeaves.forEach(([path], i) => {
-        // The weighting runs on the backend (vectorised), not in a JavaScript loop.
-        if (gradLeaves) fused.set(scaled(gradLeaves.get(path)!, rows), offset);
+        if (gradLeaves) copyScaled(fused.subarray(offset, offset + sizes[i]), gradLeaves.get(path)!, rows);
         offset += sizes[i];
       });
       combined = await this.combine(rows, g, fused);
@@ -91,7 +91,7 @@ export class DistributedStep implements StepRunner {
       );
       const state = await this.layerState(g ? g.state : ts.state, combined.counts);
       const gathered = await this.gather(g?.predictions, batch, combined.counts);
-      const next = applyGradients(module, compiled, { ...ts, state }, grads);
+      const next = runCompiled(module, () => applyGradients(module, compiled, { ...ts, state }, grads!));
       disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState, gs: g?.state }, { p: next.params, s: next.state, o: next.optState });
       const result = { loss: combined.loss, outputLosses: combined.outputLosses, ...gathered };
       combined = undefined;
@@ -125,7 +125,7 @@ export class DistributedStep implements StepRunner {
     const rows = batch.x[0].shape[0];
     let r: StepResult | undefined;
     try {
-      r = rows > 0 ? testStep(this.module, this.compiled, variables, batch) : undefined;
+      r = rows > 0 ? runCompiled(this.module, () => testStep(this.module, this.compiled, variables, batch)) : undefined;
       return await this.combineResult(rows, r, batch);
     } finally {
       if (r) ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
@@ -271,16 +271,6 @@ export class DistributedStep implements StepRunner {
       const at = i * (1 + MAX_RANK);
       return Array.from(buffer.subarray(at + 1, at + 1 + buffer[at]));
     });
-  }
-}
-
-/** `t * factor`'s values, read back from the backend. */
-function scaled(t: ops.Tensor, factor: number): Float32Array {
-  const product = ops.mul(t, factor);
-  try {
-    return product.dataSync() as Float32Array;
-  } finally {
-    product.dispose();
   }
 }
 

@@ -7,7 +7,7 @@
 /** How a device's worker starts: its name, backend and threads. */
 export interface WorkerConfig {
   device: string;
-  backend: 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
+  backend: 'compiled' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
   /** wasm threads inside this worker. */
   threads: number;
 }

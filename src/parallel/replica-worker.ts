@@ -10,7 +10,7 @@ import { leaves } from '../core/tree.js';
 import { getOptimizer, type Optimizer, type OptimizerState } from '../optimizers/index.js';
 import { compile, type CompileArgs, type Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
-import { predictStep, testStep } from '../training/steps.js';
+import { predictStep, runCompiled, testStep } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { DeviceContext, GroupDescriptor } from './device-context.js';
 import { GlooCollective, type GlooOptions } from './gloo-collective.js';
@@ -135,7 +135,7 @@ export function test(args: { session: number; shard: WireBatch }): WireStepResul
   const batch = toBatch(args.shard);
   try {
     if (batch.x[0].shape[0] === 0) return null;
-    const r = testStep(s.module, s.compiled, s.replica.state, batch);
+    const r = runCompiled(s.module, () => testStep(s.module, s.compiled, s.replica.state, batch));
     try {
       return wireResult(r.loss, r.outputLosses, r.predictions);
     } finally {
@@ -152,7 +152,7 @@ export function predict(args: { session: number; x: WireTensor[] }): WireTensor[
   if (args.x[0].shape[0] === 0) return [];
   const x = args.x.map(fromWire);
   try {
-    const out = predictStep(s.module, s.replica.state, x);
+    const out = runCompiled(s.module, () => predictStep(s.module, s.replica.state, x));
     try {
       return out.map(toWire);
     } finally {

@@ -1,12 +1,13 @@
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '../core/tree.js';
-import { applyUpdates, type Optimizer, type OptimizerState } from '../optimizers/index.js';
+import type { Optimizer, OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
-import { applyGradients, gradientStep, type StepResult } from '../training/steps.js';
+import { applyGradients, optimizerStep, runGradientStep, runCompiled, type StepResult } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { Collective } from './collective.js';
+import { copyScaled } from './scaled-copy.js';
 
 /** One value's place in the fused buffer. */
 export interface FusedEntry {
@@ -169,7 +170,7 @@ export class Replica {
   async step(shard: Batch, globalRows: number): Promise<ReplicaStepResult> {
     const rows = shard.x[0].shape[0];
     const share = rows / globalRows;
-    const g = rows > 0 ? gradientStep(this.module, this.compiled, this.ts, shard) : undefined;
+    const g = rows > 0 ? runGradientStep(this.module, this.compiled, this.ts, shard) : undefined;
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
     try {
@@ -201,7 +202,7 @@ export class Replica {
     await this.collective.allReduce(this.fused);
     const grads = fromLeaves(this.layout.grads.map((e) => [e.path, view(this.fused, e, 0, made)] as [string, ops.Tensor]));
     const state = this.reducedState(this.fused, stateOf, made);
-    return applyGradients(this.module, this.compiled, { ...this.ts, state }, grads);
+    return runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads));
   }
 
   /** Reduce-scatter, the update of this replica's range, all-gather, the constraints. */
@@ -212,12 +213,14 @@ export class Replica {
     const mine = await shared.reduceScatter(this.layout.length, this.bounds);
     const owned = this.layout.grads.filter((e) => e.offset >= from && e.offset < to);
     const paramOf = new Map(leaves(this.ts.params));
-    const update = ops.tidy(() => {
-      const grads = fromLeaves(owned.map((e) => [e.path, view(mine, e, from)] as [string, ops.Tensor]));
-      const params = fromLeaves(owned.map((e) => [e.path, paramOf.get(e.path)!] as [string, ops.Tensor]));
-      const r = (this.compiled.optimizer as Optimizer).update(grads, this.ts.optState as OptimizerState, params);
-      return { updated: applyUpdates(params, r.updates), optState: r.state as unknown as ops.TensorContainer };
-    });
+    const update = runCompiled(this.module, () =>
+      ops.tidy(() => {
+        const grads = fromLeaves(owned.map((e) => [e.path, view(mine, e, from)] as [string, ops.Tensor]));
+        const params = fromLeaves(owned.map((e) => [e.path, paramOf.get(e.path)!] as [string, ops.Tensor]));
+        const r = optimizerStep(this.compiled, params, grads, this.ts.optState as OptimizerState);
+        return { updated: r.params, optState: r.state as unknown as ops.TensorContainer };
+      }),
+    );
     made.push(...collectLeaves(update.updated));
     for (const e of owned) mine.set(new Map(leaves(update.updated)).get(e.path)!.dataSync() as Float32Array, e.offset - from);
     const all = await shared.allGather(this.layout.length);
@@ -251,22 +254,10 @@ export class Replica {
   }
 }
 
-/** `buf[entry] = share * values` (zeros for a replica with no rows); the scaling runs on the backend. */
+/** `buf[entry] = share * values` (zeros for a replica with no rows). */
 function fuse(buf: Float32Array, e: FusedEntry, t: ops.Tensor | undefined, share: number): void {
-  if (!t || share === 0) {
-    buf.fill(0, e.offset, e.offset + e.size);
-    return;
-  }
-  if (share === 1) {
-    buf.set(t.dataSync() as Float32Array, e.offset);
-    return;
-  }
-  const scaled = ops.mul(t, share);
-  try {
-    buf.set(scaled.dataSync() as Float32Array, e.offset);
-  } finally {
-    scaled.dispose();
-  }
+  if (!t || share === 0) buf.fill(0, e.offset, e.offset + e.size);
+  else copyScaled(buf.subarray(e.offset, e.offset + e.size), t, share);
 }
 
 /**

@@ -49,6 +49,7 @@ const context: DeviceContext = {
 
 async function start(): Promise<string> {
   process.env.RXKERAS_WASM_THREADS = String(config.threads);
+  process.env.RXKERAS_COMPILED_THREADS = String(config.threads);
   return chooseBackend(config.backend);
 }
 

@@ -1,8 +1,7 @@
 import { disposeReplaced } from '../core/tree.js';
-import { runStep } from '../ops/compiled/index.js';
 import type { Compiled } from './compile.js';
 import type { Module } from './module.js';
-import { testStep, trainStep, type StepResult } from './steps.js';
+import { runCompiled, testStep, trainStep, type StepResult } from './steps.js';
 import type { Batch, TrainState, Variables } from './types.js';
 
 /**
@@ -21,12 +20,12 @@ export interface StepRunner {
 export function localRunner(module: Module, compiled: Compiled): StepRunner {
   return {
     async train(ts, batch) {
-      const r = runStep(module, `model '${module.name}'`, () => trainStep(module, compiled, ts, batch));
+      const r = runCompiled(module, () => trainStep(module, compiled, ts, batch));
       disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: r.state.params, s: r.state.state, o: r.state.optState });
       return r;
     },
     async test(variables, batch) {
-      return runStep(module, `model '${module.name}'`, () => testStep(module, compiled, variables, batch));
+      return runCompiled(module, () => testStep(module, compiled, variables, batch));
     },
   };
 }

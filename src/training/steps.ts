@@ -6,7 +6,7 @@ import { applyUpdates, type OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from './compile.js';
 import type { Module } from './module.js';
 import type { Batch, TrainState, Variables } from './types.js';
-import { inCompiledRegion, jitted } from '../ops/compiled/index.js';
+import { inCompiledRegion, jitted, runStep } from '../ops/compiled/index.js';
 
 /** What a step returns besides the new state: the total loss, each output's loss, and the predictions (for metrics). */
 export interface StepResult {
@@ -88,19 +88,33 @@ export function applyGradients(module: Module, compiled: Compiled, ts: TrainStat
   const out = ops.tidy(() => {
     const trainable = module.trainablePaths(ts.params);
     const trainParams = fromLeaves<ops.Tensor>(leaves(ts.params).filter(([p]) => trainable.has(p)));
-    // In a compiled step the graph returns the gradients and the update runs fused on the host (where the optimizer has a fused form).
-    const fused = inCompiledRegion() ? compiled.optimizer.applyFused?.(trainParams, grads, ts.optState as OptimizerState) : undefined;
-    const { params: updated, state: optState } = fused ?? updateAndApply(compiled, trainParams, grads, ts.optState as OptimizerState);
+    const { params: updated, state: optState } = optimizerStep(compiled, trainParams, grads, ts.optState as OptimizerState);
     const params = module.constrain(withLeaves(ts.params, new Map(leaves(updated))));
     return { params, optState: optState as unknown as ops.TensorContainer };
   });
   return { params: out.params, state: ts.state, optState: out.optState, step: ts.step + 1, key: ts.key };
 }
 
-/** The optimizer's updates added to the params (the traced, eager form of the update). */
-function updateAndApply(compiled: Compiled, params: TensorTree, grads: TensorTree, state: OptimizerState): { params: TensorTree; state: OptimizerState } {
+/**
+ * The optimizer's step on `params` (no constraints, no step count): its
+ * updates added to the params. In a compiled step the graph returns the
+ * gradients and this runs fused on the host where the optimizer has a fused
+ * form; elsewhere it is the traced (eager) update. Disposes nothing it was given.
+ */
+export function optimizerStep(compiled: Compiled, params: TensorTree, grads: TensorTree, state: OptimizerState): { params: TensorTree; state: OptimizerState } {
+  const fused = inCompiledRegion() ? compiled.optimizer.applyFused?.(params, grads, state) : undefined;
+  if (fused) return fused;
   const r = compiled.optimizer.update(grads, state, params);
   return { params: applyUpdates(params, r.updates), state: r.state };
+}
+
+/**
+ * Runs `fn` (a step, or a part of one) as the local runner runs steps: in a
+ * compiled region where compiled steps are on (an optimizer with a fused
+ * form then uses it), eagerly for a model that has fallen back.
+ */
+export function runCompiled<T>(module: Module, fn: () => T): T {
+  return runStep(module, `model '${module.name}'`, fn);
 }
 
 /**
@@ -114,7 +128,7 @@ function updateAndApply(compiled: Compiled, params: TensorTree, grads: TensorTre
  * corrections, a learning rate a callback set) are this step's.
  */
 export function trainStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): { state: TrainState; result: StepResult } {
-  const g = jitted(compiled, (a: { ts: TrainState; batch: Batch }) => gradientStep(module, compiled, a.ts, a.batch), gradientJit)({ ts: { ...ts, optState: undefined }, batch });
+  const g = jittedGradientStep(module, compiled, ts, batch);
   let next: TrainState;
   try {
     next = applyGradients(module, compiled, { ...ts, state: g.state }, g.grads);
@@ -125,6 +139,22 @@ export function trainStep(module: Module, compiled: Compiled, ts: TrainState, ba
     disposeReplaced(g.grads, next!);
   }
   return { state: next, result: { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions } };
+}
+
+/**
+ * {@link gradientStep} on its own, as the local runner runs a whole step:
+ * where compiled steps are on, one native graph (traced once per input
+ * signature and replayed); else, or for a model with a kernel that has no
+ * lowering, eagerly. For runners that combine gradients before the update
+ * (data parallelism). The caller owns every returned tensor.
+ */
+export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): GradientStepResult {
+  return runCompiled(module, () => jittedGradientStep(module, compiled, ts, batch));
+}
+
+/** {@link gradientStep}, traced once and replayed in a compiled region (per `compiled`, per input signature); the plain gradient step elsewhere. */
+function jittedGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): GradientStepResult {
+  return jitted(compiled, (a: { ts: TrainState; batch: Batch }) => gradientStep(module, compiled, a.ts, a.batch), gradientJit)({ ts: { ...ts, optState: undefined }, batch });
 }
 
 /** The gradient step's randomness comes from the step count and the key. */

@@ -116,6 +116,11 @@ function hasGpu(): boolean {
   return typeof devices === 'number' ? devices > 0 : true;
 }
 
+/** The backend chooseBackend chose ('compiled' included; activeBackend then names its eager one); undefined before it ran. */
+export function chosenBackend(): BackendName | undefined {
+  return active;
+}
+
 /** The active backend's name, or undefined while none has started (reading it starts none). */
 export function activeBackend(): string | undefined {
   return (tf.engine() as unknown as { backendName?: string | null }).backendName ?? undefined;

@@ -1,0 +1,65 @@
+// Data parallelism with compiled replicas: each worker device runs its
+// gradient step as one ONNX Runtime graph (and the fused optimizer update),
+// and training still equals eager single-device training on the same
+// global batches (within 1e-4 relative, the compiled steps' tolerance).
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { backendReady } from '../helpers/backend.js';
+import * as rx from '../../src/index.js';
+import * as ops from '../../src/ops/index.js';
+import { tensors } from '../../src/core/tree.js';
+import { configureDevices, disposeDevices, getDevice, listDevices } from '../../src/parallel/devices.js';
+import { multiGpuModel } from '../../src/models/multi-gpu-model.js';
+
+await backendReady;
+before(() => configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend: 'compiled' }));
+after(() => disposeDevices());
+
+const X = ops.randomNormal([22, 6], 0, 1, 'float32', 5);
+const Y = ops.oneHot(ops.tensor1d(Array.from({ length: 22 }, (_, i) => (i * 7) % 3), 'int32'), 3);
+
+function model(optimizer: rx.Optimizer): rx.Sequential {
+  const m = new rx.Sequential({
+    layers: [
+      rx.Dense({ units: 16, activation: 'relu', input_shape: [6], kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } }),
+      rx.Dense({ units: 3, activation: 'softmax' }),
+    ],
+  });
+  m.build(11);
+  m.compile({ optimizer, loss: 'categorical_crossentropy', metrics: ['accuracy'] }, 11);
+  return m;
+}
+
+function maxRelDiff(a: rx.Model, b: rx.Model): number {
+  const [wa, wb] = [a.getWeights(), b.getWeights()];
+  const worst = Math.max(...wa.map((w, i) => ops.tidy(() => ops.max(ops.div(ops.abs(ops.sub(w, wb[i])), ops.add(ops.abs(wb[i]), 1e-3))).dataSync()[0])));
+  ops.dispose([...wa, ...wb]);
+  return worst;
+}
+
+test('the worker devices run the compiled backend', async () => {
+  assert.equal(listDevices().find((d) => d.name === '/cpu:1')?.backend, 'compiled');
+  const info = await getDevice('/cpu:1').call<{ chosen: string; compiledSteps: boolean }>(new URL('./fixtures/backend-info.ts', import.meta.url), 'backendInfo', {});
+  assert.deepEqual(info, { chosen: 'compiled', compiledSteps: true });
+});
+
+for (const [name, optimizer] of [
+  ['Adam', () => rx.Adam({ learning_rate: 0.02 })],
+  ['SGD with momentum', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 })],
+] as const)
+  test(`2 compiled replicas train 3 epochs (${name}, L2, batches of 8 with a last one of 6) to the weights and History of eager single-device training within 1e-4`, async () => {
+    const single = model(optimizer());
+    const parallel = model(optimizer());
+    const options = { batchSize: 8, epochs: 3, shuffle: false, verbose: 0 as const };
+    const h1 = await single.fit(X, Y, options);
+    const p = multiGpuModel(parallel, { gpus: 2 });
+    const h2 = await p.fit(X, Y, options).finally(() => p.close());
+    for (const k of Object.keys(h1.history))
+      h1.history[k].forEach((v, i) => assert.ok(Math.abs((h2.history[k][i] as number) - (v as number)) < 1e-4, `${k}[${i}]: ${h2.history[k][i]} vs ${v}`));
+    const d = maxRelDiff(parallel, single);
+    assert.ok(d < 1e-4, `weights differ by ${d} (relative)`);
+    for (const m of [single, parallel]) {
+      ops.dispose(tensors(m.compiled?.optState));
+      m.dispose();
+    }
+  });
