@@ -8,7 +8,8 @@
  * 2. `distributed scaling 2 processes: S`: the bench's MLP (784-512-512-10,
  *    global batch 128, Adam) trained by 2 single-threaded processes with
  *    DistributedStep over 1 single-threaded process with the plain step;
- *    samples/s after a warm-up, both runs twice in alternating order.
+ *    samples/s after a warm-up, both runs twice in alternating order; with
+ *    compiled steps (the default backend), then with eager wasm steps.
  * The bench launches itself: the parent runs `launch`, the children measure
  * and write their figures to a file the parent reads.
  */
@@ -20,7 +21,7 @@ import { launch } from '../src/parallel/launcher.js';
 
 const BYTES = 64 << 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
-const STEPS = Number(process.env.BENCH_STEPS ?? 20);
+const STEPS = Number(process.env.BENCH_STEPS ?? 40);
 const BATCH = 128;
 const script = new URL(import.meta.url).pathname;
 
@@ -61,7 +62,7 @@ async function trainMember(distributed: boolean): Promise<void> {
   const rx = await import('../src/index.js');
   const { DistributedStep } = await import('../src/parallel/distributed-step.js');
   const { startState } = await import('../src/training/setup.js');
-  const { trainStep } = await import('../src/training/steps.js');
+  const { runCompiled, trainStep } = await import('../src/training/steps.js');
   const { splitRows } = await import('../src/training/split-rows.js');
   const { disposeStepResult } = await import('../src/training/logs.js');
   const { disposeReplaced } = await import('../src/core/tree.js');
@@ -83,7 +84,7 @@ async function trainMember(distributed: boolean): Promise<void> {
   for (let i = 0; i < STEPS + 3; i++) {
     if (i === 3) start = process.hrtime.bigint();
     const batch = { x: [x], y: [y] };
-    const r = step ? await step.train(ts, batch) : trainStep(model, model.compiled!.compiled, ts, batch);
+    const r = step ? await step.train(ts, batch) : runCompiled(model, () => trainStep(model, model.compiled!.compiled, ts, batch));
     if (!step) disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: r.state.params, s: r.state.state, o: r.state.optState });
     disposeStepResult(r.result);
     ts = r.state;
@@ -100,20 +101,22 @@ else {
   process.exitCode = await launch({ script, args: ['allreduce'], nproc: 2 });
   await sharedMemoryAllReduce();
   const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-'));
-  const env = { ...process.env, RXKERAS_BACKEND: 'wasm', RXKERAS_WASM_THREADS: '1', RXKERAS_QUIET: '1', BENCH_OUT: join(dir, 'out') };
-  const rate = async (nproc: number) => {
-    const code = await launch({ script, args: [nproc === 1 ? 'single' : 'dp'], nproc, env });
-    if (code !== 0) throw new Error(`training run with ${nproc} process(es) exited with ${code}`);
-    return Number(readFileSync(env.BENCH_OUT, 'utf8'));
-  };
-  const one: number[] = [];
-  const two: number[] = [];
-  for (let round = 0; round < 2; round++) {
-    if (round % 2 === 0) one.push(await rate(1)), two.push(await rate(2));
-    else two.push(await rate(2)), one.push(await rate(1));
+  for (const backend of ['compiled', 'wasm']) {
+    const env = { ...process.env, RXKERAS_BACKEND: backend, RXKERAS_COMPILED_THREADS: '1', RXKERAS_WASM_THREADS: '1', RXKERAS_QUIET: '1', BENCH_OUT: join(dir, 'out') };
+    const rate = async (nproc: number) => {
+      const code = await launch({ script, args: [nproc === 1 ? 'single' : 'dp'], nproc, env });
+      if (code !== 0) throw new Error(`training run with ${nproc} process(es) on ${backend} exited with ${code}`);
+      return Number(readFileSync(env.BENCH_OUT, 'utf8'));
+    };
+    const one: number[] = [];
+    const two: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      if (round % 2 === 0) one.push(await rate(1)), two.push(await rate(2));
+      else two.push(await rate(2)), one.push(await rate(1));
+    }
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    console.log(`mlp samples/s, ${backend} steps: 1 process ${mean(one).toFixed(0)}, 2 processes ${mean(two).toFixed(0)} (1 thread each)`);
+    console.log(`distributed scaling 2 processes${backend === 'compiled' ? '' : ` (${backend} steps)`}: ${(mean(two) / mean(one)).toFixed(2)}`);
   }
   rmSync(dir, { recursive: true, force: true });
-  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-  console.log(`mlp samples/s: 1 process ${mean(one).toFixed(0)}, 2 processes ${mean(two).toFixed(0)} (1 wasm thread each)`);
-  console.log(`distributed scaling 2 processes: ${(mean(two) / mean(one)).toFixed(2)}`);
 }

@@ -1,12 +1,14 @@
 /**
  * `npm run bench:parallel`: data-parallel scaling on this machine's cores.
  * The MLP and the CNN of `npm run bench` are trained with one replica (one
- * worker thread, one wasm thread) and with two replicas (two worker
- * threads, one wasm thread each), on the same data with the same global
- * batch, in one run, alternating the order, after a warm-up. Prints the
- * ratio of samples/s (2 replicas over 1), then the all-reduce throughput of
- * a 16 MB gradient buffer between 2 worker threads in shared memory
- * (algorithm bandwidth: buffer bytes over the time of one all-reduce).
+ * worker thread of one thread) and with two replicas (two worker threads,
+ * one thread each), on the same data with the same global batch, in one
+ * run, alternating the order, after a warm-up. Prints the ratio of
+ * samples/s (2 replicas over 1) for the replicas' default backend (compiled
+ * steps on ONNX Runtime where it loads) and for eager wasm replicas, then
+ * the all-reduce throughput of a 16 MB gradient buffer between 2 worker
+ * threads in shared memory (algorithm bandwidth: buffer bytes over the time
+ * of one all-reduce).
  */
 import * as rx from '../src/index.js';
 import { configureDevices, disposeDevices, getDevice } from '../src/parallel/devices.js';
@@ -14,9 +16,9 @@ import { DeviceGroup } from '../src/parallel/device-group.js';
 import { cases, type Case } from './cases.js';
 
 await rx.initBackend();
-const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
+const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 4);
 const ALLREDUCE_BYTES = 16 << 20;
-await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1 });
+const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] as const) : (['wasm'] as const);
 
 async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor): Promise<number> {
   const model = new rx.Sequential({ layers: c.rxkeras() });
@@ -31,20 +33,24 @@ async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: 
   return (c.samples * EPOCHS) / seconds;
 }
 
-console.log(`devices: ${rx.listDevices().map((d) => `${d.name} (${d.transport}, ${d.backend}, ${d.threads} thread)`).join(', ')}; epochs timed: ${EPOCHS}`);
-for (const c of cases) {
-  const x = rx.ops.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
-  const y = rx.ops.oneHot(rx.ops.cast(rx.ops.randomUniform([c.samples], 0, 10, 'int32', 2), 'int32'), 10);
-  // Alternate the order so that neither always runs on a warmer machine.
-  const one1 = await samplesPerSecond(c, 1, x, y);
-  const two1 = await samplesPerSecond(c, 2, x, y);
-  const two2 = await samplesPerSecond(c, 2, x, y);
-  const one2 = await samplesPerSecond(c, 1, x, y);
-  const one = (one1 + one2) / 2;
-  const two = (two1 + two2) / 2;
-  console.log(`${c.name} batch ${c.batchSize}: 1 replica ${one.toFixed(0)} samples/s, 2 replicas ${two.toFixed(0)} samples/s`);
-  console.log(`data-parallel scaling ${c.name} 2 replicas: ${(two / one).toFixed(2)}`);
-  rx.ops.dispose([x, y]);
+for (const backend of backends) {
+  await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend });
+  const label = backend === backends[0] ? '' : ` (${backend} replicas)`;
+  console.log(`devices: ${rx.listDevices().map((d) => `${d.name} (${d.transport}, ${d.backend}, ${d.threads} thread)`).join(', ')}; epochs timed: ${EPOCHS}`);
+  for (const c of cases) {
+    const x = rx.ops.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
+    const y = rx.ops.oneHot(rx.ops.cast(rx.ops.randomUniform([c.samples], 0, 10, 'int32', 2), 'int32'), 10);
+    // Alternate the order so that neither always runs on a warmer machine.
+    const one1 = await samplesPerSecond(c, 1, x, y);
+    const two1 = await samplesPerSecond(c, 2, x, y);
+    const two2 = await samplesPerSecond(c, 2, x, y);
+    const one2 = await samplesPerSecond(c, 1, x, y);
+    const one = (one1 + one2) / 2;
+    const two = (two1 + two2) / 2;
+    console.log(`${c.name} batch ${c.batchSize}, ${backend} replicas: 1 replica ${one.toFixed(0)} samples/s, 2 replicas ${two.toFixed(0)} samples/s`);
+    console.log(`data-parallel scaling ${c.name} 2 replicas${label}: ${(two / one).toFixed(2)}`);
+    rx.ops.dispose([x, y]);
+  }
 }
 
 const devices = [getDevice('/cpu:1'), getDevice('/cpu:2')];
