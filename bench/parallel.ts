@@ -8,7 +8,8 @@
  * steps on ONNX Runtime where it loads) and for eager wasm replicas, then
  * the all-reduce throughput of a 16 MB gradient buffer between 2 worker
  * threads in shared memory (algorithm bandwidth: buffer bytes over the time
- * of one all-reduce).
+ * of one all-reduce). For reference, each model is also trained with plain
+ * `fit` on the main thread (its default backend, all cores).
  */
 import * as rx from '../src/index.js';
 import { configureDevices, disposeDevices, getDevice } from '../src/parallel/devices.js';
@@ -31,6 +32,25 @@ async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: 
   await parallel.close();
   model.dispose();
   return (c.samples * EPOCHS) / seconds;
+}
+
+/** Plain fit on the main thread, as a user with one device would train. */
+async function mainThreadSamplesPerSecond(c: Case, x: rx.ops.Tensor, y: rx.ops.Tensor): Promise<number> {
+  const model = new rx.Sequential({ layers: c.rxkeras() });
+  model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
+  await model.fit(x, y, { batchSize: c.batchSize, epochs: 1, verbose: 0 });
+  const start = performance.now();
+  await model.fit(x, y, { batchSize: c.batchSize, epochs: EPOCHS, verbose: 0 });
+  const seconds = (performance.now() - start) / 1000;
+  model.dispose();
+  return (c.samples * EPOCHS) / seconds;
+}
+
+for (const c of cases) {
+  const x = rx.ops.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
+  const y = rx.ops.oneHot(rx.ops.cast(rx.ops.randomUniform([c.samples], 0, 10, 'int32', 2), 'int32'), 10);
+  console.log(`${c.name} batch ${c.batchSize}, plain fit on the main thread (${rx.ops.describeBackend()}): ${(await mainThreadSamplesPerSecond(c, x, y)).toFixed(0)} samples/s`);
+  rx.ops.dispose([x, y]);
 }
 
 for (const backend of backends) {

@@ -30,4 +30,4 @@ export {
 export { releaseAbandonedTape } from './tfjs/tape.js';
 export { lentTensor } from './lent-tensor.js';
 export { randomNormal, randomUniform, truncatedNormal } from './random.js';
-export { activeBackend, chosenBackend, wasmThreads } from './tfjs/backend.js';
+export { activeBackend, chosenBackend, describeBackend, wasmThreads } from './tfjs/backend.js';
