@@ -8,6 +8,7 @@ import { applyGradients, optimizerStep, runGradientStep, runCompiled, type StepR
 import type { Batch, TrainState } from '../training/types.js';
 import type { Collective } from './collective.js';
 import { copyScaled } from './scaled-copy.js';
+import { heapTensor, readInto } from '../ops/compiled/index.js';
 
 /** One value's place in the fused buffer. */
 export interface FusedEntry {
@@ -170,13 +171,14 @@ export class Replica {
   async step(shard: Batch, globalRows: number): Promise<ReplicaStepResult> {
     const rows = shard.x[0].shape[0];
     const share = rows / globalRows;
-    const g = rows > 0 ? runGradientStep(this.module, this.compiled, this.ts, shard) : undefined;
+    // The gradients come out weighted by the share: the loss is scaled inside the (compiled) step, not each gradient afterwards.
+    const g = rows > 0 ? runGradientStep(this.module, this.compiled, this.ts, shard, share === 1 ? undefined : share) : undefined;
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
     try {
       const gradOf = new Map(g ? leaves(g.grads) : []);
       const stateOf = new Map(g ? leaves(g.state) : []);
-      for (const e of this.layout.grads) fuse(this.fused, e, gradOf.get(e.path), share);
+      for (const e of this.layout.grads) fuse(this.fused, e, gradOf.get(e.path), 1);
       for (const e of this.layout.state) fuse(this.fused, e, stateOf.get(e.path), share);
       const next = this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made);
       disposeReplaced({ p: this.ts.params, s: this.ts.state, o: this.ts.optState, g: g?.state, made }, next);
@@ -222,7 +224,8 @@ export class Replica {
       }),
     );
     made.push(...collectLeaves(update.updated));
-    for (const e of owned) mine.set(new Map(leaves(update.updated)).get(e.path)!.dataSync() as Float32Array, e.offset - from);
+    const updated = new Map(leaves(update.updated));
+    for (const e of owned) readInto(updated.get(e.path)!, mine.subarray(e.offset - from, e.offset - from + e.size));
     const all = await shared.allGather(this.layout.length);
     const byPath = new Map(this.layout.grads.map((e) => [e.path, e]));
     const gathered = mapTree(this.ts.params, (t, path) => (byPath.has(path) ? view(all, byPath.get(path)!, 0, made) : t));
@@ -262,13 +265,14 @@ function fuse(buf: Float32Array, e: FusedEntry, t: ops.Tensor | undefined, share
 
 /**
  * A new tensor with the values of `entry` in `buf` (which starts at offset
- * `base` of the fused layout). The wasm backend copies a view into its
- * heap; the cpu backend keeps the array it is given, so it gets a copy
- * (the buffer is overwritten every step).
+ * `base` of the fused layout). With compiled steps it lives in the fused
+ * update's heap, where the next step's graph reads it in place; the wasm
+ * backend copies a view into its heap; the cpu backend keeps the array it
+ * is given, so it gets a copy (the buffer is overwritten every step).
  */
 function view(buf: Float32Array, e: FusedEntry, base: number, made?: ops.Tensor[]): ops.Tensor {
   const values = buf.subarray(e.offset - base, e.offset - base + e.size);
-  const t = ops.tensor(ops.getBackend() === 'wasm' ? values : values.slice(), e.shape);
+  const t = heapTensor(values, e.shape) ?? ops.tensor(ops.getBackend() === 'wasm' ? values : values.slice(), e.shape);
   made?.push(t);
   return t;
 }

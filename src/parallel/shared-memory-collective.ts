@@ -206,11 +206,20 @@ export class SharedMemoryCollective implements Collective {
     this.checkAborted(operation);
   }
 
-  /** result[from, to) = the sum of every slot over that range, in rank order. */
+  /**
+   * result[from, to) = the sum of every slot over that range, in rank order.
+   * The first two slots are added in one pass that only writes the result:
+   * V8's read-modify-write of shared memory (`out[k] += ...`) is ~4x slower.
+   */
   private sumInto(from: number, to: number): void {
     const out = this.result;
-    out.set(this.slots[0].subarray(from, to), from);
-    for (let j = 1; j < this.size; j++) {
+    if (this.size === 1) {
+      out.set(this.slots[0].subarray(from, to), from);
+      return;
+    }
+    const [a, b] = this.slots;
+    for (let k = from; k < to; k++) out[k] = a[k] + b[k];
+    for (let j = 2; j < this.size; j++) {
       const slot = this.slots[j];
       for (let k = from; k < to; k++) out[k] += slot[k];
     }

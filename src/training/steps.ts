@@ -37,13 +37,15 @@ export interface GradientStepResult extends StepResult {
  * the key of this step, adds regularisation to the loss and differentiates
  * only the trainable params. It disposes nothing it was given: the caller
  * owns the state it passed and every returned tensor. Data parallelism
- * all-reduces `grads` across replicas before {@link applyGradients}.
+ * all-reduces `grads` across replicas before {@link applyGradients}; a
+ * replica passes its share of the global batch as `lossScale`, so that its
+ * gradients come out weighted (the losses it returns are not scaled).
  */
-export function gradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): GradientStepResult {
+export function gradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: ops.Scalar): GradientStepResult {
   const trainable = module.trainablePaths(ts.params);
   const trainLeaves = leaves(ts.params).filter(([p]) => trainable.has(p));
   const key = foldIn(ts.key, ts.step);
-  let captured: { state: TensorTree; outputLosses: ops.Scalar[]; predictions: ops.Tensor[] } | undefined;
+  let captured: { state: TensorTree; outputLosses: ops.Scalar[]; predictions: ops.Tensor[]; total?: ops.Scalar } | undefined;
   let out: { grads: TensorTree; loss: ops.Scalar };
   try {
     out = ops.tidy(() => {
@@ -61,11 +63,12 @@ export function gradientStep(module: Module, compiled: Compiled, ts: TrainState,
           state: keepAll(r.state),
           outputLosses: outputLosses.map((l) => ops.keep(l)),
           predictions: predictions.map((p) => ops.keep(p)),
+          total: lossScale ? ops.keep(total as ops.Scalar) : undefined,
         };
-        return total as ops.Scalar;
+        return (lossScale ? ops.mul(total, lossScale) : total) as ops.Scalar;
       };
       const { value, grads } = ops.valueAndGrads(objective)(trainLeaves.map(([, t]) => t));
-      return { grads: fromLeaves<ops.Tensor>(trainLeaves.map(([p], i) => [p, grads[i]])), loss: value };
+      return { grads: fromLeaves<ops.Tensor>(trainLeaves.map(([p], i) => [p, grads[i]])), loss: captured!.total ?? value };
     });
   } catch (error) {
     // Tensors kept inside the forward pass would outlive a step that failed after it.
@@ -148,13 +151,20 @@ export function trainStep(module: Module, compiled: Compiled, ts: TrainState, ba
  * lowering, eagerly. For runners that combine gradients before the update
  * (data parallelism). The caller owns every returned tensor.
  */
-export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): GradientStepResult {
-  return runCompiled(module, () => jittedGradientStep(module, compiled, ts, batch));
+export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: number): GradientStepResult {
+  // The scale is an input of the traced graph, not a constant in it: one graph serves every share.
+  const scale = lossScale === undefined ? undefined : ops.scalar(lossScale);
+  try {
+    return runCompiled(module, () => jittedGradientStep(module, compiled, ts, batch, scale));
+  } finally {
+    scale?.dispose();
+  }
 }
 
 /** {@link gradientStep}, traced once and replayed in a compiled region (per `compiled`, per input signature); the plain gradient step elsewhere. */
-function jittedGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch): GradientStepResult {
-  return jitted(compiled, (a: { ts: TrainState; batch: Batch }) => gradientStep(module, compiled, a.ts, a.batch), gradientJit)({ ts: { ...ts, optState: undefined }, batch });
+function jittedGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: ops.Scalar): GradientStepResult {
+  type Inputs = { ts: TrainState; batch: Batch; lossScale?: ops.Scalar };
+  return jitted(compiled, (a: Inputs) => gradientStep(module, compiled, a.ts, a.batch, a.lossScale), gradientJit)({ ts: { ...ts, optState: undefined }, batch, ...(lossScale ? { lossScale } : {}) });
 }
 
 /** The gradient step's randomness comes from the step count and the key. */

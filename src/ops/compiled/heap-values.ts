@@ -1,0 +1,40 @@
+/**
+ * Float32 values into and out of the compiled backend without a new array
+ * each time. A data-parallel replica rebuilds its weights from a shared
+ * buffer and reads its gradients back into one at every step: through
+ * `tensor` and `dataSync` each is a fresh copy, external memory to V8, and
+ * with two replicas their full collections cost as much as the steps'
+ * graphs (measured in the replicas' CPU profiles).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { compiledBackend } from './backend.js';
+import { compiledStepsEnabled } from './step.js';
+
+/**
+ * A float32 tensor over a new region of the fused-update heap holding a copy
+ * of `values` (compiled steps and fused updates read it in place; the region
+ * is freed with the tensor), or undefined where compiled steps are off, the
+ * kernels are not built or the heap cannot grow.
+ */
+export function heapTensor(values: Float32Array, shape: number[]): tf.Tensor | undefined {
+  if (!compiledStepsEnabled()) return undefined;
+  const backend = compiledBackend();
+  const heap = backend.heap();
+  if (typeof heap === 'string') return undefined;
+  let offset: number;
+  try {
+    offset = heap.take(values.length);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+  heap.view(offset, values.length).set(values);
+  return backend.adoptHeap(heap, offset, shape);
+}
+
+/** Copies float32 `t`'s values into `out` (as long as `t`): read in place where the compiled backend holds them, else through `dataSync`. */
+export function readInto(t: tf.Tensor, out: Float32Array): void {
+  const backend = compiledStepsEnabled() && t.dtype === 'float32' ? compiledBackend() : undefined;
+  if (backend?.valueIfPresent(t.dataId)) out.set(backend.valueData(backend.traced(t)) as Float32Array);
+  else out.set(t.dataSync() as Float32Array);
+}
