@@ -7,7 +7,7 @@ import type { Module } from '../training/module.js';
 import type { Batch, TrainState, Variables } from '../training/types.js';
 import type { Collective } from './collective.js';
 import type { DataParallel } from './data-parallel.js';
-import { copyScaled } from './scaled-copy.js';
+import { heapTensor, readInto } from '../ops/compiled/index.js';
 
 export interface DistributedStepOptions {
   /** Largest all-reduce, in bytes, the fused gradients are cut into (default 25 MB, as PyTorch DDP's buckets). */
@@ -45,6 +45,7 @@ interface Combined {
  */
 export class DistributedStep implements StepRunner {
   private readonly bucketElements: number;
+  private scratch = new Float32Array(0);
 
   constructor(
     private readonly module: Module,
@@ -69,24 +70,28 @@ export class DistributedStep implements StepRunner {
     let grads: TensorTree | undefined;
     let done = false;
     try {
-      g = rows > 0 ? runGradientStep(module, compiled, ts, batch) : undefined;
+      // The gradients come out weighted by the rows: the loss is scaled inside the (compiled) step.
+      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, rows) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
-      const fused = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+      const length = sizes.reduce((a, b) => a + b, 0);
+      const fused = this.buffer(length);
       let offset = 0;
       trainLeaves.forEach(([path], i) => {
-        if (gradLeaves) copyScaled(fused.subarray(offset, offset + sizes[i]), gradLeaves.get(path)!, rows);
+        const part = fused.subarray(offset, offset + sizes[i]);
+        if (gradLeaves) readInto(gradLeaves.get(path)!, part);
+        else part.fill(0);
         offset += sizes[i];
       });
-      combined = await this.combine(rows, g, fused);
+      combined = await this.combine(rows, g, fused, length);
       const scale = 1 / combined.total;
+      for (let k = 0; k < length; k++) fused[k] *= scale;
       offset = 0;
       grads = fromLeaves(
         trainLeaves.map(([path, t], i) => {
-          const sum = ops.tensor(fused.subarray(offset, offset + sizes[i]), t.shape, 'float32');
+          const values = fused.subarray(offset, offset + sizes[i]);
           offset += sizes[i];
-          const grad = ops.mul(sum, scale);
-          sum.dispose();
-          return [path, grad] as [string, ops.Tensor];
+          // In the fused update's heap with compiled steps (the update reads it in place), else a copy on the backend.
+          return [path, heapTensor(values, t.shape) ?? ops.tensor(values.slice(), t.shape, 'float32')] as [string, ops.Tensor];
         }),
       );
       const state = await this.layerState(g ? g.state : ts.state, combined.counts);
@@ -134,7 +139,7 @@ export class DistributedStep implements StepRunner {
 
   /** The global batch's losses (the members' weighted by their rows) and its predictions and targets (gathered in rank order). */
   private async combineResult(rows: number, local: StepResult | undefined, batch: Batch): Promise<StepResult> {
-    const combined = await this.combine(rows, local, new Float32Array(0));
+    const combined = await this.combine(rows, local, this.buffer(0), 0);
     try {
       return { loss: combined.loss, outputLosses: combined.outputLosses, ...(await this.gather(local?.predictions, batch, combined.counts)) };
     } catch (error) {
@@ -160,23 +165,29 @@ export class DistributedStep implements StepRunner {
     return { ...ts, params: synced.p, state: synced.s ?? ts.state, key: (counters[0] + counters[1] * 0x10000) >>> 0, step: counters[2] };
   }
 
+  /** The step's fused buffer, `weighted` floats and the losses and row counts behind them: one array, reused from step to step. */
+  private buffer(weighted: number): Float32Array {
+    const length = weighted + 1 + this.compiled.losses.length + this.collective.size;
+    if (this.scratch.length < length) this.scratch = new Float32Array(length);
+    return this.scratch;
+  }
+
   /**
-   * Adds up the members' losses (weighted by their rows) and `weighted`
-   * (filled by the caller) in one fused all-reduce, with every member's row
-   * count behind them; the losses come back divided by the total rows.
+   * Adds up the members' losses (weighted by their rows) and the first
+   * `weighted` floats of `buffer` (filled by the caller) in one fused
+   * all-reduce, with every member's row count behind them; the losses come
+   * back divided by the total rows.
    */
-  private async combine(rows: number, local: StepResult | undefined, weighted: Float32Array): Promise<Combined> {
+  private async combine(rows: number, local: StepResult | undefined, buffer: Float32Array, weighted: number): Promise<Combined> {
     const { size, rank } = this.collective;
     const outputs = this.compiled.losses.length;
     // [weighted | loss | loss per output | rows of each member]
-    const fused = new Float32Array(weighted.length + 1 + outputs + size);
-    fused.set(weighted);
-    let at = weighted.length;
+    const fused = buffer.subarray(0, weighted + 1 + outputs + size);
+    const at = weighted;
+    fused.fill(0, at);
     if (local) [local.loss, ...local.outputLosses].forEach((l, i) => (fused[at + i] = l.dataSync()[0] * rows));
     fused[at + 1 + outputs + rank] = rows;
     await this.allReduce(fused);
-    weighted.set(fused.subarray(0, weighted.length));
-    at = weighted.length;
     const counts = Array.from(fused.subarray(at + 1 + outputs));
     const total = counts.reduce((a, b) => a + b, 0);
     return {
