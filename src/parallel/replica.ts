@@ -7,7 +7,6 @@ import type { Module } from '../training/module.js';
 import { applyGradients, optimizerStep, runGradientStep, runCompiled, type StepResult } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { Collective } from './collective.js';
-import { copyScaled } from './scaled-copy.js';
 import { heapTensor, readInto } from '../ops/compiled/index.js';
 
 /** One value's place in the fused buffer. */
@@ -257,10 +256,20 @@ export class Replica {
   }
 }
 
-/** `buf[entry] = share * values` (zeros for a replica with no rows). */
+/**
+ * `buf[entry] = share * values` (zeros for a replica with no rows). Values
+ * are read in place where the compiled backend holds them; scaled ones are
+ * read back and scaled here (a backend op would, on the compiled backend,
+ * move the tensor to the eager backend and back).
+ */
 function fuse(buf: Float32Array, e: FusedEntry, t: ops.Tensor | undefined, share: number): void {
-  if (!t || share === 0) buf.fill(0, e.offset, e.offset + e.size);
-  else copyScaled(buf.subarray(e.offset, e.offset + e.size), t, share);
+  const out = buf.subarray(e.offset, e.offset + e.size);
+  if (!t || share === 0) out.fill(0);
+  else if (share === 1) readInto(t, out);
+  else {
+    const values = t.dataSync() as Float32Array;
+    for (let i = 0; i < values.length; i++) out[i] = values[i] * share;
+  }
 }
 
 /**
