@@ -6,7 +6,7 @@ import { applyUpdates, type OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from './compile.js';
 import type { Module } from './module.js';
 import type { Batch, TrainState, Variables } from './types.js';
-import { inCompiledRegion, jitted, runStep } from '../ops/compiled/index.js';
+import { computeIntoHeap, inCompiledRegion, jitted, runStep } from '../ops/compiled/index.js';
 
 /** What a step returns besides the new state: the total loss, each output's loss, and the predictions (for metrics). */
 export interface StepResult {
@@ -155,7 +155,12 @@ export function runGradientStep(module: Module, compiled: Compiled, ts: TrainSta
   // The scale is an input of the traced graph, not a constant in it: one graph serves every share.
   const scale = lossScale === undefined ? undefined : ops.scalar(lossScale);
   try {
-    return runCompiled(module, () => jittedGradientStep(module, compiled, ts, batch, scale));
+    return runCompiled(module, () => {
+      const g = jittedGradientStep(module, compiled, ts, batch, scale);
+      // The gradients are read back by the caller: computed into the fused heap, they are read in place (no fresh arrays per step).
+      computeIntoHeap(leaves(g.grads).map(([, t]) => t));
+      return g;
+    });
   } finally {
     scale?.dispose();
   }

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend } from './backend.js';
+import { inCompiledRegion } from './region.js';
 import { compiledStepsEnabled } from './step.js';
 
 /**
@@ -37,4 +38,20 @@ export function readInto(t: tf.Tensor, out: Float32Array): void {
   const backend = compiledStepsEnabled() && t.dtype === 'float32' ? compiledBackend() : undefined;
   if (backend?.valueIfPresent(t.dataId)) out.set(backend.valueData(backend.traced(t)) as Float32Array);
   else out.set(t.dataSync() as Float32Array);
+}
+
+/**
+ * Inside a compiled region, before it computes: the pending float32 values
+ * of `tensors` are to be written by the graph straight into fused-heap
+ * regions (as the fused update's gradients are), so that they are read in
+ * place afterwards instead of arriving as fresh arrays every step.
+ */
+export function computeIntoHeap(tensors: tf.Tensor[]): void {
+  if (!inCompiledRegion()) return;
+  const backend = compiledBackend();
+  if (typeof backend.heap() === 'string') return;
+  for (const t of tensors) {
+    const v = backend.valueIfPresent(t.dataId);
+    if (v && !v.data && v.dtype === 'float32') v.toHeap = true;
+  }
 }
