@@ -1,4 +1,5 @@
 /** The MLP and the CNN the throughput benchmarks train, in rxkeras and in tfjs-layers (same shapes, same batch sizes). */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -67,4 +68,22 @@ export function caseData(c: Case, dir: string): { x: tf.Tensor; y: tf.Tensor } {
   writeFileSync(join(dir, `${c.name}-x.f32`), x.dataSync() as Float32Array);
   writeFileSync(join(dir, `${c.name}-y.f32`), y.dataSync() as Float32Array);
   return { x, y };
+}
+
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+
+/**
+ * bench/pytorch_train.py training case `c` on the files {@link caseData}
+ * wrote, with `threads` torch threads and `env` added to the environment:
+ * its JSON report, or undefined with the reason printed.
+ */
+export function runPytorch<R>(c: Case, dir: string, epochs: number, threads: number, env: Record<string, string>): R | undefined {
+  const script = new URL('./pytorch_train.py', import.meta.url).pathname;
+  const args = [script, c.name, join(dir, `${c.name}-x.f32`), join(dir, `${c.name}-y.f32`), String(c.batchSize), String(epochs), String(threads)];
+  const r = spawnSync(PYTHON, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`pytorch: not run (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch and libopenblas0-pthread`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout) as R;
 }

@@ -9,20 +9,18 @@
  * ONNX Runtime's run and the rest (JavaScript, the optimizer update).
  * PROBE_EPOCHS (default 3) sets the timed epochs, after one warm-up epoch.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import * as rx from '../src/index.js';
-import { caseData, cases, type Case } from './cases.js';
+import { caseData, cases, runPytorch, type Case } from './cases.js';
 import { timeOrtRuns } from './ort-runs.js';
 
 process.env.RXKERAS_COMPILED_THREADS = '1';
 await rx.initBackend({ backend: 'compiled' });
 const EPOCHS = Number(process.env.PROBE_EPOCHS ?? 3);
-const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
@@ -56,14 +54,7 @@ async function probeRxkeras(m: Case, x: tf.Tensor, y: tf.Tensor): Promise<{ step
 }
 
 function probePytorch(m: Case, dir: string): number | undefined {
-  const script = new URL('./pytorch_train.py', import.meta.url).pathname;
-  const args = [script, m.name, join(dir, `${m.name}-x.f32`), join(dir, `${m.name}-y.f32`), String(m.batchSize), String(EPOCHS), '1'];
-  const r = spawnSync(PYTHON, args, { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }, encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`pytorch: not run (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch and libopenblas0-pthread`);
-    return undefined;
-  }
-  return (JSON.parse(r.stdout) as { cpu_ms_per_step: number }).cpu_ms_per_step;
+  return runPytorch<{ cpu_ms_per_step: number }>(m, dir, EPOCHS, 1, { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' })?.cpu_ms_per_step;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rxkeras-probe-'));

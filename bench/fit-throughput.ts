@@ -12,19 +12,17 @@
  * Prints samples/s and the ratios `<model> rxkeras/tfjs-layers samples/s
  * ratio: R` and `<model> rxkeras/pytorch samples/s ratio: R`.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as rx from '../src/index.js';
-import { caseData, cases, type Case } from './cases.js';
+import { caseData, cases, runPytorch, type Case } from './cases.js';
 import { describeBackend } from '../src/ops/tfjs/backend.js';
 
 await rx.initBackend();
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
-const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const THREADS = availableParallelism();
 
 async function timeRxkeras(c: Case, x: tf.Tensor, y: tf.Tensor): Promise<number> {
@@ -51,14 +49,7 @@ async function timeTfjsLayers(c: Case, x: tf.Tensor, y: tf.Tensor): Promise<numb
 
 /** PyTorch's samples/s on the same data (written as raw float32), or undefined with the reason printed. */
 function timePytorch(c: Case, dir: string): number | undefined {
-  const script = new URL('./pytorch_train.py', import.meta.url).pathname;
-  const args = [script, c.name, join(dir, `${c.name}-x.f32`), join(dir, `${c.name}-y.f32`), String(c.batchSize), String(EPOCHS), String(THREADS)];
-  const r = spawnSync(PYTHON, args, { env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`pytorch: not run (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch and libopenblas0-pthread`);
-    return undefined;
-  }
-  return (JSON.parse(r.stdout) as { samples_per_s: number }).samples_per_s;
+  return runPytorch<{ samples_per_s: number }>(c, dir, EPOCHS, THREADS, { OPENBLAS_NUM_THREADS: '1' })?.samples_per_s;
 }
 
 const mean = (xs: (number | undefined)[]) => (xs.every((v) => v !== undefined) ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : undefined);

@@ -21,35 +21,35 @@ const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 8);
 const ALLREDUCE_BYTES = 16 << 20;
 const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] as const) : (['wasm'] as const);
 
+/** samples/s of `fit` after a one-epoch warm-up: over `replicas` worker replicas (multiGpuModel), or plain on the main thread (0). */
 async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor): Promise<number> {
   const model = new rx.Sequential({ layers: c.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
-  const parallel = rx.multiGpuModel(model, { gpus: replicas });
-  await parallel.fit(x, y, { batchSize: c.batchSize, epochs: 1, verbose: 0 }); // warm-up
+  const parallel = replicas > 0 ? rx.multiGpuModel(model, { gpus: replicas }) : undefined;
+  const fit = (epochs: number) => {
+    const options = { batchSize: c.batchSize, epochs, verbose: 0 as const };
+    return parallel ? parallel.fit(x, y, options) : model.fit(x, y, options);
+  };
+  await fit(1); // warm-up
   const start = performance.now();
-  await parallel.fit(x, y, { batchSize: c.batchSize, epochs: EPOCHS, verbose: 0 });
+  await fit(EPOCHS);
   const seconds = (performance.now() - start) / 1000;
-  await parallel.close();
+  await parallel?.close();
   model.dispose();
   return (c.samples * EPOCHS) / seconds;
 }
 
-/** Plain fit on the main thread, as a user with one device would train. */
-async function mainThreadSamplesPerSecond(c: Case, x: rx.ops.Tensor, y: rx.ops.Tensor): Promise<number> {
-  const model = new rx.Sequential({ layers: c.rxkeras() });
-  model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
-  await model.fit(x, y, { batchSize: c.batchSize, epochs: 1, verbose: 0 });
-  const start = performance.now();
-  await model.fit(x, y, { batchSize: c.batchSize, epochs: EPOCHS, verbose: 0 });
-  const seconds = (performance.now() - start) / 1000;
-  model.dispose();
-  return (c.samples * EPOCHS) / seconds;
-}
-
-for (const c of cases) {
+/** A case's random inputs and one-hot targets (seeded: the same in every run). */
+function data(c: Case): { x: rx.ops.Tensor; y: rx.ops.Tensor } {
   const x = rx.ops.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
   const y = rx.ops.oneHot(rx.ops.cast(rx.ops.randomUniform([c.samples], 0, 10, 'int32', 2), 'int32'), 10);
-  console.log(`${c.name} batch ${c.batchSize}, plain fit on the main thread (${rx.ops.describeBackend()}): ${(await mainThreadSamplesPerSecond(c, x, y)).toFixed(0)} samples/s`);
+  return { x, y };
+}
+
+// For reference: plain fit on the main thread, as a user with one device would train.
+for (const c of cases) {
+  const { x, y } = data(c);
+  console.log(`${c.name} batch ${c.batchSize}, plain fit on the main thread (${rx.ops.describeBackend()}): ${(await samplesPerSecond(c, 0, x, y)).toFixed(0)} samples/s`);
   rx.ops.dispose([x, y]);
 }
 
@@ -58,8 +58,7 @@ for (const backend of backends) {
   const label = backend === backends[0] ? '' : ` (${backend} replicas)`;
   console.log(`devices: ${rx.listDevices().map((d) => `${d.name} (${d.transport}, ${d.backend}, ${d.threads} thread)`).join(', ')}; epochs timed: ${EPOCHS}`);
   for (const c of cases) {
-    const x = rx.ops.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
-    const y = rx.ops.oneHot(rx.ops.cast(rx.ops.randomUniform([c.samples], 0, 10, 'int32', 2), 'int32'), 10);
+    const { x, y } = data(c);
     // Alternate the order so that neither always runs on a warmer machine.
     const one1 = await samplesPerSecond(c, 1, x, y);
     const two1 = await samplesPerSecond(c, 2, x, y);

@@ -6,8 +6,7 @@ import { checkBatchSize, prepareData, type ArrayLike, type DataArg } from './dat
 import { disposeStepResult, EpochLogs } from './logs.js';
 import type { Module } from './module.js';
 import type { StepRunner } from './step-runner.js';
-import { testStep, type StepResult } from './steps.js';
-import { runStep } from '../ops/compiled/index.js';
+import { runCompiled, testStep, type StepResult } from './steps.js';
 import type { Batch, Logs, Variables } from './types.js';
 
 export interface EvaluateOptions {
@@ -68,7 +67,7 @@ export async function evaluateSource(module: Module, compiled: Compiled, variabl
 
 /** The test step on this thread (compiled when compiled steps are on). */
 function localTest(module: Module, compiled: Compiled, variables: Variables, batch: Batch): StepResult {
-  return runStep(module, `model '${module.name}'`, () => testStep(module, compiled, variables, batch));
+  return runCompiled(module, () => testStep(module, compiled, variables, batch));
 }
 
 /** Adds one batch's result to `logs`, then disposes both. */

@@ -4,8 +4,7 @@ import type { Compiled } from './compile.js';
 import { prepareData, type ArrayLike, type DataArg } from './data.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
 import type { Module } from './module.js';
-import { testStep, trainStep, type StepResult } from './steps.js';
-import { runStep } from '../ops/compiled/index.js';
+import { runCompiled, testStep, trainStep, type StepResult } from './steps.js';
 import type { Batch, Logs, TrainState, Variables } from './types.js';
 
 export interface OnBatchOptions {
@@ -19,7 +18,7 @@ export interface OnBatchOptions {
  */
 export function trainOnBatch(module: Module, compiled: Compiled, ts: TrainState, x: DataArg, y: DataArg, options: OnBatchOptions = {}): { state: TrainState; logs: Logs } {
   return withBatch(module, x, y, options, (batch) => {
-    const { state: next, result } = runStep(module, `model '${module.name}'`, () => trainStep(module, compiled, ts, batch));
+    const { state: next, result } = runCompiled(module, () => trainStep(module, compiled, ts, batch));
     disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: next.params, s: next.state, o: next.optState });
     return { state: next, logs: logsOf(module, compiled, batch, result) };
   });
@@ -27,7 +26,7 @@ export function trainOnBatch(module: Module, compiled: Compiled, ts: TrainState,
 
 /** Keras `test_on_batch`: loss and metrics of this batch in inference mode. */
 export function testOnBatch(module: Module, compiled: Compiled, variables: Variables, x: DataArg, y: DataArg, options: OnBatchOptions = {}): Logs {
-  return withBatch(module, x, y, options, (batch) => logsOf(module, compiled, batch, runStep(module, `model '${module.name}'`, () => testStep(module, compiled, variables, batch))));
+  return withBatch(module, x, y, options, (batch) => logsOf(module, compiled, batch, runCompiled(module, () => testStep(module, compiled, variables, batch))));
 }
 
 function withBatch<T>(module: Module, x: DataArg, y: DataArg, options: OnBatchOptions, f: (b: Batch) => T): T {

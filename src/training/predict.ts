@@ -4,8 +4,7 @@ import type { Dataset, Example } from '../../streams/index.js';
 import { datasetSource } from './batch-source.js';
 import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, type DataArg } from './data.js';
 import type { Module } from './module.js';
-import { predictStep } from './steps.js';
-import { runStep } from '../ops/compiled/index.js';
+import { predictStep, runCompiled } from './steps.js';
 import type { Variables } from './types.js';
 
 export interface PredictOptions {
@@ -24,7 +23,7 @@ export function predictArrays(module: Module, variables: Variables, x: DataArg, 
       for (const idx of epochBatches(n, batchSize, false, 0)) {
         const rows = takeRows(tensors, idx);
         try {
-          chunks.push(runStep(module, `model '${module.name}'`, () => predictStep(module, variables, rows)));
+          chunks.push(runCompiled(module, () => predictStep(module, variables, rows)));
         } finally {
           ops.dispose(rows);
         }
@@ -46,7 +45,7 @@ export async function predictDataset(module: Module, variables: Variables, datas
   try {
     for await (const batch of source.batches(0, 0)) {
       try {
-        chunks.push(runStep(module, `model '${module.name}'`, () => predictStep(module, variables, batch.x)));
+        chunks.push(runCompiled(module, () => predictStep(module, variables, batch.x)));
       } finally {
         ops.dispose([...new Set([...batch.x, ...batch.y, ...(batch.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
       }

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend } from './backend.js';
 import { compiledStepsEnabled } from './step.js';
 import { sizeOf } from './trace.js';
+import { takeHeap } from './heap-values.js';
 
 /**
  * Rows `indices` of `source` as a new tensor over a heap region, or
@@ -26,14 +27,9 @@ export function heapRows(source: tf.Tensor, indices: Int32Array): tf.Tensor | un
   if (!backend.valueIfPresent(source.dataId)) tf.engine().moveData(backend, source.dataId);
   const data = backend.valueData(backend.traced(source)) as Float32Array;
   const row = sizeOf(source.shape.slice(1));
-  let offset: number;
-  try {
-    offset = heap.take(indices.length * row);
-  } catch (error) {
-    if (error instanceof RangeError) return undefined;
-    throw error;
-  }
-  const out = heap.view(offset, indices.length * row);
+  const region = takeHeap(indices.length * row);
+  if (!region) return undefined;
+  const out = heap.view(region.offset, indices.length * row);
   indices.forEach((r, i) => out.set(data.subarray(r * row, (r + 1) * row), i * row));
-  return backend.adoptHeap(heap, offset, [indices.length, ...source.shape.slice(1)]);
+  return backend.adoptHeap(heap, region.offset, [indices.length, ...source.shape.slice(1)]);
 }

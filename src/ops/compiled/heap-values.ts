@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend } from './backend.js';
 import { inCompiledRegion } from './region.js';
+import type { WasmHeap } from './wasm-heap.js';
 import { compiledStepsEnabled } from './step.js';
 
 /**
@@ -18,19 +19,23 @@ import { compiledStepsEnabled } from './step.js';
  * kernels are not built or the heap cannot grow.
  */
 export function heapTensor(values: Float32Array, shape: number[]): tf.Tensor | undefined {
+  const region = takeHeap(values.length);
+  if (!region) return undefined;
+  region.heap.view(region.offset, values.length).set(values);
+  return compiledBackend().adoptHeap(region.heap, region.offset, shape);
+}
+
+/** A new region of `length` floats in the fused-update heap, or undefined where compiled steps are off, the kernels are not built or the heap cannot grow. */
+export function takeHeap(length: number): { heap: WasmHeap; offset: number } | undefined {
   if (!compiledStepsEnabled()) return undefined;
-  const backend = compiledBackend();
-  const heap = backend.heap();
+  const heap = compiledBackend().heap();
   if (typeof heap === 'string') return undefined;
-  let offset: number;
   try {
-    offset = heap.take(values.length);
+    return { heap, offset: heap.take(length) };
   } catch (error) {
     if (error instanceof RangeError) return undefined;
     throw error;
   }
-  heap.view(offset, values.length).set(values);
-  return backend.adoptHeap(heap, offset, shape);
 }
 
 /** Copies float32 `t`'s values into `out` (as long as `t`): read in place where the compiled backend holds them, else through `dataSync`. */

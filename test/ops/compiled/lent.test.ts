@@ -19,60 +19,57 @@ const lent = () => {
   return { data, state, release: () => void state.released++ };
 };
 
-test('with compiled steps a lent array is the graph input itself, and is released once, when its tensor is disposed', () => {
-  enableCompiledSteps(true);
-  try {
-    const { data, state, release } = lent();
-    const t = lentTensor(data, [8, 8], 'float32', release);
-    assert.equal(compiledBackend().valueIfPresent(t.dataId)?.data, data, 'adopted without a copy');
-    const doubled = compiled(() => tf.mul(t, tf.scalar(2)));
-    assert.deepEqual(Array.from(doubled.dataSync()), Array.from(data, (v) => 2 * v));
-    assert.equal(state.released, 0, 'not released while the tensor lives');
+/** Runs `f` with compiled steps on, and turns them off again. */
+function withCompiledSteps(f: () => void): () => void {
+  return () => {
+    enableCompiledSteps(true);
+    try {
+      f();
+    } finally {
+      enableCompiledSteps(false);
+    }
+  };
+}
+
+test('with compiled steps a lent array is the graph input itself, and is released once, when its tensor is disposed', withCompiledSteps(() => {
+  const { data, state, release } = lent();
+  const t = lentTensor(data, [8, 8], 'float32', release);
+  assert.equal(compiledBackend().valueIfPresent(t.dataId)?.data, data, 'adopted without a copy');
+  const doubled = compiled(() => tf.mul(t, tf.scalar(2)));
+  assert.deepEqual(Array.from(doubled.dataSync()), Array.from(data, (v) => 2 * v));
+  assert.equal(state.released, 0, 'not released while the tensor lives');
+  t.dispose();
+  assert.equal(state.released, 1);
+  doubled.dispose();
+}));
+
+test('a lent tensor disposed during a trace that reads it is released after the graph ran, not before', withCompiledSteps(() => {
+  const { data, state, release } = lent();
+  const t = lentTensor(data, [SIZE], 'float32', release);
+  let releasedInside = -1;
+  const sum = compiled(() => {
+    const s = tf.sum(t);
     t.dispose();
-    assert.equal(state.released, 1);
-    doubled.dispose();
-  } finally {
-    enableCompiledSteps(false);
-  }
-});
+    releasedInside = state.released;
+    return s;
+  });
+  assert.equal(releasedInside, 0, 'held while the graph is pending');
+  assert.equal(state.released, 1, 'released once the graph ran');
+  assert.equal(sum.dataSync()[0], (SIZE * (SIZE - 1)) / 2);
+  sum.dispose();
+}));
 
-test('a lent tensor disposed during a trace that reads it is released after the graph ran, not before', () => {
-  enableCompiledSteps(true);
-  try {
-    const { data, state, release } = lent();
-    const t = lentTensor(data, [SIZE], 'float32', release);
-    let releasedInside = -1;
-    const sum = compiled(() => {
-      const s = tf.sum(t);
-      t.dispose();
-      releasedInside = state.released;
-      return s;
-    });
-    assert.equal(releasedInside, 0, 'held while the graph is pending');
-    assert.equal(state.released, 1, 'released once the graph ran');
-    assert.equal(sum.dataSync()[0], (SIZE * (SIZE - 1)) / 2);
-    sum.dispose();
-  } finally {
-    enableCompiledSteps(false);
-  }
-});
-
-test('a lent tensor that an eager op uses moves to the eager backend as a copy, and is released then', () => {
-  enableCompiledSteps(true);
-  try {
-    const { data, state, release } = lent();
-    const t = lentTensor(data, [SIZE], 'float32', release);
-    const plusOne = tf.add(t, tf.scalar(1)); // on wasm: the data are moved there
-    assert.equal(state.released, 1, 'released when moved');
-    data.fill(-1); // the owner reuses its array
-    assert.deepEqual(Array.from(t.dataSync()), Array.from({ length: SIZE }, (_, i) => i), 'the moved tensor kept its values');
-    assert.equal(plusOne.dataSync()[3], 4);
-    tf.dispose([t, plusOne]);
-    assert.equal(state.released, 1, 'released once');
-  } finally {
-    enableCompiledSteps(false);
-  }
-});
+test('a lent tensor that an eager op uses moves to the eager backend as a copy, and is released then', withCompiledSteps(() => {
+  const { data, state, release } = lent();
+  const t = lentTensor(data, [SIZE], 'float32', release);
+  const plusOne = tf.add(t, tf.scalar(1)); // on wasm: the data are moved there
+  assert.equal(state.released, 1, 'released when moved');
+  data.fill(-1); // the owner reuses its array
+  assert.deepEqual(Array.from(t.dataSync()), Array.from({ length: SIZE }, (_, i) => i), 'the moved tensor kept its values');
+  assert.equal(plusOne.dataSync()[3], 4);
+  tf.dispose([t, plusOne]);
+  assert.equal(state.released, 1, 'released once');
+}));
 
 test('without compiled steps a lent array is copied into an eager tensor and released at once', () => {
   const { data, state, release } = lent();
