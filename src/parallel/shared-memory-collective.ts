@@ -1,19 +1,26 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Collective } from './collective.js';
 import { CollectiveClosedError, CollectiveError, CollectiveTimeoutError, LostRankError, type CollectiveOp } from './collective-errors.js';
+import { addKernel, sharedMemory, type AddKernel } from './shared-sum.js';
 
 /**
  * A group of worker threads that combine buffers in one SharedArrayBuffer:
  * a slot per member and a result region, each `capacity` floats, and a few
  * Int32 words for a sense-reversing barrier. Plain data, so it can be posted
- * to the workers that join it.
+ * to the workers that join it. `data` is the buffer of `memory`, a shared
+ * WebAssembly memory that the members' SIMD sum runs over (absent for
+ * groups too large for a 32-bit memory: they sum in JavaScript).
  */
 export interface SharedGroup {
   readonly size: number;
   readonly capacity: number;
   readonly data: SharedArrayBuffer;
   readonly control: SharedArrayBuffer;
+  readonly memory?: object;
 }
+
+/** The largest group data a 32-bit WebAssembly memory holds (65535 pages). */
+const WASM_MEMORY_BYTES = 65535 * 65536;
 
 /** `Atomics.waitAsync` (Node >= 16; typed only from the es2024 library, which this project does not use yet). */
 const atomics = Atomics as typeof Atomics & {
@@ -31,12 +38,9 @@ const CONTROL_WORDS = 4;
 export function createSharedGroup(size: number, capacity: number): SharedGroup {
   if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError('group size', 'an integer >= 1', size);
   if (!Number.isInteger(capacity) || capacity < 1) throw new InvalidArgumentError('capacity', 'an integer >= 1 (floats)', capacity);
-  return {
-    size,
-    capacity,
-    data: new SharedArrayBuffer((size + 1) * capacity * 4),
-    control: new SharedArrayBuffer(CONTROL_WORDS * 4),
-  };
+  const bytes = (size + 1) * capacity * 4;
+  const memory = bytes <= WASM_MEMORY_BYTES ? sharedMemory(bytes) : undefined;
+  return { size, capacity, data: memory?.buffer ?? new SharedArrayBuffer(bytes), control: new SharedArrayBuffer(CONTROL_WORDS * 4), memory };
 }
 
 /**
@@ -75,6 +79,7 @@ export class SharedMemoryCollective implements Collective {
   private readonly result: Float32Array;
   private readonly capacity: number;
   private readonly timeoutMs: number;
+  private readonly add: AddKernel | undefined;
   private closed = false;
 
   constructor(
@@ -89,6 +94,7 @@ export class SharedMemoryCollective implements Collective {
     this.control = new Int32Array(group.control);
     this.slots = Array.from({ length: group.size }, (_, i) => new Float32Array(group.data, i * group.capacity * 4, group.capacity));
     this.result = new Float32Array(group.data, group.size * group.capacity * 4, group.capacity);
+    this.add = group.memory && addKernel(group.memory);
   }
 
   /** Every member shares the memory: the local rank and size are the rank and size (see SharedCollective). */
@@ -207,9 +213,10 @@ export class SharedMemoryCollective implements Collective {
   }
 
   /**
-   * result[from, to) = the sum of every slot over that range, in rank order.
-   * The first two slots are added in one pass that only writes the result:
-   * V8's read-modify-write of shared memory (`out[k] += ...`) is ~4x slower.
+   * result[from, to) = the sum of every slot over that range, in rank order:
+   * with the SIMD kernel where it is built, else in JavaScript, where the
+   * first two slots are added in one pass that only writes the result (V8's
+   * read-modify-write of shared memory, `out[k] += ...`, is ~4x slower).
    */
   private sumInto(from: number, to: number): void {
     const out = this.result;
@@ -217,12 +224,15 @@ export class SharedMemoryCollective implements Collective {
       out.set(this.slots[0].subarray(from, to), from);
       return;
     }
-    const [a, b] = this.slots;
-    for (let k = from; k < to; k++) out[k] = a[k] + b[k];
-    for (let j = 2; j < this.size; j++) {
-      const slot = this.slots[j];
-      for (let k = from; k < to; k++) out[k] += slot[k];
+    const [a, b, ...rest] = this.slots;
+    if (this.add) {
+      const at = (v: Float32Array) => v.byteOffset + from * 4;
+      this.add(at(out), at(a), at(b), to - from);
+      for (const slot of rest) this.add(at(out), at(out), at(slot), to - from);
+      return;
     }
+    for (let k = from; k < to; k++) out[k] = a[k] + b[k];
+    for (const slot of rest) for (let k = from; k < to; k++) out[k] += slot[k];
   }
 
   private segment(n: number): [number, number] {

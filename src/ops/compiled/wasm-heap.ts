@@ -8,9 +8,8 @@
  * the heap then gives every tracked value a new view of its region (and
  * never lends a view out: the backend's reads copy).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { builtFile } from '../native-dir.js';
 import { sizeOf, type TraceValue } from './trace.js';
 
 /** The kernels' exports (see native/fused-update/fused-update.ts for their arguments). */
@@ -37,18 +36,6 @@ const wasm = (globalThis as unknown as {
 /** Bytes of a region of `length` floats: padded to whole 16-byte vectors. */
 const regionBytes = (length: number) => Math.ceil(length / 4) * 16;
 
-/** The built kernels, found upwards from this file (src/ and dist/src/ alike); undefined when they were not built. */
-function wasmPath(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'native', 'fused-update', 'build', 'fused-update.wasm');
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
 export class WasmHeap {
   private readonly memory: WasmMemory;
   private top: number;
@@ -62,7 +49,7 @@ export class WasmHeap {
 
   /** The heap over the built kernels, or undefined (with the reason) when they are missing. */
   static load(): WasmHeap | string {
-    const path = wasmPath();
+    const path = builtFile('fused-update/build/fused-update.wasm');
     if (!path) return 'native/fused-update/build/fused-update.wasm is not built (npm run build)';
     const instance = new wasm.Instance(new wasm.Module(readFileSync(path)), { env: { abort: () => { throw new Error('fused-update kernel aborted'); } } });
     return new WasmHeap(instance.exports as unknown as FusedKernels, instance.exports.memory as WasmMemory);
