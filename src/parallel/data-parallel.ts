@@ -133,7 +133,7 @@ export class DataParallel implements StepRunner {
     const eager = !this.snapshot;
     const replies = (await this.all(
       'step',
-      (rank) => ({ session: this.session, shard: shards[rank], globalRows, snapshot: eager && rank === 0 }) satisfies StepArgs,
+      (rank) => ({ session: this.session, shard: shards[rank], globalRows, predictions: this.compiled.metrics.length > 0, snapshot: eager && rank === 0 }) satisfies StepArgs,
       (rank) => buffersOfBatch(shards[rank]),
       ts.step,
     )) as StepReply[];
@@ -378,7 +378,7 @@ function buffersOfBatch(b: WireBatch): ArrayBuffer[] {
   return buffersOf([...b.x, ...b.y, ...(b.sampleWeight ?? []).filter((t): t is WireTensor => t !== null)]);
 }
 
-/** The global batch's losses (each shard's weighted by its share) and predictions (concatenated in order). */
+/** The global batch's losses (each shard's weighted by its share) and predictions (concatenated in order; none when the replicas sent none). */
 function merge(results: (WireStepResult | null)[], ranges: [number, number][], rows: number): StepResult {
   const parts = results.flatMap((r, rank) => (r ? [{ r, share: (ranges[rank][1] - ranges[rank][0]) / rows }] : []));
   const weighted = (f: (r: WireStepResult) => number) => parts.reduce((s, p) => s + p.share * f(p.r), 0);

@@ -99,6 +99,8 @@ export interface StepArgs {
   session: number;
   shard: WireBatch;
   globalRows: number;
+  /** Send the predictions back (for metrics; without metrics nothing reads them). */
+  predictions: boolean;
   /** Send the state after the step back with the answer (child processes, which share no memory to fetch it from later). */
   snapshot: boolean;
 }
@@ -118,7 +120,7 @@ export async function step(args: StepArgs): Promise<StepReply> {
     const r = (await s.replica.step(batch, args.globalRows)).result;
     if (r) {
       try {
-        result = wireResult(r.loss, r.outputLosses, r.predictions);
+        result = wireResult(r.loss, r.outputLosses, args.predictions ? r.predictions : []);
       } finally {
         ops.dispose([r.loss, ...r.outputLosses, ...r.predictions]);
       }

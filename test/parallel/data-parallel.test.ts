@@ -191,3 +191,21 @@ test("BatchNormalization: each replica normalises its own shard (as Keras's mult
   ops.dispose([y, hidden]);
   for (const m of [single, parallel, pre]) m.dispose();
 });
+
+test('without metrics the replicas send no predictions back; the losses and weights are still the single-device ones', async () => {
+  const make = () => {
+    const m = mlp('adam');
+    m.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 7);
+    return m;
+  };
+  const single = make();
+  const parallel = make();
+  const singleLogs = [single.trainOnBatch(X, Y), single.trainOnBatch(X, Y)];
+  const parallelLogs = await withParallel(parallel, 3, async (p) => [await p.trainOnBatch(X, Y), await p.trainOnBatch(X, Y)]);
+  parallelLogs.forEach((logs, i) => {
+    assert.deepEqual(Object.keys(logs), ['loss']);
+    assert.ok(Math.abs(logs.loss - singleLogs[i].loss) < 1e-5, `step ${i}: loss ${logs.loss} vs ${singleLogs[i].loss}`);
+  });
+  assert.ok(maxRelDiff(parallel, single) < 1e-5);
+  release(single, parallel);
+});
