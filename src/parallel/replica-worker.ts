@@ -167,15 +167,15 @@ export function predict(args: { session: number; x: WireTensor[] }): WireTensor[
 
 /**
  * Writes this replica's training state into the shared snapshot region:
- * replica 0 the weights and layer state, every replica the optimizer
- * weights it holds (its part of them with a sharded update); then it bumps
+ * replica 0 the weights and layer state, and the optimizer weights (with a
+ * sharded update every replica writes its part of them); then it bumps
  * the sequence word and wakes the main thread, which waits for all of them.
  */
 export function snapshot(args: { session: number }): void {
   const s = session(args.session);
   if (!s.snapshot) throw new Error('this replica has no shared snapshot region (child processes send their state with each step)');
   const ts = s.replica.state;
-  const weights = s.optimizer.weights(ts.optState as OptimizerState);
+  const weights = s.rank === 0 || s.replica.sharded ? s.optimizer.weights(ts.optState as OptimizerState) : [];
   try {
     const own = s.rank === 0 ? { params: leaves(ts.params), state: leaves(ts.state) } : {};
     writeByName(s.layout, s.snapshot.data, { ...own, optimizer: weights });

@@ -118,6 +118,7 @@ export class Replica {
   private readonly shared: SharedCollective | undefined;
   private bounds: number[] = [];
   private ts!: TrainState;
+  private shardedSetup = false;
 
   constructor(
     readonly module: Module,
@@ -131,9 +132,13 @@ export class Replica {
     this.setState(ts, compiled);
   }
 
-  /** Whether each replica updates only its range of the weights (and holds only its part of the optimizer state). */
+  /**
+   * Whether each replica updates only its range of the weights (and holds
+   * only its part of the optimizer state). Not with `global_clipnorm`: its
+   * norm is over every gradient, which no replica holds alone.
+   */
   get sharded(): boolean {
-    return this.shared !== undefined && this.shared.localSize > 1;
+    return this.shardedSetup;
   }
 
   /** The current training state, lent. With a sharded update, `optState` holds this replica's part only. */
@@ -153,6 +158,7 @@ export class Replica {
       throw new InvalidArgumentError('replica state', `a state with ${this.layout.length} fused values (the same trainable weights)`, layout.length);
     this.layout = layout;
     this.compiled = compiled;
+    this.shardedSetup = this.shared !== undefined && this.shared.localSize > 1 && (compiled.optimizer as Optimizer).getConfig().global_clipnorm == null;
     let optState = next.optState;
     if (this.sharded) {
       this.bounds = ownedBounds(layout, this.shared!.localSize);

@@ -68,6 +68,8 @@ async function withParallel<T>(model: rx.Model, gpus: number, f: (p: ParallelMod
 const optimizers: [string, () => rx.Optimizer][] = [
   ['Adam', () => rx.Adam({ learning_rate: 0.05 })],
   ['SGD with momentum', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 })],
+  // The norm is over every gradient: the replicas update the whole weights instead of a range each.
+  ['Adam with global_clipnorm', () => rx.Adam({ learning_rate: 0.05, global_clipnorm: 0.05 })],
 ];
 
 for (const [name, optimizer] of optimizers)
