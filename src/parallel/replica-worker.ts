@@ -7,7 +7,7 @@
 import * as ops from '../ops/index.js';
 import { foldIn } from '../core/rng.js';
 import { leaves } from '../core/tree.js';
-import { getOptimizer, type Optimizer, type OptimizerState } from '../optimizers/index.js';
+import { getOptimizer, type Optimizer } from '../optimizers/index.js';
 import { compile, type CompileArgs, type Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import { predictStep, runCompiled, testStep } from '../training/steps.js';
@@ -175,7 +175,7 @@ export function snapshot(args: { session: number }): void {
   const s = session(args.session);
   if (!s.snapshot) throw new Error('this replica has no shared snapshot region (child processes send their state with each step)');
   const ts = s.replica.state;
-  const weights = s.rank === 0 || s.replica.sharded ? s.optimizer.weights(ts.optState as OptimizerState) : [];
+  const weights = s.rank === 0 || s.replica.sharded ? s.replica.ownedWeights() : [];
   try {
     const own = s.rank === 0 ? { params: leaves(ts.params), state: leaves(ts.state) } : {};
     writeByName(s.layout, s.snapshot.data, { ...own, optimizer: weights });

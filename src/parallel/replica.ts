@@ -43,20 +43,50 @@ export function fusedLayout(module: Module, ts: Pick<TrainState, 'params' | 'sta
 }
 
 /**
- * Member r's range of the fused buffer for a sharded update: whole values
- * (a value starting at `offset` goes to member floor(offset * size /
- * length)), so each member updates about 1/size of the weights. Returns
- * size + 1 offsets.
+ * Member r's range of the fused buffer for a sharded update; size + 1
+ * offsets. The gradients are split evenly by element, in whole 16-float
+ * vectors, as ZeRO partitions its flat buffers: one large value (a big
+ * Dense kernel, an embedding) no longer leaves one member most of the
+ * update while the others wait. The layer state goes with the last member.
+ * With `wholeValues` (an optimizer that clips each gradient by its own
+ * norm) a value goes whole to the member where it starts
+ * (floor(offset * size / length)).
  */
-export function ownedBounds(layout: FusedLayout, size: number): number[] {
+export function ownedBounds(layout: FusedLayout, size: number, wholeValues = false): number[] {
   const bounds = [0];
+  const gradsLength = layout.state[0]?.offset ?? layout.length;
   const entries = [...layout.grads, ...layout.state];
   for (let r = 1; r < size; r++) {
-    const first = entries.find((e) => Math.floor((e.offset * size) / Math.max(1, layout.length)) >= r);
-    bounds.push(first ? first.offset : layout.length);
+    if (wholeValues) {
+      const first = entries.find((e) => Math.floor((e.offset * size) / Math.max(1, layout.length)) >= r);
+      bounds.push(first ? first.offset : layout.length);
+    } else bounds.push(Math.min(gradsLength, Math.floor((r * gradsLength) / size / 16) * 16));
   }
   bounds.push(layout.length);
   return bounds;
+}
+
+/** A member's part of one gradient: elements [start, end) of `entry`'s value. */
+export interface Piece {
+  entry: FusedEntry;
+  start: number;
+  end: number;
+}
+
+/** The parts of the gradients that lie in [from, to) of the fused buffer, in buffer order. */
+export function piecesIn(layout: FusedLayout, from: number, to: number): Piece[] {
+  return layout.grads.flatMap((entry) => {
+    const start = Math.max(from, entry.offset) - entry.offset;
+    const end = Math.min(to, entry.offset + entry.size) - entry.offset;
+    return start < end ? [{ entry, start, end }] : [];
+  });
+}
+
+const isWhole = (p: Piece) => p.start === 0 && p.end === p.entry.size;
+
+/** A piece as a value of its own in the fused buffer: the entry itself, or a flat part of it. */
+function pieceEntry(p: Piece): FusedEntry {
+  return isWhole(p) ? p.entry : { path: p.entry.path, shape: [p.end - p.start], offset: p.entry.offset + p.start, size: p.end - p.start };
 }
 
 /**
@@ -117,6 +147,8 @@ export class Replica {
   private readonly fused: Float32Array;
   private readonly shared: SharedCollective | undefined;
   private bounds: number[] = [];
+  /** This replica's parts of the gradients (with a sharded update): what it updates, and the optimizer state it holds. */
+  private pieces: Piece[] = [];
   private ts!: TrainState;
   private shardedSetup = false;
 
@@ -160,8 +192,12 @@ export class Replica {
     this.compiled = compiled;
     this.shardedSetup = this.shared !== undefined && this.shared.localSize > 1 && (compiled.optimizer as Optimizer).getConfig().global_clipnorm == null;
     let optState = next.optState;
+    this.pieces = [];
     if (this.sharded) {
-      this.bounds = ownedBounds(layout, this.shared!.localSize);
+      const rank = this.shared!.localRank;
+      const clipsEachNorm = (compiled.optimizer as Optimizer).getConfig().clipnorm != null;
+      this.bounds = ownedBounds(layout, this.shared!.localSize, clipsEachNorm);
+      this.pieces = piecesIn(layout, this.bounds[rank], this.bounds[rank + 1]);
       optState = this.ownedPart(next.optState as OptimizerState, next.params);
     }
     if (this.ts) disposeReplaced(this.ts, { next, optState });
@@ -215,22 +251,23 @@ export class Replica {
   /** Reduce-scatter, the update of this replica's range, all-gather, the constraints. */
   private async shardedUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
     const shared = this.shared!;
-    const rank = shared.localRank;
-    const [from, to] = [this.bounds[rank], this.bounds[rank + 1]];
+    const from = this.bounds[shared.localRank];
     const mine = await shared.reduceScatter(this.layout.length, this.bounds);
-    const owned = this.layout.grads.filter((e) => e.offset >= from && e.offset < to);
     const paramOf = new Map(leaves(this.ts.params));
     const update = runCompiled(this.module, () =>
       ops.tidy(() => {
-        const grads = fromLeaves(owned.map((e) => [e.path, view(mine, e, from)] as [string, ops.Tensor]));
-        const params = fromLeaves(owned.map((e) => [e.path, paramOf.get(e.path)!] as [string, ops.Tensor]));
+        const grads = fromLeaves(this.pieces.map((p) => [p.entry.path, view(mine, pieceEntry(p), from)] as [string, ops.Tensor]));
+        const params = fromLeaves(this.pieces.map((p) => [p.entry.path, pieceOf(paramOf.get(p.entry.path)!, p)] as [string, ops.Tensor]));
         const r = optimizerStep(this.compiled, params, grads, this.ts.optState as OptimizerState);
         return { updated: r.params, optState: r.state as unknown as ops.TensorContainer };
       }),
     );
     made.push(...collectLeaves(update.updated));
     const updated = new Map(leaves(update.updated));
-    for (const e of owned) readInto(updated.get(e.path)!, mine.subarray(e.offset - from, e.offset - from + e.size));
+    for (const p of this.pieces) {
+      const e = pieceEntry(p);
+      readInto(updated.get(e.path)!, mine.subarray(e.offset - from, e.offset - from + e.size));
+    }
     const all = await shared.allGather(this.layout.length);
     const byPath = new Map(this.layout.grads.map((e) => [e.path, e]));
     const gathered = mapTree(this.ts.params, (t, path) => (byPath.has(path) ? view(all, byPath.get(path)!, 0, made) : t));
@@ -244,23 +281,58 @@ export class Replica {
     return mapTree(this.ts.state, (t, path) => reduced.get(path) ?? stateOf.get(path) ?? t);
   }
 
-  /** This replica's part of a whole optimizer state (the slots of the params in its range); `state` is disposed. */
+  /** This replica's part of a whole optimizer state (the slots of its pieces); `state` is disposed. */
   private ownedPart(state: OptimizerState, params: TensorTree): OptimizerState {
     const optimizer = this.compiled.optimizer as Optimizer;
-    const rank = this.shared!.localRank;
-    const owned = this.layout.grads.filter((e) => e.offset >= this.bounds[rank] && e.offset < this.bounds[rank + 1]);
     const paramOf = new Map(leaves(params));
-    const fresh = optimizer.init(fromLeaves(owned.map((e) => [e.path, paramOf.get(e.path)!] as [string, ops.Tensor])));
-    const whole = new Map(optimizer.weights(state));
-    const mineNames = optimizer.weights(fresh);
+    const paths = this.pieces.map((p) => p.entry.path);
+    const made: ops.Tensor[] = [];
+    const fresh = optimizer.init(fromLeaves(this.pieces.map((p) => [p.entry.path, pieceOf(paramOf.get(p.entry.path)!, p, made)] as [string, ops.Tensor])));
+    const whole = optimizer.weights(state, paths);
+    const mine = optimizer.weights(fresh, paths);
     try {
-      return optimizer.setWeights(fresh, mineNames.map(([name]) => whole.get(name)!));
+      // Both lists are the weights of `paths` in one order (iterations, scalars, then each slot for every path): a part takes its piece of the whole.
+      const values = mine.map(([, t], i) => (t.size === whole[i][1].size ? whole[i][1] : this.pieceOfWeight(whole[i][1], i, mine.length, made)));
+      return optimizer.setWeights(fresh, values, paths);
     } finally {
-      ops.dispose([...whole.values(), ...mineNames.map(([, t]) => t)]);
+      ops.dispose([...made, ...whole.map(([, t]) => t), ...mine.map(([, t]) => t)]);
       disposeReplaced({ fresh, state }, undefined);
     }
   }
+
+  /**
+   * The optimizer weights this replica holds, each with where it goes in
+   * the whole weight (elements from its start): a slot of a piece sits at
+   * the piece's start. The caller disposes the tensors.
+   */
+  ownedWeights(): [string, ops.Tensor, number][] {
+    const optimizer = this.compiled.optimizer as Optimizer;
+    const paths = this.sharded ? this.pieces.map((p) => p.entry.path) : undefined;
+    const weights = optimizer.weights(this.ts.optState as OptimizerState, paths);
+    const slots = weights.length - optimizer.slotNames.length * this.pieces.length;
+    return weights.map(([name, t], i) => [name, t, this.sharded && i >= slots ? this.pieces[(i - slots) % this.pieces.length].start : 0]);
+  }
+
+  /** Weight `i` of a list of `count` (the slots come last, path by path) cut to the piece it belongs to. */
+  private pieceOfWeight(whole: ops.Tensor, i: number, count: number, made: ops.Tensor[]): ops.Tensor {
+    const slots = count - (this.compiled.optimizer as Optimizer).slotNames.length * this.pieces.length;
+    const p = this.pieces[(i - slots) % this.pieces.length];
+    const t = ops.tidy(() => ops.slice(ops.reshape(whole, [-1]), [p.start], [p.end - p.start]));
+    made.push(t);
+    return t;
+  }
 }
+
+/** The values of piece `p` of `t` (the whole param): `t` itself, or a flat copy of the part (pushed to `made` when given). */
+function pieceOf(t: ops.Tensor, p: Piece, made?: ops.Tensor[]): ops.Tensor {
+  if (isWhole(p)) return t;
+  if (scratch.length < t.size) scratch = new Float32Array(t.size);
+  readInto(t, scratch.subarray(0, t.size));
+  return view(scratch, pieceEntry(p), p.entry.offset, made);
+}
+
+/** Where a split param's values are read before its piece is copied out (reused: every step reads one or two). */
+let scratch = new Float32Array(0);
 
 /**
  * `buf[entry] = share * values` (zeros for a replica with no rows). Values

@@ -60,9 +60,14 @@ export function encodeState(ts: TrainState, optimizer: Optimizer, out?: Float32A
 /**
  * Writes values into a flat state laid out as `layout`, by name: the
  * params, layer state and optimizer weights given (a replica with part of
- * the optimizer state writes that part). Unknown names are refused.
+ * the optimizer state writes that part: an optional third element is where
+ * a part starts in its whole value, in elements). Unknown names are refused.
  */
-export function writeByName(layout: StateLayout, out: Float32Array, parts: { params?: [string, ops.Tensor][]; state?: [string, ops.Tensor][]; optimizer?: [string, ops.Tensor][] }): void {
+export function writeByName(
+  layout: StateLayout,
+  out: Float32Array,
+  parts: { params?: [string, ops.Tensor][]; state?: [string, ops.Tensor][]; optimizer?: [string, ops.Tensor, number?][] },
+): void {
   let offset = 0;
   const place = (specs: LeafSpec[]) =>
     new Map(specs.map((s) => {
@@ -72,10 +77,10 @@ export function writeByName(layout: StateLayout, out: Float32Array, parts: { par
     }));
   const where = { params: place(layout.params), state: place(layout.state), optimizer: place(layout.optimizer) };
   for (const kind of ['params', 'state', 'optimizer'] as const)
-    for (const [name, t] of parts[kind] ?? []) {
+    for (const [name, t, start = 0] of (parts[kind] ?? []) as [string, ops.Tensor, number?][]) {
       const at = where[kind].get(name);
       if (at === undefined) throw new RangeError(`the state layout has no ${kind} value '${name}'`);
-      out.set(t.dataSync() as Float32Array | Int32Array, at);
+      out.set(t.dataSync() as Float32Array | Int32Array, at + start);
     }
 }
 

@@ -70,6 +70,8 @@ const optimizers: [string, () => rx.Optimizer][] = [
   ['SGD with momentum', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 })],
   // The norm is over every gradient: the replicas update the whole weights instead of a range each.
   ['Adam with global_clipnorm', () => rx.Adam({ learning_rate: 0.05, global_clipnorm: 0.05 })],
+  // Each gradient is clipped by its own norm: the replicas' ranges end at value boundaries.
+  ['RMSprop with clipnorm', () => rx.RMSprop({ learning_rate: 0.05, clipnorm: 0.05 })],
 ];
 
 for (const [name, optimizer] of optimizers)
@@ -209,5 +211,23 @@ test('without metrics the replicas send no predictions back; the losses and weig
     assert.ok(Math.abs(logs.loss - singleLogs[i].loss) < 1e-5, `step ${i}: loss ${logs.loss} vs ${singleLogs[i].loss}`);
   });
   assert.ok(maxRelDiff(parallel, single) < 1e-5);
+  release(single, parallel);
+});
+
+test('a model with fewer weights than the replicas have vectors: the replicas with no part of the update still train in step', async () => {
+  const make = () => {
+    const m = new rx.Sequential({ layers: [rx.Dense({ units: 1, input_shape: [5] })] }); // 6 weights: all go to the last of 4 replicas
+    m.build(7);
+    m.compile({ optimizer: 'adam', loss: 'mse' }, 7);
+    return m;
+  };
+  const single = make();
+  const parallel = make();
+  const y = ops.randomNormal([10, 1], 0, 1, 'float32', 4);
+  const h1 = await single.fit(X, y, { batchSize: 4, epochs: 2, shuffle: false, verbose: 0 });
+  const h2 = await withParallel(parallel, 4, (p) => p.fit(X, y, { batchSize: 4, epochs: 2, shuffle: false, verbose: 0 }));
+  h1.history.loss.forEach((l, i) => assert.ok(Math.abs(h2.history.loss[i] - l) < 1e-5, `epoch ${i}: loss ${h2.history.loss[i]} vs ${l}`));
+  assert.ok(maxRelDiff(parallel, single) < 1e-5);
+  ops.dispose(y);
   release(single, parallel);
 });
