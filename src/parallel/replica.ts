@@ -190,13 +190,13 @@ export class Replica {
       throw new InvalidArgumentError('replica state', `a state with ${this.layout.length} fused values (the same trainable weights)`, layout.length);
     this.layout = layout;
     this.compiled = compiled;
-    this.shardedSetup = this.shared !== undefined && this.shared.localSize > 1 && (compiled.optimizer as Optimizer).getConfig().global_clipnorm == null;
+    const clipping = (compiled.optimizer as Optimizer).getConfig();
+    this.shardedSetup = this.shared !== undefined && this.shared.localSize > 1 && clipping.global_clipnorm == null;
     let optState = next.optState;
     this.pieces = [];
     if (this.sharded) {
       const rank = this.shared!.localRank;
-      const clipsEachNorm = (compiled.optimizer as Optimizer).getConfig().clipnorm != null;
-      this.bounds = ownedBounds(layout, this.shared!.localSize, clipsEachNorm);
+      this.bounds = ownedBounds(layout, this.shared!.localSize, clipping.clipnorm != null);
       this.pieces = piecesIn(layout, this.bounds[rank], this.bounds[rank + 1]);
       optState = this.ownedPart(next.optState as OptimizerState, next.params);
     }
@@ -289,13 +289,18 @@ export class Replica {
     const made: ops.Tensor[] = [];
     const fresh = optimizer.init(fromLeaves(this.pieces.map((p) => [p.entry.path, pieceOf(paramOf.get(p.entry.path)!, p, made)] as [string, ops.Tensor])));
     const whole = optimizer.weights(state, paths);
-    const mine = optimizer.weights(fresh, paths);
     try {
-      // Both lists are the weights of `paths` in one order (iterations, scalars, then each slot for every path): a part takes its piece of the whole.
-      const values = mine.map(([, t], i) => (t.size === whole[i][1].size ? whole[i][1] : this.pieceOfWeight(whole[i][1], i, mine.length, made)));
+      // The slots of a split param are cut to this replica's piece.
+      const values = whole.map(([, w], i) => {
+        const p = this.pieceOfWeight(i, whole.length);
+        if (!p || isWhole(p)) return w;
+        const part = ops.tidy(() => ops.slice(ops.reshape(w, [-1]), [p.start], [p.end - p.start]));
+        made.push(part);
+        return part;
+      });
       return optimizer.setWeights(fresh, values, paths);
     } finally {
-      ops.dispose([...made, ...whole.map(([, t]) => t), ...mine.map(([, t]) => t)]);
+      ops.dispose([...made, ...whole.map(([, t]) => t)]);
       disposeReplaced({ fresh, state }, undefined);
     }
   }
@@ -306,20 +311,15 @@ export class Replica {
    * the piece's start. The caller disposes the tensors.
    */
   ownedWeights(): [string, ops.Tensor, number][] {
-    const optimizer = this.compiled.optimizer as Optimizer;
     const paths = this.sharded ? this.pieces.map((p) => p.entry.path) : undefined;
-    const weights = optimizer.weights(this.ts.optState as OptimizerState, paths);
-    const slots = weights.length - optimizer.slotNames.length * this.pieces.length;
-    return weights.map(([name, t], i) => [name, t, this.sharded && i >= slots ? this.pieces[(i - slots) % this.pieces.length].start : 0]);
+    const weights = (this.compiled.optimizer as Optimizer).weights(this.ts.optState as OptimizerState, paths);
+    return weights.map(([name, t], i) => [name, t, this.pieceOfWeight(i, weights.length)?.start ?? 0]);
   }
 
-  /** Weight `i` of a list of `count` (the slots come last, path by path) cut to the piece it belongs to. */
-  private pieceOfWeight(whole: ops.Tensor, i: number, count: number, made: ops.Tensor[]): ops.Tensor {
+  /** The piece that weight `i` of this replica's `count` optimizer weights is a slot of (slots come last, path by path, as Optimizer.weights orders them); undefined for the others. */
+  private pieceOfWeight(i: number, count: number): Piece | undefined {
     const slots = count - (this.compiled.optimizer as Optimizer).slotNames.length * this.pieces.length;
-    const p = this.pieces[(i - slots) % this.pieces.length];
-    const t = ops.tidy(() => ops.slice(ops.reshape(whole, [-1]), [p.start], [p.end - p.start]));
-    made.push(t);
-    return t;
+    return i >= slots ? this.pieces[(i - slots) % this.pieces.length] : undefined;
   }
 }
 
