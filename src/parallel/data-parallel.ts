@@ -24,7 +24,7 @@ import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type St
 import { fusedLayout } from './replica.js';
 import { splitRows } from '../training/split-rows.js';
 import { decodeState, encodeState, type StateLayout } from './state-codec.js';
-import { toWire, buffersOf, fromWire, type WireTensor } from './wire.js';
+import { buffersOf, fromWire, wireRows, type WireTensor } from './wire.js';
 
 const replicaWorker = new URL('./replica-worker.js', import.meta.url);
 
@@ -163,7 +163,7 @@ export class DataParallel implements StepRunner {
   async predict(x: ops.Tensor[]): Promise<ops.Tensor[]> {
     this.check();
     const ranges = splitRows(x[0].shape[0], this.devices.length);
-    const parts = x.map((t) => sliceRows(t, ranges));
+    const parts = x.map((t) => wireRows(t, ranges));
     const results = (await this.all('predict', (rank) => ({ session: this.session, x: parts.map((p) => p[rank]) }), (rank) => buffersOf(parts.map((p) => p[rank])))) as WireTensor[][];
     return concatParts(results.filter((_, rank) => ranges[rank][1] > ranges[rank][0]));
   }
@@ -262,9 +262,9 @@ export class DataParallel implements StepRunner {
   /** The global batch cut into the replicas' shards, as plain data. */
   private shards(batch: Batch): WireBatch[] {
     const ranges = splitRows(batch.x[0].shape[0], this.devices.length);
-    const x = batch.x.map((t) => sliceRows(t, ranges));
-    const y = batch.y.map((t) => sliceRows(t, ranges));
-    const sw = batch.sampleWeight?.map((t) => (t ? sliceRows(t, ranges) : null));
+    const x = batch.x.map((t) => wireRows(t, ranges));
+    const y = batch.y.map((t) => wireRows(t, ranges));
+    const sw = batch.sampleWeight?.map((t) => (t ? wireRows(t, ranges) : null));
     return ranges.map((_, rank) => ({
       x: x.map((p) => p[rank]),
       y: y.map((p) => p[rank]),
@@ -368,12 +368,6 @@ function lossSpec(loss: LossFunction): LossSpec {
 }
 
 /** Rows `[start, end)` of `t` for each range, as plain arrays this side owns. */
-function sliceRows(t: ops.Tensor, ranges: [number, number][]): WireTensor[] {
-  const whole = toWire(t);
-  const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  return ranges.map(([s, e]) => ({ shape: [e - s, ...t.shape.slice(1)], dtype: whole.dtype, data: whole.data.slice(s * rowSize, e * rowSize) }));
-}
-
 function buffersOfBatch(b: WireBatch): ArrayBuffer[] {
   return buffersOf([...b.x, ...b.y, ...(b.sampleWeight ?? []).filter((t): t is WireTensor => t !== null)]);
 }

@@ -7,11 +7,23 @@ export interface WireTensor {
   data: Float32Array | Int32Array | Uint8Array;
 }
 
+function wireDtype(t: ops.Tensor): WireTensor['dtype'] {
+  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') throw new TypeError(`cannot send a ${t.dtype} tensor to a device`);
+  return t.dtype;
+}
+
 /** `t`'s values in an array of their own (the cpu backend's dataSync lends its storage), safe to transfer. */
 export function toWire(t: ops.Tensor): WireTensor {
-  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') throw new TypeError(`cannot send a ${t.dtype} tensor to a device`);
-  const data = (t.dataSync() as Float32Array | Int32Array | Uint8Array).slice();
-  return { shape: [...t.shape], dtype: t.dtype, data };
+  const dtype = wireDtype(t);
+  return { shape: [...t.shape], dtype, data: (t.dataSync() as WireTensor['data']).slice() };
+}
+
+/** The rows [s, e) of `t` for each range, each in an array of its own, safe to transfer. */
+export function wireRows(t: ops.Tensor, ranges: [number, number][]): WireTensor[] {
+  const dtype = wireDtype(t);
+  const values = t.dataSync() as WireTensor['data'];
+  const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return ranges.map(([s, e]) => ({ shape: [e - s, ...t.shape.slice(1)], dtype, data: values.slice(s * rowSize, e * rowSize) }));
 }
 
 /** A new tensor on this thread's backend; the caller owns it. */
