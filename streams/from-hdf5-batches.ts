@@ -6,8 +6,7 @@ import { indexedDataset } from './internal/indexed.js';
 import { loadH5 } from '../src/core/hdf5.js';
 import { inspect, type ColumnInfo } from './internal/hdf5-rows.js';
 import { exampleColumns, type Hdf5Columns } from './internal/hdf5-example.js';
-import { startBatchReader, type BatchReader, type ReaderThread } from './internal/hdf5-reader.js';
-import type { LentArray } from './internal/array-pool.js';
+import { startBatchReader, type BatchReader, type LentArray, type ReaderThread } from './internal/hdf5-reader.js';
 import { openColumns, openForReading, readRunsInto, rowSize, type ColumnArray, type Run } from './internal/hdf5-slices.js';
 import { stage } from './internal/stage.js';
 
@@ -58,7 +57,7 @@ export async function fromHdf5Batches(file: string, options: FromHdf5BatchesOpti
     return [first, Math.min(size, end - first)];
   };
   const toExample = (arrays: ColumnArray[], n: number): Example => ops.tidy(() => layout.example(arrays.map((a, i) => tensorOf(a, n, columns[i]))) as never) as Example;
-  /** The reader's pooled arrays become the tensors' data (without a copy where steps are compiled). */
+  /** The reader's slot views become the tensors' data (without a copy where steps are compiled). */
   const toLentExample = (arrays: LentArray[], n: number): Example => {
     try {
       return ops.tidy(() => layout.example(arrays.map((a, i) => ops.lentTensor(a.data, [n, ...columns[i].rowShape], columns[i].dtype, a.release))) as never) as Example;

@@ -2,8 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { Hdf5ReadError } from '../../src/core/errors.js';
 import type { ColumnInfo } from './hdf5-rows.js';
 import { slotBuffer, slotViews, type ToMain, type ToReader } from './hdf5-reader-protocol.js';
-import { rowSize, type Run } from './hdf5-slices.js';
-import { ArrayPool, type LentArray } from './array-pool.js';
+import { rowSize, type ColumnArray, type Run } from './hdf5-slices.js';
 
 /** A pass's reader thread, for instrumentation (tests wait for `exited`). */
 export interface ReaderThread {
@@ -12,8 +11,14 @@ export interface ReaderThread {
   readonly exited: Promise<number>;
 }
 
+/** A view on a slot's rows, lent to the consumer: give it back with `release` (once; later calls do nothing). */
+export interface LentArray {
+  readonly data: ColumnArray;
+  release(): void;
+}
+
 export interface BatchReaderHandlers {
-  /** A requested batch, in request order: one (unshared) array per column, `rows` rows each, lent until released. */
+  /** A requested batch, in request order: one view per column on its slot, `rows` rows each; the slot is reused once every view is released. */
   batch(columns: LentArray[], rows: number): void;
   /** Called at most once; the reader is closed by whoever handles it. */
   error(err: unknown): void;
@@ -49,8 +54,9 @@ const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
  * The main thread's side of one pass's reader thread: a ring of
  * SharedArrayBuffer slots of `batchRows` rows, grown only when a request
  * finds no free slot (so the ring is as deep as the demand the consumer
- * chose). A slot is reused once its rows have been copied out, into arrays
- * of a pool (lent to the consumer, reused once released). The thread is
+ * chose, plus the batches it holds). A filled slot's views are lent to the
+ * consumer, which may read them in place (the compiled step does: no copy on
+ * this thread); the slot is reused once they are released. The thread is
  * referenced only while requests are in flight: an idle pass never keeps
  * the process alive; once closed, until it has ended.
  */
@@ -70,7 +76,6 @@ export function startBatchReader(file: string, columns: ColumnInfo[], batchRows:
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   onThread?.({ threadId: worker.threadId, exited });
   const views: ReturnType<typeof slotViews>[] = [];
-  const pools = columns.map((c) => new ArrayPool(c.dtype, batchRows * rowSize(c)));
   const free: number[] = [];
   const queue: { slot: number; seq: number; runs: Run[]; rows: number }[] = [];
   let seq = 0;
@@ -103,9 +108,8 @@ export function startBatchReader(file: string, columns: ColumnInfo[], batchRows:
       fail(stopped(`answered out of order (slot ${m.slot}, request ${m.seq})`));
       return;
     }
-    // Atomics.load above orders these reads after the thread's writes.
-    const out = slot.columns.map((a, i) => pools[i].copy(a.subarray(0, head.rows * rowSize(columns[i]))));
-    free.push(head.slot);
+    // Atomics.load above orders the consumer's reads after the thread's writes.
+    const out = lend(head.slot, slot.columns.map((a, i) => a.subarray(0, head.rows * rowSize(columns[i]))));
     if (queue.length === 0) worker.unref();
     try {
       handlers.batch(out, head.rows);
@@ -113,6 +117,22 @@ export function startBatchReader(file: string, columns: ColumnInfo[], batchRows:
       fail(err);
     }
   });
+
+  /** The slot's views as lent arrays; the slot is free again once all are released. */
+  const lend = (slot: number, views: ColumnArray[]): LentArray[] => {
+    let held = views.length;
+    return views.map((data) => {
+      let lent = true;
+      return {
+        data,
+        release: () => {
+          if (!lent) return;
+          lent = false;
+          if (--held === 0) free.push(slot);
+        },
+      };
+    });
+  };
 
   return {
     request(runs) {

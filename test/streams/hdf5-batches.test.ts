@@ -266,17 +266,25 @@ test('a model trained through fit from the reader thread has the weights of fit(
   [disk, memory, shuffledDisk, shuffledMemory].forEach((m) => m.dispose());
 });
 
-test('with compiled steps the reader\'s arrays are lent to the step (no copy), reused once released, and training equals compiled fit(x, y) bit for bit', async () => {
+test('with compiled steps the reader\'s slots are lent to the step (no copy), unchanged until released, reused after, and training equals compiled fit(x, y) bit for bit', async () => {
   const n = 960, size = 64;
   const [xs, ys] = readRows(n);
   const backend = compiledBackend();
   const lend = backend.lend;
   const buffers = new Set<ArrayBufferLike>();
   let lent = 0;
-  backend.lend = (data, ...rest) => {
+  let shared = 0;
+  let changed = 0;
+  backend.lend = (data, shape, dtype, release) => {
     buffers.add(data.buffer);
     lent++;
-    return lend.call(backend, data, ...rest);
+    if (data.buffer instanceof SharedArrayBuffer) shared++;
+    // the reader must not refill a slot the step may still read
+    const copy = data.slice();
+    return lend.call(backend, data, shape, dtype, () => {
+      if (copy.some((v, i) => !Object.is(v, data[i]))) changed++;
+      release();
+    });
   };
   enableCompiledSteps(true);
   const [x, y] = [tf.tensor2d(xs, [n, 3]), tf.tensor2d(ys, [n, 2])];
@@ -288,8 +296,10 @@ test('with compiled steps the reader\'s arrays are lent to the step (no copy), r
     await memory.fit(x, y, { batchSize: size, epochs: 2, shuffle: false, verbose: 0 });
     compare(disk, memory);
     assert.equal(lent, 2 * 2 * (n / size), 'x and y of every batch lent');
-    // the pass's pool holds what is in flight (fit's prefetch, the step, the ring's answers), not one array per batch
-    assert.ok(buffers.size <= 2 * 6, `${buffers.size} distinct arrays for ${lent} batches' columns`);
+    assert.equal(shared, lent, 'lent as views of the reader\'s slots');
+    assert.equal(changed, 0, 'no slot refilled while lent');
+    // a pass's ring holds what is in flight (fit's prefetch, the step, the reads asked for), not one slot per batch
+    assert.ok(buffers.size <= 2 * 6, `${buffers.size} distinct slots for ${lent / 2} batches`);
     const base = tf.memory().numTensors;
     await disk.fit(ds, { epochs: 1, verbose: 0 });
     assert.equal(tf.memory().numTensors, base, 'no batch tensor held after fit');

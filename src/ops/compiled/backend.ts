@@ -215,8 +215,8 @@ export class CompiledBackend extends tf.KernelBackend {
    * A tensor over `data`, which its owner lends (a buffer it reuses): adopted
    * without a copy and fed to graphs as is; `release` is called once the
    * backend no longer reads it (the tensor disposed, or its data moved to
-   * another backend, which gets a copy). `data` must not be a view of a
-   * SharedArrayBuffer (ONNX Runtime's binding refuses those).
+   * another backend, which gets a copy). `data` may be a view of a
+   * SharedArrayBuffer (a reader thread's slot).
    */
   lend(data: HostArray, shape: number[], dtype: tf.DataType, release: () => void): tf.Tensor {
     const v = concreteValue(data, shape, dtype, false);

@@ -43,6 +43,18 @@ test('with compiled steps a lent array is the graph input itself, and is release
   doubled.dispose();
 }));
 
+test('a lent view of a SharedArrayBuffer (a reader thread\'s slot) is a graph input as well', withCompiledSteps(() => {
+  const data = new Float32Array(new SharedArrayBuffer(8 + SIZE * 4), 8, SIZE).map((_, i) => i);
+  let released = 0;
+  const t = lentTensor(data, [SIZE], 'float32', () => void released++);
+  assert.equal(compiledBackend().valueIfPresent(t.dataId)?.data, data, 'adopted without a copy');
+  const doubled = compiled(() => tf.mul(t, tf.scalar(2)));
+  assert.deepEqual(Array.from(doubled.dataSync()), Array.from(data, (v) => 2 * v));
+  t.dispose();
+  assert.equal(released, 1);
+  doubled.dispose();
+}));
+
 test('a lent tensor disposed during a trace that reads it is released after the graph ran, not before', withCompiledSteps(() => {
   const { data, state, release } = lent();
   const t = lentTensor(data, [SIZE], 'float32', release);

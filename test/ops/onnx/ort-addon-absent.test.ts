@@ -46,4 +46,8 @@ test("without the addon compiled steps run through onnxruntime-node's binding, s
   assert.equal(trained.code, 0, trained.stdout.slice(-2000));
   assert.match(trained.stdout, /^# pass 1$/m);
   assert.match(trained.stdout, /^# fail 0$/m);
+  // a lent reader slot (a view of a SharedArrayBuffer) runs through this binding too
+  const lent = await node(['--import', 'tsx', '--test-name-pattern=SharedArrayBuffer', new URL('../compiled/lent.test.ts', import.meta.url).pathname], ABSENT);
+  assert.equal(lent.code, 0, lent.stdout.slice(-2000));
+  assert.match(lent.stdout, /^# pass 1$/m);
 });
