@@ -51,9 +51,9 @@
  * slice.ts, gather-rows.ts). Disk / resident is the cost of streaming
  * itself. On 2 cores the step keeps both busy, so what the main thread does
  * per batch is not hidden by prefetching: on the rows path it reads, makes a
- * tensor per row and stacks; on the worker path it copies a ready batch into
- * pooled arrays (lent to the compiled step as its tensors), and the reads run
- * on the worker thread.
+ * tensor per row and stacks; on the worker path it only wraps the reader's
+ * filled slot into tensors (lent to the compiled step, which reads the slot
+ * in place), and the reads run on the worker thread.
  *
  * Peak RSS, honestly: the disk run is a fresh process, so its figure is not
  * inflated by the file write (h5wasm's heap grows to a block) nor by the
@@ -73,7 +73,8 @@
  * tensor creation, batching), not of a cold disk.
  *
  * Environment: OOC_ROWS (rows in the file, default 700416: 2.2 GB),
- * OOC_STEPS (timed steps, default 500), OOC_WARMUP (default 30),
+ * OOC_STEPS (timed steps, default 1500: rounds of 500 steps, ~2 s, swung
+ * by 30% between runs on this machine), OOC_WARMUP (default 30),
  * OOC_BATCH (256), OOC_ROUNDS (default 2), OOC_PREFETCH (fit's prefetch,
  * default 2), OOC_PIPE_PREFETCH (the pipeline's prefetch(k), default 2),
  * OOC_PIPE_BATCHES (batches timed by the capacity run, default 2000),
@@ -107,7 +108,7 @@ const COLS = 784;
 const CLASSES = 10;
 const SEED = 20240611;
 const ROWS = env('OOC_ROWS', 700_416);
-const STEPS = env('OOC_STEPS', 500);
+const STEPS = env('OOC_STEPS', 1500);
 const WARMUP = env('OOC_WARMUP', 30);
 const BATCH = env('OOC_BATCH', 256);
 const FIT_PREFETCH = env('OOC_PREFETCH', 2);
@@ -579,6 +580,7 @@ if (mode === 'pipeline' || mode === 'disk' || mode === 'memory' || mode === 'res
     const shown = RESIDENT ? (['pipeline', 'disk', 'memory', 'resident'] as const) : (['pipeline', 'disk', 'memory'] as const);
     console.log(`CPU ms per batch by thread: ${shown.map((m) => `${m === 'pipeline' ? 'pipeline alone' : `${m} step`} (${byThread(results[m])})`).join('; ')}`);
     console.log(`out-of-core pipeline rows/s: ${capacity.samplesPerSecond.toFixed(0)} (${(capacity.samplesPerSecond / memory).toFixed(1)}x the in-memory step's samples/s)`);
+    console.log(`disk/memory samples/s by round: ${results.disk.map((r, i) => (r.samplesPerSecond / results.memory[i].samplesPerSecond).toFixed(2)).join(', ')}`);
     console.log(`out-of-core throughput ratio: ${(disk / memory).toFixed(2)}`);
     console.log(`out-of-core peak RSS MB: ${peak.toFixed(0)}`);
     console.log(`load average after: ${load()}`);
