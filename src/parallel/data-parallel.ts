@@ -23,6 +23,7 @@ import { DeviceError } from './errors.js';
 import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
 import { fusedLayout } from './replica.js';
 import { splitRows } from '../training/split-rows.js';
+import { combinedLosses, lossContributions } from '../training/split-losses.js';
 import { decodeState, encodeState, type StateLayout } from './state-codec.js';
 import { buffersOf, fromWire, wireRows, type WireTensor } from './wire.js';
 
@@ -139,7 +140,7 @@ export class DataParallel implements StepRunner {
     )) as StepReply[];
     this.last.release();
     this.last = new LazyState(this, ts.step + 1, ts.key, replies[0].snapshot);
-    return { state: this.last, result: rows > 0 ? merge(replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) : undefined };
+    return { state: this.last, result: rows > 0 ? merge(this.compiled, replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) : undefined };
   }
 
   /**
@@ -156,7 +157,7 @@ export class DataParallel implements StepRunner {
     const rows = batch.x[0].shape[0];
     const shards = this.shards(batch);
     const results = await this.all('test', (rank) => ({ session: this.session, shard: shards[rank] }), (rank) => buffersOfBatch(shards[rank]));
-    return merge(results as (WireStepResult | null)[], splitRows(rows, this.devices.length), rows);
+    return merge(this.compiled, results as (WireStepResult | null)[], splitRows(rows, this.devices.length), rows);
   }
 
   /** Predictions for `x` (one tensor per input), concatenated in order; owned by the caller. */
@@ -372,15 +373,12 @@ function buffersOfBatch(b: WireBatch): ArrayBuffer[] {
   return buffersOf([...b.x, ...b.y, ...(b.sampleWeight ?? []).filter((t): t is WireTensor => t !== null)]);
 }
 
-/** The global batch's losses (each shard's weighted by its share) and predictions (concatenated in order; none when the replicas sent none). */
-function merge(results: (WireStepResult | null)[], ranges: [number, number][], rows: number): StepResult {
+/** The global batch's losses (see split-losses.ts: averaged ones weighted by each shard's share, summed ones added up) and predictions (concatenated in order; none when the replicas sent none). */
+function merge(compiled: Compiled, results: (WireStepResult | null)[], ranges: [number, number][], rows: number): StepResult {
   const parts = results.flatMap((r, rank) => (r ? [{ r, share: (ranges[rank][1] - ranges[rank][0]) / rows }] : []));
-  const weighted = (f: (r: WireStepResult) => number) => parts.reduce((s, p) => s + p.share * f(p.r), 0);
-  return {
-    loss: ops.scalar(weighted((r) => r.loss)),
-    outputLosses: parts[0].r.outputLosses.map((_, i) => ops.scalar(weighted((r) => r.outputLosses[i]))),
-    predictions: concatParts(parts.map((p) => p.r.predictions)),
-  };
+  const sums = parts.map((p) => lossContributions(compiled, p.r.loss, p.r.outputLosses, { mean: p.share, sum: 1 })).reduce((a, b) => a.map((v, i) => v + b[i]));
+  const { loss, outputLosses } = combinedLosses(compiled, sums, 1);
+  return { loss: ops.scalar(loss), outputLosses: outputLosses.map((l) => ops.scalar(l)), predictions: concatParts(parts.map((p) => p.r.predictions)) };
 }
 
 /** Per output, the replicas' parts concatenated along the batch axis. */

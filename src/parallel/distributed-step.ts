@@ -1,6 +1,7 @@
 import * as ops from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import { applyGradients, runGradientStep, runCompiled, testStep, type GradientStepResult, type StepResult } from '../training/steps.js';
+import { combinedLosses, lossContributions, summedOutputs } from '../training/split-losses.js';
 import type { StepRunner } from '../training/step-runner.js';
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
@@ -70,8 +71,10 @@ export class DistributedStep implements StepRunner {
     let grads: TensorTree | undefined;
     let done = false;
     try {
-      // The gradients come out weighted by the rows: the loss is scaled inside the (compiled) step.
-      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, rows) : undefined;
+      // The gradients come out weighted by the rows (they are divided by the total after the all-reduce): the loss is scaled
+      // inside the (compiled) step. Losses with reduction 'sum' add up instead, so they need the total first.
+      const sum = summedOutputs(compiled).some(Boolean) ? await this.totalRows(rows) : 1;
+      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows, sum }) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
       const length = sizes.reduce((a, b) => a + b, 0);
       const fused = this.buffer(length);
@@ -114,10 +117,7 @@ export class DistributedStep implements StepRunner {
   /** The step on this member's worker replicas (the state is theirs, lazily fetched); losses and predictions combined here. */
   private async trainReplicas(replicas: DataParallel, ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
     const rows = batch.x[0].shape[0];
-    const counts = new Float32Array(this.collective.size);
-    counts[this.collective.rank] = rows;
-    await this.collective.allReduce(counts);
-    const { state, result: local } = await replicas.trainPart(ts, batch, counts.reduce((a, b) => a + b, 0));
+    const { state, result: local } = await replicas.trainPart(ts, batch, await this.totalRows(rows));
     try {
       return { state, result: await this.combineResult(rows, local, batch) };
     } finally {
@@ -165,37 +165,45 @@ export class DistributedStep implements StepRunner {
     return { ...ts, params: synced.p, state: synced.s ?? ts.state, key: (counters[0] + counters[1] * 0x10000) >>> 0, step: counters[2] };
   }
 
+  /** The global batch's rows: every member's added up. */
+  private async totalRows(rows: number): Promise<number> {
+    const counts = new Float32Array(this.collective.size);
+    counts[this.collective.rank] = rows;
+    await this.collective.allReduce(counts);
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
   /** The step's fused buffer, `weighted` floats and the losses and row counts behind them: one array, reused from step to step. */
   private buffer(weighted: number): Float32Array {
-    const length = weighted + 1 + this.compiled.losses.length + this.collective.size;
+    const length = weighted + 2 + this.compiled.losses.length + this.collective.size;
     if (this.scratch.length < length) this.scratch = new Float32Array(length);
     return this.scratch;
   }
 
   /**
-   * Adds up the members' losses (weighted by their rows) and the first
-   * `weighted` floats of `buffer` (filled by the caller) in one fused
-   * all-reduce, with every member's row count behind them; the losses come
-   * back divided by the total rows.
+   * Adds up the members' losses (see split-losses.ts: averaged ones weighted
+   * by their rows, summed ones as they are) and the first `weighted` floats
+   * of `buffer` (filled by the caller) in one fused all-reduce, with every
+   * member's row count behind them; the averaged losses come back divided
+   * by the total rows.
    */
   private async combine(rows: number, local: StepResult | undefined, buffer: Float32Array, weighted: number): Promise<Combined> {
     const { size, rank } = this.collective;
     const outputs = this.compiled.losses.length;
-    // [weighted | loss | loss per output | rows of each member]
-    const fused = buffer.subarray(0, weighted + 1 + outputs + size);
+    // [weighted | loss contributions (2 + one per output) | rows of each member]
+    const fused = buffer.subarray(0, weighted + 2 + outputs + size);
     const at = weighted;
     fused.fill(0, at);
-    if (local) [local.loss, ...local.outputLosses].forEach((l, i) => (fused[at + i] = l.dataSync()[0] * rows));
-    fused[at + 1 + outputs + rank] = rows;
+    if (local) {
+      const value = (l: ops.Scalar) => l.dataSync()[0];
+      fused.set(lossContributions(this.compiled, value(local.loss), local.outputLosses.map(value), { mean: rows, sum: 1 }), at);
+    }
+    fused[at + 2 + outputs + rank] = rows;
     await this.allReduce(fused);
-    const counts = Array.from(fused.subarray(at + 1 + outputs));
+    const counts = Array.from(fused.subarray(at + 2 + outputs));
     const total = counts.reduce((a, b) => a + b, 0);
-    return {
-      counts,
-      total,
-      loss: ops.scalar(fused[at] / total),
-      outputLosses: Array.from({ length: outputs }, (_, i) => ops.scalar(fused[at + 1 + i] / total)),
-    };
+    const { loss, outputLosses } = combinedLosses(this.compiled, fused.subarray(at, at + 2 + outputs), total);
+    return { counts, total, loss: ops.scalar(loss), outputLosses: outputLosses.map((l) => ops.scalar(l)) };
   }
 
   /** A copy of `root`'s tree on every member (same paths, shapes and dtypes everywhere). */

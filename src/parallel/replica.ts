@@ -213,7 +213,7 @@ export class Replica {
     const rows = shard.x[0].shape[0];
     const share = rows / globalRows;
     // The gradients come out weighted by the share: the loss is scaled inside the (compiled) step, not each gradient afterwards.
-    const g = rows > 0 ? runGradientStep(this.module, this.compiled, this.ts, shard, share === 1 ? undefined : share) : undefined;
+    const g = rows > 0 ? runGradientStep(this.module, this.compiled, this.ts, shard, share === 1 ? undefined : { mean: share, sum: 1 }) : undefined;
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
     try {

@@ -6,6 +6,7 @@ import { applyUpdates, type OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from './compile.js';
 import type { Module } from './module.js';
 import type { Batch, TrainState, Variables } from './types.js';
+import { summedOutputs, type LossScale } from './split-losses.js';
 import { computeIntoHeap, inCompiledRegion, jitted, runStep } from '../ops/compiled/index.js';
 
 /** What a step returns besides the new state: the total loss, each output's loss, and the predictions (for metrics). */
@@ -38,10 +39,12 @@ export interface GradientStepResult extends StepResult {
  * only the trainable params. It disposes nothing it was given: the caller
  * owns the state it passed and every returned tensor. Data parallelism
  * all-reduces `grads` across replicas before {@link applyGradients}; a
- * replica passes its share of the global batch as `lossScale`, so that its
- * gradients come out weighted (the losses it returns are not scaled).
+ * replica passes how its part of the global batch counts as `lossScale`
+ * (see split-losses.ts: its share for averaged losses, 1 for summed ones),
+ * so that its gradients come out weighted (the losses it returns are not
+ * scaled).
  */
-export function gradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: ops.Scalar): GradientStepResult {
+export function gradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: { mean: ops.Scalar; sum?: ops.Scalar }): GradientStepResult {
   const trainable = module.trainablePaths(ts.params);
   const trainLeaves = leaves(ts.params).filter(([p]) => trainable.has(p));
   const key = foldIn(ts.key, ts.step);
@@ -65,7 +68,11 @@ export function gradientStep(module: Module, compiled: Compiled, ts: TrainState,
           predictions: predictions.map((p) => ops.keep(p)),
           total: lossScale ? ops.keep(total as ops.Scalar) : undefined,
         };
-        return (lossScale ? ops.mul(total, lossScale) : total) as ops.Scalar;
+        if (!lossScale) return total as ops.Scalar;
+        // mean * (total - summed) + sum * summed: outputs with reduction 'sum' add up across the members.
+        const summed = lossScale.sum && summedPart(compiled, outputLosses);
+        const scaled = ops.mul(total, lossScale.mean);
+        return (summed ? ops.add(scaled, ops.mul(summed, ops.sub(lossScale.sum!, lossScale.mean))) : scaled) as ops.Scalar;
       };
       const { value, grads } = ops.valueAndGrads(objective)(trainLeaves.map(([, t]) => t));
       return { grads: fromLeaves<ops.Tensor>(trainLeaves.map(([p], i) => [p, grads[i]])), loss: captured!.total ?? value };
@@ -151,9 +158,10 @@ export function trainStep(module: Module, compiled: Compiled, ts: TrainState, ba
  * lowering, eagerly. For runners that combine gradients before the update
  * (data parallelism). The caller owns every returned tensor.
  */
-export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: number): GradientStepResult {
-  // The scale is an input of the traced graph, not a constant in it: one graph serves every share.
-  const scale = lossScale === undefined ? undefined : ops.scalar(lossScale);
+export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: LossScale): GradientStepResult {
+  // The scales are inputs of the traced graph, not constants in it: one graph serves every share.
+  const summed = summedOutputs(compiled).some(Boolean);
+  const scale = lossScale && { mean: ops.scalar(lossScale.mean), ...(summed ? { sum: ops.scalar(lossScale.sum) } : {}) };
   try {
     return runCompiled(module, () => {
       const g = jittedGradientStep(module, compiled, ts, batch, scale);
@@ -162,13 +170,13 @@ export function runGradientStep(module: Module, compiled: Compiled, ts: TrainSta
       return g;
     });
   } finally {
-    scale?.dispose();
+    if (scale) ops.dispose([scale.mean, ...(scale.sum ? [scale.sum] : [])]);
   }
 }
 
 /** {@link gradientStep}, traced once and replayed in a compiled region (per `compiled`, per input signature); the plain gradient step elsewhere. */
-function jittedGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: ops.Scalar): GradientStepResult {
-  type Inputs = { ts: TrainState; batch: Batch; lossScale?: ops.Scalar };
+function jittedGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: { mean: ops.Scalar; sum?: ops.Scalar }): GradientStepResult {
+  type Inputs = { ts: TrainState; batch: Batch; lossScale?: { mean: ops.Scalar; sum?: ops.Scalar } };
   return jitted(compiled, (a: Inputs) => gradientStep(module, compiled, a.ts, a.batch, a.lossScale), gradientJit)({ ts: { ...ts, optState: undefined }, batch, ...(lossScale ? { lossScale } : {}) });
 }
 
@@ -195,6 +203,13 @@ export function predictStep(module: Module, variables: Variables, x: ops.Tensor[
 }
 
 /** Keras's total loss: the output losses times their loss weights, summed. */
+/** The part of the total loss from outputs with reduction 'sum' (undefined when there are none). */
+function summedPart(compiled: Compiled, outputLosses: ops.Scalar[]): ops.Scalar | undefined {
+  const summed = summedOutputs(compiled);
+  const parts = outputLosses.flatMap((l, i) => (summed[i] ? [compiled.lossWeights[i] === 1 ? l : ops.mul(l, compiled.lossWeights[i])] : []));
+  return parts.length > 0 ? (ops.addN(parts) as ops.Scalar) : undefined;
+}
+
 function weightedSum(losses: ops.Scalar[], weights: number[]): ops.Scalar {
   return ops.addN(losses.map((l, i) => (weights[i] === 1 ? l : ops.mul(l, weights[i])))) as ops.Scalar;
 }

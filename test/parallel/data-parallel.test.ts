@@ -231,3 +231,29 @@ test('a model with fewer weights than the replicas have vectors: the replicas wi
   ops.dispose(y);
   release(single, parallel);
 });
+
+test("a loss with reduction 'sum' adds up over the replicas' shards (two outputs, one summed, one averaged, with loss weights and an L2 penalty): losses and weights as one device", async () => {
+  const make = () => {
+    const input = rx.Input({ shape: [5] });
+    const hidden = rx.Dense({ units: 6, activation: 'tanh', kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } }).call(input);
+    const classes = rx.Dense({ units: 3, activation: 'softmax', name: 'classes' }).call(hidden);
+    const value = rx.Dense({ units: 1, name: 'value' }).call(hidden);
+    const m = new rx.Model({ inputs: input, outputs: [classes, value] });
+    m.build(7);
+    m.compile({ optimizer: rx.SGD({ learning_rate: 0.02 }), loss: [rx.losses.CategoricalCrossentropy({ reduction: 'sum' }), 'mse'], lossWeights: [1, 0.5] }, 7);
+    return m;
+  };
+  const value = ops.randomNormal([10, 1], 0, 1, 'float32', 5);
+  const single = make();
+  const parallel = make();
+  const expected = single.trainOnBatch(X, [Y, value]);
+  const h1 = await single.fit(X, [Y, value], { batchSize: 4, epochs: 1, shuffle: false, verbose: 0 });
+  const [logs, h2] = await withParallel(parallel, 3, async (p) => [await p.trainOnBatch(X, [Y, value]), await p.fit(X, [Y, value], { batchSize: 4, epochs: 1, shuffle: false, verbose: 0 })] as const);
+  for (const key of ['loss', 'classes_loss', 'value_loss']) {
+    assert.ok(Math.abs(logs[key] - expected[key]) < 1e-5 * (1 + Math.abs(expected[key])), `${key}: ${logs[key]} vs ${expected[key]}`);
+    assert.ok(Math.abs(h2.history[key][0] - h1.history[key][0]) < 1e-5 * (1 + Math.abs(h1.history[key][0])), `fit ${key}: ${h2.history[key][0]} vs ${h1.history[key][0]}`);
+  }
+  assert.ok(maxRelDiff(parallel, single) < 1e-5);
+  ops.dispose(value);
+  release(single, parallel);
+});

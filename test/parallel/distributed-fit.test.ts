@@ -91,7 +91,7 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     checkRun(dir, 3, expected);
   });
 
-  test('3 processes each reading only their shard of a Dataset (shard before batch), without metrics, train to the weights and logs of one process on the global batches', async () => {
+  test("3 processes each reading only their shard of a Dataset (shard before batch), without metrics, with a loss of reduction 'sum', train to the weights and logs of one process on the global batches", async () => {
     const dir = folder('dataset3');
     const [members, expected] = await Promise.all([runGroup(3, ['gloo', dir, 'dataset'], env(dir, 'ds3'), 60_000, FIT), single(folder('single-ds'), 'dataset')]);
     assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0, 0]);
