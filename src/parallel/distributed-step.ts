@@ -1,7 +1,7 @@
 import * as ops from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import { applyGradients, runGradientStep, runCompiled, testStep, type GradientStepResult, type StepResult } from '../training/steps.js';
-import { combinedLosses, lossContributions, summedOutputs } from '../training/split-losses.js';
+import { combinedLosses, lossContributions } from '../training/split-losses.js';
 import type { StepRunner } from '../training/step-runner.js';
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
@@ -19,7 +19,6 @@ export interface DistributedStepOptions {
 interface Combined {
   /** Rows per member. */
   counts: number[];
-  total: number;
   loss: ops.Scalar;
   outputLosses: ops.Scalar[];
 }
@@ -28,11 +27,11 @@ interface Combined {
  * Data-parallel training steps across the members of a Collective (processes
  * or hosts through Gloo), as the fit loop's {@link StepRunner}. Each member
  * is given its own rows of the global batch (any number, none included) and
- * the same state. It computes the gradients of its rows, weighted by their
- * count; the weighted gradients, losses and every member's row count are
- * summed in one fused buffer (all-reduced in buckets) and divided by the
- * total, so the update equals a single-process step on the whole batch and
- * every member applies it alike. Layer state (BatchNormalization's moving
+ * the same state. The members add up their row counts first; each computes
+ * the gradients of its rows weighted by their share of the global batch;
+ * the weighted gradients, losses and row counts are summed in one fused
+ * buffer (all-reduced in buckets), so the update equals a single-process
+ * step on the whole batch and every member applies it alike. Layer state (BatchNormalization's moving
  * statistics) is taken from the last member with rows. Predictions, targets
  * and sample weights are gathered in rank order, so every member logs the
  * whole batch.
@@ -71,10 +70,10 @@ export class DistributedStep implements StepRunner {
     let grads: TensorTree | undefined;
     let done = false;
     try {
-      // The gradients come out weighted by the rows (they are divided by the total after the all-reduce): the loss is scaled
-      // inside the (compiled) step. Losses with reduction 'sum' add up instead, so they need the total first.
-      const sum = summedOutputs(compiled).some(Boolean) ? await this.totalRows(rows) : 1;
-      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows, sum }) : undefined;
+      // The gradients come out weighted by this member's share of the global batch (summed losses as they are: see
+      // split-losses.ts), scaled inside the (compiled) step, so that their all-reduced sum is the whole batch's.
+      const total = await this.totalRows(rows);
+      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows / total, sum: 1 }) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
       const length = sizes.reduce((a, b) => a + b, 0);
       const fused = this.buffer(length);
@@ -86,8 +85,6 @@ export class DistributedStep implements StepRunner {
         offset += sizes[i];
       });
       combined = await this.combine(rows, g, fused, length);
-      const scale = 1 / combined.total;
-      for (let k = 0; k < length; k++) fused[k] *= scale;
       offset = 0;
       grads = fromLeaves(
         trainLeaves.map(([path, t], i) => {
@@ -203,7 +200,7 @@ export class DistributedStep implements StepRunner {
     const counts = Array.from(fused.subarray(at + 2 + outputs));
     const total = counts.reduce((a, b) => a + b, 0);
     const { loss, outputLosses } = combinedLosses(this.compiled, fused.subarray(at, at + 2 + outputs), total);
-    return { counts, total, loss: ops.scalar(loss), outputLosses: outputLosses.map((l) => ops.scalar(l)) };
+    return { counts, loss: ops.scalar(loss), outputLosses: outputLosses.map((l) => ops.scalar(l)) };
   }
 
   /** A copy of `root`'s tree on every member (same paths, shapes and dtypes everywhere). */
