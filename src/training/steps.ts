@@ -24,6 +24,9 @@ export interface StepResult {
   targets?: { rows: number; y: ops.Tensor[]; sampleWeight: (ops.Tensor | null)[] | null };
 }
 
+/** A {@link LossScale} as the gradient step's inputs (`sum` only where an output's loss has reduction 'sum'). */
+type ScaleInputs = { mean: ops.Scalar; sum?: ops.Scalar };
+
 /** What the gradient step returns: the losses and predictions, the gradients, and the layer state after the forward pass. */
 export interface GradientStepResult extends StepResult {
   /** Gradients of the total loss with respect to the trainable params, a tree keyed by their paths ('dense/kernel'). */
@@ -44,7 +47,7 @@ export interface GradientStepResult extends StepResult {
  * so that its gradients come out weighted (the losses it returns are not
  * scaled).
  */
-export function gradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: { mean: ops.Scalar; sum?: ops.Scalar }): GradientStepResult {
+export function gradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: ScaleInputs): GradientStepResult {
   const trainable = module.trainablePaths(ts.params);
   const trainLeaves = leaves(ts.params).filter(([p]) => trainable.has(p));
   const key = foldIn(ts.key, ts.step);
@@ -175,8 +178,8 @@ export function runGradientStep(module: Module, compiled: Compiled, ts: TrainSta
 }
 
 /** {@link gradientStep}, traced once and replayed in a compiled region (per `compiled`, per input signature); the plain gradient step elsewhere. */
-function jittedGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: { mean: ops.Scalar; sum?: ops.Scalar }): GradientStepResult {
-  type Inputs = { ts: TrainState; batch: Batch; lossScale?: { mean: ops.Scalar; sum?: ops.Scalar } };
+function jittedGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: ScaleInputs): GradientStepResult {
+  type Inputs = { ts: TrainState; batch: Batch; lossScale?: ScaleInputs };
   return jitted(compiled, (a: Inputs) => gradientStep(module, compiled, a.ts, a.batch, a.lossScale), gradientJit)({ ts: { ...ts, optState: undefined }, batch, ...(lossScale ? { lossScale } : {}) });
 }
 
@@ -202,7 +205,6 @@ export function predictStep(module: Module, variables: Variables, x: ops.Tensor[
   });
 }
 
-/** Keras's total loss: the output losses times their loss weights, summed. */
 /** The part of the total loss from outputs with reduction 'sum' (undefined when there are none). */
 function summedPart(compiled: Compiled, outputLosses: ops.Scalar[]): ops.Scalar | undefined {
   const summed = summedOutputs(compiled);
@@ -210,6 +212,7 @@ function summedPart(compiled: Compiled, outputLosses: ops.Scalar[]): ops.Scalar 
   return parts.length > 0 ? (ops.addN(parts) as ops.Scalar) : undefined;
 }
 
+/** Keras's total loss: the output losses times their loss weights, summed. */
 function weightedSum(losses: ops.Scalar[], weights: number[]): ops.Scalar {
   return ops.addN(losses.map((l, i) => (weights[i] === 1 ? l : ops.mul(l, weights[i])))) as ops.Scalar;
 }
