@@ -31,10 +31,10 @@ interface Combined {
  * the gradients of its rows weighted by their share of the global batch;
  * the weighted gradients, losses and row counts are summed in one fused
  * buffer (all-reduced in buckets), so the update equals a single-process
- * step on the whole batch and every member applies it alike. Layer state (BatchNormalization's moving
- * statistics) is taken from the last member with rows. Predictions, targets
- * and sample weights are gathered in rank order, so every member logs the
- * whole batch.
+ * step on the whole batch and every member applies it alike. Layer state
+ * (BatchNormalization's moving statistics) is taken from the last member
+ * with rows. Predictions, targets and sample weights are gathered in rank
+ * order, so every member logs the whole batch.
  *
  * With `replicas` (processes x replicas), the member's rows go to its
  * worker replicas instead, which reduce their gradients among themselves
