@@ -17,7 +17,7 @@ import { DeviceGroup } from '../src/parallel/device-group.js';
 import { cases, type Case } from './cases.js';
 
 await rx.initBackend();
-const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 8);
+const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 16); // ~2-4 s per timing: shorter ones swung by 10%
 const ALLREDUCE_BYTES = 16 << 20;
 const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] as const) : (['wasm'] as const);
 
