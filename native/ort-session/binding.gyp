@@ -3,9 +3,9 @@
   "targets": [
     {
       "target_name": "rxkeras_ort_session",
-      "sources": ["src/addon.cc"],
+      "sources": ["src/addon.cc", "src/custom-ops.cc", "src/max-pool-grad.cc"],
       "libraries": ["-L<(ort_lib_dir)", "-Wl,-rpath,<(ort_lib_dir)", "-l:libonnxruntime.so.1"],
-      "cflags_cc": ["-std=c++17", "-O2"],
+      "cflags_cc": ["-std=c++17", "-O3"],
       "cflags_cc!": ["-std=gnu++17"],
       "defines": ["NAPI_VERSION=8"]
     }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "custom-ops.h"
 #include "ort-api.h"
 
 namespace rxkeras {
@@ -204,6 +205,7 @@ napi_value Construct(napi_env env, napi_callback_info info) {
   // Threads that spin between runs steal the cores from JavaScript and from other sessions.
   if (why.empty()) why = failure(api.AddSessionConfigEntry(options, "session.intra_op.allow_spinning", "0"));
   if (why.empty()) why = failure(api.AddSessionConfigEntry(options, "session.inter_op.allow_spinning", "0"));
+  if (why.empty()) why = addCustomOps(api, options);
   if (why.empty() && s->profiling) why = failure(api.EnableProfiling(options, prefix.c_str()));
   if (why.empty()) why = failure(api.CreateSessionFromArray(ortEnv, model, length, options, &s->session));
   if (options != nullptr) api.ReleaseSessionOptions(options);

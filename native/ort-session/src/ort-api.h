@@ -21,6 +21,10 @@ struct OrtValue;
 struct OrtMemoryInfo;
 struct OrtRunOptions;
 struct OrtAllocator;
+struct OrtCustomOpDomain;
+struct OrtKernelInfo;
+struct OrtKernelContext;
+struct OrtTensorTypeAndShapeInfo;
 
 struct OrtApiBase {
   const void* const* (*GetApi)(uint32_t version);
@@ -45,6 +49,8 @@ constexpr int kArenaAllocator = 1;  // OrtAllocatorType
 constexpr int kMemTypeDefault = 0;  // OrtMemType
 
 using Status = OrtStatus*;
+
+struct CustomOp;
 
 struct Api {
   const char* (*GetErrorMessage)(const OrtStatus*);
@@ -71,6 +77,35 @@ struct Api {
   void (*ReleaseSessionOptions)(OrtSessionOptions*);
   Status (*SessionEndProfiling)(OrtSession*, OrtAllocator*, char** out);
   Status (*AddSessionConfigEntry)(OrtSessionOptions*, const char* key, const char* value);
+  // Custom operators (kernels of our own, see custom-ops.h).
+  Status (*CreateCustomOpDomain)(const char* domain, OrtCustomOpDomain** out);
+  Status (*CustomOpDomain_Add)(OrtCustomOpDomain*, const struct CustomOp* op);
+  Status (*AddCustomOpDomain)(OrtSessionOptions*, OrtCustomOpDomain*);
+  Status (*GetTensorMutableData)(OrtValue*, void** out);
+  Status (*GetDimensionsCount)(const OrtTensorTypeAndShapeInfo*, size_t* out);
+  Status (*GetDimensions)(const OrtTensorTypeAndShapeInfo*, int64_t* out, size_t length);
+  Status (*GetTensorTypeAndShape)(const OrtValue*, OrtTensorTypeAndShapeInfo** out);
+  Status (*KernelInfoGetAttribute_int64)(const OrtKernelInfo*, const char* name, int64_t* out);
+  Status (*KernelContext_GetInput)(const OrtKernelContext*, size_t index, const OrtValue** out);
+  Status (*KernelContext_GetOutput)(OrtKernelContext*, size_t index, const int64_t* shape, size_t rank, OrtValue** out);
+  void (*ReleaseTensorTypeAndShapeInfo)(OrtTensorTypeAndShapeInfo*);
+};
+
+// struct OrtCustomOp up to the entries a version-13 op declares (ONNX Runtime reads no further).
+struct CustomOp {
+  uint32_t version;
+  void* (*CreateKernel)(const CustomOp* op, const void* api, const OrtKernelInfo* info);
+  const char* (*GetName)(const CustomOp* op);
+  const char* (*GetExecutionProviderType)(const CustomOp* op);
+  int (*GetInputType)(const CustomOp* op, size_t index);
+  size_t (*GetInputTypeCount)(const CustomOp* op);
+  int (*GetOutputType)(const CustomOp* op, size_t index);
+  size_t (*GetOutputTypeCount)(const CustomOp* op);
+  void (*KernelCompute)(void* kernel, OrtKernelContext* context);
+  void (*KernelDestroy)(void* kernel);
+  int (*GetInputCharacteristic)(const CustomOp* op, size_t index);
+  int (*GetOutputCharacteristic)(const CustomOp* op, size_t index);
+  int (*GetInputMemoryType)(const CustomOp* op, size_t index);
 };
 
 // Fills `api` from the table; false when this library does not serve kApiVersion.
@@ -100,6 +135,17 @@ inline bool loadApi(Api& api) {
   at(api.ReleaseSessionOptions, 100);
   at(api.SessionEndProfiling, 110);
   at(api.AddSessionConfigEntry, 130);
+  at(api.CreateCustomOpDomain, 26);
+  at(api.CustomOpDomain_Add, 27);
+  at(api.AddCustomOpDomain, 28);
+  at(api.GetTensorMutableData, 51);
+  at(api.GetDimensionsCount, 61);
+  at(api.GetDimensions, 62);
+  at(api.GetTensorTypeAndShape, 65);
+  at(api.KernelInfoGetAttribute_int64, 86);
+  at(api.KernelContext_GetInput, 90);
+  at(api.KernelContext_GetOutput, 91);
+  at(api.ReleaseTensorTypeAndShapeInfo, 99);
   return true;
 }
 

@@ -1,6 +1,6 @@
 import type { DataType } from '@tensorflow/tfjs-core';
 import { encodeModel, valueInfo, ONNX_DTYPE, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxDtype } from '../onnx/onnx-proto.js';
-import { kernelSpecs, type LowerContext } from './kernels/index.js';
+import { CUSTOM_DOMAIN, kernelSpecs, type LowerContext } from './kernels/index.js';
 import type { HostArray, TraceNode, TraceValue } from './trace.js';
 
 /** A graph cut from a trace: its nodes in order, what it reads, what it bakes in, what it returns. */
@@ -25,8 +25,8 @@ function typedOf(dtype: DataType, values: readonly number[]): HostArray {
   return dtype === 'float32' ? Float32Array.from(values) : dtype === 'int32' ? Int32Array.from(values) : Uint8Array.from(values);
 }
 
-/** Writes a cut graph as an ONNX model; input i is named `i<i>`, output j `o<j>`. */
-export function lowerGraph(g: CutGraph): Uint8Array {
+/** Writes a cut graph as an ONNX model; input i is named `i<i>`, output j `o<j>`; rxkeras's own operators where `customOps`. */
+export function lowerGraph(g: CutGraph, customOps = false): Uint8Array {
   const names = new Map<TraceValue, string>();
   g.inputs.forEach((v, i) => names.set(v, `i${i}`));
   const onnxNodes: OnnxNode[] = [];
@@ -73,16 +73,18 @@ export function lowerGraph(g: CutGraph): Uint8Array {
         const one = constant(`${dtype}:${value}`, (name) => tensorProto(name, dtype as OnnxDtype, [], typedOf(dtype, [value])));
         return dims ? this.node('Expand', [one, this.int64(dims)])[0] : one;
       },
+      customOps,
       values: (values, dtype) =>
         constant(`${dtype}[${values.join(',')}]`, (name) => tensorProto(name, dtype as OnnxDtype, [values.length], typedOf(dtype, values))),
     };
     spec.lower(ctx, node.attrs);
   }
+  const custom = onnxNodes.some((n) => n.domain === CUSTOM_DOMAIN);
   return encodeModel({
     name: 'rxkeras',
     node: onnxNodes,
     initializer: initializers,
     input: g.inputs.map((v, i) => valueInfo(`i${i}`, v.dtype as OnnxDtype, v.shape)),
     output: g.outputs.map((v, j) => valueInfo(`o${j}`, v.dtype as OnnxDtype, v.shape)),
-  });
+  }, custom ? [CUSTOM_DOMAIN] : []);
 }

@@ -1,7 +1,7 @@
 import { lowerGraph, type CutGraph } from './lower.js';
 import type { SessionOptions } from '../onnx/session.js';
 import { openSession, type GraphSession } from '../onnx/graph-session.js';
-import type { Port } from '../onnx/native-session.js';
+import { ortAddon, type Port } from '../onnx/native-session.js';
 import type { HostArray, TraceValue } from './trace.js';
 
 /**
@@ -52,7 +52,8 @@ export class ProgramCache {
     let session = p.sessions.get(sessionKey);
     if (!session) {
       const baked = constants.filter((_, k) => !p.varying.has(k));
-      const model = lowerGraph({ ...g, inputs: feeds, baked });
+      // The addon registers rxkeras's own operators on its sessions; onnxruntime-node's binding does not.
+      const model = lowerGraph({ ...g, inputs: feeds, baked }, typeof ortAddon() !== 'string');
       session = openSession(model, feeds.map((v, i) => port(v, `i${i}`)), g.outputs.map((v, j) => port(v, `o${j}`)), this.options());
       p.sessions.set(sessionKey, session);
       this.compiles++;

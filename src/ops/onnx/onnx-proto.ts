@@ -103,12 +103,12 @@ export interface OnnxGraph {
 /** The opset a traced graph is written for (ORT 1.30 implements it on CPU). */
 export const OPSET = 17;
 
-/** Serialises a graph as an ONNX model (IR version 8, the default opset plus Microsoft's contrib ops). */
-export function encodeModel(graph: OnnxGraph): Uint8Array {
+/** Serialises a graph as an ONNX model (IR version 8, the default opset plus Microsoft's contrib ops and the `domains` given, version 1). */
+export function encodeModel(graph: OnnxGraph, domains: readonly string[] = []): Uint8Array {
   const message = Model.fromObject({
     ir_version: 8,
     producer_name: 'rxkeras',
-    opset_import: [{ domain: '', version: OPSET }, { domain: 'com.microsoft', version: 1 }],
+    opset_import: [{ domain: '', version: OPSET }, { domain: 'com.microsoft', version: 1 }, ...domains.map((domain) => ({ domain, version: 1 }))],
     graph,
   });
   return Model.encode(message).finish();

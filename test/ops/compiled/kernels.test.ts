@@ -1,6 +1,6 @@
 /**
  * Lowerings against the eager kernels: gradients of pooling (ties,
- * remainders, overlapping and padded windows), convolutions (strides,
+ * remainders, overlapping, padded and non-square windows), convolutions (strides,
  * 'same' padding, dilation, depthwise) and ReLU, traced and run on ONNX
  * Runtime, equal the wasm backend's within 1e-5.
  */
@@ -36,11 +36,14 @@ const grads = (f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) => () =>
     return tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), r)))(xs);
   });
 
-for (const [h, w, k, s, pad] of [[6, 6, 2, 2, 'valid'], [5, 7, 2, 2, 'valid'], [6, 6, 3, 2, 'same'], [5, 5, 3, 1, 'valid']] as const)
+for (const [h, w, k, s, pad] of [
+  [6, 6, 2, 2, 'valid'], [5, 7, 2, 2, 'valid'], [6, 6, 3, 2, 'same'], [5, 5, 3, 1, 'valid'], [7, 8, 3, 3, 'valid'], [5, 7, 2, 2, 'same'], [6, 7, [2, 3], [2, 3], 'valid'],
+] as const)
   test(`maxPool ${h}x${w} window ${k} stride ${s} ${pad}: forward and gradient (ties go to the first maximum)`, () => {
-    const x = ints(h * w + k, [2, h, w, 3]);
-    same('maxPool', () => [tf.maxPool(x as tf.Tensor4D, k, s, pad)]);
-    same('maxPool grad', grads((a) => tf.maxPool(a as tf.Tensor4D, k, s, pad), [x]));
+    const x = ints(h * w + (typeof k === 'number' ? k : k[0] + k[1]), [2, h, w, 3]);
+    const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, k as number | [number, number], s as number | [number, number], pad);
+    same('maxPool', () => [pool(x)]);
+    same('maxPool grad', grads(pool, [x]));
     x.dispose();
   });
 

@@ -7,6 +7,7 @@ import { reduceKernels } from './reduce.js';
 import { shapeKernels } from './shape.js';
 
 export type { KernelSpec, LowerContext, Meta } from './kernel.js';
+export { CUSTOM_DOMAIN } from './kernel.js';
 
 /** Every kernel the compiled backend traces, by tfjs kernel name. */
 export const kernelSpecs: ReadonlyMap<string, KernelSpec> = new Map(

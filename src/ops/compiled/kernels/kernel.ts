@@ -22,7 +22,12 @@ export interface LowerContext {
   scalar(value: number, dtype: DataType, dims?: number[]): string;
   /** An initializer holding a 1-D list of values. */
   values(values: readonly number[], dtype: DataType): string;
+  /** Whether the session runs rxkeras's own operators (domain CUSTOM_DOMAIN: the addon registers them). */
+  readonly customOps: boolean;
 }
+
+/** The ONNX domain of the operators rxkeras's addon registers (native/ort-session/src/custom-ops.h). */
+export const CUSTOM_DOMAIN = 'ai.rxkeras';
 
 /**
  * A kernel the compiled backend can trace: how tfjs names its inputs, how

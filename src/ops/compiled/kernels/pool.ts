@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attr, spec, type KernelSpec, type LowerContext } from './kernel.js';
+import { attr, CUSTOM_DOMAIN, spec, type KernelSpec, type LowerContext } from './kernel.js';
 
 type Info = tf.backend_util.Conv2DInfo;
 
@@ -29,11 +29,19 @@ export const poolKernels: KernelSpec[] = [
   spec('MaxPoolGrad', ['dy', 'input', 'output'], ([, x]) => ({ shape: [...x.shape], dtype: x.dtype }), (ctx, a) => {
     const c = poolInfo(ctx.inputMetas[1].shape, a);
     const p = c.padInfo;
+    if (ctx.customOps) return nativeGrad(ctx, c);
     const tiled = c.strideHeight === c.filterHeight && c.strideWidth === c.filterWidth && !p.top && !p.left && !p.bottom && !p.right;
     if (tiled) windowsGrad(ctx, c);
     else scatterGrad(ctx, a);
   }),
 ];
+
+/** Any windows, as one kernel of rxkeras's addon: several times faster than the standard operators below. */
+function nativeGrad(ctx: LowerContext, c: Info): void {
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo: p } = c;
+  const ints = Object.entries({ kh, kw, sh, sw, pt: p.top, pl: p.left }).map(([k, v]) => attr.int(k, v));
+  ctx.node('MaxPoolGradNhwc', [ctx.inputs[0], ctx.inputs[1]], ints, ctx.outputs, CUSTOM_DOMAIN);
+}
 
 /**
  * Non-overlapping windows, in NHWC without transposes: tap (i, j) of every
