@@ -5,7 +5,7 @@
 // only ever appends to, so an entry's position is fixed across releases. The
 // positions and signatures below were read from the official
 // include/onnxruntime/core/session/onnxruntime_c_api.h (microsoft/onnxruntime,
-// MIT licence; API version 13, the table of 1.13, which 1.30 still serves).
+// MIT licence; API version 17, the table of 1.17, which 1.30 still serves).
 #pragma once
 
 #include <cstddef>
@@ -36,7 +36,7 @@ const OrtApiBase* OrtGetApiBase();
 namespace rxkeras::ort {
 
 // The table version asked for: every entry used here exists in it.
-constexpr uint32_t kApiVersion = 13;
+constexpr uint32_t kApiVersion = 17;
 
 // ONNXTensorElementDataType values.
 constexpr int kFloat = 1;
@@ -89,9 +89,13 @@ struct Api {
   Status (*KernelContext_GetInput)(const OrtKernelContext*, size_t index, const OrtValue** out);
   Status (*KernelContext_GetOutput)(OrtKernelContext*, size_t index, const int64_t* shape, size_t rank, OrtValue** out);
   void (*ReleaseTensorTypeAndShapeInfo)(OrtTensorTypeAndShapeInfo*);
+  Status (*KernelContext_ParallelFor)(const OrtKernelContext*, void (*fn)(void* data, size_t i), size_t total, size_t batches, void* data);
 };
 
-// struct OrtCustomOp up to the entries a version-13 op declares (ONNX Runtime reads no further).
+// The version our ops declare: ONNX Runtime reads struct OrtCustomOp up to its entries for that version.
+constexpr uint32_t kCustomOpVersion = 13;
+
+// struct OrtCustomOp up to the entries of a version-13 op.
 struct CustomOp {
   uint32_t version;
   void* (*CreateKernel)(const CustomOp* op, const void* api, const OrtKernelInfo* info);
@@ -146,6 +150,7 @@ inline bool loadApi(Api& api) {
   at(api.KernelContext_GetInput, 90);
   at(api.KernelContext_GetOutput, 91);
   at(api.ReleaseTensorTypeAndShapeInfo, 99);
+  at(api.KernelContext_ParallelFor, 274);
   return true;
 }
 
