@@ -47,6 +47,12 @@ for (const [h, w, k, s, pad] of [
     x.dispose();
   });
 
+test('a sum over leading axes (a bias gradient, as a matrix product from 4096 rows) and over other axes', () => {
+  const x = reals(7, [8, 24, 24, 4]);
+  same('sum', () => [tf.sum(x, [0, 1, 2]), tf.sum(x, [0, 1, 2], true), tf.sum(x, [0, 1]), tf.sum(x, [1, 2]), tf.sum(tf.slice(x, 0, 1), [0, 1, 2])]);
+  x.dispose();
+});
+
 test('relu gradient is 0 at 0 and below', () => {
   const x = tf.tensor([-1, 0, 0.5, 2, -0.25, 0]);
   same('relu grad', grads((a) => tf.relu(a), [x]));

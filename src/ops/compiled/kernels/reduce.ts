@@ -47,8 +47,30 @@ const arg = (name: string, op: string) =>
     ctx.node('Cast', [r], [attr.int('to', 6)], ctx.outputs);
   });
 
+/** Below this many rows ReduceSum is as fast as the product. */
+const COLUMN_SUM_ROWS = 4096;
+
+const reduceSum = simple('Sum', 'ReduceSum', true);
+
+/**
+ * A float sum over leading axes (a bias gradient: dy summed over batch and
+ * positions) as ones [1, rows] times x [rows, columns]: ONNX Runtime's
+ * ReduceSum over the leading axes of [64, 26, 26, 32] ran ~0.3 ms on one
+ * thread and ~1.2 ms on two; the product runs in its matrix kernels.
+ */
+const sum = spec('Sum', ['x'], reduceInfer(true), (ctx, a) => {
+  const m = ctx.inputMetas[0];
+  const axes = axesOf(a, m.shape.length);
+  const rows = axes.reduce((p, i) => p * m.shape[i], 1);
+  const leading = axes.every((ax, i) => ax === i) && axes.length < m.shape.length;
+  if (m.dtype !== 'float32' || !leading || rows < COLUMN_SUM_ROWS) return reduceSum.lower(ctx, a);
+  const x = ctx.node('Reshape', [ctx.inputs[0], ctx.int64([rows, -1])])[0];
+  const total = ctx.node('MatMul', [ctx.scalar(1, 'float32', [1, rows]), x])[0];
+  ctx.node('Reshape', [total, ctx.int64(ctx.outputMetas[0].shape)], [], ctx.outputs);
+});
+
 export const reduceKernels: KernelSpec[] = [
-  simple('Sum', 'ReduceSum', true), simple('Mean', 'ReduceMean', false), simple('Max', 'ReduceMax', false),
+  sum, simple('Mean', 'ReduceMean', false), simple('Max', 'ReduceMax', false),
   simple('Min', 'ReduceMin', false), simple('Prod', 'ReduceProd', true),
   logical('All', 'ReduceMin'), logical('Any', 'ReduceMax'), arg('ArgMax', 'ArgMax'), arg('ArgMin', 'ArgMin'),
   spec('Softmax', ['logits'], ([x]) => ({ shape: [...x.shape], dtype: x.dtype }), (ctx, a) =>
