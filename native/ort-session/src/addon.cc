@@ -293,6 +293,10 @@ napi_value Init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "version", version));
   CHECK(napi_create_function(env, "liveSessions", NAPI_AUTO_LENGTH, LiveSessions, nullptr, &live));
   CHECK(napi_set_named_property(env, exports, "liveSessions", live));
+  // The domain of the operators every session registers: lowerings use them only when an addon says so (an older build does not).
+  napi_value domain;
+  CHECK(napi_create_string_utf8(env, kCustomDomain, NAPI_AUTO_LENGTH, &domain));
+  CHECK(napi_set_named_property(env, exports, "customDomain", domain));
   if (!initFailure.empty()) {
     napi_value why;
     CHECK(napi_create_string_utf8(env, initFailure.c_str(), initFailure.size(), &why));

@@ -1,4 +1,5 @@
 import { lowerGraph, type CutGraph } from './lower.js';
+import { CUSTOM_DOMAIN } from './kernels/index.js';
 import type { SessionOptions } from '../onnx/session.js';
 import { openSession, type GraphSession } from '../onnx/graph-session.js';
 import { ortAddon, type Port } from '../onnx/native-session.js';
@@ -17,6 +18,12 @@ interface Program {
   varying: Set<number>;
   sessions: Map<string, GraphSession>;
 }
+
+/** Whether sessions run rxkeras's own operators: the addon registers them; onnxruntime-node's binding and older builds do not. */
+const customOps = (): boolean => {
+  const addon = ortAddon();
+  return typeof addon !== 'string' && addon.customDomain === CUSTOM_DOMAIN;
+};
 
 const port = (v: TraceValue, name: string): Port => ({ name, dtype: v.dtype as Port['dtype'], shape: v.shape });
 
@@ -52,8 +59,7 @@ export class ProgramCache {
     let session = p.sessions.get(sessionKey);
     if (!session) {
       const baked = constants.filter((_, k) => !p.varying.has(k));
-      // The addon registers rxkeras's own operators on its sessions; onnxruntime-node's binding does not.
-      const model = lowerGraph({ ...g, inputs: feeds, baked }, typeof ortAddon() !== 'string');
+      const model = lowerGraph({ ...g, inputs: feeds, baked }, customOps());
       session = openSession(model, feeds.map((v, i) => port(v, `i${i}`)), g.outputs.map((v, j) => port(v, `o${j}`)), this.options());
       p.sessions.set(sessionKey, session);
       this.compiles++;

@@ -30,6 +30,8 @@ interface AddonSession {
 interface OrtAddon {
   version: string;
   unavailable?: string;
+  /** The ONNX domain of the operators of rxkeras's own that its sessions run (absent from builds before them). */
+  customDomain?: string;
   liveSessions(): number;
   Session: new (model: Uint8Array, inputs: readonly Port[], outputs: readonly Port[], options: { threads: number; optimization: number; profilePrefix?: string }) => AddonSession;
 }
