@@ -22,7 +22,8 @@ std::string addCustomOps(const ort::Api& api, OrtSessionOptions* options) {
   // One domain for the process: sessions keep pointers to it and to its ops.
   std::call_once(domainOnce, [&api] {
     domainFailure = failure(api, api.CreateCustomOpDomain(kCustomDomain, &domain));
-    if (domainFailure.empty()) domainFailure = failure(api, api.CustomOpDomain_Add(domain, &maxPoolGradOp(api)));
+    for (const ort::CustomOp* op : {&maxPoolGradOp(api), &filterPatchesOp(api)})
+      if (domainFailure.empty()) domainFailure = failure(api, api.CustomOpDomain_Add(domain, op));
   });
   if (!domainFailure.empty()) return "the custom operators: " + domainFailure;
   return failure(api, api.AddCustomOpDomain(options, domain));

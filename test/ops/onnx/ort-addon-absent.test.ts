@@ -50,8 +50,8 @@ test("without the addon compiled steps run through onnxruntime-node's binding, s
   const lent = await node(['--import', 'tsx', '--test-name-pattern=SharedArrayBuffer', new URL('../compiled/lent.test.ts', import.meta.url).pathname], ABSENT);
   assert.equal(lent.code, 0, lent.stdout.slice(-2000));
   assert.match(lent.stdout, /^# pass 1$/m);
-  // The max-pooling gradient's standard-operator lowering (the addon runs a kernel of its own instead).
-  const pooled = await node(['--import', 'tsx', '--test-name-pattern=^maxPool', new URL('../compiled/kernels.test.ts', import.meta.url).pathname], ABSENT);
-  assert.equal(pooled.code, 0, pooled.stdout.slice(-2000));
-  assert.match(pooled.stdout, /^# pass 7$/m);
+  // The standard-operator lowerings of the max-pooling gradient and the filter patches (the addon runs kernels of its own instead).
+  const glue = await node(['--import', 'tsx', '--test-name-pattern=^(maxPool|conv2d)', new URL('../compiled/kernels.test.ts', import.meta.url).pathname], ABSENT);
+  assert.equal(glue.code, 0, glue.stdout.slice(-2000));
+  assert.match(glue.stdout, /^# pass 12$/m);
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attr, fusedActivation, optionalInput, spec, type KernelSpec, type LowerContext } from './kernel.js';
+import { attr, CUSTOM_DOMAIN, fusedActivation, optionalInput, spec, type KernelSpec, type LowerContext } from './kernel.js';
 
 type Info = tf.backend_util.Conv2DInfo;
 
@@ -56,17 +56,33 @@ function patches(ctx: LowerContext, x: string, c: Info): string {
 
 /**
  * The filter gradient as one matrix product, as im2col does, with the patches
- * built transposed, [KH*KW*CI, rows] (from x in CNHW), so that the product
- * needs no transposed operand: ONNX Runtime's Gemm with transA over a long
- * inner dimension ran ~2.5x slower than the forward convolution.
+ * built transposed, [KH*KW*CI, rows], so that the product needs no
+ * transposed operand: ONNX Runtime's Gemm with transA over a long inner
+ * dimension ran ~2.5x slower than the forward convolution. The addon builds
+ * the patches in one pass (FilterPatches); the standard operators from x in
+ * CNHW, a strided Slice per tap and a Concat.
  */
 function filterGrad(ctx: LowerContext, x: string, dy: string, c: Info, out: string[]): void {
   const rows = c.batchSize * c.outHeight * c.outWidth;
-  const all = concat(ctx, taps(ctx, transpose(ctx, x, [3, 0, 1, 2]), c, 2), 0);
-  const a = ctx.node('Reshape', [all, ctx.int64([c.filterHeight * c.filterWidth * c.inChannels, rows])])[0];
+  const a = ctx.customOps ? nativePatches(ctx, x, c) : standardPatches(ctx, x, c);
   const b = ctx.node('Reshape', [dy, ctx.int64([rows, c.outChannels])])[0];
   const w = ctx.node('MatMul', [a, b])[0];
   ctx.node('Reshape', [w, ctx.int64([c.filterHeight, c.filterWidth, c.inChannels, c.outChannels])], [], out);
+}
+
+/** The transposed patches from the strided slices of x in CNHW. */
+function standardPatches(ctx: LowerContext, x: string, c: Info): string {
+  const all = concat(ctx, taps(ctx, transpose(ctx, x, [3, 0, 1, 2]), c, 2), 0);
+  return ctx.node('Reshape', [all, ctx.int64([c.filterHeight * c.filterWidth * c.inChannels, c.batchSize * c.outHeight * c.outWidth])])[0];
+}
+
+/** The transposed patches as one kernel of rxkeras's addon. */
+function nativePatches(ctx: LowerContext, x: string, c: Info): string {
+  const geometry = {
+    kh: c.filterHeight, kw: c.filterWidth, sh: c.strideHeight, sw: c.strideWidth, dh: c.dilationHeight, dw: c.dilationWidth,
+    pt: c.padInfo.top, pl: c.padInfo.left, oh: c.outHeight, ow: c.outWidth,
+  };
+  return ctx.node('FilterPatches', [x], Object.entries(geometry).map(([k, v]) => attr.int(k, v)), 1, CUSTOM_DOMAIN)[0];
 }
 
 /** The depthwise filter gradient: each channel's patches times its dy channels, summed over positions. */
