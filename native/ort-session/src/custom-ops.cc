@@ -22,7 +22,7 @@ std::string addCustomOps(const ort::Api& api, OrtSessionOptions* options) {
   // One domain for the process: sessions keep pointers to it and to its ops.
   std::call_once(domainOnce, [&api] {
     domainFailure = failure(api, api.CreateCustomOpDomain(kCustomDomain, &domain));
-    for (const ort::CustomOp* op : {&maxPoolGradOp(api), &filterPatchesOp(api)})
+    for (const ort::CustomOp* op : {&maxPoolGradOp(api), &filterPatchesOp(api), &patchesAddOp(api)})
       if (domainFailure.empty()) domainFailure = failure(api, api.CustomOpDomain_Add(domain, op));
   });
   if (!domainFailure.empty()) return "the custom operators: " + domainFailure;

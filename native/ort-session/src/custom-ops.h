@@ -27,5 +27,6 @@ int64_t intAttribute(const ort::Api& api, const OrtKernelInfo* info, const char*
 // The ops (one file each).
 const ort::CustomOp& maxPoolGradOp(const ort::Api& api);
 const ort::CustomOp& filterPatchesOp(const ort::Api& api);
+const ort::CustomOp& patchesAddOp(const ort::Api& api);
 
 }  // namespace rxkeras

@@ -85,6 +85,25 @@ function nativePatches(ctx: LowerContext, x: string, c: Info): string {
   return ctx.node('FilterPatches', [x], Object.entries(geometry).map(([k, v]) => attr.int(k, v)), 1, CUSTOM_DOMAIN)[0];
 }
 
+/**
+ * The input gradient in NHWC as im2col's transpose: dy [rows, CO] times the
+ * filter [KH*KW*CI, CO] transposed gives each output position's patch
+ * gradient, which the addon's PatchesAdd adds back under its window. The
+ * product runs on both threads; ONNX Runtime's ConvTranspose on one, at
+ * about twice the forward convolution's time.
+ */
+function nativeInputGrad(ctx: LowerContext, c: Info): void {
+  const rows = c.batchSize * c.outHeight * c.outWidth;
+  const dy = ctx.node('Reshape', [ctx.inputs[0], ctx.int64([rows, c.outChannels])])[0];
+  const w = ctx.node('Reshape', [ctx.inputs[1], ctx.int64([c.filterHeight * c.filterWidth * c.inChannels, c.outChannels])])[0];
+  const cols = ctx.node('MatMul', [dy, transpose(ctx, w, [1, 0])])[0];
+  const geometry = {
+    h: c.inHeight, w: c.inWidth, kh: c.filterHeight, kw: c.filterWidth, sh: c.strideHeight, sw: c.strideWidth,
+    dh: c.dilationHeight, dw: c.dilationWidth, pt: c.padInfo.top, pl: c.padInfo.left, oh: c.outHeight, ow: c.outWidth,
+  };
+  ctx.node('PatchesAdd', [cols], Object.entries(geometry).map(([k, v]) => attr.int(k, v)), ctx.outputs, CUSTOM_DOMAIN);
+}
+
 /** The depthwise filter gradient: each channel's patches times its dy channels, summed over positions. */
 function depthwiseFilterGrad(ctx: LowerContext, x: string, dy: string, c: Info, out: string[]): void {
   const rows = c.batchSize * c.outHeight * c.outWidth;
@@ -143,6 +162,7 @@ export const convKernels: KernelSpec[] = [
   },
   spec('Conv2DBackpropInput', ['dy', 'filter'], ([, f], a) => inputGradMeta(a, f.shape, false), (ctx, a) => {
     const c = convInfo(a.inputShape, ctx.inputMetas[1].shape, a);
+    if (ctx.customOps) return nativeInputGrad(ctx, c);
     const dy = transpose(ctx, ctx.inputs[0], NHWC_TO_NCHW);
     const w = transpose(ctx, ctx.inputs[1], HWIO_TO_OIHW);
     const dx = ctx.node('ConvTranspose', [dy, w], [...geometry(c), attr.ints('kernel_shape', [c.filterHeight, c.filterWidth]), attr.ints('output_padding', outputPadding(c))])[0];
