@@ -24,6 +24,27 @@ Tensor input(const ort::Api& api, OrtKernelContext* context, size_t index);
 float* output(const ort::Api& api, OrtKernelContext* context, size_t index, const int64_t* shape, size_t rank);
 int64_t intAttribute(const ort::Api& api, const OrtKernelInfo* info, const char* name);
 
+// ONNX Runtime's description of one of these kernels: float inputs and
+// outputs, all required, on the CPU. The name and counts are template
+// arguments because the struct's getters get no context to read them from.
+template <const char* Name, size_t Inputs, size_t Outputs>
+constexpr ort::CustomOp cpuFloatOp(void* (*create)(const ort::CustomOp*, const void*, const OrtKernelInfo*),
+                                   void (*compute)(void*, OrtKernelContext*), void (*destroy)(void*)) {
+  return {ort::kCustomOpVersion,
+          create,
+          [](const ort::CustomOp*) { return Name; },
+          [](const ort::CustomOp*) { return "CPUExecutionProvider"; },
+          [](const ort::CustomOp*, size_t) { return ort::kFloat; },
+          [](const ort::CustomOp*) { return Inputs; },
+          [](const ort::CustomOp*, size_t) { return ort::kFloat; },
+          [](const ort::CustomOp*) { return Outputs; },
+          compute,
+          destroy,
+          [](const ort::CustomOp*, size_t) { return 0; },  // required
+          [](const ort::CustomOp*, size_t) { return 0; },
+          [](const ort::CustomOp*, size_t) { return ort::kMemTypeDefault; }};
+}
+
 // The ops (one file each).
 const ort::CustomOp& maxPoolGradOp(const ort::Api& api);
 const ort::CustomOp& filterPatchesOp(const ort::Api& api);

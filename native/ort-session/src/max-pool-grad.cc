@@ -105,15 +105,8 @@ void compute(void* state, OrtKernelContext* context) {
 
 void destroy(void* state) { delete static_cast<Kernel*>(state); }
 
-const char* name(const ort::CustomOp*) { return "MaxPoolGradNhwc"; }
-const char* provider(const ort::CustomOp*) { return "CPUExecutionProvider"; }
-int floatType(const ort::CustomOp*, size_t) { return ort::kFloat; }
-size_t two(const ort::CustomOp*) { return 2; }
-size_t one(const ort::CustomOp*) { return 1; }
-int required(const ort::CustomOp*, size_t) { return 0; }
-int defaultMemory(const ort::CustomOp*, size_t) { return ort::kMemTypeDefault; }
-
-const ort::CustomOp op = {ort::kCustomOpVersion, create, name, provider, floatType, two, floatType, one, compute, destroy, required, required, defaultMemory};
+constexpr char kName[] = "MaxPoolGradNhwc";
+const ort::CustomOp op = cpuFloatOp<kName, 2, 1>(create, compute, destroy);
 
 }  // namespace
 

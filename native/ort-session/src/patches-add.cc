@@ -67,14 +67,8 @@ void compute(void* state, OrtKernelContext* context) {
 
 void destroy(void* state) { delete static_cast<Kernel*>(state); }
 
-const char* name(const ort::CustomOp*) { return "PatchesAdd"; }
-const char* provider(const ort::CustomOp*) { return "CPUExecutionProvider"; }
-int floatType(const ort::CustomOp*, size_t) { return ort::kFloat; }
-size_t one(const ort::CustomOp*) { return 1; }
-int required(const ort::CustomOp*, size_t) { return 0; }
-int defaultMemory(const ort::CustomOp*, size_t) { return ort::kMemTypeDefault; }
-
-const ort::CustomOp op = {ort::kCustomOpVersion, create, name, provider, floatType, one, floatType, one, compute, destroy, required, required, defaultMemory};
+constexpr char kName[] = "PatchesAdd";
+const ort::CustomOp op = cpuFloatOp<kName, 1, 1>(create, compute, destroy);
 
 }  // namespace
 
