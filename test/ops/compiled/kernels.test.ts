@@ -24,7 +24,8 @@ function same(name: string, f: () => tf.Tensor[]): void {
     const a = got[i].dataSync();
     const b = w.dataSync();
     assert.deepEqual(got[i].shape, w.shape, `${name}: shape of output ${i}`);
-    for (let j = 0; j < b.length; j++) assert.ok(Math.abs(a[j] - b[j]) <= 1e-5 * (1 + Math.abs(b[j])), `${name}: output ${i}[${j}] ${a[j]} vs ${b[j]}`);
+    for (let j = 0; j < b.length; j++)
+      assert.ok(Math.abs(a[j] - b[j]) <= 1e-5 * (1 + Math.abs(b[j])) || (Number.isNaN(a[j]) && Number.isNaN(b[j])), `${name}: output ${i}[${j}] ${a[j]} vs ${b[j]}`);
   });
   tf.dispose([...want, ...got]);
 }
@@ -46,6 +47,23 @@ for (const [h, w, k, s, pad] of [
     same('maxPool grad', grads(pool, [x]));
     x.dispose();
   });
+
+// The addon folds the ReLU's gradient into the pooling gradient's kernel (fuse.ts): windows whose maximum is 0 or below.
+for (const [h, w, k, s, pad] of [[6, 6, 2, 2, 'valid'], [5, 7, 2, 2, 'valid'], [6, 6, 3, 2, 'same'], [7, 8, 3, 3, 'valid']] as const)
+  test(`maxPool of relu ${h}x${w} window ${k} stride ${s} ${pad}: gradient, with the mask of the relu's input and of its output`, () => {
+    const x = tf.tidy(() => tf.sub(ints(h * w + k, [2, h, w, 8]), 2));
+    const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, k, s, pad);
+    same('maxPool of relu grad', grads((a) => pool(tf.relu(a)), [x]));
+    same('maxPool of fused conv relu grad', grads((a) => pool(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: tf.reshape(tf.eye(8), [1, 1, 8, 8]) as tf.Tensor4D, strides: 1, pad: 'valid', activation: 'relu' })), [x]));
+    x.dispose();
+  });
+
+test('maxPool of relu: a NaN gradient where the mask is 0 stays NaN (tfjs multiplies by the mask)', () => {
+  const x = tf.tensor4d([-1, -2, 3, 0, -0.5, -4, 0, 0], [1, 2, 4, 1]);
+  const r = tf.tensor4d([NaN, 1], [1, 1, 2, 1]);
+  same('relu mask times NaN', () => tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(tf.relu(a) as tf.Tensor4D, 2, 2, 'valid'), r)))([x]));
+  tf.dispose([x, r]);
+});
 
 test('a sum over leading axes (a bias gradient, as a matrix product from 4096 rows) and over other axes', () => {
   const x = reals(7, [8, 24, 24, 4]);

@@ -29,18 +29,23 @@ export const poolKernels: KernelSpec[] = [
   spec('MaxPoolGrad', ['dy', 'input', 'output'], ([, x]) => ({ shape: [...x.shape], dtype: x.dtype }), (ctx, a) => {
     const c = poolInfo(ctx.inputMetas[1].shape, a);
     const p = c.padInfo;
-    if (ctx.customOps) return nativeGrad(ctx, c);
+    if (ctx.customOps) return nativeGrad(ctx, c, Boolean(a.positive));
     const tiled = c.strideHeight === c.filterHeight && c.strideWidth === c.filterWidth && !p.top && !p.left && !p.bottom && !p.right;
     if (tiled) windowsGrad(ctx, c);
     else scatterGrad(ctx, a);
   }),
 ];
 
-/** Any windows, as one kernel of rxkeras's addon: several times faster than the standard operators below. */
-function nativeGrad(ctx: LowerContext, c: Info): void {
+/**
+ * Any windows, as one kernel of rxkeras's addon: several times faster than
+ * the standard operators below. It reads x in NCHW, as the forward MaxPool
+ * does, so that ONNX Runtime cancels the transposes between the convolution
+ * before and both; `positive` (set by fuseForAddon) folds in a ReLU's mask.
+ */
+function nativeGrad(ctx: LowerContext, c: Info, positive: boolean): void {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo: p } = c;
-  const ints = Object.entries({ kh, kw, sh, sw, pt: p.top, pl: p.left }).map(([k, v]) => attr.int(k, v));
-  ctx.node('MaxPoolGradNhwc', [ctx.inputs[0], ctx.inputs[1]], ints, ctx.outputs, CUSTOM_DOMAIN);
+  const ints = Object.entries({ kh, kw, sh, sw, pt: p.top, pl: p.left, positive: Number(positive) }).map(([k, v]) => attr.int(k, v));
+  ctx.node('MaxPoolGrad', [ctx.inputs[0], transpose(ctx, ctx.inputs[1], [0, 3, 1, 2])], ints, ctx.outputs, CUSTOM_DOMAIN);
 }
 
 /**

@@ -1,0 +1,57 @@
+import type { TraceNode, TraceValue } from './trace.js';
+
+/** The value `v` is a copy of, through Identity calls (tfjs records one per saved tensor). */
+function source(v: TraceValue): TraceValue {
+  while (v.node?.kernel === 'Identity') v = v.node.inputs[0];
+  return v;
+}
+
+/** The x of `step(x)` (ReLU's mask) that `m` is, through a float cast; undefined if `m` is something else. */
+function reluMaskOf(m: TraceValue): TraceValue | undefined {
+  let v = source(m);
+  if (v.node?.kernel === 'Cast' && v.node.inputs[0].dtype === 'float32') v = source(v.node.inputs[0]);
+  const step = v.node;
+  return step?.kernel === 'Step' && !step.attrs.alpha && v.dtype === 'float32' ? source(step.inputs[0]) : undefined;
+}
+
+/**
+ * Rewrites a trace for the kernels of rxkeras's addon, where two recorded
+ * calls are one pass: a max-pooling gradient times the ReLU mask of the
+ * pooled tensor (tfjs's ReLU gradient is dy * step(x)) becomes one
+ * MaxPoolGrad with `positive` (the gradient kept only where the chosen
+ * maximum is > 0, the same as the mask there: elsewhere the pooling gradient
+ * is 0). The mask may be of the pooled tensor or of the ReLU's input.
+ * Calls left without readers are dropped.
+ */
+export function fuseForAddon(nodes: readonly TraceNode[], outputs: readonly TraceValue[]): TraceNode[] {
+  const readers = new Map<TraceValue, number>();
+  for (const n of nodes) for (const v of n.inputs) readers.set(v, (readers.get(v) ?? 0) + 1);
+  for (const v of outputs) readers.set(v, (readers.get(v) ?? 0) + 1);
+  const replaced = new Map<TraceNode, TraceNode>();
+  const dropped = new Set<TraceNode>();
+  for (const n of nodes) {
+    if (n.kernel !== 'Multiply' || n.outputs[0].dtype !== 'float32') continue;
+    for (const [g, m] of [n.inputs, [...n.inputs].reverse()]) {
+      const pool = g.node;
+      const x = reluMaskOf(m);
+      if (pool?.kernel !== 'MaxPoolGrad' || pool.attrs.positive || readers.get(g) !== 1 || !x) continue;
+      if (g.shape.join() !== n.outputs[0].shape.join() || m.shape.join() !== g.shape.join()) continue;
+      const pooled = source(pool.inputs[1]);
+      if (pooled !== x && !(pooled.node?.kernel === 'Relu' && source(pooled.node.inputs[0]) === x)) continue;
+      replaced.set(n, { ...pool, attrs: { ...pool.attrs, positive: true }, outputs: n.outputs, signature: `${pool.signature}+positive` });
+      dropped.add(pool);
+      break;
+    }
+  }
+  if (!replaced.size) return [...nodes];
+  // Drop what only the replaced calls read (the masks), latest first.
+  for (const n of replaced.keys()) for (const v of n.inputs) readers.set(v, readers.get(v)! - 1);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (replaced.has(n) || dropped.has(n) || n.outputs.some((v) => readers.get(v))) continue;
+    if (n.kernel !== 'Cast' && n.kernel !== 'Step' && n.kernel !== 'Identity') continue;
+    dropped.add(n);
+    for (const v of n.inputs) readers.set(v, readers.get(v)! - 1);
+  }
+  return nodes.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
+}
