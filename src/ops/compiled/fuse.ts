@@ -15,26 +15,42 @@ function reluMaskOf(m: TraceValue): TraceValue | undefined {
 }
 
 /**
- * Rewrites a trace for the kernels of rxkeras's addon, where two recorded
- * calls are one pass: a max-pooling gradient times the ReLU mask of the
- * pooled tensor (tfjs's ReLU gradient is dy * step(x)) becomes one
- * MaxPoolGrad with `positive` (the gradient kept only where the chosen
- * maximum is > 0, the same as the mask there: elsewhere the pooling gradient
- * is 0). The mask may be of the pooled tensor or of the ReLU's input.
+ * Rewrites a trace where one lowered call does the work of two recorded ones:
+ * - a convolution plus a bias per channel is one Conv with its bias input
+ *   (ONNX Runtime fuses only constant biases itself; ours are graph inputs);
+ * - with the kernels of rxkeras's addon (`customOps`), a max-pooling gradient
+ *   times the ReLU mask of the pooled tensor (tfjs's ReLU gradient is
+ *   dy * step(x)) is one MaxPoolGrad with `positive` (the gradient kept only
+ *   where the chosen maximum is > 0, the same as the mask there: elsewhere
+ *   the pooling gradient is 0). The mask may be of the pooled tensor or of
+ *   the ReLU's input.
  * Calls left without readers are dropped.
  */
-export function fuseForAddon(nodes: readonly TraceNode[], outputs: readonly TraceValue[]): TraceNode[] {
+export function fuse(nodes: readonly TraceNode[], outputs: readonly TraceValue[], customOps: boolean): TraceNode[] {
   const readers = new Map<TraceValue, number>();
   for (const n of nodes) for (const v of n.inputs) readers.set(v, (readers.get(v) ?? 0) + 1);
   for (const v of outputs) readers.set(v, (readers.get(v) ?? 0) + 1);
   const replaced = new Map<TraceNode, TraceNode>();
   const dropped = new Set<TraceNode>();
+  const once = (v: TraceValue) => readers.get(v) === 1;
   for (const n of nodes) {
-    if (n.kernel !== 'Multiply' || n.outputs[0].dtype !== 'float32') continue;
+    if (n.kernel === 'Add') {
+      for (const [y, bias] of [n.inputs, [...n.inputs].reverse()]) {
+        const conv = y.node;
+        if (conv?.kernel !== 'Conv2D' || !once(y) || y.dtype !== 'float32' || bias.dtype !== 'float32') continue;
+        if (bias.shape.length !== 1 || bias.shape[0] !== y.shape[3] || n.outputs[0].shape.join() !== y.shape.join()) continue;
+        const attrs = { ...conv.attrs, activation: 'linear', _present: ['x', 'filter', 'bias'] };
+        replaced.set(n, { kernel: 'FusedConv2D', attrs, inputs: [...conv.inputs, bias], outputs: n.outputs, signature: `${conv.signature}+bias` });
+        dropped.add(conv);
+        break;
+      }
+      continue;
+    }
+    if (!customOps || n.kernel !== 'Multiply' || n.outputs[0].dtype !== 'float32') continue;
     for (const [g, m] of [n.inputs, [...n.inputs].reverse()]) {
       const pool = g.node;
       const x = reluMaskOf(m);
-      if (pool?.kernel !== 'MaxPoolGrad' || pool.attrs.positive || readers.get(g) !== 1 || !x) continue;
+      if (pool?.kernel !== 'MaxPoolGrad' || pool.attrs.positive || !once(g) || !x) continue;
       if (g.shape.join() !== n.outputs[0].shape.join() || m.shape.join() !== g.shape.join()) continue;
       const pooled = source(pool.inputs[1]);
       if (pooled !== x && !(pooled.node?.kernel === 'Relu' && source(pooled.node.inputs[0]) === x)) continue;

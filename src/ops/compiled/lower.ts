@@ -1,7 +1,7 @@
 import type { DataType } from '@tensorflow/tfjs-core';
 import { encodeModel, valueInfo, ONNX_DTYPE, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxDtype } from '../onnx/onnx-proto.js';
 import { CUSTOM_DOMAIN, kernelSpecs, type LowerContext } from './kernels/index.js';
-import { fuseForAddon } from './fuse.js';
+import { fuse } from './fuse.js';
 import type { HostArray, TraceNode, TraceValue } from './trace.js';
 
 /** A graph cut from a trace: its nodes in order, what it reads, what it bakes in, what it returns. */
@@ -51,7 +51,7 @@ export function lowerGraph(g: CutGraph, customOps = false): Uint8Array {
   });
   const outputNames = new Map<TraceValue, string>();
   g.outputs.forEach((v, j) => outputNames.set(v, `o${j}`));
-  for (const node of customOps ? fuseForAddon(g.nodes, g.outputs) : g.nodes) {
+  for (const node of fuse(g.nodes, g.outputs, customOps)) {
     const spec = kernelSpecs.get(node.kernel)!;
     const outs = node.outputs.map((v) => {
       const name = outputNames.get(v) ?? fresh();

@@ -1,11 +1,11 @@
 /**
- * fuseForAddon: a max-pooling gradient times the ReLU mask of the pooled
+ * fuse.ts: a max-pooling gradient times the ReLU mask of the pooled
  * tensor (or of the ReLU's input) becomes one MaxPoolGrad with `positive`;
  * anything else is left as recorded.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fuseForAddon } from '../../../src/ops/compiled/fuse.js';
+import { fuse } from '../../../src/ops/compiled/fuse.js';
 import { pendingValue, type TraceNode, type TraceValue } from '../../../src/ops/compiled/trace.js';
 
 /** Records a call of `kernel` with one output of `x`'s shape (or `shape`). */
@@ -35,7 +35,7 @@ function trace(maskOf: 'relu' | 'input' | 'other', alpha = 0) {
 for (const maskOf of ['relu', 'input'] as const)
   test(`the mask of the ReLU's ${maskOf === 'relu' ? 'output' : 'input'} folds into the pooling gradient; the mask's calls go`, () => {
     const { nodes, dy, dz } = trace(maskOf);
-    const fused = fuseForAddon(nodes, [dz]);
+    const fused = fuse(nodes, [dz], true);
     assert.deepEqual(fused.map((n) => n.kernel), ['Relu', 'MaxPool', 'Identity', 'MaxPoolGrad']);
     const grad = fused[3];
     assert.deepEqual(grad.attrs, { filterSize: 2, positive: true });
@@ -49,7 +49,29 @@ test('another mask, a leaky step, or a pooling gradient read elsewhere stays as 
     [trace('relu', 0.1), (x: ReturnType<typeof trace>) => [x.dz]],
     [trace('relu'), (x: ReturnType<typeof trace>) => [x.dz, x.g]],
   ] as const) {
-    const fused = fuseForAddon(t.nodes, outputs(t));
+    const fused = fuse(t.nodes, outputs(t), true);
     assert.deepEqual(fused.map((n) => n.kernel), t.nodes.map((n) => n.kernel));
   }
+});
+
+test('without the addon the pooling gradient and the mask stay as recorded', () => {
+  const t = trace('relu');
+  assert.deepEqual(fuse(t.nodes, [t.dz], false).map((n) => n.kernel), t.nodes.map((n) => n.kernel));
+});
+
+test('a convolution plus a bias per channel is one FusedConv2D with the bias; a bias of another shape is left', () => {
+  const nodes: TraceNode[] = [];
+  const [x, f, b, wide] = [[1, 5, 5, 3], [3, 3, 3, 4], [4], [3, 3, 4]].map((s) => pendingValue(s, 'float32'));
+  const y = call(nodes, 'Conv2D', [x, f], { strides: 1, pad: 'valid' }, [1, 3, 3, 4]);
+  const out = call(nodes, 'Add', [b, y], {}, [1, 3, 3, 4]);
+  const fused = fuse(nodes, [out], false);
+  assert.equal(fused.length, 1);
+  assert.equal(fused[0].kernel, 'FusedConv2D');
+  assert.deepEqual(fused[0].inputs, [x, f, b]);
+  assert.deepEqual(fused[0].outputs, [out]);
+  assert.deepEqual(fused[0].attrs, { strides: 1, pad: 'valid', activation: 'linear', _present: ['x', 'filter', 'bias'] });
+  const other: TraceNode[] = [];
+  const y2 = call(other, 'Conv2D', [x, f], {}, [1, 3, 3, 4]);
+  call(other, 'Add', [y2, wide], {}, [1, 3, 3, 4]);
+  assert.deepEqual(fuse(other, [other[1].outputs[0]], false).map((n) => n.kernel), ['Conv2D', 'Add']);
 });

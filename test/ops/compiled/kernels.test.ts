@@ -77,6 +77,16 @@ test('relu gradient is 0 at 0 and below', () => {
   x.dispose();
 });
 
+// fuse.ts lowers a convolution plus a bias as one Conv with its bias input.
+test('conv2d plus a bias per channel: forward and the three gradients', () => {
+  const x = reals(4, [2, 7, 6, 3]);
+  const f = reals(5, [3, 3, 3, 4]);
+  const b = reals(6, [4]);
+  same('conv2d plus bias', grads((a, w, c) => tf.add(tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), c), [x, f, b]));
+  same('conv2d plus bias forward', () => [tf.add(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'valid'), b)]);
+  tf.dispose([x, f, b]);
+});
+
 for (const [stride, pad, dilation] of [[1, 'valid', 1], [1, 'same', 1], [2, 'same', 1], [2, 'valid', 1], [1, 'same', 2]] as const)
   test(`conv2d stride ${stride} ${pad} dilation ${dilation}: forward and both gradients; depthwise too`, () => {
     const x = reals(1, [2, 7, 6, 3]);

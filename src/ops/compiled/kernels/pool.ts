@@ -40,7 +40,7 @@ export const poolKernels: KernelSpec[] = [
  * Any windows, as one kernel of rxkeras's addon: several times faster than
  * the standard operators below. It reads x in NCHW, as the forward MaxPool
  * does, so that ONNX Runtime cancels the transposes between the convolution
- * before and both; `positive` (set by fuseForAddon) folds in a ReLU's mask.
+ * before and both; `positive` (set by fuse.ts) folds in a ReLU's mask.
  */
 function nativeGrad(ctx: LowerContext, c: Info, positive: boolean): void {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo: p } = c;
