@@ -1,15 +1,15 @@
-// FilterPatches(x [N, H, W, C]) -> [KH*KW*C, N*OH*OW]: row (i, j, c) holds
-// x[n, p*sh + i*dh - pt, q*sw + j*dw - pl, c] for every output position
+// FilterPatchesNchw(x [N, C, H, W]) -> [KH*KW*C, N*OH*OW]: row (i, j, c)
+// holds x[n, c, p*sh + i*dh - pt, q*sw + j*dw - pl] for every output position
 // (n, p, q), zero in the padding. A convolution's filter gradient is then
 // one matrix product, patches x dy [N*OH*OW, CO], with no transposed operand
 // (slow in ONNX Runtime's Gemm); the standard operators build these patches
 // from a transposed x, a strided Slice per tap and a Concat, each a full pass
-// (Slice and Transpose ran slower on two threads than on one here). x goes
-// to CNHW, then each patch row is copied from one channel's plane, both
-// spread over the session's intra-op threads.
+// (Slice and Transpose ran slower on two threads than on one here). x comes
+// in NCHW, the convolution's own layout (ONNX Runtime then needs no
+// transpose), so each patch row is copied from channel planes as they are;
+// the rows are spread over the session's intra-op threads.
 // Attributes kh, kw, sh, sw, dh, dw, pt, pl, oh, ow.
 #include <cstring>
-#include <vector>
 
 #include "custom-ops.h"
 
@@ -31,41 +31,31 @@ void* create(const ort::CustomOp*, const void*, const OrtKernelInfo* info) {
 struct Job {
   const Kernel* k;
   Tensor x;
-  std::vector<float> channels;  // x in CNHW
   float* out;
 };
-
-// Batch item b of x into channel planes.
-void toChannels(void* data, size_t item) {
-  Job& job = *static_cast<Job*>(data);
-  const int64_t b = static_cast<int64_t>(item), h = job.x.shape[1], w = job.x.shape[2], c = job.x.shape[3];
-  const int64_t plane = job.x.shape[0] * h * w;
-  const float* in = job.x.data + b * h * w * c;
-  for (int64_t at = 0; at < h * w; at++)
-    for (int64_t ch = 0; ch < c; ch++) job.channels[ch * plane + b * h * w + at] = in[at * c + ch];
-}
 
 // Output row (i, j, ch), written front to back from channel ch's plane.
 void patchRow(void* data, size_t index) {
   Job& job = *static_cast<Job*>(data);
   const Kernel& k = *job.k;
-  const int64_t n = job.x.shape[0], h = job.x.shape[1], w = job.x.shape[2], c = job.x.shape[3];
+  const int64_t n = job.x.shape[0], c = job.x.shape[1], h = job.x.shape[2], w = job.x.shape[3];
   const int64_t row = static_cast<int64_t>(index), ch = row % c, j = row / c % k.kw, i = row / c / k.kw;
-  const float* plane = job.channels.data() + ch * n * h * w;
   float* __restrict run = job.out + row * n * k.oh * k.ow;
-  for (int64_t b = 0; b < n; b++)
+  for (int64_t b = 0; b < n; b++) {
+    const float* plane = job.x.data + (b * c + ch) * h * w;
     for (int64_t p = 0; p < k.oh; p++, run += k.ow) {
       const int64_t r = p * k.sh + i * k.dh - k.pt;
       if (r < 0 || r >= h) {
         std::memset(run, 0, sizeof(float) * k.ow);
         continue;
       }
-      const float* __restrict in = plane + (b * h + r) * w;
+      const float* __restrict in = plane + r * w;
       for (int64_t q = 0; q < k.ow; q++) {
         const int64_t s = q * k.sw + j * k.dw - k.pl;
         run[q] = s >= 0 && s < w ? in[s] : 0.f;
       }
     }
+  }
 }
 
 // Runs fn over [0, total) on the session's intra-op threads, or in this thread if ONNX Runtime cannot.
@@ -79,20 +69,18 @@ void parallel(const ort::Api& api, OrtKernelContext* context, void (*fn)(void*, 
 void compute(void* state, OrtKernelContext* context) {
   const Kernel& k = *static_cast<Kernel*>(state);
   const ort::Api& api = *k.api;
-  Job job{&k, input(api, context, 0), {}, nullptr};
+  Job job{&k, input(api, context, 0), nullptr};
   if (job.x.rank != 4 || job.x.data == nullptr) return;
-  const int64_t n = job.x.shape[0], c = job.x.shape[3];
+  const int64_t n = job.x.shape[0], c = job.x.shape[1];
   const int64_t shape[2] = {k.kh * k.kw * c, n * k.oh * k.ow};
   job.out = output(api, context, 0, shape, 2);
   if (job.out == nullptr) return;
-  job.channels.resize(n * job.x.shape[1] * job.x.shape[2] * c);
-  parallel(api, context, toChannels, static_cast<size_t>(n), job);
   parallel(api, context, patchRow, static_cast<size_t>(shape[0]), job);
 }
 
 void destroy(void* state) { delete static_cast<Kernel*>(state); }
 
-constexpr char kName[] = "FilterPatches";
+constexpr char kName[] = "FilterPatchesNchw";
 const ort::CustomOp op = cpuFloatOp<kName, 1, 1>(create, compute, destroy);
 
 }  // namespace

@@ -59,7 +59,7 @@ function patches(ctx: LowerContext, x: string, c: Info): string {
  * built transposed, [KH*KW*CI, rows], so that the product needs no
  * transposed operand: ONNX Runtime's Gemm with transA over a long inner
  * dimension ran ~2.5x slower than the forward convolution. The addon builds
- * the patches in one pass (FilterPatches); the standard operators from x in
+ * the patches in one pass (FilterPatchesNchw); the standard operators from x in
  * CNHW, a strided Slice per tap and a Concat.
  */
 function filterGrad(ctx: LowerContext, x: string, dy: string, c: Info, out: string[]): void {
@@ -76,13 +76,13 @@ function standardPatches(ctx: LowerContext, x: string, c: Info): string {
   return ctx.node('Reshape', [all, ctx.int64([c.filterHeight * c.filterWidth * c.inChannels, c.batchSize * c.outHeight * c.outWidth])])[0];
 }
 
-/** The transposed patches as one kernel of rxkeras's addon. */
+/** The transposed patches as one kernel of rxkeras's addon, from x in NCHW (as the forward Conv reads it: ONNX Runtime cancels the transposes). */
 function nativePatches(ctx: LowerContext, x: string, c: Info): string {
   const geometry = {
     kh: c.filterHeight, kw: c.filterWidth, sh: c.strideHeight, sw: c.strideWidth, dh: c.dilationHeight, dw: c.dilationWidth,
     pt: c.padInfo.top, pl: c.padInfo.left, oh: c.outHeight, ow: c.outWidth,
   };
-  return ctx.node('FilterPatches', [x], Object.entries(geometry).map(([k, v]) => attr.int(k, v)), 1, CUSTOM_DOMAIN)[0];
+  return ctx.node('FilterPatchesNchw', [transpose(ctx, x, NHWC_TO_NCHW)], Object.entries(geometry).map(([k, v]) => attr.int(k, v)), 1, CUSTOM_DOMAIN)[0];
 }
 
 /**
