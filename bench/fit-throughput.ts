@@ -9,6 +9,9 @@
  *   libopenblas0-pthread Debian's torch runs on the reference BLAS, ~16x
  *   slower): `apt-get install python3-torch libopenblas0-pthread`. It runs
  *   with OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(cores).
+ * Each run times at least 60 steps (the CNN 6 epochs of 10, the MLP 3 of
+ * 24; 20 steps swung PyTorch's figure by a third between runs), or
+ * BENCH_EPOCHS epochs of every model.
  * Prints samples/s and the ratios `<model> rxkeras/tfjs-layers samples/s
  * ratio: R` and `<model> rxkeras/pytorch samples/s ratio: R`.
  */
@@ -22,7 +25,8 @@ import { caseData, cases, runPytorch, type Case } from './cases.js';
 import { describeBackend } from '../src/ops/tfjs/backend.js';
 
 await rx.initBackend();
-const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
+const MIN_STEPS = 60;
+const epochsOf = (c: Case) => Number(process.env.BENCH_EPOCHS ?? Math.ceil(MIN_STEPS / Math.ceil(c.samples / c.batchSize)));
 const THREADS = availableParallelism();
 
 async function timeRxkeras(c: Case, x: tf.Tensor, y: tf.Tensor): Promise<number> {
@@ -30,10 +34,10 @@ async function timeRxkeras(c: Case, x: tf.Tensor, y: tf.Tensor): Promise<number>
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
   await model.fit(x, y, { batchSize: c.batchSize, epochs: 1, verbose: 0 }); // warm-up
   const start = performance.now();
-  await model.fit(x, y, { batchSize: c.batchSize, epochs: EPOCHS, verbose: 0 });
+  await model.fit(x, y, { batchSize: c.batchSize, epochs: epochsOf(c), verbose: 0 });
   const seconds = (performance.now() - start) / 1000;
   model.dispose();
-  return (c.samples * EPOCHS) / seconds;
+  return (c.samples * epochsOf(c)) / seconds;
 }
 
 async function timeTfjsLayers(c: Case, x: tf.Tensor, y: tf.Tensor): Promise<number> {
@@ -41,20 +45,20 @@ async function timeTfjsLayers(c: Case, x: tf.Tensor, y: tf.Tensor): Promise<numb
   model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
   await model.fit(x, y, { batchSize: c.batchSize, epochs: 1, verbose: 0 }); // warm-up
   const start = performance.now();
-  await model.fit(x, y, { batchSize: c.batchSize, epochs: EPOCHS, verbose: 0 });
+  await model.fit(x, y, { batchSize: c.batchSize, epochs: epochsOf(c), verbose: 0 });
   const seconds = (performance.now() - start) / 1000;
   model.dispose();
-  return (c.samples * EPOCHS) / seconds;
+  return (c.samples * epochsOf(c)) / seconds;
 }
 
 /** PyTorch's samples/s on the same data (written as raw float32), or undefined with the reason printed. */
 function timePytorch(c: Case, dir: string): number | undefined {
-  return runPytorch<{ samples_per_s: number }>(c, dir, EPOCHS, THREADS, { OPENBLAS_NUM_THREADS: '1' })?.samples_per_s;
+  return runPytorch<{ samples_per_s: number }>(c, dir, epochsOf(c), THREADS, { OPENBLAS_NUM_THREADS: '1' })?.samples_per_s;
 }
 
 const mean = (xs: (number | undefined)[]) => (xs.every((v) => v !== undefined) ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : undefined);
 
-console.log(`backend: ${describeBackend()}, epochs timed: ${EPOCHS}, pytorch threads: ${THREADS}`);
+console.log(`backend: ${describeBackend()}, epochs timed: ${cases.map((c) => `${c.name} ${epochsOf(c)}`).join(', ')}, pytorch threads: ${THREADS}`);
 const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-'));
 try {
   for (const c of cases) {
