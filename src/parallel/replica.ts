@@ -326,12 +326,15 @@ export class Replica {
 /** The values of piece `p` of `t` (the whole param): `t` itself, or a flat copy of the part (pushed to `made` when given). */
 function pieceOf(t: ops.Tensor, p: Piece, made?: ops.Tensor[]): ops.Tensor {
   if (isWhole(p)) return t;
-  if (scratch.length < t.size) scratch = new Float32Array(t.size);
-  readInto(t, scratch.subarray(0, t.size));
-  return view(scratch, pieceEntry(p), p.entry.offset, made);
+  const size = p.end - p.start;
+  if (scratch.length < size) scratch = new Float32Array(size);
+  const part = scratch.subarray(0, size);
+  readInto(t, part, p.start);
+  const e = pieceEntry(p);
+  return view(part, e, e.offset, made);
 }
 
-/** Where a split param's values are read before its piece is copied out (reused: every step reads one or two). */
+/** Where a split param's piece is read before it is copied into a tensor (reused: every step reads one or two). */
 let scratch = new Float32Array(0);
 
 /**

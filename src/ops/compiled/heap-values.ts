@@ -38,11 +38,15 @@ export function takeHeap(length: number): { heap: WasmHeap; offset: number } | u
   }
 }
 
-/** Copies float32 `t`'s values into `out` (as long as `t`): read in place where the compiled backend holds them, else through `dataSync`. */
-export function readInto(t: tf.Tensor, out: Float32Array): void {
+/**
+ * Copies float32 `t`'s flat values from element `from` on into `out` (as
+ * many as `out` holds): read in place where the compiled backend holds
+ * them, else through `dataSync`.
+ */
+export function readInto(t: tf.Tensor, out: Float32Array, from = 0): void {
   const backend = compiledStepsEnabled() && t.dtype === 'float32' ? compiledBackend() : undefined;
-  if (backend?.valueIfPresent(t.dataId)) out.set(backend.valueData(backend.traced(t)) as Float32Array);
-  else out.set(t.dataSync() as Float32Array);
+  const values = (backend?.valueIfPresent(t.dataId) ? backend.valueData(backend.traced(t)) : t.dataSync()) as Float32Array;
+  out.set(from === 0 && values.length === out.length ? values : values.subarray(from, from + out.length));
 }
 
 /**
