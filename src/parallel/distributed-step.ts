@@ -72,7 +72,8 @@ export class DistributedStep implements StepRunner {
     try {
       // The gradients come out weighted by this member's share of the global batch (summed losses as they are: see
       // split-losses.ts), scaled inside the (compiled) step, so that their all-reduced sum is the whole batch's.
-      const total = await this.totalRows(rows);
+      const counts = await this.rowCounts(rows);
+      const total = counts.reduce((a, b) => a + b, 0);
       g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows / total, sum: 1 }) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
       const length = sizes.reduce((a, b) => a + b, 0);
@@ -84,7 +85,7 @@ export class DistributedStep implements StepRunner {
         else part.fill(0);
         offset += sizes[i];
       });
-      combined = await this.combine(rows, g, fused, length);
+      combined = await this.combine(rows, g, fused, length, counts);
       offset = 0;
       grads = fromLeaves(
         trainLeaves.map(([path, t], i) => {
@@ -114,9 +115,10 @@ export class DistributedStep implements StepRunner {
   /** The step on this member's worker replicas (the state is theirs, lazily fetched); losses and predictions combined here. */
   private async trainReplicas(replicas: DataParallel, ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
     const rows = batch.x[0].shape[0];
-    const { state, result: local } = await replicas.trainPart(ts, batch, await this.totalRows(rows));
+    const counts = await this.rowCounts(rows);
+    const { state, result: local } = await replicas.trainPart(ts, batch, counts.reduce((a, b) => a + b, 0));
     try {
-      return { state, result: await this.combineResult(rows, local, batch) };
+      return { state, result: await this.combineResult(rows, local, batch, counts) };
     } finally {
       if (local) ops.dispose([local.loss, ...local.outputLosses, ...local.predictions]);
     }
@@ -135,8 +137,8 @@ export class DistributedStep implements StepRunner {
   }
 
   /** The global batch's losses (the members' weighted by their rows) and its predictions and targets (gathered in rank order). */
-  private async combineResult(rows: number, local: StepResult | undefined, batch: Batch): Promise<StepResult> {
-    const combined = await this.combine(rows, local, this.buffer(0), 0);
+  private async combineResult(rows: number, local: StepResult | undefined, batch: Batch, counts?: number[]): Promise<StepResult> {
+    const combined = await this.combine(rows, local, this.buffer(0), 0, counts);
     try {
       return { loss: combined.loss, outputLosses: combined.outputLosses, ...(await this.gather(local?.predictions, batch, combined.counts)) };
     } catch (error) {
@@ -162,12 +164,12 @@ export class DistributedStep implements StepRunner {
     return { ...ts, params: synced.p, state: synced.s ?? ts.state, key: (counters[0] + counters[1] * 0x10000) >>> 0, step: counters[2] };
   }
 
-  /** The global batch's rows: every member's added up. */
-  private async totalRows(rows: number): Promise<number> {
+  /** Every member's rows of the global batch, in rank order. */
+  private async rowCounts(rows: number): Promise<number[]> {
     const counts = new Float32Array(this.collective.size);
     counts[this.collective.rank] = rows;
     await this.collective.allReduce(counts);
-    return counts.reduce((a, b) => a + b, 0);
+    return Array.from(counts);
   }
 
   /** The step's fused buffer, `weighted` floats and the losses and row counts behind them: one array, reused from step to step. */
@@ -181,23 +183,23 @@ export class DistributedStep implements StepRunner {
    * Adds up the members' losses (see split-losses.ts: averaged ones weighted
    * by their rows, summed ones as they are) and the first `weighted` floats
    * of `buffer` (filled by the caller) in one fused all-reduce, with every
-   * member's row count behind them; the averaged losses come back divided
-   * by the total rows.
+   * member's row count behind them unless the step exchanged `known`
+   * already; the averaged losses come back divided by the total rows.
    */
-  private async combine(rows: number, local: StepResult | undefined, buffer: Float32Array, weighted: number): Promise<Combined> {
+  private async combine(rows: number, local: StepResult | undefined, buffer: Float32Array, weighted: number, known?: number[]): Promise<Combined> {
     const { size, rank } = this.collective;
     const outputs = this.compiled.losses.length;
-    // [weighted | loss contributions (2 + one per output) | rows of each member]
-    const fused = buffer.subarray(0, weighted + 2 + outputs + size);
+    // [weighted | loss contributions (2 + one per output) | rows of each member, unless known]
+    const fused = buffer.subarray(0, weighted + 2 + outputs + (known ? 0 : size));
     const at = weighted;
     fused.fill(0, at);
     if (local) {
       const value = (l: ops.Scalar) => l.dataSync()[0];
       fused.set(lossContributions(this.compiled, value(local.loss), local.outputLosses.map(value), { mean: rows, sum: 1 }), at);
     }
-    fused[at + 2 + outputs + rank] = rows;
+    if (!known) fused[at + 2 + outputs + rank] = rows;
     await this.allReduce(fused);
-    const counts = Array.from(fused.subarray(at + 2 + outputs));
+    const counts = known ?? Array.from(fused.subarray(at + 2 + outputs));
     const total = counts.reduce((a, b) => a + b, 0);
     const { loss, outputLosses } = combinedLosses(this.compiled, fused.subarray(at, at + 2 + outputs), total);
     return { counts, loss: ops.scalar(loss), outputLosses: outputLosses.map((l) => ops.scalar(l)) };
