@@ -1,4 +1,4 @@
-// MaxPoolGrad(dy [N, OH, OW, C], x [N, C, H, W]) -> dx [N, H, W, C]: each
+// MaxPoolGrad(dy [N, OH, OW, C], x [N, C, H, W]) -> dx [N, H, W, C], sums [C]: each
 // window's dy goes to the first maximum of x in the window in row-major tap
 // order (as tfjs and TensorFlow pick), padding never chosen, overlapping
 // windows adding up. x comes in NCHW, the layout of the convolution before it
@@ -8,7 +8,10 @@
 // columns) and positive: 1 multiplies each window's dy by whether its maximum
 // is > 0, which is a ReLU's gradient (tfjs's dy * step(x)) folded in where x is
 // a ReLU's output or input. One pass over x, in place of the dozens of slices,
-// comparisons and concatenations the standard operators need.
+// comparisons and concatenations the standard operators need. A second
+// output, sums [C], holds dx summed over batch and positions (a bias's
+// gradient when dx is a convolution's output gradient), added up as the
+// windows are written, in place of another pass over dx.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -92,6 +95,7 @@ struct Job {
   const Kernel* k;
   Tensor dy, x;
   float* dx;
+  float* partial;  // [N, C]: each item's sums
 };
 
 // One batch item (items never share a window, so they run in parallel).
@@ -115,6 +119,7 @@ VECTOR_CLONES void firstMaxima(void* data, size_t item) {
   std::vector<int64_t> offsets(k.kh * k.kw);
   // x's rows are turned as the windows reach them, so that reading x overlaps the work on earlier rows.
   const float* planes = job.x.data + b * c * h * w;
+  float* __restrict sum = job.partial + b * c;
   int64_t turned = 0;
   for (int64_t i = 0; i < oh; i++) {
     const int64_t needed = std::min(h, std::max<int64_t>(0, i * k.sh - k.pt + k.kh)) * w;
@@ -147,6 +152,7 @@ VECTOR_CLONES void firstMaxima(void* data, size_t item) {
         for (int64_t ch = 0; ch < c; ch++) g[ch] = m[ch] > 0.f ? dy[ch] : dy[ch] * 0.f;
       else
         std::memcpy(g, dy, sizeof(float) * c);
+      for (int64_t ch = 0; ch < c; ch++) sum[ch] += g[ch];
       if (disjoint)
         for (int32_t u = 0; u < t; u++) {
           float* __restrict out = dx + offsets[u];
@@ -162,24 +168,32 @@ VECTOR_CLONES void firstMaxima(void* data, size_t item) {
 void compute(void* state, OrtKernelContext* context) {
   const Kernel& k = *static_cast<Kernel*>(state);
   const ort::Api& api = *k.api;
-  Job job{&k, input(api, context, 0), input(api, context, 1), nullptr};
+  Job job{&k, input(api, context, 0), input(api, context, 1), nullptr, nullptr};
   if (job.dy.rank != 4 || job.x.rank != 4 || job.dy.data == nullptr || job.x.data == nullptr) return;
   const int64_t* s = job.x.shape;
   const int64_t nhwc[4] = {s[0], s[2], s[3], s[1]};
   job.dx = output(api, context, 0, nhwc, 4);
-  if (job.dx == nullptr) return;
+  float* sums = output(api, context, 1, s + 1, 1);
+  if (job.dx == nullptr || sums == nullptr) return;
+  std::vector<float> partial(s[0] * s[1], 0.f);
+  job.partial = partial.data();
   // Over the session's intra-op threads; in this thread if ONNX Runtime cannot.
-  const size_t n = static_cast<size_t>(job.x.shape[0]);
+  const size_t n = static_cast<size_t>(s[0]);
   OrtStatus* status = api.KernelContext_ParallelFor(context, firstMaxima, n, 0, &job);
-  if (status == nullptr) return;
-  api.ReleaseStatus(status);
-  for (size_t b = 0; b < n; b++) firstMaxima(&job, b);
+  if (status != nullptr) {
+    api.ReleaseStatus(status);
+    for (size_t b = 0; b < n; b++) firstMaxima(&job, b);
+  }
+  // The items' sums in batch order (the same result on any number of threads).
+  for (int64_t ch = 0; ch < s[1]; ch++) sums[ch] = 0.f;
+  for (int64_t b = 0; b < s[0]; b++)
+    for (int64_t ch = 0; ch < s[1]; ch++) sums[ch] += partial[b * s[1] + ch];
 }
 
 void destroy(void* state) { delete static_cast<Kernel*>(state); }
 
 constexpr char kName[] = "MaxPoolGrad";
-const ort::CustomOp op = cpuFloatOp<kName, 2, 1>(create, compute, destroy);
+const ort::CustomOp op = cpuFloatOp<kName, 2, 2>(create, compute, destroy);
 
 }  // namespace
 

@@ -14,6 +14,16 @@ function reluMaskOf(m: TraceValue): TraceValue | undefined {
   return step?.kernel === 'Step' && !step.attrs.alpha && v.dtype === 'float32' ? source(step.inputs[0]) : undefined;
 }
 
+/** Whether a tfjs Sum call reduces a 4-D tensor over its first three axes to [C] (a bias gradient in NHWC). */
+function sumsPerChannel(n: TraceNode): boolean {
+  const x = n.inputs[0];
+  const axes = [n.attrs.axis].flat().map((a) => ((a as number) < 0 ? (a as number) + 4 : a));
+  return x.shape.length === 4 && x.dtype === 'float32' && !n.attrs.keepDims && axes.sort().join() === '0,1,2';
+}
+
+/** Calls that compute nothing of their own: dropped once nothing reads them. */
+const COPIES = new Set(['Cast', 'Step', 'Identity']);
+
 /**
  * Rewrites a trace where one lowered call does the work of two recorded ones:
  * - a convolution plus a bias per channel is one Conv with its bias input
@@ -23,16 +33,21 @@ function reluMaskOf(m: TraceValue): TraceValue | undefined {
  *   dy * step(x)) is one MaxPoolGrad with `positive` (the gradient kept only
  *   where the chosen maximum is > 0, the same as the mask there: elsewhere
  *   the pooling gradient is 0). The mask may be of the pooled tensor or of
- *   the ReLU's input.
- * Calls left without readers are dropped.
+ *   the ReLU's input. That gradient summed per channel (the bias gradient of
+ *   the convolution before) becomes the kernel's second output.
+ * Masks and copies left without readers are dropped.
  */
 export function fuse(nodes: readonly TraceNode[], outputs: readonly TraceValue[], customOps: boolean): TraceNode[] {
-  const readers = new Map<TraceValue, number>();
-  for (const n of nodes) for (const v of n.inputs) readers.set(v, (readers.get(v) ?? 0) + 1);
-  for (const v of outputs) readers.set(v, (readers.get(v) ?? 0) + 1);
+  const readers = (list: readonly TraceNode[]) => {
+    const count = new Map<TraceValue, number>();
+    for (const n of list) for (const v of n.inputs) count.set(v, (count.get(v) ?? 0) + 1);
+    for (const v of outputs) count.set(v, (count.get(v) ?? 0) + 1);
+    return count;
+  };
+  const read = readers(nodes);
+  const once = (v: TraceValue) => read.get(v) === 1;
   const replaced = new Map<TraceNode, TraceNode>();
   const dropped = new Set<TraceNode>();
-  const once = (v: TraceValue) => readers.get(v) === 1;
   for (const n of nodes) {
     if (n.kernel === 'Add') {
       for (const [y, bias] of [n.inputs, [...n.inputs].reverse()]) {
@@ -46,11 +61,20 @@ export function fuse(nodes: readonly TraceNode[], outputs: readonly TraceValue[]
       }
       continue;
     }
-    if (!customOps || n.kernel !== 'Multiply' || n.outputs[0].dtype !== 'float32') continue;
+    if (!customOps) continue;
+    if (n.kernel === 'Sum' && n.inputs[0].node && sumsPerChannel(n)) {
+      const producer = n.inputs[0].node;
+      const grad = replaced.get(producer) ?? producer;
+      if (grad.kernel !== 'MaxPoolGrad' || grad.outputs.length !== 1 || dropped.has(producer)) continue;
+      replaced.set(producer, { ...grad, outputs: [grad.outputs[0], n.outputs[0]], signature: `${grad.signature}+sums` });
+      dropped.add(n);
+      continue;
+    }
+    if (n.kernel !== 'Multiply' || n.outputs[0].dtype !== 'float32') continue;
     for (const [g, m] of [n.inputs, [...n.inputs].reverse()]) {
       const pool = g.node;
       const x = reluMaskOf(m);
-      if (pool?.kernel !== 'MaxPoolGrad' || pool.attrs.positive || !once(g) || !x) continue;
+      if (pool?.kernel !== 'MaxPoolGrad' || pool.attrs.positive || !once(g) || !x || replaced.has(pool)) continue;
       if (g.shape.join() !== n.outputs[0].shape.join() || m.shape.join() !== g.shape.join()) continue;
       const pooled = source(pool.inputs[1]);
       if (pooled !== x && !(pooled.node?.kernel === 'Relu' && source(pooled.node.inputs[0]) === x)) continue;
@@ -60,14 +84,15 @@ export function fuse(nodes: readonly TraceNode[], outputs: readonly TraceValue[]
     }
   }
   if (!replaced.size) return [...nodes];
-  // Drop what only the replaced calls read (the masks), latest first.
-  for (const n of replaced.keys()) for (const v of n.inputs) readers.set(v, readers.get(v)! - 1);
-  for (let i = nodes.length - 1; i >= 0; i--) {
-    const n = nodes[i];
-    if (replaced.has(n) || dropped.has(n) || n.outputs.some((v) => readers.get(v))) continue;
-    if (n.kernel !== 'Cast' && n.kernel !== 'Step' && n.kernel !== 'Identity') continue;
-    dropped.add(n);
-    for (const v of n.inputs) readers.set(v, readers.get(v)! - 1);
+  const fused = nodes.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
+  // Drop the masks and copies that only the rewritten calls read, latest first.
+  const left = readers(fused);
+  const keep = fused.map(() => true);
+  for (let i = fused.length - 1; i >= 0; i--) {
+    const n = fused[i];
+    if (!COPIES.has(n.kernel) || n.outputs.some((v) => left.get(v))) continue;
+    keep[i] = false;
+    for (const v of n.inputs) left.set(v, left.get(v)! - 1);
   }
-  return nodes.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
+  return fused.filter((_, i) => keep[i]);
 }

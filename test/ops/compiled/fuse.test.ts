@@ -43,6 +43,16 @@ for (const maskOf of ['relu', 'input'] as const)
     assert.deepEqual(grad.outputs, [dz]);
   });
 
+test('the fused gradient summed per channel (a bias gradient) becomes its second output; a sum keeping dims does not', () => {
+  for (const keepDims of [false, true]) {
+    const { nodes, dz } = trace('relu');
+    const db = call(nodes, 'Sum', [dz], { axis: [0, 1, 2], keepDims }, keepDims ? [1, 1, 1, 2] : [2]);
+    const fused = fuse(nodes, [dz, db], true);
+    assert.deepEqual(fused.map((n) => n.kernel), ['Relu', 'MaxPool', 'Identity', 'MaxPoolGrad', ...(keepDims ? ['Sum'] : [])]);
+    assert.deepEqual(fused[3].outputs, keepDims ? [dz] : [dz, db]);
+  }
+});
+
 test('another mask, a leaky step, or a pooling gradient read elsewhere stays as recorded', () => {
   for (const [t, outputs] of [
     [trace('other'), (x: ReturnType<typeof trace>) => [x.dz]],

@@ -58,6 +58,15 @@ for (const [h, w, k, s, pad] of [[6, 6, 2, 2, 'valid'], [5, 7, 2, 2, 'valid'], [
     x.dispose();
   });
 
+test('maxPool of relu of conv2d plus bias: all gradients (the bias gradient comes from the pooling kernel\'s sums)', () => {
+  const x = reals(8, [2, 8, 7, 3]);
+  const f = reals(9, [3, 3, 3, 8]);
+  const b = reals(10, [8]);
+  const layer = (a: tf.Tensor, w: tf.Tensor, c: tf.Tensor) => tf.maxPool(tf.relu(tf.add(tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), c)) as tf.Tensor4D, 2, 2, 'valid');
+  same('conv bias relu pool grads', grads(layer, [x, f, b]));
+  tf.dispose([x, f, b]);
+});
+
 test('maxPool of relu: a NaN gradient where the mask is 0 stays NaN (tfjs multiplies by the mask)', () => {
   const x = tf.tensor4d([-1, -2, 3, 0, -0.5, -4, 0, 0], [1, 2, 4, 1]);
   const r = tf.tensor4d([NaN, 1], [1, 1, 2, 1]);

@@ -40,12 +40,16 @@ export const poolKernels: KernelSpec[] = [
  * Any windows, as one kernel of rxkeras's addon: several times faster than
  * the standard operators below. It reads x in NCHW, as the forward MaxPool
  * does, so that ONNX Runtime cancels the transposes between the convolution
- * before and both; `positive` (set by fuse.ts) folds in a ReLU's mask.
+ * before and both; `positive` (set by fuse.ts) folds in a ReLU's mask. Its
+ * second output, dx summed per channel, is the call's second output where
+ * fuse.ts gave it one (a bias gradient), unread otherwise.
  */
 function nativeGrad(ctx: LowerContext, c: Info, positive: boolean): void {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo: p } = c;
   const ints = Object.entries({ kh, kw, sh, sw, pt: p.top, pl: p.left, positive: Number(positive) }).map(([k, v]) => attr.int(k, v));
-  ctx.node('MaxPoolGrad', [ctx.inputs[0], transpose(ctx, ctx.inputs[1], [0, 3, 1, 2])], ints, ctx.outputs, CUSTOM_DOMAIN);
+  const inputs = [ctx.inputs[0], transpose(ctx, ctx.inputs[1], [0, 3, 1, 2])];
+  if (ctx.outputs.length === 2) return void ctx.node('MaxPoolGrad', inputs, ints, ctx.outputs, CUSTOM_DOMAIN);
+  ctx.node('Identity', [ctx.node('MaxPoolGrad', inputs, ints, 2, CUSTOM_DOMAIN)[0]], [], ctx.outputs);
 }
 
 /**
