@@ -21,7 +21,7 @@ function sumsPerChannel(n: TraceNode): boolean {
   return x.shape.length === 4 && x.dtype === 'float32' && !n.attrs.keepDims && axes.sort().join() === '0,1,2';
 }
 
-/** Calls that compute nothing of their own: dropped once nothing reads them. */
+/** The calls of a ReLU mask, and copies: dropped once nothing reads them (every other call stays as recorded). */
 const COPIES = new Set(['Cast', 'Step', 'Identity']);
 
 /**
