@@ -1,7 +1,7 @@
 import * as ops from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import { applyGradients, runGradientStep, runCompiled, testStep, type GradientStepResult, type StepResult } from '../training/steps.js';
-import { combinedLosses, lossContributions, summedOutputs } from '../training/split-losses.js';
+import { combinedLosses, lossContributions } from '../training/split-losses.js';
 import type { StepRunner } from '../training/step-runner.js';
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
@@ -70,13 +70,11 @@ export class DistributedStep implements StepRunner {
     let grads: TensorTree | undefined;
     let done = false;
     try {
-      // The gradients come out weighted inside the (compiled) step so that their all-reduced sum is the whole batch's.
-      // With a summed loss (see split-losses.ts) the averaged part is weighted by this member's share, so the members'
-      // rows are exchanged first; otherwise by its rows, and the sum is divided by the total rows, which the same
-      // all-reduce carries (as DDP divides by the world size afterwards): one collective per step instead of two.
-      const counts = summedOutputs(compiled).some(Boolean) ? await this.rowCounts(rows) : undefined;
-      const weight = counts ? rows / counts.reduce((a, b) => a + b, 0) : rows;
-      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: weight, sum: 1 }) : undefined;
+      // The gradients come out weighted by this member's share of the global batch (summed losses as they are: see
+      // split-losses.ts), scaled inside the (compiled) step, so that their all-reduced sum is the whole batch's.
+      const counts = await this.rowCounts(rows);
+      const total = counts.reduce((a, b) => a + b, 0);
+      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows / total, sum: 1 }) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
       const length = sizes.reduce((a, b) => a + b, 0);
       const fused = this.buffer(length);
@@ -88,8 +86,6 @@ export class DistributedStep implements StepRunner {
         offset += sizes[i];
       });
       combined = await this.combine(rows, g, fused, length, counts);
-      const total = combined.counts.reduce((a, b) => a + b, 0);
-      if (!counts && total > 0) divide(fused.subarray(0, length), total);
       offset = 0;
       grads = fromLeaves(
         trainLeaves.map(([path, t], i) => {
@@ -298,9 +294,4 @@ export class DistributedStep implements StepRunner {
 
 function lastWithRows(counts: number[]): number {
   return counts.findLastIndex((c) => c > 0);
-}
-
-/** `values[i] /= divisor`, in place. */
-function divide(values: Float32Array, divisor: number): void {
-  for (let i = 0; i < values.length; i++) values[i] /= divisor;
 }
