@@ -59,4 +59,11 @@ int64_t intAttribute(const ort::Api& api, const OrtKernelInfo* info, const char*
   return value;
 }
 
+void parallelFor(const ort::Api& api, OrtKernelContext* context, void (*fn)(void*, size_t), size_t total, void* data) {
+  OrtStatus* status = api.KernelContext_ParallelFor(context, fn, total, 0, data);
+  if (status == nullptr) return;
+  api.ReleaseStatus(status);
+  for (size_t i = 0; i < total; i++) fn(data, i);
+}
+
 }  // namespace rxkeras

@@ -23,6 +23,14 @@ struct Tensor {
 Tensor input(const ort::Api& api, OrtKernelContext* context, size_t index);
 float* output(const ort::Api& api, OrtKernelContext* context, size_t index, const int64_t* shape, size_t rank);
 int64_t intAttribute(const ort::Api& api, const OrtKernelInfo* info, const char* name);
+// Runs fn(data, i) for i in [0, total) on the session's intra-op threads, or in this thread if ONNX Runtime cannot.
+void parallelFor(const ort::Api& api, OrtKernelContext* context, void (*fn)(void*, size_t), size_t total, void* data);
+
+// A kernel's destroy: its state is a K made by create.
+template <class K>
+void deleteKernel(void* state) {
+  delete static_cast<K*>(state);
+}
 
 // ONNX Runtime's description of one of these kernels: float inputs and
 // outputs, all required, on the CPU. The name and counts are template

@@ -58,14 +58,6 @@ void patchRow(void* data, size_t index) {
   }
 }
 
-// Runs fn over [0, total) on the session's intra-op threads, or in this thread if ONNX Runtime cannot.
-void parallel(const ort::Api& api, OrtKernelContext* context, void (*fn)(void*, size_t), size_t total, Job& job) {
-  OrtStatus* status = api.KernelContext_ParallelFor(context, fn, total, 0, &job);
-  if (status == nullptr) return;
-  api.ReleaseStatus(status);
-  for (size_t i = 0; i < total; i++) fn(&job, i);
-}
-
 void compute(void* state, OrtKernelContext* context) {
   const Kernel& k = *static_cast<Kernel*>(state);
   const ort::Api& api = *k.api;
@@ -75,13 +67,11 @@ void compute(void* state, OrtKernelContext* context) {
   const int64_t shape[2] = {k.kh * k.kw * c, n * k.oh * k.ow};
   job.out = output(api, context, 0, shape, 2);
   if (job.out == nullptr) return;
-  parallel(api, context, patchRow, static_cast<size_t>(shape[0]), job);
+  parallelFor(api, context, patchRow, static_cast<size_t>(shape[0]), &job);
 }
 
-void destroy(void* state) { delete static_cast<Kernel*>(state); }
-
 constexpr char kName[] = "FilterPatchesNchw";
-const ort::CustomOp op = cpuFloatOp<kName, 1, 1>(create, compute, destroy);
+const ort::CustomOp op = cpuFloatOp<kName, 1, 1>(create, compute, deleteKernel<Kernel>);
 
 }  // namespace
 

@@ -177,23 +177,15 @@ void compute(void* state, OrtKernelContext* context) {
   if (job.dx == nullptr || sums == nullptr) return;
   std::vector<float> partial(s[0] * s[1], 0.f);
   job.partial = partial.data();
-  // Over the session's intra-op threads; in this thread if ONNX Runtime cannot.
-  const size_t n = static_cast<size_t>(s[0]);
-  OrtStatus* status = api.KernelContext_ParallelFor(context, firstMaxima, n, 0, &job);
-  if (status != nullptr) {
-    api.ReleaseStatus(status);
-    for (size_t b = 0; b < n; b++) firstMaxima(&job, b);
-  }
+  parallelFor(api, context, firstMaxima, static_cast<size_t>(s[0]), &job);
   // The items' sums in batch order (the same result on any number of threads).
   for (int64_t ch = 0; ch < s[1]; ch++) sums[ch] = 0.f;
   for (int64_t b = 0; b < s[0]; b++)
     for (int64_t ch = 0; ch < s[1]; ch++) sums[ch] += partial[b * s[1] + ch];
 }
 
-void destroy(void* state) { delete static_cast<Kernel*>(state); }
-
 constexpr char kName[] = "MaxPoolGrad";
-const ort::CustomOp op = cpuFloatOp<kName, 2, 2>(create, compute, destroy);
+const ort::CustomOp op = cpuFloatOp<kName, 2, 2>(create, compute, deleteKernel<Kernel>);
 
 }  // namespace
 

@@ -59,16 +59,11 @@ void compute(void* state, OrtKernelContext* context) {
   const int64_t shape[4] = {n, k.h, k.w, c};
   Job job{&k, cols.data, c, output(api, context, 0, shape, 4)};
   if (job.dx == nullptr) return;
-  OrtStatus* status = api.KernelContext_ParallelFor(context, addItem, static_cast<size_t>(n), 0, &job);
-  if (status == nullptr) return;
-  api.ReleaseStatus(status);
-  for (int64_t b = 0; b < n; b++) addItem(&job, static_cast<size_t>(b));
+  parallelFor(api, context, addItem, static_cast<size_t>(n), &job);
 }
 
-void destroy(void* state) { delete static_cast<Kernel*>(state); }
-
 constexpr char kName[] = "PatchesAdd";
-const ort::CustomOp op = cpuFloatOp<kName, 1, 1>(create, compute, destroy);
+const ort::CustomOp op = cpuFloatOp<kName, 1, 1>(create, compute, deleteKernel<Kernel>);
 
 }  // namespace
 
