@@ -29,8 +29,8 @@ interface Combined {
  * is given its own rows of the global batch (any number, none included) and
  * the same state. The members add up their row counts first; each computes
  * the gradients of its rows weighted by their share of the global batch;
- * the weighted gradients, losses and row counts are summed in one fused
- * buffer (all-reduced in buckets), so the update equals a single-process
+ * the weighted gradients and losses are summed in one fused buffer
+ * (all-reduced in buckets), so the update equals a single-process
  * step on the whole batch and every member applies it alike. Layer state
  * (BatchNormalization's moving statistics) is taken from the last member
  * with rows. Predictions, targets and sample weights are gathered in rank
