@@ -20,7 +20,8 @@ import { RemoteError, type Device } from './device.js';
 import type { GlooOptions } from './gloo-collective.js';
 import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
-import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
+import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StageArgs, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
+import { StepGate } from './step-gate.js';
 import { fusedLayout } from './replica.js';
 import { splitRows } from '../training/split-rows.js';
 import { combinedLosses, lossContributions } from '../training/split-losses.js';
@@ -60,6 +61,14 @@ let nextSession = 0;
  * it until the next step. A state that is not the last one returned
  * (weights or a learning rate set by a callback, the first state) is sent
  * to every replica before the step.
+ *
+ * With worker threads the next batch can be staged (`stage`) while a step
+ * runs: the replicas go on to its gradients as soon as they finish the
+ * step, and the next `train` on that batch only says go through a shared
+ * gate (see StepGate), so that the main thread's share of a step (the
+ * answer, the callbacks, the next batch) overlaps the replicas' graphs
+ * instead of coming between them. Anything else the run is asked first
+ * cancels the staged step, which changed nothing.
  */
 export class DataParallel implements StepRunner {
   private readonly session = nextSession++;
@@ -71,6 +80,14 @@ export class DataParallel implements StepRunner {
   /** The replicas' training state, as a lazy state: what `train` returned last, or a view of what was loaded. */
   private last!: LazyState;
   private failure: Error | undefined;
+  private readonly gate: StepGate | undefined;
+  /** The batch staged ahead (the replicas may already be computing its gradients) and its pending answers. */
+  private staged: { batch: Batch; seq: number; replies: Promise<unknown[]> } | undefined;
+  private stages = 0;
+  /** The step the replicas run or ran last: a staged batch is the one after it. */
+  private stepNumber = 0;
+  /** Settles once the running `train` has sent its step: a stage is sent after it, so that the replicas take the step first. */
+  private posting: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly module: Module,
@@ -82,8 +99,10 @@ export class DataParallel implements StepRunner {
     this.optimizer = compiled.optimizer as Optimizer;
     this.layout = encodeState(start, this.optimizer).layout;
     this.group = new DeviceGroup(devices, { capacity: Math.max(1, fusedLayout(module, start).length), timeoutMs: options.timeoutMs });
-    if (this.group.descriptor.kind === 'shared')
+    if (this.group.descriptor.kind === 'shared') {
       this.snapshot = { data: new Float32Array(new SharedArrayBuffer(this.layout.length * 4)), control: new Int32Array(new SharedArrayBuffer(8)) };
+      this.gate = new StepGate();
+    }
   }
 
   /** Starts a replica of `module` with the state `start` (not taken over) on every device. */
@@ -103,6 +122,7 @@ export class DataParallel implements StepRunner {
       rank,
       cross: options.cross && { ...options.cross, runId: `${options.cross.runId}.r${rank}` },
       snapshot: dp.snapshot && { data: dp.snapshot.data.buffer as SharedArrayBuffer, control: dp.snapshot.control.buffer as SharedArrayBuffer },
+      gate: dp.gate && { buffer: dp.gate.buffer, timeoutMs: options.timeoutMs ?? 120_000 },
     } satisfies InitArgs));
     dp.loaded(start, state);
     return dp;
@@ -125,22 +145,88 @@ export class DataParallel implements StepRunner {
    */
   async trainPart(ts: TrainState, batch: Batch, globalRows: number): Promise<{ state: TrainState; result: StepResult | undefined }> {
     this.check();
-    if (ts !== this.last) {
-      await this.load(ts);
-      disposeReplaced(ts, undefined);
-    }
     const rows = batch.x[0].shape[0];
-    const shards = this.shards(batch);
-    const eager = !this.snapshot;
-    const replies = (await this.all(
-      'step',
-      (rank) => ({ session: this.session, shard: shards[rank], globalRows, predictions: this.compiled.metrics.length > 0, snapshot: eager && rank === 0 }) satisfies StepArgs,
-      (rank) => buffersOfBatch(shards[rank]),
-      ts.step,
-    )) as StepReply[];
+    let replies: StepReply[];
+    const staged = this.staged;
+    this.stepNumber = ts.step;
+    let posted!: () => void;
+    this.posting = new Promise((resolve) => (posted = resolve));
+    try {
+      if (staged?.batch === batch && ts === this.last && rows === globalRows) {
+        // Said before anything awaits: the replicas may be waiting for it already.
+        this.staged = undefined;
+        this.gate!.decide(staged.seq, true);
+        posted();
+        replies = (await staged.replies) as StepReply[];
+      } else {
+        await this.settle();
+        if (ts !== this.last) {
+          await this.load(ts);
+          disposeReplaced(ts, undefined);
+        }
+        const shards = this.shards(batch);
+        const eager = !this.snapshot;
+        const answers = this.all(
+          'step',
+          (rank) => ({ session: this.session, shard: shards[rank], globalRows, predictions: this.compiled.metrics.length > 0, snapshot: eager && rank === 0 }) satisfies StepArgs,
+          (rank) => buffersOfBatch(shards[rank]),
+          ts.step,
+        );
+        posted();
+        replies = (await answers) as StepReply[];
+      }
+    } finally {
+      posted();
+    }
     this.last.release();
     this.last = new LazyState(this, ts.step + 1, ts.key, replies[0].snapshot);
     return { state: this.last, result: rows > 0 ? merge(this.compiled, replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) : undefined };
+  }
+
+  /**
+   * Sends `batch` (global) ahead as the next step's, while a `train` call
+   * runs (see the class comment); the caller keeps it and passes the same
+   * object to the next `train`. Nothing happens with child processes, or
+   * while another batch is staged.
+   */
+  stage(batch: Batch): void {
+    if (!this.gate || this.failure || this.staged) return;
+    const seq = ++this.stages;
+    const rows = batch.x[0].shape[0];
+    const shards = this.shards(batch);
+    const step = this.stepNumber + 1;
+    const replies = this.posting.then(() => {
+      this.check();
+      return this.all(
+        'stage',
+        (rank) => ({ session: this.session, seq, shard: shards[rank], globalRows: rows, predictions: this.compiled.metrics.length > 0, snapshot: false }) satisfies StageArgs,
+        (rank) => buffersOfBatch(shards[rank]),
+        step,
+      );
+    });
+    // Its failure fails the run (see `all`) and is thrown by the next call; it must not go unhandled meanwhile.
+    replies.catch(() => undefined);
+    this.staged = { batch, seq, replies };
+  }
+
+  /** Cancels the staged step, if any, and waits until the replicas have dropped it. */
+  async unstage(): Promise<void> {
+    await this.settle();
+  }
+
+  private async settle(): Promise<void> {
+    const staged = this.cancelStaged();
+    if (!staged) return;
+    await staged.replies.catch(() => undefined);
+    this.check();
+  }
+
+  /** Says cancel to the staged step without waiting (the replicas take later calls after dropping it). */
+  private cancelStaged(): typeof this.staged {
+    const staged = this.staged;
+    this.staged = undefined;
+    staged && this.gate!.decide(staged.seq, false);
+    return staged;
   }
 
   /**
@@ -150,6 +236,7 @@ export class DataParallel implements StepRunner {
    */
   async test(variables: Variables, batch: Batch): Promise<StepResult> {
     this.check();
+    await this.settle();
     if (variables !== this.last) {
       if (!('optState' in variables)) throw new InvalidArgumentError('variables', "the data-parallel run's training state (dp.state())", 'other weights');
       await this.load(variables as TrainState);
@@ -163,6 +250,7 @@ export class DataParallel implements StepRunner {
   /** Predictions for `x` (one tensor per input), concatenated in order; owned by the caller. */
   async predict(x: ops.Tensor[]): Promise<ops.Tensor[]> {
     this.check();
+    await this.settle();
     const ranges = splitRows(x[0].shape[0], this.devices.length);
     const parts = x.map((t) => wireRows(t, ranges));
     const results = (await this.all('predict', (rank) => ({ session: this.session, x: parts.map((p) => p[rank]) }), (rank) => buffersOf(parts.map((p) => p[rank])))) as WireTensor[][];
@@ -172,6 +260,7 @@ export class DataParallel implements StepRunner {
   /** Makes `ts` the replicas' state (weights changed on the main thread between calls); `ts` stays the caller's. */
   async load(ts: TrainState): Promise<void> {
     this.check();
+    await this.settle();
     const state = this.wireState(ts);
     await this.all('load', () => ({ session: this.session, state }));
     this.loaded(ts, state);
@@ -203,6 +292,7 @@ export class DataParallel implements StepRunner {
 
   /** Ends the replicas (the devices stay up for the next user) and frees what the last state fetched; later calls reject. */
   async close(): Promise<void> {
+    await this.settle().catch(() => undefined);
     const failed = this.failure !== undefined;
     this.abandon();
     if (!failed) await Promise.allSettled(this.devices.map((d) => d.call(replicaWorker, 'close', { session: this.session })));
@@ -214,6 +304,7 @@ export class DataParallel implements StepRunner {
    */
   abandon(): void {
     this.failure ??= new DeviceError(this.devices[0].name, undefined, 'disposed', 'the data-parallel model was closed');
+    this.gate?.abort();
     this.last?.release();
     this.group.close();
   }
@@ -226,6 +317,8 @@ export class DataParallel implements StepRunner {
     let data = lazy.pending;
     let step = lazy.step;
     if (this.snapshot) {
+      // A staged step waits for a verdict: cancelled, the replicas take the request after it.
+      this.cancelStaged();
       const { control } = this.snapshot;
       const seq = Atomics.load(control, SNAPSHOT_SEQ);
       for (const d of this.devices) d.notify(replicaWorker, 'snapshot', { session: this.session });
@@ -297,6 +390,7 @@ export class DataParallel implements StepRunner {
   /** Records the run's failure and ends the devices' workers (nothing is left half-way); resolves once they are gone. */
   private fail(error: Error): Promise<unknown> {
     this.failure ??= error;
+    this.gate?.abort();
     this.group.close();
     this.last?.release(); // undefined when `open` failed
     return Promise.allSettled(this.devices.map((d) => d.dispose()));

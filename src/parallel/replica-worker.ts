@@ -15,6 +15,7 @@ import type { Batch, TrainState } from '../training/types.js';
 import type { DeviceContext, GroupDescriptor } from './device-context.js';
 import { GlooCollective, type GlooOptions } from './gloo-collective.js';
 import { Replica, type SharedCollective } from './replica.js';
+import { StepGate } from './step-gate.js';
 import { importSetupModules } from './setup-modules.js';
 import { decodeState, encodeState, writeByName, type StateLayout } from './state-codec.js';
 import { TwoLevelCollective } from './two-level-collective.js';
@@ -49,6 +50,8 @@ export interface InitArgs {
   cross?: GlooOptions;
   /** Shared memory the replica writes its state into when asked (worker threads); else `snapshot` returns it. */
   snapshot?: { data: SharedArrayBuffer; control: SharedArrayBuffer };
+  /** The main thread's verdicts on staged steps (worker threads), and the bound on waiting for one. */
+  gate?: { buffer: SharedArrayBuffer; timeoutMs: number };
 }
 
 /** A shard as it crosses: one tensor per input and per output, sample weights per output. */
@@ -72,6 +75,7 @@ interface Session {
   rank: number;
   layout: StateLayout;
   snapshot?: { data: Float32Array; control: Int32Array };
+  gate?: { gate: StepGate; timeoutMs: number };
 }
 
 const sessions = new Map<number, Session>();
@@ -92,7 +96,8 @@ export async function init(args: InitArgs, context: DeviceContext): Promise<void
   const collective = args.cross ? new TwoLevelCollective(local as SharedCollective, await GlooCollective.connect(args.cross)) : local;
   const replica = new Replica(module, compiled, ts, collective);
   const snapshot = args.snapshot && { data: new Float32Array(args.snapshot.data), control: new Int32Array(args.snapshot.control) };
-  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot });
+  const gate = args.gate && { gate: new StepGate(args.gate.buffer), timeoutMs: args.gate.timeoutMs };
+  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot, gate });
 }
 
 export interface StepArgs {
@@ -113,11 +118,34 @@ export interface StepReply {
 
 /** One training step on this replica's shard (see Replica.step). */
 export async function step(args: StepArgs): Promise<StepReply> {
+  return (await runStep(args))!;
+}
+
+export interface StageArgs extends StepArgs {
+  /** The stage's number: the main thread's verdict on it comes through the session's gate. */
+  seq: number;
+}
+
+/**
+ * A staged step: sent while the previous step still runs, so that its
+ * gradients are computed before the main thread has decided; they are
+ * applied once it says go, and dropped (answer null) if it cancels.
+ */
+export async function stage(args: StageArgs): Promise<StepReply | null> {
+  const s = session(args.session);
+  if (!s.gate) throw new Error('this replica has no step gate (child processes take no staged steps)');
+  const { gate, timeoutMs } = s.gate;
+  return runStep(args, () => gate.wait(args.seq, s.rank, timeoutMs));
+}
+
+async function runStep(args: StepArgs, proceed?: () => boolean): Promise<StepReply | null> {
   const s = session(args.session);
   const batch = toBatch(args.shard);
   let result: WireStepResult | null = null;
   try {
-    const r = (await s.replica.step(batch, args.globalRows)).result;
+    const done = await s.replica.step(batch, args.globalRows, proceed);
+    if (!done) return null;
+    const r = done.result;
     if (r) {
       try {
         result = wireResult(r.loss, r.outputLosses, args.predictions ? r.predictions : []);

@@ -208,8 +208,11 @@ export class Replica {
    * One step on this replica's shard of the global batch (`shard.x[0]` may
    * have no rows: the replica then contributes nothing but still takes part
    * in the collective and the update). `globalRows` is the global batch's size.
+   * With `proceed` (a staged step), the gradients are computed first and
+   * the rest runs only if it then says so; else nothing changes and the
+   * answer is undefined.
    */
-  async step(shard: Batch, globalRows: number): Promise<ReplicaStepResult> {
+  async step(shard: Batch, globalRows: number, proceed?: () => boolean): Promise<ReplicaStepResult | undefined> {
     const rows = shard.x[0].shape[0];
     const share = rows / globalRows;
     // The gradients come out weighted by the share: the loss is scaled inside the (compiled) step, not each gradient afterwards.
@@ -217,6 +220,11 @@ export class Replica {
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
     try {
+      if (proceed && !proceed()) {
+        if (result) ops.dispose([result.loss, ...result.outputLosses, ...result.predictions]);
+        disposeReplaced(g?.state, this.ts);
+        return undefined;
+      }
       const gradOf = new Map(g ? leaves(g.grads) : []);
       const stateOf = new Map(g ? leaves(g.state) : []);
       for (const e of this.layout.grads) fuse(this.fused, e, gradOf.get(e.path), 1);

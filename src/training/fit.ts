@@ -109,28 +109,52 @@ export function fitLoop$(
         subscriber.next({ type: 'epochStart', epoch, control });
         const epochLogs = new EpochLogs(compiled, module.outputNames);
         let b = 0;
-        for await (const batch of train.batches(epoch, ts.key)) {
-          if (subscriber.closed) {
-            disposeBatch(batch, batch);
-            return;
-          }
-          const weighted = withClassWeights(batch, options.classWeight);
-          let size: number;
-          try {
-            const { state: next, result } = await runner.train(ts, weighted);
-            ts = next;
+        const batches = new Pull(train.batches(epoch, ts.key), options.classWeight);
+        let current = await batches.next();
+        let upcoming: Pulled | undefined;
+        try {
+          while (current) {
+            if (subscriber.closed) return;
+            let size: number;
+            let pullFailed: { error: unknown } | undefined;
             try {
-              size = epochLogs.update(weighted, result);
+              const stepping = runner.train(ts, current.weighted);
+              if (runner.stage) {
+                // The next batch is pulled and staged while this step runs (see StepRunner.stage); a failure to pull it comes after this batch's end.
+                stepping.catch(() => undefined);
+                try {
+                  upcoming = await batches.next();
+                  if (upcoming) runner.stage(upcoming.weighted);
+                } catch (error) {
+                  pullFailed = { error };
+                }
+              }
+              const { state: next, result } = await stepping;
+              ts = next;
+              try {
+                size = epochLogs.update(current.weighted, result);
+              } finally {
+                disposeStepResult(result);
+              }
             } finally {
-              disposeStepResult(result);
+              disposePulled(current);
+              current = undefined;
             }
-          } finally {
-            disposeBatch(batch, weighted);
+            subscriber.next({ type: 'batchEnd', epoch, batch: b, size, logs: epochLogs.result(), train: ts, control });
+            b++;
+            if (pullFailed) throw pullFailed.error;
+            if (stopRequested) break; // tf.keras 2 checks stop_training after every batch
+            await yieldToEventLoop();
+            current = runner.stage ? upcoming : await batches.next();
+            upcoming = undefined;
           }
-          subscriber.next({ type: 'batchEnd', epoch, batch: b, size, logs: epochLogs.result(), train: ts, control });
-          b++;
-          if (stopRequested) break; // tf.keras 2 checks stop_training after every batch
-          await yieldToEventLoop();
+        } finally {
+          if (current) disposePulled(current);
+          if (upcoming) {
+            await runner.unstage?.().catch(() => undefined); // the run's own error, if any, is already on its way
+            disposePulled(upcoming);
+          }
+          await batches.close();
         }
         if (b === 0) throw new InvalidArgumentError('training data', 'at least one batch per epoch', 'an empty epoch');
         logs = epochLogs.result();
@@ -210,7 +234,42 @@ function withClassWeights(batch: Batch, classWeight: Record<number, number> | un
   return { ...batch, sampleWeight };
 }
 
-function disposeBatch(batch: Batch, weighted: Batch): void {
+/** A batch as the source gave it, and with the class weights folded into its sample weights. */
+interface Pulled {
+  batch: Batch;
+  weighted: Batch;
+}
+
+/** An epoch's batches, pulled one at a time (the loop may pull one ahead); `close` ends a pass left unfinished. */
+class Pull {
+  private readonly iterator: AsyncIterator<Batch> | Iterator<Batch>;
+  private done = false;
+
+  constructor(
+    source: AsyncIterable<Batch> | Iterable<Batch>,
+    private readonly classWeight: Record<number, number> | undefined,
+  ) {
+    this.iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+  }
+
+  async next(): Promise<Pulled | undefined> {
+    if (this.done) return undefined;
+    const r = await this.iterator.next();
+    if (r.done) {
+      this.done = true;
+      return undefined;
+    }
+    return { batch: r.value, weighted: withClassWeights(r.value, this.classWeight) };
+  }
+
+  async close(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.iterator.return?.();
+  }
+}
+
+function disposePulled({ batch, weighted }: Pulled): void {
   ops.dispose([...batch.x, ...batch.y]);
   const sw = new Set([...(batch.sampleWeight ?? []), ...(weighted.sampleWeight ?? [])].filter((t): t is ops.Tensor => t !== null));
   ops.dispose([...sw]);

@@ -14,6 +14,14 @@ export interface StepRunner {
   train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }>;
   /** Losses and predictions in inference mode; `variables` stay the caller's. */
   test(variables: Variables, batch: Batch): Promise<StepResult>;
+  /**
+   * Optional: while a `train` call runs, the batch the next one will get
+   * (the same object; the caller still owns and frees it), so that work on
+   * it can start early. The runner must give the same results as without.
+   */
+  stage?(batch: Batch): void;
+  /** Drops a staged batch that will not be trained (the loop stopped before it). */
+  unstage?(): Promise<void>;
 }
 
 /** The pure steps on this thread ({@link trainStep}, {@link testStep}; compiled when compiled steps are on). */

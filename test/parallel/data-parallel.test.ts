@@ -148,6 +148,37 @@ test('fit for 3 epochs with validation, EarlyStopping(restoreBestWeights) and Mo
   }
 });
 
+test('staged steps: a learning rate set at a batch end, weights read at a batch end and a stop mid-epoch give the single-device History and weights', async () => {
+  // Each of these meets a step the replicas already started on (the next batch is staged while a step runs): it must be dropped, not applied.
+  const steer = (seen: number[]) =>
+    rx.LambdaCallback({
+      onBatchEnd(batch, _logs, e) {
+        if (e.epoch === 0 && batch === 1) e.control.setLearningRate(0.05);
+        if (e.epoch === 1 && batch === 3) seen.push(ops.tidy(() => ops.sum(Object.values(e.control.state.params).flatMap((p) => Object.values(p as Record<string, ops.Tensor>))[0]).dataSync()[0]));
+        if (e.epoch === 2 && batch === 0) e.control.stop();
+      },
+    });
+  const single = mlp(rx.SGD({ learning_rate: 0.1, momentum: 0.9 }));
+  const parallel = mlp(rx.SGD({ learning_rate: 0.1, momentum: 0.9 }));
+  const seenSingle: number[] = [];
+  const seenParallel: number[] = [];
+  const h1 = await single.fit(X, Y, { batchSize: 2, epochs: 4, shuffle: false, verbose: 0, callbacks: [steer(seenSingle)] });
+  await withParallel(parallel, 2, async (p) => {
+    const h2 = await p.fit(X, Y, { batchSize: 2, epochs: 4, shuffle: false, verbose: 0, callbacks: [steer(seenParallel)] });
+    assert.deepEqual(h2.epoch, h1.epoch);
+    h1.history.loss.forEach((l, i) => assert.ok(Math.abs(l - h2.history.loss[i]) < 1e-5, `loss of epoch ${i}: ${h2.history.loss[i]} vs ${l}`));
+    assert.equal(seenParallel.length, 1);
+    assert.ok(Math.abs(seenParallel[0] - seenSingle[0]) < 1e-4 * (1 + Math.abs(seenSingle[0])), `weights read at a batch end: ${seenParallel[0]} vs ${seenSingle[0]}`);
+    assert.ok(maxRelDiff(parallel, single) < 1e-5);
+    // The run goes on from there: a step after the stop trains the same.
+    const l1 = single.trainOnBatch(X, Y);
+    const l2 = await p.trainOnBatch(X, Y);
+    assert.ok(Math.abs(l1.loss - l2.loss) < 1e-5);
+  });
+  assert.ok(maxRelDiff(parallel, single) < 1e-5);
+  release(single, parallel);
+});
+
 test('callbacks that steer training reach the replicas: a learning-rate schedule and setWeights', async () => {
   const single = mlp(rx.SGD({ learning_rate: 0.1 }));
   const parallel = mlp(rx.SGD({ learning_rate: 0.1 }));
