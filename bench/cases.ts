@@ -1,6 +1,7 @@
 /** The MLP and the CNN the throughput benchmarks train, in rxkeras and in tfjs-layers (same shapes, same batch sizes). */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -86,4 +87,33 @@ export function runPytorch<R>(c: Case, dir: string, epochs: number, threads: num
     return undefined;
   }
   return JSON.parse(r.stdout) as R;
+}
+
+/**
+ * bench/pytorch_ddp.py: case `c` trained by `world` PyTorch processes of one
+ * thread each, DistributedDataParallel over Gloo on 127.0.0.1 (one process
+ * without DDP for `world` 1), on the files {@link caseData} wrote; samples/s,
+ * or undefined with the reason printed.
+ */
+export async function runPytorchDdp(c: Case, dir: string, epochs: number, world: number): Promise<number | undefined> {
+  const script = new URL('./pytorch_ddp.py', import.meta.url).pathname;
+  const args = [script, c.name, join(dir, `${c.name}-x.f32`), join(dir, `${c.name}-y.f32`), String(c.batchSize), String(epochs), String(world), String(await freePort())];
+  const r = spawnSync(PYTHON, args, { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }, encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) {
+    console.log(`pytorch ddp: not run (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install python3-torch and libopenblas0-pthread`);
+    return undefined;
+  }
+  return (JSON.parse(r.stdout) as { samples_per_s: number }).samples_per_s;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for the PyTorch group's rendezvous). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -9,7 +9,10 @@
  *    global batch 128, Adam) trained by 2 single-threaded processes with
  *    DistributedStep over 1 single-threaded process with the plain step;
  *    samples/s after a warm-up, both runs twice in alternating order; with
- *    compiled steps (the default backend), then with eager wasm steps.
+ *    compiled steps (the default backend), then with eager wasm steps;
+ * 3. the peer: the same MLP and global batch trained by PyTorch's
+ *    DistributedDataParallel over Gloo on loopback (bench/pytorch_ddp.py),
+ *    2 single-threaded processes over 1, in the same run.
  * The bench launches itself: the parent runs `launch`, the children measure
  * and write their figures to a file the parent reads.
  */
@@ -117,6 +120,25 @@ else {
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
     console.log(`mlp samples/s, ${backend} steps: 1 process ${mean(one).toFixed(0)}, 2 processes ${mean(two).toFixed(0)} (1 thread each)`);
     console.log(`distributed scaling 2 processes${backend === 'compiled' ? '' : ` (${backend} steps)`}: ${(mean(two) / mean(one)).toFixed(2)}`);
+  }
+  const rx = await import('../src/index.js');
+  await rx.initBackend({ quiet: true });
+  const { cases, caseData, runPytorchDdp } = await import('./cases.js');
+  const mlp = cases.find((c) => c.name === 'mlp')!;
+  const { x, y } = caseData(mlp, dir);
+  x.dispose();
+  y.dispose();
+  const epochs = Math.ceil(STEPS / (mlp.samples / mlp.batchSize));
+  const rates: Record<number, number[]> = { 1: [], 2: [] };
+  for (const world of [1, 2, 2, 1]) {
+    const r = await runPytorchDdp(mlp, dir, epochs, world);
+    if (r === undefined) break;
+    rates[world].push(r);
+  }
+  if (rates[1].length === 2) {
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    console.log(`mlp samples/s, pytorch ddp (gloo): 1 process ${mean(rates[1]).toFixed(0)}, 2 processes ${mean(rates[2]).toFixed(0)} (1 thread each)`);
+    console.log(`pytorch ddp scaling 2 processes: ${(mean(rates[2]) / mean(rates[1])).toFixed(2)}`);
   }
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,12 +9,18 @@
  * the all-reduce throughput of a 16 MB gradient buffer between 2 worker
  * threads in shared memory (algorithm bandwidth: buffer bytes over the time
  * of one all-reduce). For reference, each model is also trained with plain
- * `fit` on the main thread (its default backend, all cores).
+ * `fit` on the main thread (its default backend, all cores), and the peer:
+ * PyTorch's data parallelism on CPU processes (DistributedDataParallel over
+ * Gloo, bench/pytorch_ddp.py) with 1 and 2 processes of one thread each,
+ * same data, same global batch, in the same run.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as rx from '../src/index.js';
 import { configureDevices, disposeDevices, getDevice } from '../src/parallel/devices.js';
 import { DeviceGroup } from '../src/parallel/device-group.js';
-import { cases, type Case } from './cases.js';
+import { caseData, cases, runPytorchDdp, type Case } from './cases.js';
 
 await rx.initBackend();
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 16); // ~2-4 s per timing: shorter ones swung by 10%
@@ -40,12 +46,9 @@ async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: 
   return (c.samples * epochs) / seconds;
 }
 
-/** A case's random inputs and one-hot targets (seeded: the same in every run). */
-function data(c: Case): { x: rx.ops.Tensor; y: rx.ops.Tensor } {
-  const x = rx.ops.randomUniform([c.samples, ...c.inputShape], 0, 1, 'float32', 1);
-  const y = rx.ops.oneHot(rx.ops.cast(rx.ops.randomUniform([c.samples], 0, 10, 'int32', 2), 'int32'), 10);
-  return { x, y };
-}
+// A case's random inputs and one-hot targets (seeded: the same in every run), also written for PyTorch.
+const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-parallel-'));
+const data = (c: Case) => caseData(c, dir);
 
 // For reference: plain fit on the main thread, as a user with one device would train.
 for (const c of cases) {
@@ -75,6 +78,21 @@ for (const backend of backends) {
     rx.ops.dispose([x, y]);
   }
 }
+
+// The peer: PyTorch with 1 and 2 single-threaded processes, alternating as above.
+for (const c of cases) {
+  const rates: Record<number, number[]> = { 1: [], 2: [] };
+  for (const world of [1, 2, 2, 1]) {
+    const r = await runPytorchDdp(c, dir, EPOCHS, world);
+    if (r === undefined) break;
+    rates[world].push(r);
+  }
+  if (rates[1].length < 2) continue;
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  console.log(`${c.name} batch ${c.batchSize}, pytorch ddp (gloo): 1 process ${mean(rates[1]).toFixed(0)} samples/s, 2 processes ${mean(rates[2]).toFixed(0)} samples/s`);
+  console.log(`pytorch ddp scaling ${c.name} 2 processes: ${(mean(rates[2]) / mean(rates[1])).toFixed(2)}`);
+}
+rmSync(dir, { recursive: true, force: true });
 
 const devices = [getDevice('/cpu:1'), getDevice('/cpu:2')];
 const floats = ALLREDUCE_BYTES / 4;
