@@ -79,14 +79,15 @@ async function trainMember(distributed: boolean): Promise<void> {
   const step = group ? new DistributedStep(model, model.compiled!.compiled, group) : undefined;
   let ts = startState(model, model.compiled!, model.variables!).state;
   if (step) ts = await step.syncState(ts);
-  // Each process takes its rows of the global batch, as distributedModel's fit does.
-  const [from, to] = group ? splitRows(BATCH, group.size)[group.rank] : [0, BATCH];
+  // Each process takes its rows of the global batch, as distributedModel's fit on arrays does (knowing every member's rows).
+  const ranges = splitRows(BATCH, group?.size ?? 1);
+  const [from, to] = ranges[group?.rank ?? 0];
   const x = rx.ops.randomUniform([to - from, 784]);
   const y = rx.ops.cast(rx.ops.oneHot(rx.ops.tensor1d(Array.from({ length: to - from }, (_, i) => (from + i) % 10), 'int32'), 10), 'float32');
   let start = 0n;
   for (let i = 0; i < STEPS + 3; i++) {
     if (i === 3) start = process.hrtime.bigint();
-    const batch = { x: [x], y: [y] };
+    const batch = { x: [x], y: [y], memberRows: ranges.map(([a, b]) => b - a) };
     const r = step ? await step.train(ts, batch) : runCompiled(model, () => trainStep(model, model.compiled!.compiled, ts, batch));
     if (!step) disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: r.state.params, s: r.state.state, o: r.state.optState });
     disposeStepResult(r.result);

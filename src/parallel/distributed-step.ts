@@ -9,6 +9,7 @@ import type { Batch, TrainState, Variables } from '../training/types.js';
 import type { Collective } from './collective.js';
 import type { DataParallel } from './data-parallel.js';
 import { heapTensor, readInto } from '../ops/compiled/index.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 export interface DistributedStepOptions {
   /** Largest all-reduce, in bytes, the fused gradients are cut into (default 25 MB, as PyTorch DDP's buckets). */
@@ -27,7 +28,8 @@ interface Combined {
  * Data-parallel training steps across the members of a Collective (processes
  * or hosts through Gloo), as the fit loop's {@link StepRunner}. Each member
  * is given its own rows of the global batch (any number, none included) and
- * the same state. The members add up their row counts first; each computes
+ * the same state. Every member's row count comes with the batch from a
+ * sharded source (arrays), else the members add them up first; each computes
  * the gradients of its rows weighted by their share of the global batch;
  * the weighted gradients and losses are summed in one fused buffer
  * (all-reduced in buckets), so the update equals a single-process
@@ -39,9 +41,9 @@ interface Combined {
  * With `replicas` (processes x replicas), the member's rows go to its
  * worker replicas instead, which reduce their gradients among themselves
  * and across the processes and update (see TwoLevelCollective); this
- * thread adds up the row counts first (each replica's gradient is weighted
- * by its rows over the global batch's), then the losses and predictions
- * as above.
+ * thread learns the row counts first, as above (each replica's gradient is
+ * weighted by its rows over the global batch's), then combines the losses
+ * and predictions as above.
  */
 export class DistributedStep implements StepRunner {
   private readonly bucketElements: number;
@@ -72,7 +74,7 @@ export class DistributedStep implements StepRunner {
     try {
       // The gradients come out weighted by this member's share of the global batch (summed losses as they are: see
       // split-losses.ts), scaled inside the (compiled) step, so that their all-reduced sum is the whole batch's.
-      const counts = await this.rowCounts(rows);
+      const counts = await this.rowCounts(batch, rows);
       const total = counts.reduce((a, b) => a + b, 0);
       g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows / total, sum: 1 }) : undefined;
       const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
@@ -115,7 +117,7 @@ export class DistributedStep implements StepRunner {
   /** The step on this member's worker replicas (the state is theirs, lazily fetched); losses and predictions combined here. */
   private async trainReplicas(replicas: DataParallel, ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
     const rows = batch.x[0].shape[0];
-    const counts = await this.rowCounts(rows);
+    const counts = await this.rowCounts(batch, rows);
     const { state, result: local } = await replicas.trainPart(ts, batch, counts.reduce((a, b) => a + b, 0));
     try {
       return { state, result: await this.combineResult(rows, local, batch, counts) };
@@ -164,8 +166,18 @@ export class DistributedStep implements StepRunner {
     return { ...ts, params: synced.p, state: synced.s ?? ts.state, key: (counters[0] + counters[1] * 0x10000) >>> 0, step: counters[2] };
   }
 
-  /** Every member's rows of the global batch, in rank order. */
-  private async rowCounts(rows: number): Promise<number[]> {
+  /**
+   * Every member's rows of the global batch, in rank order: as the batch
+   * says (a sharded source), else exchanged. Every member's batches must
+   * say them or none: the exchange is a collective.
+   */
+  private async rowCounts(batch: Batch, rows: number): Promise<number[]> {
+    const { size, rank } = this.collective;
+    if (batch.memberRows) {
+      if (batch.memberRows.length !== size || batch.memberRows[rank] !== rows)
+        throw new InvalidArgumentError('batch.memberRows', `${size} row counts with ${rows} (this batch's rows) at rank ${rank}`, batch.memberRows);
+      return batch.memberRows;
+    }
     const counts = new Float32Array(this.collective.size);
     counts[this.collective.rank] = rows;
     await this.collective.allReduce(counts);

@@ -38,9 +38,11 @@ export function tensorSource(parts: { x: ops.Tensor[]; y: ops.Tensor[]; sampleWe
     samples: n,
     *batches(epoch, key) {
       for (const global of epochBatches(n, batchSize, shuffle, foldIn(key, epoch))) {
-        const idx = shard ? global.subarray(...splitRows(global.length, shard.size)[shard.rank]) : global;
+        const ranges = shard && splitRows(global.length, shard.size);
+        const idx = ranges ? global.subarray(...ranges[shard!.rank]) : global;
         const rows = takeRows(all, idx);
-        yield { x: rows.slice(0, nx), y: rows.slice(nx, nx + ny), sampleWeight: parts.sampleWeight ? rows.slice(nx, nx + ny).map(() => rows[nx + ny]) : null };
+        const batch: Batch = { x: rows.slice(0, nx), y: rows.slice(nx, nx + ny), sampleWeight: parts.sampleWeight ? rows.slice(nx, nx + ny).map(() => rows[nx + ny]) : null };
+        yield ranges ? { ...batch, memberRows: ranges.map(([from, to]) => to - from) } : batch;
       }
     },
     close: async () => {},

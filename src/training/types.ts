@@ -23,6 +23,12 @@ export interface Batch {
   x: ops.Tensor[];
   y: ops.Tensor[];
   sampleWeight?: (ops.Tensor | null)[] | null;
+  /**
+   * From a sharded source (distributed training on arrays): every member's
+   * rows of this global batch, in rank order, as `splitRows` cut it. A
+   * distributed step then needs no exchange to learn them.
+   */
+  memberRows?: number[];
 }
 
 /** Keras logs: `loss`, `<metric>`, `<output>_loss`, `val_*`; numbers only. */
