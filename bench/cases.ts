@@ -95,7 +95,7 @@ export function runPytorch<R>(c: Case, dir: string, epochs: number, threads: num
  * without DDP for `world` 1), on the files {@link caseData} wrote; samples/s,
  * or undefined with the reason printed.
  */
-export async function runPytorchDdp(c: Case, dir: string, epochs: number, world: number): Promise<number | undefined> {
+async function runPytorchDdp(c: Case, dir: string, epochs: number, world: number): Promise<number | undefined> {
   const script = new URL('./pytorch_ddp.py', import.meta.url).pathname;
   const args = [script, c.name, join(dir, `${c.name}-x.f32`), join(dir, `${c.name}-y.f32`), String(c.batchSize), String(epochs), String(world), String(await freePort())];
   const r = spawnSync(PYTHON, args, { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }, encoding: 'utf8', timeout: 600_000 });
@@ -104,6 +104,22 @@ export async function runPytorchDdp(c: Case, dir: string, epochs: number, world:
     return undefined;
   }
   return (JSON.parse(r.stdout) as { samples_per_s: number }).samples_per_s;
+}
+
+/**
+ * {@link runPytorchDdp} with 1 and 2 processes, twice each in alternating
+ * order (1, 2, 2, 1): the mean samples/s of each, or undefined where
+ * PyTorch did not run.
+ */
+export async function pytorchDdpPair(c: Case, dir: string, epochs: number): Promise<{ one: number; two: number } | undefined> {
+  const rates: Record<number, number[]> = { 1: [], 2: [] };
+  for (const world of [1, 2, 2, 1]) {
+    const r = await runPytorchDdp(c, dir, epochs, world);
+    if (r === undefined) return undefined;
+    rates[world].push(r);
+  }
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  return { one: mean(rates[1]), two: mean(rates[2]) };
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (for the PyTorch group's rendezvous). */

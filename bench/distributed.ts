@@ -124,22 +124,16 @@ else {
   }
   const rx = await import('../src/index.js');
   await rx.initBackend({ quiet: true });
-  const { cases, caseData, runPytorchDdp } = await import('./cases.js');
+  const { cases, caseData, pytorchDdpPair } = await import('./cases.js');
   const mlp = cases.find((c) => c.name === 'mlp')!;
   const { x, y } = caseData(mlp, dir);
   x.dispose();
   y.dispose();
   const epochs = Math.ceil(STEPS / (mlp.samples / mlp.batchSize));
-  const rates: Record<number, number[]> = { 1: [], 2: [] };
-  for (const world of [1, 2, 2, 1]) {
-    const r = await runPytorchDdp(mlp, dir, epochs, world);
-    if (r === undefined) break;
-    rates[world].push(r);
-  }
-  if (rates[1].length === 2) {
-    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    console.log(`mlp samples/s, pytorch ddp (gloo): 1 process ${mean(rates[1]).toFixed(0)}, 2 processes ${mean(rates[2]).toFixed(0)} (1 thread each)`);
-    console.log(`pytorch ddp scaling 2 processes: ${(mean(rates[2]) / mean(rates[1])).toFixed(2)}`);
+  const peer = await pytorchDdpPair(mlp, dir, epochs);
+  if (peer) {
+    console.log(`mlp samples/s, pytorch ddp (gloo): 1 process ${peer.one.toFixed(0)}, 2 processes ${peer.two.toFixed(0)} (1 thread each)`);
+    console.log(`pytorch ddp scaling 2 processes: ${(peer.two / peer.one).toFixed(2)}`);
   }
   rmSync(dir, { recursive: true, force: true });
 }

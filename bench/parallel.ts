@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import * as rx from '../src/index.js';
 import { configureDevices, disposeDevices, getDevice } from '../src/parallel/devices.js';
 import { DeviceGroup } from '../src/parallel/device-group.js';
-import { caseData, cases, runPytorchDdp, type Case } from './cases.js';
+import { caseData, cases, pytorchDdpPair, type Case } from './cases.js';
 
 await rx.initBackend();
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 16); // ~2-4 s per timing: shorter ones swung by 10%
@@ -81,16 +81,10 @@ for (const backend of backends) {
 
 // The peer: PyTorch with 1 and 2 single-threaded processes, alternating as above.
 for (const c of cases) {
-  const rates: Record<number, number[]> = { 1: [], 2: [] };
-  for (const world of [1, 2, 2, 1]) {
-    const r = await runPytorchDdp(c, dir, EPOCHS, world);
-    if (r === undefined) break;
-    rates[world].push(r);
-  }
-  if (rates[1].length < 2) continue;
-  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-  console.log(`${c.name} batch ${c.batchSize}, pytorch ddp (gloo): 1 process ${mean(rates[1]).toFixed(0)} samples/s, 2 processes ${mean(rates[2]).toFixed(0)} samples/s`);
-  console.log(`pytorch ddp scaling ${c.name} 2 processes: ${(mean(rates[2]) / mean(rates[1])).toFixed(2)}`);
+  const peer = await pytorchDdpPair(c, dir, EPOCHS);
+  if (!peer) break;
+  console.log(`${c.name} batch ${c.batchSize}, pytorch ddp (gloo): 1 process ${peer.one.toFixed(0)} samples/s, 2 processes ${peer.two.toFixed(0)} samples/s`);
+  console.log(`pytorch ddp scaling ${c.name} 2 processes: ${(peer.two / peer.one).toFixed(2)}`);
 }
 rmSync(dir, { recursive: true, force: true });
 
