@@ -6,20 +6,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Worker } from 'node:worker_threads';
+import { tsWorker } from '../helpers/ts-worker.js';
 import { createSharedGroup } from '../../src/parallel/shared-memory-collective.js';
 import { glooSkipReason } from './helpers.js';
 
-const MEMBER = new URL('./fixtures/two-level-member.ts', import.meta.url).href;
-// Worker threads do not inherit tsx's hooks (Node 20): register it, then import the member.
-const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
-(async () => { (await import(workerData.tsx)).register(); await import(workerData.member); })().catch((e) => { setImmediate(() => { throw e; }); });`;
+const MEMBER = new URL('./fixtures/two-level-member.ts', import.meta.url);
 
 test('two levels: all-reduce, broadcast, barrier and reduce-scatter / all-gather over 2 processes x 2 replicas give exact sums', { skip: glooSkipReason() }, async () => {
   const store = mkdtempSync(join(tmpdir(), 'rxkeras-two-level-'));
   const groups = [createSharedGroup(2, 8), createSharedGroup(2, 8)];
   const workers = [0, 1].flatMap((process) =>
-    [0, 1].map((local) => new Worker(BOOTSTRAP, { eval: true, workerData: { tsx: import.meta.resolve('tsx/esm/api'), member: MEMBER, group: groups[process], local, process, store } })),
+    [0, 1].map((local) => tsWorker(MEMBER, { group: groups[process], local, process, store })),
   );
   try {
     const results = (await Promise.all(

@@ -24,6 +24,7 @@ OrtMemoryInfo* cpuMemory = nullptr;
 std::string initFailure;
 std::once_flag initOnce;
 std::atomic<int> liveSessions{0};
+std::mutex sessionCreation;
 
 #define CHECK(call)                                                          \
   do {                                                                       \
@@ -207,7 +208,12 @@ napi_value Construct(napi_env env, napi_callback_info info) {
   if (why.empty()) why = failure(api.AddSessionConfigEntry(options, "session.inter_op.allow_spinning", "0"));
   if (why.empty()) why = addCustomOps(api, options);
   if (why.empty() && s->profiling) why = failure(api.EnableProfiling(options, prefix.c_str()));
-  if (why.empty()) why = failure(api.CreateSessionFromArray(ortEnv, model, length, options, &s->session));
+  if (why.empty()) {
+    // Creating a session with the custom domain adds it to ONNX Runtime's process-wide schema registry, which checks
+    // and adds without a lock: two worker threads creating sessions at once failed with "the domain is already exist".
+    std::lock_guard<std::mutex> lock(sessionCreation);
+    why = failure(api.CreateSessionFromArray(ortEnv, model, length, options, &s->session));
+  }
   if (options != nullptr) api.ReleaseSessionOptions(options);
   if (!why.empty()) {
     delete s;

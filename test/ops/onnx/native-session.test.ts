@@ -3,7 +3,8 @@
  * binding on the same small graph: the same outputs (float32, int32 and bool;
  * a scalar), the preallocated output written in place, clear errors for a
  * wrong array and a disposed session, a profile written, and every native
- * session freed on dispose. Skipped where the addon is not built, except in CI
+ * session freed on dispose; sessions created at once on several worker
+ * threads. Skipped where the addon is not built, except in CI
  * (RXKERAS_REQUIRE_ORT_ADDON=1).
  */
 import { describe, it } from 'node:test';
@@ -14,6 +15,7 @@ import assert from 'node:assert/strict';
 import { encodeModel, valueInfo, ATTR, type OnnxNode } from '../../../src/ops/onnx/onnx-proto.js';
 import { NativeSession, ortAddon, type Port } from '../../../src/ops/onnx/native-session.js';
 import { OrtSession } from '../../../src/ops/onnx/session.js';
+import { tsWorker } from '../../helpers/ts-worker.js';
 
 const addon = ortAddon();
 if (typeof addon === 'string' && process.env.RXKERAS_REQUIRE_ORT_ADDON === '1') throw new Error(`RXKERAS_REQUIRE_ORT_ADDON=1: ${addon}`);
@@ -60,6 +62,31 @@ describe('ONNX Runtime addon', { skip }, () => {
     if (typeof addon === 'string') throw new Error(addon);
     return new NativeSession(addon, model, inputs, outputs, { threads: 1 });
   };
+
+  it('creates sessions on several worker threads at once (their custom operator domain registers without a race)', async () => {
+    // Before session creation was serialised, the first sessions of two threads at once now and then failed with ONNX
+    // Runtime's "Trying to add a domain to DomainToVersion map, but the domain is already exist" (here in 3 of 6 runs), and
+    // a data-parallel replica's model fell back to eager steps for good.
+    const go = new SharedArrayBuffer(4);
+    const workers = Array.from({ length: 2 }, () => tsWorker(new URL('./fixtures/create-sessions.ts', import.meta.url), { count: 5, go }));
+    const errors = workers.map(
+      (w) =>
+        new Promise<string[]>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('a session-creating thread did not answer within 60 s')), 60_000);
+          w.once('message', (m: string[]) => (clearTimeout(timer), resolve(m)));
+          w.once('error', (e) => (clearTimeout(timer), reject(e)));
+        }),
+    );
+    // Both threads have loaded the addon by then and spin: start them together.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    Atomics.store(new Int32Array(go), 0, 1);
+    Atomics.notify(new Int32Array(go), 0);
+    try {
+      assert.deepEqual((await Promise.all(errors)).flat(), []);
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  });
 
   it("gives onnxruntime-node's outputs, writing a given output array in place", () => {
     const theirs = new OrtSession(model, inputs.map((p) => p.name), outputs.map((p) => p.name), { threads: 1 });
