@@ -180,6 +180,8 @@ export class DataParallel implements StepRunner {
     }
     this.last.release();
     this.last = new LazyState(this, ts.step + 1, ts.key, replies[0].snapshot);
+    // A worker is quiet: its replica's fallback to eager steps (several times slower) is said here, once per replica.
+    replies.forEach((r, rank) => r.fellBack && !process.env.RXKERAS_QUIET && process.stderr.write(`rxkeras: the replica on ${this.devices[rank].name} runs its steps eagerly: ${r.fellBack}\n`));
     return { state: this.last, result: rows > 0 ? merge(this.compiled, replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) : undefined };
   }
 

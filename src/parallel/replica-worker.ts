@@ -11,6 +11,7 @@ import { getOptimizer, type Optimizer } from '../optimizers/index.js';
 import { compile, type CompileArgs, type Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import { predictStep, runCompiled, testStep } from '../training/steps.js';
+import { fallbackReason } from '../ops/compiled/index.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { DeviceContext, GroupDescriptor } from './device-context.js';
 import { GlooCollective, type GlooOptions } from './gloo-collective.js';
@@ -76,6 +77,8 @@ interface Session {
   layout: StateLayout;
   snapshot?: { data: Float32Array; control: Int32Array };
   gate?: { gate: StepGate; timeoutMs: number };
+  /** The fallback to eager steps was told to the main thread. */
+  toldFallback?: boolean;
 }
 
 const sessions = new Map<number, Session>();
@@ -114,6 +117,8 @@ export interface StepReply {
   /** The shard's losses and predictions; null for an empty shard. */
   result: WireStepResult | null;
   snapshot?: Float32Array;
+  /** Why this replica's steps run eagerly from now on (compiled steps fell back): sent once, as the main thread reports it. */
+  fellBack?: string;
 }
 
 /** One training step on this replica's shard (see Replica.step). */
@@ -156,7 +161,10 @@ async function runStep(args: StepArgs, proceed?: () => boolean): Promise<StepRep
   } finally {
     disposeBatch(batch);
   }
-  return args.snapshot ? { result, snapshot: encodeState(s.replica.state, s.optimizer).data } : { result };
+  const reply: StepReply = args.snapshot ? { result, snapshot: encodeState(s.replica.state, s.optimizer).data } : { result };
+  const fellBack = s.toldFallback ? undefined : fallbackReason(s.module);
+  if (fellBack) [reply.fellBack, s.toldFallback] = [fellBack, true];
+  return reply;
 }
 
 /** Losses and predictions of a shard in inference mode. */
