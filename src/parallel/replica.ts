@@ -256,17 +256,22 @@ export class Replica {
     return runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads));
   }
 
-  /** Reduce-scatter, the update of this replica's range, all-gather, the constraints. */
+  /**
+   * Reduce-scatter, the update of this replica's range, all-gather, the
+   * constraints. The gathered weights stay in the shared result region,
+   * lent to the next step's graph (no copy); so this replica's range of
+   * them is read before the reduce-scatter sums the gradients over it.
+   */
   private async shardedUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
     const shared = this.shared!;
     const from = this.bounds[shared.localRank];
-    const mine = await shared.reduceScatter(this.layout.length, this.bounds);
     const paramOf = new Map(leaves(this.ts.params));
+    const owned = this.pieces.map((p) => [p.entry.path, pieceOf(paramOf.get(p.entry.path)!, p, made, true)] as [string, ops.Tensor]);
+    const mine = await shared.reduceScatter(this.layout.length, this.bounds);
     const update = runCompiled(this.module, () =>
       ops.tidy(() => {
         const grads = fromLeaves(this.pieces.map((p) => [p.entry.path, view(mine, pieceEntry(p), from)] as [string, ops.Tensor]));
-        const params = fromLeaves(this.pieces.map((p) => [p.entry.path, pieceOf(paramOf.get(p.entry.path)!, p)] as [string, ops.Tensor]));
-        const r = optimizerStep(this.compiled, params, grads, this.ts.optState as OptimizerState);
+        const r = optimizerStep(this.compiled, fromLeaves(owned), grads, this.ts.optState as OptimizerState);
         return { updated: r.params, optState: r.state as unknown as ops.TensorContainer };
       }),
     );
@@ -278,7 +283,7 @@ export class Replica {
     }
     const all = await shared.allGather(this.layout.length);
     const byPath = new Map(this.layout.grads.map((e) => [e.path, e]));
-    const gathered = mapTree(this.ts.params, (t, path) => (byPath.has(path) ? view(all, byPath.get(path)!, 0, made) : t));
+    const gathered = mapTree(this.ts.params, (t, path) => (byPath.has(path) ? lent(all, byPath.get(path)!, made) : t));
     const params = this.module.constrain(gathered);
     return { params, state: this.reducedState(all, stateOf, made), optState: update.optState, step: this.ts.step + 1, key: this.ts.key };
   }
@@ -331,9 +336,13 @@ export class Replica {
   }
 }
 
-/** The values of piece `p` of `t` (the whole param): `t` itself, or a flat copy of the part (pushed to `made` when given). */
-function pieceOf(t: ops.Tensor, p: Piece, made?: ops.Tensor[]): ops.Tensor {
-  if (isWhole(p)) return t;
+/**
+ * The values of piece `p` of `t` (the whole param): `t` itself, or a flat
+ * copy of the part (pushed to `made` when given); always a copy with `copy`
+ * (`t` is lent from memory about to be overwritten).
+ */
+function pieceOf(t: ops.Tensor, p: Piece, made?: ops.Tensor[], copy = false): ops.Tensor {
+  if (isWhole(p) && !copy) return t;
   const size = p.end - p.start;
   if (scratch.length < size) scratch = new Float32Array(size);
   const part = scratch.subarray(0, size);
@@ -359,6 +368,13 @@ function fuse(buf: Float32Array, e: FusedEntry, t: ops.Tensor | undefined, share
     const values = t.dataSync() as Float32Array;
     for (let i = 0; i < values.length; i++) out[i] = values[i] * share;
   }
+}
+
+/** A tensor over the values of `entry` in `buf` (the shared result region), lent where steps are compiled, else a copy. */
+function lent(buf: Float32Array, e: FusedEntry, made: ops.Tensor[]): ops.Tensor {
+  const t = ops.lentTensor(buf.subarray(e.offset, e.offset + e.size), e.shape, 'float32', () => {});
+  made.push(t);
+  return t;
 }
 
 /**
