@@ -159,7 +159,7 @@ export class DataParallel implements StepRunner {
         posted();
         replies = (await staged.replies) as StepReply[];
       } else {
-        await this.settle();
+        await this.unstage();
         if (ts !== this.last) {
           await this.load(ts);
           disposeReplaced(ts, undefined);
@@ -181,7 +181,8 @@ export class DataParallel implements StepRunner {
     this.last.release();
     this.last = new LazyState(this, ts.step + 1, ts.key, replies[0].snapshot);
     // A worker is quiet: its replica's fallback to eager steps (several times slower) is said here, once per replica.
-    replies.forEach((r, rank) => r.fellBack && !process.env.RXKERAS_QUIET && process.stderr.write(`rxkeras: the replica on ${this.devices[rank].name} runs its steps eagerly: ${r.fellBack}\n`));
+    for (const [rank, r] of replies.entries())
+      if (r.fellBack && !process.env.RXKERAS_QUIET) process.stderr.write(`rxkeras: the replica on ${this.devices[rank].name} runs its steps eagerly: ${r.fellBack}\n`);
     return { state: this.last, result: rows > 0 ? merge(this.compiled, replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) : undefined };
   }
 
@@ -213,10 +214,6 @@ export class DataParallel implements StepRunner {
 
   /** Cancels the staged step, if any, and waits until the replicas have dropped it. */
   async unstage(): Promise<void> {
-    await this.settle();
-  }
-
-  private async settle(): Promise<void> {
     const staged = this.cancelStaged();
     if (!staged) return;
     await staged.replies.catch(() => undefined);
@@ -238,7 +235,7 @@ export class DataParallel implements StepRunner {
    */
   async test(variables: Variables, batch: Batch): Promise<StepResult> {
     this.check();
-    await this.settle();
+    await this.unstage();
     if (variables !== this.last) {
       if (!('optState' in variables)) throw new InvalidArgumentError('variables', "the data-parallel run's training state (dp.state())", 'other weights');
       await this.load(variables as TrainState);
@@ -252,7 +249,7 @@ export class DataParallel implements StepRunner {
   /** Predictions for `x` (one tensor per input), concatenated in order; owned by the caller. */
   async predict(x: ops.Tensor[]): Promise<ops.Tensor[]> {
     this.check();
-    await this.settle();
+    await this.unstage();
     const ranges = splitRows(x[0].shape[0], this.devices.length);
     const parts = x.map((t) => wireRows(t, ranges));
     const results = (await this.all('predict', (rank) => ({ session: this.session, x: parts.map((p) => p[rank]) }), (rank) => buffersOf(parts.map((p) => p[rank])))) as WireTensor[][];
@@ -262,7 +259,7 @@ export class DataParallel implements StepRunner {
   /** Makes `ts` the replicas' state (weights changed on the main thread between calls); `ts` stays the caller's. */
   async load(ts: TrainState): Promise<void> {
     this.check();
-    await this.settle();
+    await this.unstage();
     const state = this.wireState(ts);
     await this.all('load', () => ({ session: this.session, state }));
     this.loaded(ts, state);
@@ -294,7 +291,7 @@ export class DataParallel implements StepRunner {
 
   /** Ends the replicas (the devices stay up for the next user) and frees what the last state fetched; later calls reject. */
   async close(): Promise<void> {
-    await this.settle().catch(() => undefined);
+    await this.unstage().catch(() => undefined);
     const failed = this.failure !== undefined;
     this.abandon();
     if (!failed) await Promise.allSettled(this.devices.map((d) => d.call(replicaWorker, 'close', { session: this.session })));
