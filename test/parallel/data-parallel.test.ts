@@ -121,6 +121,21 @@ test('a Dataset source (fromTensors, batch) trains the same as arrays on one dev
   parallel.dispose();
 });
 
+test('a Dataset with stepsPerEpoch, carried over between epochs: staged batches take none out of turn (History and weights as one device)', async () => {
+  // 5 batches per pass, 3 per epoch: epoch 2 starts in the pass epoch 1 left; the loop stages each next batch while a step runs.
+  const single = mlp(rx.SGD({ learning_rate: 0.1, momentum: 0.9 }));
+  const parallel = mlp(rx.SGD({ learning_rate: 0.1, momentum: 0.9 }));
+  const data = () => fromTensors(X, Y).pipe(batch(2));
+  const options = { epochs: 4, stepsPerEpoch: 3, verbose: 0 as const };
+  const h1 = await single.fit(data(), options);
+  await withParallel(parallel, 2, async (p) => {
+    const h2 = await p.fit(data(), options);
+    h1.history.loss.forEach((l, i) => assert.ok(Math.abs(l - h2.history.loss[i]) < 1e-5, `loss of epoch ${i}: ${h2.history.loss[i]} vs ${l}`));
+    assert.ok(maxRelDiff(parallel, single) < 1e-5);
+  });
+  release(single, parallel);
+});
+
 test('fit for 3 epochs with validation, EarlyStopping(restoreBestWeights) and ModelCheckpoint: the History, the weights and the checkpoint equal single-device training within 1e-4', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxkeras-dp-'));
   const run = async (fit: (options: rx.FitOptions & { callbacks: rx.Callback[] }) => Promise<rx.History>, file: string) => {
