@@ -8,7 +8,7 @@ import * as rx from '../../src/index.js';
 import * as ops from '../../src/ops/index.js';
 import { configureDevices, disposeDevices } from '../../src/parallel/devices.js';
 import { multiGpuModel, type ParallelModel } from '../../src/models/multi-gpu-model.js';
-import { batch, fromTensors } from '../../streams/index.js';
+import { batch, fromGenerator, fromTensors } from '../../streams/index.js';
 import { tensors } from '../../src/core/tree.js';
 
 await backendReady;
@@ -134,6 +134,27 @@ test('a Dataset with stepsPerEpoch, carried over between epochs: staged batches 
     assert.ok(maxRelDiff(parallel, single) < 1e-5);
   });
   release(single, parallel);
+});
+
+test('a Dataset that fails while the next batch is staged: fit rejects with its error after the last good batch ends, and the run goes on', async () => {
+  const parallel = mlp('adam');
+  await withParallel(parallel, 2, async (p) => {
+    await p.fit(fromTensors(X, Y).pipe(batch(5)), { verbose: 0 }); // the replicas and the optimizer slots
+    const base = ops.memory().numTensors;
+    const failing = fromGenerator(function* () {
+      for (let k = 0; k < 3; k++) yield { x: ops.slice(X, [2 * k], [2]), y: ops.slice(Y, [2 * k], [2]) };
+      throw new Error('disk gone');
+    });
+    const ended: number[] = [];
+    const seen = rx.LambdaCallback({ onBatchEnd: (b) => void ended.push(b) });
+    await assert.rejects(p.fit(failing, { epochs: 2, verbose: 0, callbacks: [seen] }), /disk gone/);
+    assert.deepEqual(ended, [0, 1, 2]);
+    assert.equal(ops.memory().numTensors, base, 'every batch and result freed');
+    // Nothing was left staged on the replicas: the next call trains.
+    const logs = await p.trainOnBatch(X, Y);
+    assert.ok(Number.isFinite(logs.loss));
+  });
+  release(parallel);
 });
 
 test('fit for 3 epochs with validation, EarlyStopping(restoreBestWeights) and ModelCheckpoint: the History, the weights and the checkpoint equal single-device training within 1e-4', async () => {
