@@ -11,6 +11,7 @@ import { tensors } from '../../src/core/tree.js';
 import { configureDevices, disposeDevices, getDevice, listDevices } from '../../src/parallel/devices.js';
 import { multiGpuModel } from '../../src/models/multi-gpu-model.js';
 import { customObjects } from './fixtures/faulty.js';
+import { captureStderr } from '../helpers/stderr.js';
 
 await backendReady;
 before(() => configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend: 'compiled' }));
@@ -75,18 +76,7 @@ test("a compiled replica that falls back to eager steps says so on the main thre
   m.build(1);
   m.compile({ optimizer: 'sgd', loss: 'categorical_crossentropy' });
   const p = multiGpuModel(m, { gpus: 2, setup: [new URL('./fixtures/faulty.ts', import.meta.url)] });
-  const lines: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  const quiet = process.env.RXKERAS_QUIET;
-  delete process.env.RXKERAS_QUIET;
-  process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    await p.fit(X, Y, { batchSize: 8, epochs: 2, verbose: 0 });
-  } finally {
-    process.stderr.write = write;
-    if (quiet !== undefined) process.env.RXKERAS_QUIET = quiet;
-    await p.close();
-  }
+  const lines = await captureStderr(() => p.fit(X, Y, { batchSize: 8, epochs: 2, verbose: 0 }).finally(() => p.close()));
   for (const device of ['/cpu:1', '/cpu:2']) {
     const said = lines.filter((l) => l.includes(`the replica on ${device} runs its steps eagerly: kernel 'Cumsum' has no lowering`));
     assert.equal(said.length, 1, `${device}, stderr: ${lines.join('')}`);

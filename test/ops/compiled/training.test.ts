@@ -22,6 +22,7 @@ import { compiledBackend, enableCompiledSteps } from '../../../src/ops/compiled/
 import { ortAddon } from '../../../src/ops/onnx/native-session.js';
 import { values } from '../../helpers/trainable-layers.js';
 import { assertSameTraining, eagerAndCompiled } from '../../helpers/compiled.js';
+import { captureStderr } from '../../helpers/stderr.js';
 
 const N = 24;
 const x = tf.tensor2d(values(3, N * 6, -1, 1), [N, 6]);
@@ -105,11 +106,7 @@ describe('compiled training equals eager training', () => {
 describe('fallback and resources', () => {
   it('a model with a kernel that has no lowering falls back to eager, says so once, and trains the same', async () => {
     registerLambda('running_sum', (t) => tf.cumsum(t as tf.Tensor, 1), { outputShape: (s) => s });
-    const lines: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    const quiet = process.env.RXKERAS_QUIET;
-    delete process.env.RXKERAS_QUIET;
-    process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+    let lines: string[];
     try {
       const build = () => {
         const input = Input({ batch_input_shape: [null, 6] });
@@ -118,12 +115,12 @@ describe('fallback and resources', () => {
         model.compile({ optimizer: SGD({ learning_rate: 0.1 }), loss: 'categorical_crossentropy' }, 2);
         return model;
       };
-      const { eager, compiled } = await eagerAndCompiled(build, (m) => m.fit(x, y, { batchSize: 8, epochs: 2, verbose: 0 }));
-      assert.match(compiled.fellBack ?? '', /kernel 'Cumsum' has no lowering/);
-      assertSameTraining(eager, compiled, 'fallback');
+      lines = await captureStderr(async () => {
+        const { eager, compiled } = await eagerAndCompiled(build, (m) => m.fit(x, y, { batchSize: 8, epochs: 2, verbose: 0 }));
+        assert.match(compiled.fellBack ?? '', /kernel 'Cumsum' has no lowering/);
+        assertSameTraining(eager, compiled, 'fallback');
+      });
     } finally {
-      process.stderr.write = write;
-      if (quiet !== undefined) process.env.RXKERAS_QUIET = quiet;
       unregisterLambda('running_sum');
     }
     const said = lines.filter((l) => /runs eagerly: kernel 'Cumsum' has no lowering/.test(l));
