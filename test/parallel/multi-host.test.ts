@@ -47,12 +47,15 @@ test('two hosts in network namespaces: one launch each, a Redis store on the fir
     );
   const launches = [...launch('netns', [WORKER, 'ops']), ...launch('netns-fit', [FIT, 'gloo', dir])];
   const guard = setTimeout(() => launches.forEach((l) => void stop(l.child)), 90_000);
-  const outs = (await Promise.all(launches.map((l) => l.out))).slice(0, 2);
+  const all = await Promise.all(launches.map((l) => l.out));
   clearTimeout(guard);
+  // A launch that failed printed why (its members' JSON lines): shown with the codes.
   assert.deepEqual(
     launches.map((l) => l.child.exitCode),
     [0, 0, 0, 0],
+    `exit codes; the launches printed: ${JSON.stringify(all)}`,
   );
+  const outs = all.slice(0, 2);
   // Both hosts end training with the same weights and logs; host 0 wrote the checkpoint.
   const trained = [0, 1].map((rank) => JSON.parse(readFileSync(join(dir, `gloo-${rank}.json`), 'utf8')) as { weights: unknown; history: Record<string, number[]> });
   assert.deepEqual(trained[1].weights, trained[0].weights);

@@ -1,6 +1,7 @@
 #include "group.h"
 
 #include <gloo/allreduce.h>
+#include <gloo/barrier.h>
 #include <gloo/allreduce_ring_chunked.h>
 #include <gloo/barrier_all_to_all.h>
 #include <gloo/broadcast_one_to_all.h>
@@ -88,6 +89,18 @@ void Group::run() {
 
 void Group::execute(Job& job) {
   if (job.kind == Job::CLOSE) {
+    // A peer may still be finishing the last collective, waiting for what this rank sent last (Gloo's algorithms
+    // return before their final sends are out): a last barrier, so that nobody's connections go while a peer still
+    // reads them. Its own failure (a peer gone already, or closing first) changes nothing.
+    if (context_ && failure_.empty()) {
+      try {
+        gloo::BarrierOptions opts(context_);
+        opts.setTag(operations_);
+        opts.setTimeout(options_.timeout);
+        gloo::barrier(opts);
+      } catch (const std::exception&) {
+      }
+    }
     leave();
     bound_.clear();  // they hold the context
     context_.reset();
