@@ -149,11 +149,10 @@ export function fitLoop$(
             upcoming = undefined;
           }
         } finally {
-          if (current) disposePulled(current);
-          if (upcoming) {
-            await runner.unstage?.().catch(() => undefined); // the run's own error, if any, is already on its way
-            disposePulled(upcoming);
-          }
+          // A batch pulled but not trained (the loop stopped, failed or was unsubscribed) may be staged: the runner drops it.
+          const left = [current, upcoming].filter((p): p is Pulled => p !== undefined);
+          if (left.length > 0) await runner.unstage?.().catch(() => undefined); // the run's own error, if any, is already on its way
+          left.forEach(disposePulled);
           await batches.close();
         }
         if (b === 0) throw new InvalidArgumentError('training data', 'at least one batch per epoch', 'an empty epoch');

@@ -157,6 +157,29 @@ test('a Dataset that fails while the next batch is staged: fit rejects with its 
   release(parallel);
 });
 
+test('unsubscribing from fit$ mid-epoch, a batch staged, leaves the run healthy: no replica waits out its timeout, and the next call trains', async () => {
+  const parallel = mlp('adam');
+  // A short bound on every wait between replicas: a staged step left waiting would fail the run after it.
+  const p = multiGpuModel(parallel, { gpus: 2, timeoutMs: 1000 });
+  try {
+    await p.trainOnBatch(X, Y); // the replicas start
+    await new Promise<void>((resolve, reject) => {
+      const sub = p.fit$(X, Y, { batchSize: 2, epochs: 1, shuffle: false }).subscribe({
+        next: (e) => e.type === 'batchEnd' && e.batch === 1 && (sub.unsubscribe(), resolve()),
+        error: reject,
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A replica that timed out would have failed the run, and a failed run ends its workers.
+    assert.deepEqual(p.devices.map((d) => d.started), [true, true]);
+    const logs = await p.trainOnBatch(X, Y);
+    assert.ok(Number.isFinite(logs.loss));
+  } finally {
+    await p.close();
+  }
+  release(parallel);
+});
+
 test('fit for 3 epochs with validation, EarlyStopping(restoreBestWeights) and ModelCheckpoint: the History, the weights and the checkpoint equal single-device training within 1e-4', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxkeras-dp-'));
   const run = async (fit: (options: rx.FitOptions & { callbacks: rx.Callback[] }) => Promise<rx.History>, file: string) => {
