@@ -12,7 +12,6 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -20,7 +19,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_train import model_for  # noqa: E402
+from pytorch_train import load_case, model_for  # noqa: E402
 
 
 def rows(n, size, rank):
@@ -35,11 +34,7 @@ def member(rank, name, x_path, y_path, batch, epochs, world, port, out):
     if world > 1:
         dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world)
     torch.manual_seed(0)  # the same model and the same permutations on every rank
-    shape = (-1, 784) if name == 'mlp' else (-1, 28, 28, 1)
-    x = torch.from_numpy(np.fromfile(x_path, dtype=np.float32).reshape(shape))
-    y = torch.from_numpy(np.fromfile(y_path, dtype=np.float32).reshape(-1, 10)).argmax(1)
-    if name == 'cnn':
-        x = x.permute(0, 3, 1, 2).contiguous()
+    x, y = load_case(name, x_path, y_path)
     model = model_for(name)
     if world > 1:
         model = DistributedDataParallel(model)

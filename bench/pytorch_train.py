@@ -24,16 +24,22 @@ def model_for(name):
         nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def main():
-    name, x_path, y_path, batch, epochs, threads = sys.argv[1:7]
-    batch, epochs, threads = int(batch), int(epochs), int(threads)
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
+def load_case(name, x_path, y_path):
+    """The data the bench wrote: inputs (NCHW for the CNN) and class indices."""
     shape = (-1, 784) if name == 'mlp' else (-1, 28, 28, 1)
     x = torch.from_numpy(np.fromfile(x_path, dtype=np.float32).reshape(shape))
     y = torch.from_numpy(np.fromfile(y_path, dtype=np.float32).reshape(-1, 10)).argmax(1)
     if name == 'cnn':
         x = x.permute(0, 3, 1, 2).contiguous()  # NHWC as rxkeras keeps it -> NCHW as PyTorch wants it
+    return x, y
+
+
+def main():
+    name, x_path, y_path, batch, epochs, threads = sys.argv[1:7]
+    batch, epochs, threads = int(batch), int(epochs), int(threads)
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    x, y = load_case(name, x_path, y_path)
     model = model_for(name)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()  # softmax + categorical cross-entropy, as the Keras model computes it

@@ -178,8 +178,8 @@ export class DistributedStep implements StepRunner {
         throw new InvalidArgumentError('batch.memberRows', `${size} row counts with ${rows} (this batch's rows) at rank ${rank}`, batch.memberRows);
       return batch.memberRows;
     }
-    const counts = new Float32Array(this.collective.size);
-    counts[this.collective.rank] = rows;
+    const counts = new Float32Array(size);
+    counts[rank] = rows;
     await this.collective.allReduce(counts);
     return Array.from(counts);
   }

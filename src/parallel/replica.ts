@@ -219,10 +219,14 @@ export class Replica {
     const g = rows > 0 ? runGradientStep(this.module, this.compiled, this.ts, shard, share === 1 ? undefined : { mean: share, sum: 1 }) : undefined;
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
+    // A cancelled or failed step leaves the state as it was: what it made goes.
+    const drop = () => {
+      if (result) ops.dispose([result.loss, ...result.outputLosses, ...result.predictions]);
+      disposeReplaced({ g: g?.state, made }, this.ts);
+    };
     try {
       if (proceed && !proceed()) {
-        if (result) ops.dispose([result.loss, ...result.outputLosses, ...result.predictions]);
-        disposeReplaced(g?.state, this.ts);
+        drop();
         return undefined;
       }
       const gradOf = new Map(g ? leaves(g.grads) : []);
@@ -233,8 +237,7 @@ export class Replica {
       disposeReplaced({ p: this.ts.params, s: this.ts.state, o: this.ts.optState, g: g?.state, made }, next);
       this.ts = next;
     } catch (error) {
-      if (result) ops.dispose([result.loss, ...result.outputLosses, ...result.predictions]);
-      disposeReplaced({ g: g?.state, made }, this.ts);
+      drop();
       throw error;
     } finally {
       if (g) ops.dispose(leaves(g.grads).map(([, t]) => t));
