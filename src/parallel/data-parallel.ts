@@ -27,6 +27,7 @@ import { splitRows } from '../training/split-rows.js';
 import { combinedLosses, lossContributions } from '../training/split-losses.js';
 import { decodeState, encodeState, type StateLayout } from './state-codec.js';
 import { buffersOf, fromWire, wireRows, type WireTensor } from './wire.js';
+import { BatchRing, type RingShard } from './batch-ring.js';
 
 const replicaWorker = new URL('./replica-worker.js', import.meta.url);
 
@@ -81,6 +82,8 @@ export class DataParallel implements StepRunner {
   private last!: LazyState;
   private failure: Error | undefined;
   private readonly gate: StepGate | undefined;
+  /** Where worker threads read their shards (see BatchRing); child processes are sent arrays. */
+  private readonly ring: BatchRing | undefined;
   /** The batch staged ahead (the replicas may already be computing its gradients) and its pending answers. */
   private staged: { batch: Batch; seq: number; replies: Promise<unknown[]> } | undefined;
   private stages = 0;
@@ -102,6 +105,7 @@ export class DataParallel implements StepRunner {
     if (this.group.descriptor.kind === 'shared') {
       this.snapshot = { data: new Float32Array(new SharedArrayBuffer(this.layout.length * 4)), control: new Int32Array(new SharedArrayBuffer(8)) };
       this.gate = new StepGate();
+      this.ring = new BatchRing();
     }
   }
 
@@ -164,14 +168,14 @@ export class DataParallel implements StepRunner {
           await this.load(ts);
           disposeReplaced(ts, undefined);
         }
-        const shards = this.shards(batch);
+        const { shards, transfer, release } = this.shards(batch);
         const eager = !this.snapshot;
         const answers = this.all(
           'step',
           (rank) => ({ session: this.session, shard: shards[rank], globalRows, predictions: this.compiled.metrics.length > 0, snapshot: eager && rank === 0 }) satisfies StepArgs,
-          (rank) => buffersOfBatch(shards[rank]),
+          transfer,
           ts.step,
-        );
+        ).finally(release);
         posted();
         replies = (await answers) as StepReply[];
       }
@@ -196,17 +200,19 @@ export class DataParallel implements StepRunner {
     if (!this.gate || this.failure || this.staged) return;
     const seq = ++this.stages;
     const rows = batch.x[0].shape[0];
-    const shards = this.shards(batch);
+    const { shards, transfer, release } = this.shards(batch);
     const step = this.stepNumber + 1;
-    const replies = this.posting.then(() => {
-      this.check();
-      return this.all(
-        'stage',
-        (rank) => ({ session: this.session, seq, shard: shards[rank], globalRows: rows, predictions: this.compiled.metrics.length > 0, snapshot: false }) satisfies StageArgs,
-        (rank) => buffersOfBatch(shards[rank]),
-        step,
-      );
-    });
+    const replies = this.posting
+      .then(() => {
+        this.check();
+        return this.all(
+          'stage',
+          (rank) => ({ session: this.session, seq, shard: shards[rank], globalRows: rows, predictions: this.compiled.metrics.length > 0, snapshot: false }) satisfies StageArgs,
+          transfer,
+          step,
+        );
+      })
+      .finally(release);
     // Its failure fails the run (see `all`) and is thrown by the next call; it must not go unhandled meanwhile.
     replies.catch(() => undefined);
     this.staged = { batch, seq, replies };
@@ -241,8 +247,8 @@ export class DataParallel implements StepRunner {
       await this.load(variables as TrainState);
     }
     const rows = batch.x[0].shape[0];
-    const shards = this.shards(batch);
-    const results = await this.all('test', (rank) => ({ session: this.session, shard: shards[rank] }), (rank) => buffersOfBatch(shards[rank]));
+    const { shards, transfer, release } = this.shards(batch);
+    const results = await this.all('test', (rank) => ({ session: this.session, shard: shards[rank] }), transfer).finally(release);
     return merge(this.compiled, results as (WireStepResult | null)[], splitRows(rows, this.devices.length), rows);
   }
 
@@ -352,17 +358,24 @@ export class DataParallel implements StepRunner {
     return { layout, data, step: ts.step, key: ts.key, optimizer: serializeOptimizer(this.optimizer, ts.optState as OptimizerState) };
   }
 
-  /** The global batch cut into the replicas' shards, as plain data. */
-  private shards(batch: Batch): WireBatch[] {
+  /**
+   * The global batch cut into the replicas' shards: in a slot of the batch
+   * ring (worker threads), else as arrays to transfer. `release` once the
+   * call that sends them has settled.
+   */
+  private shards(batch: Batch): { shards: (WireBatch | RingShard)[]; transfer: (rank: number) => ArrayBuffer[]; release: () => void } {
     const ranges = splitRows(batch.x[0].shape[0], this.devices.length);
+    const written = this.ring?.write(batch, ranges);
+    if (written) return { ...written, transfer: () => [] };
     const x = batch.x.map((t) => wireRows(t, ranges));
     const y = batch.y.map((t) => wireRows(t, ranges));
     const sw = batch.sampleWeight?.map((t) => (t ? wireRows(t, ranges) : null));
-    return ranges.map((_, rank) => ({
+    const shards = ranges.map((_, rank) => ({
       x: x.map((p) => p[rank]),
       y: y.map((p) => p[rank]),
       sampleWeight: sw ? sw.map((p) => (p ? p[rank] : null)) : null,
     }));
+    return { shards, transfer: (rank) => buffersOfBatch(shards[rank]), release: () => {} };
   }
 
   /**

@@ -21,6 +21,7 @@ import { importSetupModules } from './setup-modules.js';
 import { decodeState, encodeState, writeByName, type StateLayout } from './state-codec.js';
 import { TwoLevelCollective } from './two-level-collective.js';
 import { fromWire, toWire, type WireTensor } from './wire.js';
+import { ringValues, type RingShard, type RingTensor } from './batch-ring.js';
 
 /** Where the module comes from: `fn(config)` exported by the module at `url` (the facade passes its Keras config reader). */
 export interface ModuleFactory {
@@ -79,6 +80,8 @@ interface Session {
   gate?: { gate: StepGate; timeoutMs: number };
   /** The fallback to eager steps was told to the main thread. */
   toldFallback?: boolean;
+  /** The memory of the main thread's batch-ring slots, as their first shards brought it. */
+  ring: Map<number, SharedArrayBuffer>;
 }
 
 const sessions = new Map<number, Session>();
@@ -100,12 +103,12 @@ export async function init(args: InitArgs, context: DeviceContext): Promise<void
   const replica = new Replica(module, compiled, ts, collective);
   const snapshot = args.snapshot && { data: new Float32Array(args.snapshot.data), control: new Int32Array(args.snapshot.control) };
   const gate = args.gate && { gate: new StepGate(args.gate.buffer), timeoutMs: args.gate.timeoutMs };
-  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot, gate });
+  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot, gate, ring: new Map() });
 }
 
 export interface StepArgs {
   session: number;
-  shard: WireBatch;
+  shard: WireBatch | RingShard;
   globalRows: number;
   /** Send the predictions back (for metrics; without metrics nothing reads them). */
   predictions: boolean;
@@ -145,7 +148,7 @@ export async function stage(args: StageArgs): Promise<StepReply | null> {
 
 async function runStep(args: StepArgs, proceed?: () => boolean): Promise<StepReply | null> {
   const s = session(args.session);
-  const batch = toBatch(args.shard);
+  const batch = toBatch(s, args.shard);
   let result: WireStepResult | null = null;
   try {
     const done = await s.replica.step(batch, args.globalRows, proceed);
@@ -168,9 +171,9 @@ async function runStep(args: StepArgs, proceed?: () => boolean): Promise<StepRep
 }
 
 /** Losses and predictions of a shard in inference mode. */
-export function test(args: { session: number; shard: WireBatch }): WireStepResult | null {
+export function test(args: { session: number; shard: WireBatch | RingShard }): WireStepResult | null {
   const s = session(args.session);
-  const batch = toBatch(args.shard);
+  const batch = toBatch(s, args.shard);
   try {
     if (batch.x[0].shape[0] === 0) return null;
     const r = runCompiled(s.module, () => testStep(s.module, s.compiled, s.replica.state, batch));
@@ -249,8 +252,21 @@ function replicaState(w: WireState, optimizer: Optimizer, module: Module, rank: 
   return decodeState(w.layout, w.data, optimizer, (p) => module.trainablePaths(p), w.step, rank === 0 ? w.key : foldIn(w.key, `replica ${rank}`));
 }
 
-function toBatch(w: WireBatch): Batch {
-  return { x: w.x.map(fromWire), y: w.y.map(fromWire), sampleWeight: w.sampleWeight?.map((s) => (s ? fromWire(s) : null)) ?? null };
+/**
+ * A shard as tensors this thread owns. A ring shard's values are read in
+ * place (lent to the compiled backend; copied where steps are eager); the
+ * main thread reuses its slot only after this call has answered.
+ */
+function toBatch(s: Session, w: WireBatch | RingShard): Batch {
+  if (!('slot' in w)) return { x: w.x.map(fromWire), y: w.y.map(fromWire), sampleWeight: w.sampleWeight?.map((t) => (t ? fromWire(t) : null)) ?? null };
+  if (w.buffer) s.ring.set(w.slot, w.buffer);
+  const buffer = s.ring.get(w.slot);
+  if (!buffer) throw new Error(`batch-ring slot ${w.slot} came without its memory`);
+  const tensor = (r: RingTensor) => {
+    const values = ringValues(buffer, r);
+    return values instanceof Uint8Array ? ops.tensor(values.slice(), r.shape, 'bool') : ops.lentTensor(values, r.shape, r.dtype as 'float32' | 'int32', () => {});
+  };
+  return { x: w.x.map(tensor), y: w.y.map(tensor), sampleWeight: w.sampleWeight?.map((t) => (t ? tensor(t) : null)) ?? null };
 }
 
 function disposeBatch(b: Batch): void {
