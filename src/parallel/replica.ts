@@ -145,6 +145,8 @@ export interface ReplicaStepResult {
 export class Replica {
   private layout: FusedLayout;
   private readonly fused: Float32Array;
+  /** Each gradient's part of the fused buffer, by param path: a compiled step writes the gradients there itself. */
+  private gradParts = new Map<string, Float32Array>();
   private readonly shared: SharedCollective | undefined;
   private bounds: number[] = [];
   /** This replica's parts of the gradients (with a sharded update): what it updates, and the optimizer state it holds. */
@@ -189,6 +191,7 @@ export class Replica {
     if (layout.length !== this.layout.length)
       throw new InvalidArgumentError('replica state', `a state with ${this.layout.length} fused values (the same trainable weights)`, layout.length);
     this.layout = layout;
+    this.gradParts = new Map(layout.grads.map((e) => [e.path, this.fused.subarray(e.offset, e.offset + e.size)]));
     this.compiled = compiled;
     const clipping = (compiled.optimizer as Optimizer).getConfig();
     this.shardedSetup = this.shared !== undefined && this.shared.localSize > 1 && clipping.global_clipnorm == null;
@@ -216,7 +219,7 @@ export class Replica {
     const rows = shard.x[0].shape[0];
     const share = rows / globalRows;
     // The gradients come out weighted by the share: the loss is scaled inside the (compiled) step, not each gradient afterwards.
-    const g = rows > 0 ? runGradientStep(this.module, this.compiled, this.ts, shard, share === 1 ? undefined : { mean: share, sum: 1 }) : undefined;
+    const g = rows > 0 ? runGradientStep(this.module, this.compiled, this.ts, shard, share === 1 ? undefined : { mean: share, sum: 1 }, this.gradParts) : undefined;
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
     // A cancelled or failed step leaves the state as it was: what it made goes.

@@ -7,7 +7,7 @@ import type { Compiled } from './compile.js';
 import type { Module } from './module.js';
 import type { Batch, TrainState, Variables } from './types.js';
 import { summedOutputs, type LossScale } from './split-losses.js';
-import { computeIntoHeap, inCompiledRegion, jitted, runStep } from '../ops/compiled/index.js';
+import { computeInto, computeIntoHeap, inCompiledRegion, jitted, runStep } from '../ops/compiled/index.js';
 
 /** What a step returns besides the new state: the total loss, each output's loss, and the predictions (for metrics). */
 export interface StepResult {
@@ -159,17 +159,21 @@ export function trainStep(module: Module, compiled: Compiled, ts: TrainState, ba
  * where compiled steps are on, one native graph (traced once per input
  * signature and replayed); else, or for a model with a kernel that has no
  * lowering, eagerly. For runners that combine gradients before the update
- * (data parallelism). The caller owns every returned tensor.
+ * (data parallelism): with `into` (arrays by param path), a compiled step
+ * writes those gradients straight into them. The caller owns every
+ * returned tensor (and lends `into` until it disposes the gradients).
  */
-export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: LossScale): GradientStepResult {
+export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: LossScale, into?: ReadonlyMap<string, Float32Array>): GradientStepResult {
   // The scales are inputs of the traced graph, not constants in it: one graph serves every share.
   const summed = summedOutputs(compiled).some(Boolean);
   const scale = lossScale && { mean: ops.scalar(lossScale.mean), ...(summed ? { sum: ops.scalar(lossScale.sum) } : {}) };
   try {
     return runCompiled(module, () => {
       const g = jittedGradientStep(module, compiled, ts, batch, scale);
-      // The gradients are read back by the caller: computed into the fused heap, they are read in place (no fresh arrays per step).
-      computeIntoHeap(leaves(g.grads).map(([, t]) => t));
+      // The gradients are read back by the caller: computed into its arrays (`into`, by path) or the fused heap, they are read in place (no fresh arrays per step).
+      const grads = leaves(g.grads);
+      if (into) computeInto(grads.flatMap(([path, t]) => (into.has(path) ? [[t, into.get(path)!] as [ops.Tensor, Float32Array]] : [])));
+      computeIntoHeap(grads.map(([, t]) => t));
       return g;
     });
   } finally {

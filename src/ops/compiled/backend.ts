@@ -277,13 +277,22 @@ export class CompiledBackend extends tf.KernelBackend {
     try {
       const { session, feeds } = this.cache.session(parts.join(';'), { nodes, inputs, outputs }, constants);
       const heap = this.heapOrWhy as WasmHeap;
-      const preallocated = regions.map((offset, j) => (offset === undefined ? undefined : { data: heap.view(offset, sizeOf(outputs[j].shape)), shape: outputs[j].shape }));
+      const preallocated = regions.map((offset, j) => {
+        const { into, shape } = outputs[j];
+        return offset !== undefined ? { data: heap.view(offset, sizeOf(shape)), shape } : into ? { data: into, shape } : undefined;
+      });
       result = session.run(feeds.map((v) => ({ data: (v.aliasOf ?? v).data!, dtype: v.dtype, shape: v.shape })), preallocated);
       regions.forEach((offset, j) => {
-        if (offset === undefined) return;
-        result[j] = preallocated[j]!.data;
-        outputs[j].heapOffset = offset;
-        heap.track(outputs[j]);
+        const o = outputs[j];
+        if (offset !== undefined) {
+          result[j] = preallocated[j]!.data;
+          o.heapOffset = offset;
+          heap.track(o);
+        } else if (o.into) {
+          // The caller's array: reads copy it, as they copy any lent data.
+          result[j] = o.into;
+          o.release = () => {};
+        }
       });
     } catch (error) {
       regions.forEach((offset, j) => offset !== undefined && (this.heapOrWhy as WasmHeap).release(offset, sizeOf(outputs[j].shape)));
@@ -309,7 +318,7 @@ export class CompiledBackend extends tf.KernelBackend {
     const regions: (number | undefined)[] = outputs.map(() => undefined);
     if (!(heap instanceof WasmHeap)) return regions;
     try {
-      outputs.forEach((o, j) => o.toHeap && (regions[j] = heap.take(sizeOf(o.shape))));
+      outputs.forEach((o, j) => o.toHeap && !o.into && (regions[j] = heap.take(sizeOf(o.shape))));
       return regions;
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend } from './backend.js';
 import { inCompiledRegion } from './region.js';
 import type { WasmHeap } from './wasm-heap.js';
+import type { TraceValue } from './trace.js';
 import { compiledStepsEnabled } from './step.js';
 
 /**
@@ -46,7 +47,9 @@ export function takeHeap(length: number): { heap: WasmHeap; offset: number } | u
 export function readInto(t: tf.Tensor, out: Float32Array, from = 0): void {
   const backend = compiledStepsEnabled() && t.dtype === 'float32' ? compiledBackend() : undefined;
   const values = (backend?.valueIfPresent(t.dataId) ? backend.valueData(backend.traced(t)) : t.dataSync()) as Float32Array;
-  out.set(from === 0 && values.length === out.length ? values : values.subarray(from, from + out.length));
+  const part = from === 0 && values.length === out.length ? values : values.subarray(from, from + out.length);
+  // A value computed into `out` itself (computeInto) is there already.
+  if (part.buffer !== out.buffer || part.byteOffset !== out.byteOffset) out.set(part);
 }
 
 /**
@@ -56,11 +59,26 @@ export function readInto(t: tf.Tensor, out: Float32Array, from = 0): void {
  * place afterwards instead of arriving as fresh arrays every step.
  */
 export function computeIntoHeap(tensors: tf.Tensor[]): void {
+  if (inCompiledRegion() && typeof compiledBackend().heap() !== 'string') for (const v of pending(tensors)) v.toHeap = true;
+}
+
+/**
+ * Inside a compiled region, before it computes: the pending float32 value
+ * of each tensor is to be written by the graph straight into its array
+ * (as many floats as the tensor has; lent by the caller until the tensor
+ * is disposed), so that reading it there afterwards (readInto) copies
+ * nothing. Others are left as they are.
+ */
+export function computeInto(pairs: [tf.Tensor, Float32Array][]): void {
   if (!inCompiledRegion()) return;
+  for (const [t, out] of pairs) if (out.length === t.size) for (const v of pending([t])) v.into = out;
+}
+
+/** The pending float32 values of `tensors` on the compiled backend. */
+function pending(tensors: tf.Tensor[]): TraceValue[] {
   const backend = compiledBackend();
-  if (typeof backend.heap() === 'string') return;
-  for (const t of tensors) {
+  return tensors.flatMap((t) => {
     const v = backend.valueIfPresent(t.dataId);
-    if (v && !v.data && v.dtype === 'float32') v.toHeap = true;
-  }
+    return v && !v.data && v.dtype === 'float32' ? [v] : [];
+  });
 }

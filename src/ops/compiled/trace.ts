@@ -22,6 +22,8 @@ export interface TraceValue {
   heapOffset?: number;
   /** A pending float32 value that ONNX Runtime should write straight into a heap region (a gradient the fused update reads next). */
   toHeap?: boolean;
+  /** A pending float32 value that ONNX Runtime should write straight into this array, lent by the caller (a replica's part of the fused gradient buffer). */
+  into?: Float32Array;
   /** The value whose data this one reshapes: read through it at run time (a heap region's view is renewed when the heap grows). */
   aliasOf?: TraceValue;
   /** Data lent by its owner (see CompiledBackend.lend): called once the backend no longer reads them. */

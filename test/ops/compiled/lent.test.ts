@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { lentTensor } from '../../../src/ops/index.js';
-import { compiled, compiledBackend, enableCompiledSteps } from '../../../src/ops/compiled/index.js';
+import { compiled, compiledBackend, computeInto, enableCompiledSteps, readInto } from '../../../src/ops/compiled/index.js';
 
 const SIZE = 64; // above the size of baked constants: fed to the graph
 const lent = () => {
@@ -91,3 +91,27 @@ test('without compiled steps a lent array is copied into an eager tensor and rel
   assert.equal(t.dataSync()[5], 5);
   t.dispose();
 });
+
+test('computeInto: the graph writes a pending value straight into the array given (a shared slot); reads copy it, and reading it into that array copies nothing', withCompiledSteps(() => {
+  const { data } = lent();
+  const x = lentTensor(data, [SIZE], 'float32', () => {});
+  const slot = new Float32Array(new SharedArrayBuffer((SIZE + 4) * 4), 16, SIZE).fill(-1);
+  const [doubled, plain] = compiled(() => {
+    const out = [tf.mul(x, tf.scalar(2)), tf.add(x, tf.scalar(1))];
+    computeInto([[out[0], slot]]);
+    return out;
+  });
+  const expected = Array.from(data, (v) => 2 * v);
+  assert.deepEqual(Array.from(slot), expected, 'written by the graph');
+  assert.equal(compiledBackend().valueIfPresent(doubled.dataId)?.data, slot);
+  assert.notEqual(compiledBackend().valueIfPresent(plain.dataId)?.data?.buffer, slot.buffer, 'only the value marked');
+  const read = doubled.dataSync();
+  assert.notEqual(read.buffer, slot.buffer, 'a read gets a copy: the slot is lent');
+  slot[0] = 7;
+  readInto(doubled, slot);
+  assert.equal(slot[0], 7, 'reading a value into its own array is no copy');
+  const other = new Float32Array(SIZE);
+  readInto(doubled, other);
+  assert.deepEqual(Array.from(other), [7, ...expected.slice(1)]);
+  tf.dispose([x, doubled, plain]);
+}));
