@@ -29,5 +29,6 @@ export {
 } from '@tensorflow/tfjs-core';
 export { releaseAbandonedTape } from './tfjs/tape.js';
 export { lentTensor } from './lent-tensor.js';
+export { copiedTensor } from './copied-tensor.js';
 export { randomNormal, randomUniform, truncatedNormal } from './random.js';
 export { activeBackend, chosenBackend, describeBackend, wasmThreads } from './tfjs/backend.js';

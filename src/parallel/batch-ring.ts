@@ -1,5 +1,6 @@
 import type * as ops from '../ops/index.js';
 import type { Batch } from '../training/types.js';
+import { readInto } from '../ops/compiled/index.js';
 
 /** A tensor of a shard in a ring slot: where its rows start in the slot's memory. */
 export interface RingTensor {
@@ -89,8 +90,11 @@ export class BatchRing {
   }
 }
 
+/** `t`'s values into the slot, read in place where the compiled backend holds them (a batch in its heap): no array per tensor per step. */
 function write(buffer: SharedArrayBuffer, offset: number, t: ops.Tensor): void {
-  ringValues(buffer, { shape: [t.size], dtype: t.dtype as RingTensor['dtype'], byteOffset: offset }).set(t.dataSync() as Float32Array | Int32Array | Uint8Array);
+  const out = ringValues(buffer, { shape: [t.size], dtype: t.dtype as RingTensor['dtype'], byteOffset: offset });
+  if (out instanceof Float32Array) readInto(t, out);
+  else out.set(t.dataSync() as Int32Array | Uint8Array);
 }
 
 /** The typed array of a shard's tensor in its slot's memory (a view: nothing is copied). */

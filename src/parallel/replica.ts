@@ -7,7 +7,7 @@ import type { Module } from '../training/module.js';
 import { applyGradients, optimizerStep, runGradientStep, runCompiled, type StepResult } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { Collective } from './collective.js';
-import { heapTensor, readInto } from '../ops/compiled/index.js';
+import { heapPart, heapTensor, readInto } from '../ops/compiled/index.js';
 
 /** One value's place in the fused buffer. */
 export interface FusedEntry {
@@ -349,11 +349,16 @@ export class Replica {
  */
 function pieceOf(t: ops.Tensor, p: Piece, made?: ops.Tensor[], copy = false): ops.Tensor {
   if (isWhole(p) && !copy) return t;
+  const e = pieceEntry(p);
+  const inHeap = heapPart(t, p.start, e.shape);
+  if (inHeap) {
+    made?.push(inHeap);
+    return inHeap;
+  }
   const size = p.end - p.start;
   if (scratch.length < size) scratch = new Float32Array(size);
   const part = scratch.subarray(0, size);
   readInto(t, part, p.start);
-  const e = pieceEntry(p);
   return view(part, e, e.offset, made);
 }
 
@@ -392,7 +397,7 @@ function lent(buf: Float32Array, e: FusedEntry, made: ops.Tensor[]): ops.Tensor 
  */
 function view(buf: Float32Array, e: FusedEntry, base: number, made?: ops.Tensor[]): ops.Tensor {
   const values = buf.subarray(e.offset - base, e.offset - base + e.size);
-  const t = heapTensor(values, e.shape) ?? ops.tensor(ops.getBackend() === 'wasm' ? values : values.slice(), e.shape);
+  const t = heapTensor(values, e.shape) ?? ops.copiedTensor(values, e.shape, 'float32');
   made?.push(t);
   return t;
 }

@@ -103,7 +103,7 @@ export function decodeState(
     const size = s.shape.reduce((a, b) => a * b, 1);
     const view = data.subarray(offset, offset + size);
     offset += size;
-    return s.dtype === 'int32' ? ops.tensor(Int32Array.from(view), s.shape, 'int32') : ops.tensor(view.slice(), s.shape, 'float32');
+    return s.dtype === 'int32' ? ops.tensor(Int32Array.from(view), s.shape, 'int32') : ops.copiedTensor(view, s.shape, 'float32');
   };
   const params = fromLeaves(layout.params.map((s) => [s.name, take(s)] as [string, ops.Tensor]));
   const state = fromLeaves(layout.state.map((s) => [s.name, take(s)] as [string, ops.Tensor]));

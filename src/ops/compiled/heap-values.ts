@@ -26,6 +26,18 @@ export function heapTensor(values: Float32Array, shape: number[]): tf.Tensor | u
   return compiledBackend().adoptHeap(region.heap, region.offset, shape);
 }
 
+/**
+ * As {@link heapTensor}, with elements [from, from + size) of float32 `t`
+ * (read in place where the compiled backend holds them: one copy).
+ */
+export function heapPart(t: tf.Tensor, from: number, shape: number[]): tf.Tensor | undefined {
+  const length = shape.reduce((a, b) => a * b, 1);
+  const region = takeHeap(length);
+  if (!region) return undefined;
+  readInto(t, region.heap.view(region.offset, length), from);
+  return compiledBackend().adoptHeap(region.heap, region.offset, shape);
+}
+
 /** A new region of `length` floats in the fused-update heap, or undefined where compiled steps are off, the kernels are not built or the heap cannot grow. */
 export function takeHeap(length: number): { heap: WasmHeap; offset: number } | undefined {
   if (!compiledStepsEnabled()) return undefined;

@@ -9,4 +9,4 @@ export { jit, jitted, type Jitted, type JitOptions } from './jit.js';
 export { fusedApply, fusedSlotNames, fusedUnavailable, type FusedItem, type FusedRule } from './fused-update.js';
 export { inCompiledRegion } from './region.js';
 export { heapRows } from './heap-rows.js';
-export { computeInto, computeIntoHeap, heapTensor, readInto } from './heap-values.js';
+export { computeInto, computeIntoHeap, heapPart, heapTensor, readInto } from './heap-values.js';
