@@ -2,6 +2,7 @@ import * as ops from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
 import type { Optimizer, OptimizerState } from '../optimizers/index.js';
 import type { TrainState } from '../training/types.js';
+import { readInto } from '../ops/compiled/index.js';
 
 /** One value of a flattened training state. */
 export interface LeafSpec {
@@ -80,7 +81,9 @@ export function writeByName(
     for (const [name, t, start = 0] of (parts[kind] ?? []) as [string, ops.Tensor, number?][]) {
       const at = where[kind].get(name);
       if (at === undefined) throw new RangeError(`the state layout has no ${kind} value '${name}'`);
-      out.set(t.dataSync() as Float32Array | Int32Array, at + start);
+      // Float values are read in place where the compiled backend holds them (a replica's heap, the shared weights).
+      if (t.dtype === 'float32') readInto(t, out.subarray(at + start, at + start + t.size));
+      else out.set(t.dataSync() as Int32Array, at + start);
     }
 }
 
