@@ -91,4 +91,4 @@ export {
   Nadam,
 } from './keras.js';
 export { type OptimizerSpec, getOptimizer, serializeOptimizer, isOptimizer, optimizerNames } from './get-optimizer.js';
-export { optimizerWeights, setOptimizerWeights, type OptimizerState, type ParamPaths, type WeightLayout } from './keras-weights.js';
+export { findSlots, optimizerWeights, rebuild, setOptimizerWeights, type OptimizerState, type ParamPaths, type WeightLayout } from './keras-weights.js';

@@ -56,6 +56,12 @@ export interface Optimizer extends GradientTransformation<OptimizerState> {
    * hyper-parameters, Adagrad, Adadelta, Adamax, Nadam): use `update`.
    */
   applyFused?(params: TensorTree, grads: TensorTree, state: OptimizerState): { params: TensorTree; state: OptimizerState } | undefined;
+  /**
+   * The fused update's rule for the step after `state` (its scalars as this
+   * step's numbers), for updates run elsewhere (a data-parallel replica's
+   * range of the weights in shared memory); undefined where `applyFused` is.
+   */
+  fusedRule?(state: OptimizerState): FusedRule | undefined;
 }
 
 /** A learning rate: a number, a schedule, or a schedule's Keras serialisation. */
@@ -213,6 +219,10 @@ function defineOptimizer(className: string, defaultLr: number, raw: unknown, def
     weights: (state, paramPaths) => optimizerWeights(layout, state, paramPaths),
     setWeights: (state, values, paramPaths) => setOptimizerWeights(layout, state, values, paramPaths),
     applyFused(params, grads, state) {
+      const rule = optimizer.fusedRule!(state);
+      return rule && applyFusedRule(rule, d.slotNames, params, grads, state);
+    },
+    fusedRule(state) {
       if (!d.fused || clips.length > 0) return undefined;
       const h: Record<string, number> = {};
       for (const [k, v] of Object.entries(state.hyperparams)) {
@@ -222,7 +232,7 @@ function defineOptimizer(className: string, defaultLr: number, raw: unknown, def
       }
       const it = state.iterations;
       const lr = decayLr && it > 0 ? h.learning_rate / (1 + decay * it) : h.learning_rate;
-      return applyFusedRule(d.fused(h, lr, it + 1), d.slotNames, params, grads, state);
+      return d.fused(h, lr, it + 1);
     },
   };
   return optimizer;

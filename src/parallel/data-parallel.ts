@@ -101,7 +101,7 @@ export class DataParallel implements StepRunner {
   ) {
     this.optimizer = compiled.optimizer as Optimizer;
     this.layout = encodeState(start, this.optimizer).layout;
-    this.group = new DeviceGroup(devices, { capacity: Math.max(1, fusedLayout(module, start).length), timeoutMs: options.timeoutMs });
+    this.group = new DeviceGroup(devices, { capacity: Math.max(1, fusedLayout(module, start).length), timeoutMs: options.timeoutMs, updateRegions: !options.cross });
     if (this.group.descriptor.kind === 'shared') {
       this.snapshot = { data: new Float32Array(new SharedArrayBuffer(this.layout.length * 4)), control: new Int32Array(new SharedArrayBuffer(8)) };
       this.gate = new StepGate();

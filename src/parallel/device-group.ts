@@ -8,6 +8,8 @@ export interface GroupOptions {
   capacity: number;
   /** Bound on any one wait inside a collective operation, in ms. */
   timeoutMs?: number;
+  /** Shared memory also holds the weights and optimizer slots that replicas update in place (see createSharedGroup). */
+  updateRegions?: boolean;
 }
 
 let nextRelayId = 0;
@@ -26,7 +28,7 @@ export class DeviceGroup {
   constructor(readonly devices: readonly Device[], options: GroupOptions) {
     const timeoutMs = options.timeoutMs ?? 120_000;
     if (devices.every((d) => d.spec.transport === 'thread')) {
-      const group = createSharedGroup(devices.length, options.capacity);
+      const group = createSharedGroup(devices.length, options.capacity, { updateRegions: options.updateRegions });
       this.descriptor = { kind: 'shared', group, timeoutMs };
       this.abortWith = (rank) => abortSharedGroup(group, rank);
     } else {

@@ -8,6 +8,8 @@ import { applyGradients, optimizerStep, runGradientStep, runCompiled, type StepR
 import type { Batch, TrainState } from '../training/types.js';
 import type { Collective } from './collective.js';
 import { heapPart, heapTensor, readInto } from '../ops/compiled/index.js';
+import { InPlaceUpdate } from './in-place-update.js';
+import type { InPlaceRegions } from './shared-memory-collective.js';
 
 /** One value's place in the fused buffer. */
 export interface FusedEntry {
@@ -101,6 +103,8 @@ export interface SharedCollective extends Collective {
   /** How many members share the memory: the number of ranges. */
   readonly localSize: number;
   slot(length: number): Float32Array;
+  /** Where members may update their ranges of the weights in place (see InPlaceUpdate); absent where the memory has no room for them. */
+  readonly inPlace?: InPlaceRegions;
   reduceScatter(length: number, bounds: readonly number[]): Promise<Float32Array>;
   allGather(length: number): Promise<Float32Array>;
 }
@@ -153,6 +157,8 @@ export class Replica {
   private pieces: Piece[] = [];
   private ts!: TrainState;
   private shardedSetup = false;
+  /** The sharded update in shared memory, where it can run (see InPlaceUpdate). */
+  private inPlace: InPlaceUpdate | undefined;
 
   constructor(
     readonly module: Module,
@@ -195,16 +201,21 @@ export class Replica {
     this.compiled = compiled;
     const clipping = (compiled.optimizer as Optimizer).getConfig();
     this.shardedSetup = this.shared !== undefined && this.shared.localSize > 1 && clipping.global_clipnorm == null;
-    let optState = next.optState;
+    let { params, optState } = next;
     this.pieces = [];
+    this.inPlace = undefined;
     if (this.sharded) {
       const rank = this.shared!.localRank;
       this.bounds = ownedBounds(layout, this.shared!.localSize, clipping.clipnorm != null);
       this.pieces = piecesIn(layout, this.bounds[rank], this.bounds[rank + 1]);
       optState = this.ownedPart(next.optState as OptimizerState, next.params);
+      const optimizer = compiled.optimizer as Optimizer;
+      const ts = { params, optState: optState as OptimizerState };
+      this.inPlace = InPlaceUpdate.open(this.shared!.inPlace, this.module, optimizer, ts, layout.grads, this.pieces.map(pieceEntry));
+      if (this.inPlace) ({ params, optState } = this.inPlace.adopt(params, optState as OptimizerState));
     }
-    if (this.ts) disposeReplaced(this.ts, { next, optState });
-    this.ts = { ...next, optState };
+    if (this.ts) disposeReplaced(this.ts, { next, params, optState });
+    this.ts = { ...next, params, optState };
   }
 
   /**
@@ -236,7 +247,7 @@ export class Replica {
       const stateOf = new Map(g ? leaves(g.state) : []);
       for (const e of this.layout.grads) fuse(this.fused, e, gradOf.get(e.path), 1);
       for (const e of this.layout.state) fuse(this.fused, e, stateOf.get(e.path), share);
-      const next = this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made);
+      const next = this.inPlace ? await this.inPlaceUpdate(stateOf, made) : this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made);
       disposeReplaced({ p: this.ts.params, s: this.ts.state, o: this.ts.optState, g: g?.state, made }, next);
       this.ts = next;
     } catch (error) {
@@ -260,6 +271,15 @@ export class Replica {
     const grads = fromLeaves(this.layout.grads.map((e) => [e.path, view(this.fused, e, 0, made)] as [string, ops.Tensor]));
     const state = this.reducedState(this.fused, stateOf, made);
     return runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads));
+  }
+
+  /** Reduce-scatter, the update of this replica's range in shared memory, all-gather: the weights are where the next graph reads them. */
+  private async inPlaceUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
+    const shared = this.shared!;
+    await shared.reduceScatter(this.layout.length, this.bounds);
+    const optState = this.inPlace!.apply(this.ts.optState as OptimizerState);
+    const all = await shared.allGather(this.layout.length);
+    return { params: this.ts.params, state: this.reducedState(all, stateOf, made), optState, step: this.ts.step + 1, key: this.ts.key };
   }
 
   /**

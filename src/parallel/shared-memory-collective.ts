@@ -17,6 +17,24 @@ export interface SharedGroup {
   readonly data: SharedArrayBuffer;
   readonly control: SharedArrayBuffer;
   readonly memory?: object;
+  /** After the result region: a weights region and UPDATE_SLOTS optimizer-slot regions, `capacity` floats each (see {@link InPlaceRegions}). */
+  readonly updateRegions?: boolean;
+}
+
+/** Optimizer slots a group with update regions holds per weight (Adam with AMSGrad and centered RMSprop with momentum have three). */
+export const UPDATE_SLOTS = 3;
+
+/**
+ * Where the members of a group update their ranges of the weights in place
+ * (Replica's sharded update in shared memory): the weights, the result
+ * region (the summed gradients), and the optimizer's slots, each as long
+ * as the fused buffer, in the group's shared WebAssembly memory.
+ */
+export interface InPlaceRegions {
+  memory: object;
+  weights: Float32Array;
+  result: Float32Array;
+  slots: Float32Array[];
 }
 
 /** The largest group data a 32-bit WebAssembly memory holds (65535 pages). */
@@ -34,13 +52,22 @@ const GENERATION = 1;
 const ABORTED = 2;
 const CONTROL_WORDS = 4;
 
-/** Makes the shared memory for `size` members that reduce buffers of up to `capacity` floats at a time (larger ones go in chunks). */
-export function createSharedGroup(size: number, capacity: number): SharedGroup {
+/**
+ * Makes the shared memory for `size` members that reduce buffers of up to
+ * `capacity` floats at a time (larger ones go in chunks). With
+ * `updateRegions`, where they fit in a WebAssembly memory, the group also
+ * holds the regions of {@link InPlaceRegions} (capacity rounded up to whole
+ * 16-float vectors: the update kernels write whole vectors).
+ */
+export function createSharedGroup(size: number, capacity: number, options: { updateRegions?: boolean } = {}): SharedGroup {
   if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError('group size', 'an integer >= 1', size);
   if (!Number.isInteger(capacity) || capacity < 1) throw new InvalidArgumentError('capacity', 'an integer >= 1 (floats)', capacity);
-  const bytes = (size + 1) * capacity * 4;
+  const padded = Math.ceil(capacity / 16) * 16;
+  const updateRegions = options.updateRegions === true && (size + 2 + UPDATE_SLOTS) * padded * 4 <= WASM_MEMORY_BYTES;
+  if (updateRegions) capacity = padded;
+  const bytes = (size + 1 + (updateRegions ? 1 + UPDATE_SLOTS : 0)) * capacity * 4;
   const memory = bytes <= WASM_MEMORY_BYTES ? sharedMemory(bytes) : undefined;
-  return { size, capacity, data: memory?.buffer ?? new SharedArrayBuffer(bytes), control: new SharedArrayBuffer(CONTROL_WORDS * 4), memory };
+  return { size, capacity, data: memory?.buffer ?? new SharedArrayBuffer(bytes), control: new SharedArrayBuffer(CONTROL_WORDS * 4), memory, updateRegions };
 }
 
 /**
@@ -81,6 +108,8 @@ export class SharedMemoryCollective implements Collective {
   private readonly timeoutMs: number;
   private readonly add: AddKernel | undefined;
   private closed = false;
+  /** The group's update regions, where it has them. */
+  readonly inPlace: InPlaceRegions | undefined;
 
   constructor(
     group: SharedGroup,
@@ -95,6 +124,10 @@ export class SharedMemoryCollective implements Collective {
     this.slots = Array.from({ length: group.size }, (_, i) => new Float32Array(group.data, i * group.capacity * 4, group.capacity));
     this.result = new Float32Array(group.data, group.size * group.capacity * 4, group.capacity);
     this.add = group.memory && addKernel(group.memory);
+    const region = (i: number) => new Float32Array(group.data, i * group.capacity * 4, group.capacity);
+    this.inPlace = group.updateRegions && group.memory
+      ? { memory: group.memory, weights: region(group.size + 1), result: this.result, slots: Array.from({ length: UPDATE_SLOTS }, (_, k) => region(group.size + 2 + k)) }
+      : undefined;
   }
 
   /** Every member shares the memory: the local rank and size are the rank and size (see SharedCollective). */

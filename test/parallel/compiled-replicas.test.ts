@@ -22,10 +22,11 @@ after(() => disposeDevices());
 const X = ops.randomNormal([23, 6], 0, 1, 'float32', 5);
 const Y = ops.oneHot(ops.tensor1d(Array.from({ length: 23 }, (_, i) => (i * 7) % 3), 'int32'), 3);
 
-function model(optimizer: rx.Optimizer): rx.Sequential {
+/** The test model; `variant` adds a kernel constraint. */
+function model(optimizer: rx.Optimizer, variant?: 'constraint'): rx.Sequential {
   const m = new rx.Sequential({
     layers: [
-      rx.Dense({ units: 16, activation: 'relu', input_shape: [6], kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } }),
+      rx.Dense({ units: 16, activation: 'relu', input_shape: [6], kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } }, ...(variant === 'constraint' ? { kernel_constraint: 'max_norm' } : {}) }),
       rx.Dense({ units: 3, activation: 'softmax' }),
     ],
   });
@@ -47,13 +48,18 @@ test('the worker devices run the compiled backend', async () => {
   assert.deepEqual(info, { chosen: 'compiled', compiledSteps: true });
 });
 
-for (const [name, optimizer] of [
+// The replicas update their ranges of the weights and optimizer slots in place in shared memory (one to three slots
+// per weight); a constrained layer is updated in their heaps.
+for (const [name, optimizer, variant] of [
   ['Adam', () => rx.Adam({ learning_rate: 0.02 })],
   ['SGD with momentum', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 })],
+  ['Adam with AMSGrad', () => rx.Adam({ learning_rate: 0.02, amsgrad: true })],
+  ['centered RMSprop with momentum', () => rx.RMSprop({ learning_rate: 0.01, momentum: 0.5, centered: true })],
+  ['Adam, a max-norm kernel constraint', () => rx.Adam({ learning_rate: 0.02 }), 'constraint'],
 ] as const)
   test(`2 compiled replicas train 3 epochs (${name}, L2, batches of 8 with a last one of 7) to the weights and History of eager single-device training within 1e-4`, async () => {
-    const single = model(optimizer());
-    const parallel = model(optimizer());
+    const single = model(optimizer(), variant);
+    const parallel = model(optimizer(), variant);
     const options = { batchSize: 8, epochs: 3, shuffle: false, verbose: 0 as const };
     const h1 = await single.fit(X, Y, options);
     const p = multiGpuModel(parallel, { gpus: 2 });

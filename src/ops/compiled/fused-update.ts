@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend, type CompiledBackend } from './backend.js';
 import { sizeOf } from './trace.js';
-import type { WasmHeap } from './wasm-heap.js';
+import type { FusedKernels, WasmHeap } from './wasm-heap.js';
 
 /** One step's update rule with its scalars (as the Keras optimizers compute them in float64 for this step). */
 export type FusedRule =
@@ -61,8 +61,12 @@ function regionOf(backend: CompiledBackend, heap: WasmHeap, t: tf.Tensor, scratc
   return offset;
 }
 
-function run(heap: WasmHeap, rule: FusedRule, n: number, p: number, g: number, s: Record<string, number>, pOut: number, out: Record<string, number>): void {
-  const k = heap.kernels;
+/**
+ * One weight's update under `rule` by `k` (the kernels over some memory):
+ * `n` floats at byte offsets of that memory, slots by name; the outputs may
+ * be the inputs (an update in place).
+ */
+export function runFusedRule(k: FusedKernels, rule: FusedRule, n: number, p: number, g: number, s: Record<string, number>, pOut: number, out: Record<string, number>): void {
   const f = Math.fround;
   if (rule.kind === 'sgd') {
     const m = rule.momentum !== undefined;
@@ -103,7 +107,7 @@ export function fusedApply(rule: FusedRule, items: FusedItem[]): { param: tf.Ten
       const pOut = heap.take(n);
       made.push({ n, shape: [...it.param.shape], p: pOut, out });
       const s = Object.fromEntries(names.map((k) => [k, regionOf(backend, heap, it.slots[k], scratch)]));
-      run(heap, rule, n, regionOf(backend, heap, it.param, scratch), regionOf(backend, heap, it.grad, scratch), s, pOut, out);
+      runFusedRule(heap.kernels, rule, n, regionOf(backend, heap, it.param, scratch), regionOf(backend, heap, it.grad, scratch), s, pOut, out);
       for (let i = 0; i < scratch.length; i += 2) heap.release(scratch[i], scratch[i + 1]);
       scratch.length = 0;
     }

@@ -6,7 +6,8 @@ export { compiledStepsEnabled, enableCompiledSteps, fallbackReason, releaseCompi
 export { ortVersion } from '../onnx/session.js';
 export { ortBinding } from '../onnx/graph-session.js';
 export { jit, jitted, type Jitted, type JitOptions } from './jit.js';
-export { fusedApply, fusedSlotNames, fusedUnavailable, type FusedItem, type FusedRule } from './fused-update.js';
+export { fusedApply, fusedSlotNames, fusedUnavailable, runFusedRule, type FusedItem, type FusedRule } from './fused-update.js';
+export type { FusedKernels } from './wasm-heap.js';
 export { inCompiledRegion } from './region.js';
 export { heapRows } from './heap-rows.js';
 export { computeInto, computeIntoHeap, heapPart, heapTensor, readInto } from './heap-values.js';

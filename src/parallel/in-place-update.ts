@@ -1,0 +1,114 @@
+import * as ops from '../ops/index.js';
+import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '../core/tree.js';
+import { findSlots, rebuild, type Optimizer, type OptimizerState } from '../optimizers/index.js';
+import { compiledStepsEnabled, readInto, runFusedRule, type FusedKernels } from '../ops/compiled/index.js';
+import type { Module } from '../training/module.js';
+import { UPDATE_SLOTS, type InPlaceRegions } from './shared-memory-collective.js';
+import { updateKernels } from './shared-update.js';
+
+/** A value's place in the fused buffer (a whole gradient, or a replica's flat piece of one). */
+interface Place {
+  path: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+/**
+ * A replica's sharded update in the group's shared memory: the weights and
+ * this replica's optimizer slots live there, at their offsets of the fused
+ * layout, and after the reduce-scatter the fused-update kernel (built over
+ * the shared memory) updates this replica's range of them in place, reading
+ * the summed gradients where the reduce-scatter left them. The training
+ * state's trainable params and slots are views of that memory lent to the
+ * compiled backend: the next step's graph reads the weights every replica
+ * wrote, and nothing is copied in or out of a replica's own heap.
+ *
+ * Without it (an optimizer with no fused form, constraints, eager steps, a
+ * group too large for a WebAssembly memory) a replica copies its range of
+ * the weights and gradients into its heap, updates them there and copies
+ * them back (Replica.shardedUpdate).
+ */
+export class InPlaceUpdate {
+  private constructor(
+    private readonly regions: InPlaceRegions,
+    private readonly kernels: FusedKernels,
+    private readonly optimizer: Optimizer,
+    /** Every trainable param's place (the weights region holds them all). */
+    private readonly params: Place[],
+    /** This replica's pieces: what it updates and holds the slots of. */
+    private readonly pieces: Place[],
+  ) {}
+
+  /**
+   * The update for a replica whose pieces are `pieces` of the fused layout's
+   * `params`, or undefined where it cannot run in place (see the class comment).
+   */
+  static open(regions: InPlaceRegions | undefined, module: Module, optimizer: Optimizer, ts: { params: TensorTree; optState: OptimizerState }, params: Place[], pieces: Place[]): InPlaceUpdate | undefined {
+    if (!regions || !compiledStepsEnabled() || optimizer.slotNames.length > UPDATE_SLOTS || !optimizer.fusedRule?.(ts.optState)) return undefined;
+    const paramOf = new Map(leaves(ts.params));
+    if (params.some((e) => paramOf.get(e.path)?.dtype !== 'float32')) return undefined;
+    // A layer constraint rewrites the weights after the update, on every replica: those are updated in the heap.
+    const constrained = leaves(module.constrain(ts.params)).some(([path, t]) => t !== paramOf.get(path));
+    const kernels = constrained ? undefined : updateKernels(regions.memory);
+    return kernels && new InPlaceUpdate(regions, kernels, optimizer, params, pieces);
+  }
+
+  /**
+   * Writes the weights (all of them: every replica writes the same values,
+   * before any step reads them) and this replica's slots into shared memory;
+   * returns the params and optimizer state with those values as lent views
+   * of it. What they replace is disposed.
+   */
+  adopt(params: TensorTree, optState: OptimizerState): { params: TensorTree; optState: OptimizerState } {
+    const place = new Map(this.params.map((e) => [e.path, e]));
+    const lentParams = mapTree(params, (t, path) => {
+      const e = place.get(path);
+      if (!e) return t;
+      readInto(t, this.regions.weights.subarray(e.offset, e.offset + e.size));
+      t.dispose();
+      return lend(this.regions.weights, e);
+    });
+    const found = findSlots(optState.inner, this.optimizer.slotNames, []);
+    const trees = new Map(this.optimizer.slotNames.map((name, k) => {
+      const tree = found.trees.get(name)!;
+      const slotOf = new Map(leaves(tree));
+      const out = this.regions.slots[k];
+      return [name, fromLeaves(this.pieces.map((p) => {
+        readInto(slotOf.get(p.path)!, out.subarray(p.offset, p.offset + p.size));
+        return [p.path, lend(out, p)] as [string, ops.Tensor];
+      }))];
+    }));
+    const lentState: OptimizerState = { ...optState, inner: rebuild(optState.inner, trees, new Map(), optState.iterations) as OptimizerState['inner'] };
+    disposeReplaced(optState.inner, lentState.inner);
+    return { params: lentParams, optState: lentState };
+  }
+
+  /**
+   * This replica's range of the weights and slots updated in place from the
+   * summed gradients in the result region (after the reduce-scatter, before
+   * the all-gather); returns the optimizer state after the step (the same
+   * slot views; the old state's other values are the caller's to dispose).
+   */
+  apply(optState: OptimizerState): OptimizerState {
+    const rule = this.optimizer.fusedRule!(optState)!;
+    const { weights, result, slots } = this.regions;
+    const names = this.optimizer.slotNames;
+    if (this.pieces.length > 0) {
+      // One pass over the range: the kernel writes whole 4-float vectors, so a pass per piece would run into the next
+      // piece's first values. The range ends on a 16-float bound, or where the gradients end (what follows is unused).
+      const from = this.pieces[0].offset;
+      const last = this.pieces[this.pieces.length - 1];
+      const at = (r: Float32Array) => r.byteOffset + from * 4;
+      const s = Object.fromEntries(names.map((name, k) => [name, at(slots[k])]));
+      runFusedRule(this.kernels, rule, last.offset + last.size - from, at(weights), at(result), s, at(weights), s);
+    }
+    const iterations = optState.iterations + 1;
+    const trees = findSlots(optState.inner, names, []).trees;
+    return { iterations, hyperparams: { ...optState.hyperparams }, inner: rebuild(optState.inner, trees, new Map(), iterations) as OptimizerState['inner'] };
+  }
+}
+
+function lend(region: Float32Array, e: Place): ops.Tensor {
+  return ops.lentTensor(region.subarray(e.offset, e.offset + e.size), e.shape, 'float32', () => {});
+}
