@@ -76,17 +76,17 @@ export class DistributedStep implements StepRunner {
       // split-losses.ts), scaled inside the (compiled) step, so that their all-reduced sum is the whole batch's.
       const counts = await this.rowCounts(batch, rows);
       const total = counts.reduce((a, b) => a + b, 0);
-      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows / total, sum: 1 }) : undefined;
-      const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
       const length = sizes.reduce((a, b) => a + b, 0);
       const fused = this.buffer(length);
       let offset = 0;
-      trainLeaves.forEach(([path], i) => {
-        const part = fused.subarray(offset, offset + sizes[i]);
+      const parts = new Map(trainLeaves.map(([path], i) => [path, fused.subarray(offset, (offset += sizes[i]))]));
+      // A compiled step writes the gradients straight into the fused buffer (reading them there copies nothing).
+      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows / total, sum: 1 }, parts) : undefined;
+      const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
+      for (const [path, part] of parts) {
         if (gradLeaves) readInto(gradLeaves.get(path)!, part);
         else part.fill(0);
-        offset += sizes[i];
-      });
+      }
       combined = await this.combine(rows, g, fused, length, counts);
       offset = 0;
       grads = fromLeaves(
