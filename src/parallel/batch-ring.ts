@@ -36,9 +36,9 @@ interface Slot {
  * graph takes them as inputs without a copy), and a call carries only
  * offsets. Sent as arrays instead, every batch was a fresh buffer per
  * replica per step, and the workers' external memory churn set off a major
- * garbage collection every ~25 steps, whose marking took a fifth of the two
- * cores. A slot is reused once the call that read it has answered; three
- * cover a running step, a staged one and the one before.
+ * garbage collection every 20-50 steps, whose marking took up to a fifth
+ * of the two cores. A slot is reused once the call that read it has
+ * answered; three cover a running step, a staged one and the one before.
  */
 export class BatchRing {
   private readonly slots: Slot[];
