@@ -1,4 +1,5 @@
 import * as ops from '../ops/index.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '../core/tree.js';
 import { findSlots, rebuild, type Optimizer, type OptimizerState } from '../optimizers/index.js';
 import { compiledStepsEnabled, readInto, runFusedRule, type FusedKernels } from '../ops/compiled/index.js';
@@ -91,7 +92,9 @@ export class InPlaceUpdate {
    * slot views; the old state's other values are the caller's to dispose).
    */
   apply(optState: OptimizerState): OptimizerState {
-    const rule = this.optimizer.fusedRule!(optState)!;
+    const rule = this.optimizer.fusedRule!(optState);
+    // Checked when the state was adopted; only a schedule that stops giving numbers gets here.
+    if (!rule) throw new InvalidArgumentError(`${this.optimizer.className} hyper-parameters at step ${optState.iterations}`, 'numbers (the replicas update their weights with the fused rule)', optState.hyperparams);
     const { weights, result, slots } = this.regions;
     const names = this.optimizer.slotNames;
     if (this.pieces.length > 0) {
