@@ -14,7 +14,7 @@ import { customObjects } from './fixtures/faulty.js';
 import { captureStderr } from '../helpers/stderr.js';
 
 await backendReady;
-before(() => configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend: 'compiled' }));
+before(() => configureDevices({ cpuWorkers: 4, threadsPerWorker: 1, backend: 'compiled' }));
 after(() => disposeDevices());
 
 // 23 rows in batches of 8: 8, 8, 7. Replica 1 gets 4 rows of each, a share of 1/2 twice and then 4/7:
@@ -48,21 +48,25 @@ test('the worker devices run the compiled backend', async () => {
   assert.deepEqual(info, { chosen: 'compiled', compiledSteps: true });
 });
 
-// The replicas update their ranges of the weights and optimizer slots in place in shared memory (one to three slots
-// per weight); a constrained layer is updated in their heaps.
-for (const [name, optimizer, variant] of [
+// Batches of 8 with a last one of 7, so that the shares differ between steps. The replicas update their ranges of the
+// weights and optimizer slots in place in shared memory (one to three slots per weight); a constrained layer is
+// updated in their heaps.
+// With 3 and 4 replicas the ranges are uneven and the shards too (batches of 10 over 4: 2, 2, 2 and 4 rows).
+for (const [name, optimizer, variant, gpus = 2, batchSize = 8] of [
   ['Adam', () => rx.Adam({ learning_rate: 0.02 })],
   ['SGD with momentum', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 })],
   ['Adam with AMSGrad', () => rx.Adam({ learning_rate: 0.02, amsgrad: true })],
   ['centered RMSprop with momentum', () => rx.RMSprop({ learning_rate: 0.01, momentum: 0.5, centered: true })],
   ['Adam, a max-norm kernel constraint', () => rx.Adam({ learning_rate: 0.02 }), 'constraint'],
+  ['Adam, 3 replicas', () => rx.Adam({ learning_rate: 0.02 }), undefined, 3],
+  ['SGD with momentum, 4 replicas, batches of 10', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 }), undefined, 4, 10],
 ] as const)
-  test(`2 compiled replicas train 3 epochs (${name}, L2, batches of 8 with a last one of 7) to the weights and History of eager single-device training within 1e-4`, async () => {
+  test(`compiled replicas train 3 epochs (${name}, L2) to the weights and History of eager single-device training within 1e-4`, async () => {
     const single = model(optimizer(), variant);
     const parallel = model(optimizer(), variant);
-    const options = { batchSize: 8, epochs: 3, shuffle: false, verbose: 0 as const };
+    const options = { batchSize, epochs: 3, shuffle: false, verbose: 0 as const };
     const h1 = await single.fit(X, Y, options);
-    const p = multiGpuModel(parallel, { gpus: 2 });
+    const p = multiGpuModel(parallel, { gpus });
     const h2 = await p.fit(X, Y, options).finally(() => p.close());
     for (const k of Object.keys(h1.history))
       h1.history[k].forEach((v, i) => assert.ok(Math.abs((h2.history[k][i] as number) - (v as number)) < 1e-4, `${k}[${i}]: ${h2.history[k][i]} vs ${v}`));
