@@ -36,7 +36,9 @@ function model(): rx.Model {
 }
 
 async function expectFailure(marker: number, reason: DeviceError['reason'], detail: RegExp, retry = false): Promise<void> {
-  await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1 });
+  // Eager replicas: the Lambda looks for its marker in JavaScript, which a compiled step runs only when it traces the
+  // graph (later steps replay it), so with compiled replicas no step would fail.
+  await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend: 'wasm' });
   const { x, y } = data(marker);
   const clean = data();
   const m = model();
