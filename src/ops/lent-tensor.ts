@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend, compiledStepsEnabled } from './compiled/index.js';
+import { copiedTensor } from './copied-tensor.js';
 
 /**
  * A tensor over `data`, which the caller lends: it reuses the array once
@@ -11,7 +12,7 @@ import { compiledBackend, compiledStepsEnabled } from './compiled/index.js';
 export function lentTensor(data: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32', release: () => void): tf.Tensor {
   if (compiledStepsEnabled()) return compiledBackend().lend(data, shape, dtype, release);
   try {
-    return tf.tensor(data.slice(), shape, dtype);
+    return copiedTensor(data, shape, dtype);
   } finally {
     release();
   }

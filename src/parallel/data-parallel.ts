@@ -22,7 +22,7 @@ import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
 import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StageArgs, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
 import { StepGate } from './step-gate.js';
-import { fusedLayout } from './replica.js';
+import { fusedLayout } from './fused-layout.js';
 import { splitRows } from '../training/split-rows.js';
 import { combinedLosses, lossContributions } from '../training/split-losses.js';
 import { decodeState, encodeState, type StateLayout } from './state-codec.js';

@@ -88,13 +88,11 @@ export class DistributedStep implements StepRunner {
         else part.fill(0);
       }
       combined = await this.combine(rows, g, fused, length, counts);
-      offset = 0;
       grads = fromLeaves(
-        trainLeaves.map(([path, t], i) => {
-          const values = fused.subarray(offset, offset + sizes[i]);
-          offset += sizes[i];
+        trainLeaves.map(([path, t]) => {
+          const values = parts.get(path)!;
           // In the fused update's heap with compiled steps (the update reads it in place), else a copy on the backend.
-          return [path, heapTensor(values, t.shape) ?? ops.tensor(values.slice(), t.shape, 'float32')] as [string, ops.Tensor];
+          return [path, heapTensor(values, t.shape) ?? ops.copiedTensor(values, t.shape, 'float32')] as [string, ops.Tensor];
         }),
       );
       const state = await this.layerState(g ? g.state : ts.state, combined.counts);

@@ -5,15 +5,8 @@ import { findSlots, rebuild, type Optimizer, type OptimizerState } from '../opti
 import { compiledStepsEnabled, readInto, runFusedRule, type FusedKernels } from '../ops/compiled/index.js';
 import type { Module } from '../training/module.js';
 import { UPDATE_SLOTS, type InPlaceRegions } from './shared-memory-collective.js';
-import { updateKernels } from './shared-update.js';
-
-/** A value's place in the fused buffer (a whole gradient, or a replica's flat piece of one). */
-interface Place {
-  path: string;
-  shape: number[];
-  offset: number;
-  size: number;
-}
+import { kernelsOver } from './shared-sum.js';
+import type { FusedEntry } from './fused-layout.js';
 
 /**
  * A replica's sharded update in the group's shared memory: the weights and
@@ -31,27 +24,30 @@ interface Place {
  * them back (Replica.shardedUpdate).
  */
 export class InPlaceUpdate {
+  /** This replica's slot trees, by slot name: views of the slot regions, the same at every step. */
+  private slotTrees = new Map<string, TensorTree>();
+
   private constructor(
     private readonly regions: InPlaceRegions,
     private readonly kernels: FusedKernels,
     private readonly optimizer: Optimizer,
     /** Every trainable param's place (the weights region holds them all). */
-    private readonly params: Place[],
+    private readonly params: FusedEntry[],
     /** This replica's pieces: what it updates and holds the slots of. */
-    private readonly pieces: Place[],
+    private readonly pieces: FusedEntry[],
   ) {}
 
   /**
    * The update for a replica whose pieces are `pieces` of the fused layout's
    * `params`, or undefined where it cannot run in place (see the class comment).
    */
-  static open(regions: InPlaceRegions | undefined, module: Module, optimizer: Optimizer, ts: { params: TensorTree; optState: OptimizerState }, params: Place[], pieces: Place[]): InPlaceUpdate | undefined {
+  static open(regions: InPlaceRegions | undefined, module: Module, optimizer: Optimizer, ts: { params: TensorTree; optState: OptimizerState }, params: FusedEntry[], pieces: FusedEntry[]): InPlaceUpdate | undefined {
     if (!regions || !compiledStepsEnabled() || optimizer.slotNames.length > UPDATE_SLOTS || !optimizer.fusedRule?.(ts.optState)) return undefined;
     const paramOf = new Map(leaves(ts.params));
     if (params.some((e) => paramOf.get(e.path)?.dtype !== 'float32')) return undefined;
     // A layer constraint rewrites the weights after the update, on every replica: those are updated in the heap.
     const constrained = leaves(module.constrain(ts.params)).some(([path, t]) => t !== paramOf.get(path));
-    const kernels = constrained ? undefined : updateKernels(regions.memory);
+    const kernels = constrained ? undefined : kernelsOver<FusedKernels>('fused-update/build/fused-update-shared.wasm', regions.memory);
     return kernels && new InPlaceUpdate(regions, kernels, optimizer, params, pieces);
   }
 
@@ -71,7 +67,7 @@ export class InPlaceUpdate {
       return lend(this.regions.weights, e);
     });
     const found = findSlots(optState.inner, this.optimizer.slotNames, []);
-    const trees = new Map(this.optimizer.slotNames.map((name, k) => {
+    this.slotTrees = new Map(this.optimizer.slotNames.map((name, k) => {
       const tree = found.trees.get(name)!;
       const slotOf = new Map(leaves(tree));
       const out = this.regions.slots[k];
@@ -80,7 +76,7 @@ export class InPlaceUpdate {
         return [p.path, lend(out, p)] as [string, ops.Tensor];
       }))];
     }));
-    const lentState: OptimizerState = { ...optState, inner: rebuild(optState.inner, trees, new Map(), optState.iterations) as OptimizerState['inner'] };
+    const lentState: OptimizerState = { ...optState, inner: rebuild(optState.inner, this.slotTrees, new Map(), optState.iterations) as OptimizerState['inner'] };
     disposeReplaced(optState.inner, lentState.inner);
     return { params: lentParams, optState: lentState };
   }
@@ -107,11 +103,10 @@ export class InPlaceUpdate {
       runFusedRule(this.kernels, rule, last.offset + last.size - from, at(weights), at(result), s, at(weights), s);
     }
     const iterations = optState.iterations + 1;
-    const trees = findSlots(optState.inner, names, []).trees;
-    return { iterations, hyperparams: { ...optState.hyperparams }, inner: rebuild(optState.inner, trees, new Map(), iterations) as OptimizerState['inner'] };
+    return { iterations, hyperparams: { ...optState.hyperparams }, inner: rebuild(optState.inner, this.slotTrees, new Map(), iterations) as OptimizerState['inner'] };
   }
 }
 
-function lend(region: Float32Array, e: Place): ops.Tensor {
+function lend(region: Float32Array, e: FusedEntry): ops.Tensor {
   return ops.lentTensor(region.subarray(e.offset, e.offset + e.size), e.shape, 'float32', () => {});
 }

@@ -21,6 +21,7 @@ export { DeviceError, UnknownDeviceError } from './errors.js';
 export { SharedMemoryCollective, createSharedGroup, abortSharedGroup, type SharedGroup, type JoinOptions } from './shared-memory-collective.js';
 export { RelayCollective } from './relay-collective.js';
 export { TwoLevelCollective } from './two-level-collective.js';
-export { Replica, fusedLayout, type FusedLayout, type ReplicaStepResult } from './replica.js';
+export { Replica, type ReplicaStepResult } from './replica.js';
+export { fusedLayout, type FusedLayout } from './fused-layout.js';
 export { DataParallel, type DataParallelOptions } from './data-parallel.js';
 export { splitRows } from '../training/split-rows.js';

@@ -7,89 +7,10 @@ import type { Module } from '../training/module.js';
 import { applyGradients, optimizerStep, runGradientStep, runCompiled, type StepResult } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { Collective } from './collective.js';
+import { fusedLayout, isWhole, ownedBounds, pieceEntry, piecesIn, type FusedEntry, type FusedLayout, type Piece } from './fused-layout.js';
 import { heapPart, heapTensor, readInto } from '../ops/compiled/index.js';
 import { InPlaceUpdate } from './in-place-update.js';
 import type { InPlaceRegions } from './shared-memory-collective.js';
-
-/** One value's place in the fused buffer. */
-export interface FusedEntry {
-  path: string;
-  shape: number[];
-  offset: number;
-  size: number;
-}
-
-/** Where each gradient and each layer-state value sits in the fused buffer. */
-export interface FusedLayout {
-  grads: FusedEntry[];
-  state: FusedEntry[];
-  length: number;
-}
-
-/**
- * The fused-buffer layout of a training state: every trainable param's
- * gradient, then every float32 layer-state value (BatchNormalization's
- * moving statistics), in tree order. Replicas of one model get the same.
- */
-export function fusedLayout(module: Module, ts: Pick<TrainState, 'params' | 'state'>): FusedLayout {
-  const trainable = module.trainablePaths(ts.params);
-  let offset = 0;
-  const place = ([path, t]: [string, ops.Tensor]) => {
-    const entry = { path, shape: [...t.shape], offset, size: t.size };
-    offset += t.size;
-    return entry;
-  };
-  const grads = leaves(ts.params).filter(([p]) => trainable.has(p)).map(place);
-  const state = leaves(ts.state).filter(([, t]) => t.dtype === 'float32').map(place);
-  return { grads, state, length: offset };
-}
-
-/**
- * Member r's range of the fused buffer for a sharded update; size + 1
- * offsets. The gradients are split evenly by element, in whole 16-float
- * vectors, as ZeRO partitions its flat buffers: one large value (a big
- * Dense kernel, an embedding) no longer leaves one member most of the
- * update while the others wait. The layer state goes with the last member.
- * With `wholeValues` (an optimizer that clips each gradient by its own
- * norm) a value goes whole to the member where it starts
- * (floor(offset * size / length)).
- */
-export function ownedBounds(layout: FusedLayout, size: number, wholeValues = false): number[] {
-  const bounds = [0];
-  const gradsLength = layout.state[0]?.offset ?? layout.length;
-  const entries = [...layout.grads, ...layout.state];
-  for (let r = 1; r < size; r++) {
-    if (wholeValues) {
-      const first = entries.find((e) => Math.floor((e.offset * size) / Math.max(1, layout.length)) >= r);
-      bounds.push(first ? first.offset : layout.length);
-    } else bounds.push(Math.min(gradsLength, Math.floor((r * gradsLength) / size / 16) * 16));
-  }
-  bounds.push(layout.length);
-  return bounds;
-}
-
-/** A member's part of one gradient: elements [start, end) of `entry`'s value. */
-export interface Piece {
-  entry: FusedEntry;
-  start: number;
-  end: number;
-}
-
-/** The parts of the gradients that lie in [from, to) of the fused buffer, in buffer order. */
-export function piecesIn(layout: FusedLayout, from: number, to: number): Piece[] {
-  return layout.grads.flatMap((entry) => {
-    const start = Math.max(from, entry.offset) - entry.offset;
-    const end = Math.min(to, entry.offset + entry.size) - entry.offset;
-    return start < end ? [{ entry, start, end }] : [];
-  });
-}
-
-const isWhole = (p: Piece) => p.start === 0 && p.end === p.entry.size;
-
-/** A piece as a value of its own in the fused buffer: the entry itself, or a flat part of it. */
-function pieceEntry(p: Piece): FusedEntry {
-  return isWhole(p) ? p.entry : { path: p.entry.path, shape: [p.end - p.start], offset: p.entry.offset + p.start, size: p.end - p.start };
-}
 
 /**
  * A collective whose members share memory: a member fuses into its own
@@ -199,7 +120,8 @@ export class Replica {
     this.layout = layout;
     this.gradParts = new Map(layout.grads.map((e) => [e.path, this.fused.subarray(e.offset, e.offset + e.size)]));
     this.compiled = compiled;
-    const clipping = (compiled.optimizer as Optimizer).getConfig();
+    const optimizer = compiled.optimizer as Optimizer;
+    const clipping = optimizer.getConfig();
     this.shardedSetup = this.shared !== undefined && this.shared.localSize > 1 && clipping.global_clipnorm == null;
     let { params, optState } = next;
     this.pieces = [];
@@ -209,7 +131,6 @@ export class Replica {
       this.bounds = ownedBounds(layout, this.shared!.localSize, clipping.clipnorm != null);
       this.pieces = piecesIn(layout, this.bounds[rank], this.bounds[rank + 1]);
       optState = this.ownedPart(next.optState as OptimizerState, next.params);
-      const optimizer = compiled.optimizer as Optimizer;
       const ts = { params, optState: optState as OptimizerState };
       this.inPlace = InPlaceUpdate.open(this.shared!.inPlace, this.module, optimizer, ts, layout.grads, this.pieces.map(pieceEntry));
       if (this.inPlace) ({ params, optState } = this.inPlace.adopt(params, optState as OptimizerState));

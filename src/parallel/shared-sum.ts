@@ -1,8 +1,9 @@
 /**
- * The shared-memory all-reduce's sum as WebAssembly SIMD
- * (native/shared-sum): a group's slots live in one shared WebAssembly
- * memory, and each member instantiates the kernel over it. Where the kernel
- * is not built the collective sums in JavaScript (same results).
+ * WebAssembly kernels over a group's shared memory: the shared-memory
+ * all-reduce's sum (native/shared-sum) and, for replicas' updates in place,
+ * the fused optimizer updates' shared build (native/fused-update). Each
+ * member instantiates them over the memory. Where the sum is not built the
+ * collective sums in JavaScript (same results).
  */
 import { readFileSync } from 'node:fs';
 import { builtFile } from '../ops/native-dir.js';
@@ -14,7 +15,7 @@ export type AddKernel = (out: number, a: number, b: number, n: number) => void;
 interface Wasm {
   Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => { buffer: SharedArrayBuffer };
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { add: AddKernel } };
+  Instance: new (module: object, imports: object) => { exports: unknown };
 }
 const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
 
@@ -26,13 +27,24 @@ export function sharedMemory(bytes: number): { buffer: SharedArrayBuffer } {
   return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
-let compiled: object | null | undefined;
+/** Compiled modules by built file (null: not built). */
+const compiled = new Map<string, object | null>();
 
-/** The add kernel over `memory` (from {@link sharedMemory}), or undefined where native/shared-sum is not built. */
-export function addKernel(memory: object): AddKernel | undefined {
-  if (compiled === undefined) {
-    const path = builtFile('shared-sum/build/shared-sum.wasm');
-    compiled = path ? new wasm.Module(readFileSync(path)) : null;
+/**
+ * The exports of native/`file` (a build over an imported shared memory)
+ * instantiated over `memory` (from {@link sharedMemory}), or undefined where
+ * it is not built.
+ */
+export function kernelsOver<T>(file: string, memory: object): T | undefined {
+  if (!compiled.has(file)) {
+    const path = builtFile(file);
+    compiled.set(file, path ? new wasm.Module(readFileSync(path)) : null);
   }
-  return compiled ? new wasm.Instance(compiled, { env: { memory, abort: () => { throw new Error('shared-sum kernel aborted'); } } }).exports.add : undefined;
+  const module = compiled.get(file);
+  return module ? (new wasm.Instance(module, { env: { memory, abort: () => { throw new Error(`${file} aborted`); } } }).exports as T) : undefined;
+}
+
+/** The add kernel over `memory`, or undefined where native/shared-sum is not built. */
+export function addKernel(memory: object): AddKernel | undefined {
+  return kernelsOver<{ add: AddKernel }>('shared-sum/build/shared-sum.wasm', memory)?.add;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownedBounds, piecesIn, type FusedLayout } from '../../src/parallel/replica.js';
+import { ownedBounds, piecesIn, type FusedLayout } from '../../src/parallel/fused-layout.js';
 
 /** A fused layout of the given gradient sizes, then layer-state values. */
 function layoutOf(grads: number[], state: number[] = []): FusedLayout {
