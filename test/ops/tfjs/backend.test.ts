@@ -92,6 +92,21 @@ describe('wasm threads (child processes)', () => {
     assertClose(out.ct, exp.ct, 'matMul transposeA');
   });
 
+  it('RXKERAS_WASM_THREADS=4 keeps the pool workers its threads run on and ends the idle ones Emscripten started', async () => {
+    const script = MATMUL_CHILD.replace("import { wasmInfo }", "import { wasmInfo, wasmWorkers }").replace(
+      'process.stdout.write(JSON.stringify({',
+      'process.stdout.write(JSON.stringify({ workers: wasmWorkers(), ',
+    );
+    const r = await runChild(script, { [BACKEND_ENV]: 'wasm', RXKERAS_WASM_THREADS: '4' });
+    assert.equal(r.signal, null, `child did not exit within ${EXIT_BOUND_MS} ms (killed); stderr: ${r.stderr.slice(-500)}`);
+    assert.equal(r.code, 0, r.stderr.slice(-500));
+    const out = JSON.parse(r.stdout) as { workers: { running: number; idle: number }; info: { threads: number }; c: number[] };
+    assert.equal(out.info.threads, 4);
+    // XNNPACK's pool runs threads - 1 workers beside the calling thread; Emscripten had started 8.
+    assert.deepEqual(out.workers, { running: 3, idle: 0 });
+    assertClose(out.c, (await expectedMatMul()).c, 'matMul');
+  });
+
   it('RXKERAS_WASM_THREADS=1 uses the single-threaded SIMD binary', async () => {
     const r = await runChild(MATMUL_CHILD, { [BACKEND_ENV]: 'wasm', RXKERAS_WASM_THREADS: '1' });
     assert.equal(r.code, 0, r.stderr.slice(-500));
