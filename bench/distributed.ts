@@ -119,7 +119,8 @@ else {
       else two.push(await rate(2)), one.push(await rate(1));
     }
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    console.log(`mlp samples/s, ${backend} steps: 1 process ${mean(one).toFixed(0)}, 2 processes ${mean(two).toFixed(0)} (1 thread each)`);
+    const runs = (a: number[]) => a.map((v) => v.toFixed(0)).join(', ');
+    console.log(`mlp samples/s, ${backend} steps: 1 process ${mean(one).toFixed(0)} (runs ${runs(one)}), 2 processes ${mean(two).toFixed(0)} (runs ${runs(two)}) (1 thread each)`);
     console.log(`distributed scaling 2 processes${backend === 'compiled' ? '' : ` (${backend} steps)`}: ${(mean(two) / mean(one)).toFixed(2)}`);
   }
   const rx = await import('../src/index.js');

@@ -24,7 +24,9 @@ import { caseData, cases, pytorchDdpPair, type Case } from './cases.js';
 
 await rx.initBackend();
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 16); // ~2-4 s per timing: shorter ones swung by 10%
-const WARMUP_EPOCHS = 8;
+// Longer runs (BENCH_EPOCHS=48 BENCH_WARMUP_EPOCHS=40) measure nearer the steady state: V8 still optimises functions
+// that run once a step for hundreds of steps, on the cores the replicas need.
+const WARMUP_EPOCHS = Number(process.env.BENCH_WARMUP_EPOCHS ?? 8);
 const ALLREDUCE_BYTES = 16 << 20;
 const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] as const) : (['wasm'] as const);
 
@@ -60,7 +62,7 @@ for (const c of cases) {
 for (const backend of backends) {
   await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend });
   const label = backend === backends[0] ? '' : ` (${backend} replicas)`;
-  console.log(`devices: ${rx.listDevices().map((d) => `${d.name} (${d.transport}, ${d.backend}, ${d.threads} thread)`).join(', ')}; epochs timed: ${EPOCHS}`);
+  console.log(`devices: ${rx.listDevices().map((d) => `${d.name} (${d.transport}, ${d.backend}, ${d.threads} thread)`).join(', ')}; epochs timed: ${EPOCHS}, after ${WARMUP_EPOCHS} warm-up epochs`);
   for (const c of cases) {
     const { x, y } = data(c);
     // Both workers warm first: a worker's first epochs run while V8 still compiles its hot code, and a fit's own one-epoch
@@ -73,7 +75,9 @@ for (const backend of backends) {
     const one2 = await samplesPerSecond(c, 1, x, y);
     const one = (one1 + one2) / 2;
     const two = (two1 + two2) / 2;
-    console.log(`${c.name} batch ${c.batchSize}, ${backend} replicas: 1 replica ${one.toFixed(0)} samples/s, 2 replicas ${two.toFixed(0)} samples/s`);
+    // The runs themselves too: on a shared 2-core machine they swing by 10-20% from minute to minute.
+    const runs = (a: number, b: number) => `${a.toFixed(0)}, ${b.toFixed(0)}`;
+    console.log(`${c.name} batch ${c.batchSize}, ${backend} replicas: 1 replica ${one.toFixed(0)} samples/s (runs ${runs(one1, one2)}), 2 replicas ${two.toFixed(0)} samples/s (runs ${runs(two1, two2)})`);
     console.log(`data-parallel scaling ${c.name} 2 replicas${label}: ${(two / one).toFixed(2)}`);
     rx.ops.dispose([x, y]);
   }
