@@ -25,7 +25,18 @@ export interface StepResult {
 }
 
 /** A {@link LossScale} as the gradient step's inputs (`sum` only where an output's loss has reduction 'sum'). */
-type ScaleInputs = { mean: ops.Scalar; sum?: ops.Scalar };
+export type ScaleInputs = { mean: ops.Scalar; sum?: ops.Scalar };
+
+/**
+ * A loss scale as the gradient step's input tensors, which the caller
+ * disposes. With compiled steps they are lent to the compiled backend: fed
+ * to the graph (one graph serves every share), and a caller that replays
+ * the step's graph (see StepPlan) can find them among its inputs.
+ */
+export function scaleInputs(compiled: Compiled, lossScale: LossScale): ScaleInputs {
+  const scalar = (v: number) => ops.lentTensor(Float32Array.of(v), [], 'float32', () => {}) as ops.Scalar;
+  return { mean: scalar(lossScale.mean), ...(summedOutputs(compiled).some(Boolean) ? { sum: scalar(lossScale.sum) } : {}) };
+}
 
 /** What the gradient step returns: the losses and predictions, the gradients, and the layer state after the forward pass. */
 export interface GradientStepResult extends StepResult {
@@ -160,13 +171,13 @@ export function trainStep(module: Module, compiled: Compiled, ts: TrainState, ba
  * signature and replayed); else, or for a model with a kernel that has no
  * lowering, eagerly. For runners that combine gradients before the update
  * (data parallelism): with `into` (arrays by param path), a compiled step
- * writes those gradients straight into them. The caller owns every
- * returned tensor (and lends `into` until it disposes the gradients).
+ * writes those gradients straight into them. The loss scale comes as
+ * numbers, or as the caller's tensors (see scaleInputs). The caller owns
+ * every returned tensor (and lends `into` until it disposes the gradients).
  */
-export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: LossScale, into?: ReadonlyMap<string, Float32Array>): GradientStepResult {
-  // The scales are inputs of the traced graph, not constants in it: one graph serves every share.
-  const summed = summedOutputs(compiled).some(Boolean);
-  const scale = lossScale && { mean: ops.scalar(lossScale.mean), ...(summed ? { sum: ops.scalar(lossScale.sum) } : {}) };
+export function runGradientStep(module: Module, compiled: Compiled, ts: TrainState, batch: Batch, lossScale?: LossScale | ScaleInputs, into?: ReadonlyMap<string, Float32Array>): GradientStepResult {
+  const made = lossScale && typeof lossScale.mean === 'number' ? scaleInputs(compiled, lossScale as LossScale) : undefined;
+  const scale = made ?? (lossScale as ScaleInputs | undefined);
   try {
     return runCompiled(module, () => {
       const g = jittedGradientStep(module, compiled, ts, batch, scale);
@@ -177,7 +188,7 @@ export function runGradientStep(module: Module, compiled: Compiled, ts: TrainSta
       return g;
     });
   } finally {
-    if (scale) ops.dispose([scale.mean, ...(scale.sum ? [scale.sum] : [])]);
+    if (made) ops.dispose([made.mean, ...(made.sum ? [made.sum] : [])]);
   }
 }
 

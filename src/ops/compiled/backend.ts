@@ -15,6 +15,7 @@ import { ProgramCache } from './program-cache.js';
 import { availableParallelism } from 'node:os';
 import { loadOrt, type SessionOptions } from '../onnx/session.js';
 import { WasmHeap } from './wasm-heap.js';
+import type { GraphSession } from '../onnx/graph-session.js';
 import { concreteValue, hostArray, pendingValue, sizeOf, type HostArray, type TraceNode, type TraceValue } from './trace.js';
 
 /** The tfjs name of the compiled backend. */
@@ -23,7 +24,17 @@ export const COMPILED_BACKEND = 'rxkeras-compiled';
 /** Host constants up to this many elements are baked into graphs (until seen varying); larger ones are fed. */
 const BAKE_MAX = 16;
 
+/** Whether a flush may bake `v` into a graph (a small host constant) instead of feeding it. */
+export const bakeable = (v: TraceValue): boolean => v.hostConstant && sizeOf(v.shape) <= BAKE_MAX;
+
 type DataId = object;
+
+/** One graph a flush ran: its session, the values fed in order, and the values it computed, in order. */
+export interface RecordedRun {
+  session: GraphSession;
+  feeds: TraceValue[];
+  outputs: TraceValue[];
+}
 
 export class CompiledBackend extends tf.KernelBackend {
   private readonly data = new tf.DataStorage<TraceValue>(this, tf.engine());
@@ -42,6 +53,8 @@ export class CompiledBackend extends tf.KernelBackend {
   active = false;
   /** Releases of lent data disposed while a trace (that may read them) was pending: run once it is flushed or discarded. */
   private releases: (() => void)[] = [];
+  /** While set (see StepPlan.capture), each flush that runs a graph records what it ran here. */
+  recorded: RecordedRun[] | undefined;
 
   override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
     const id = {};
@@ -257,7 +270,7 @@ export class CompiledBackend extends tf.KernelBackend {
         let r = ref.get(v);
         if (r === undefined) {
           if (!v.data) throw new CompiledRunError(`a pending input of ${n.kernel} belongs to no recorded node`);
-          const constant = v.hostConstant && sizeOf(v.shape) <= BAKE_MAX;
+          const constant = bakeable(v);
           const list = constant ? constants : inputs;
           r = `${constant ? 'c' : 'i'}${list.length}`;
           list.push(v);
@@ -282,6 +295,7 @@ export class CompiledBackend extends tf.KernelBackend {
         return offset !== undefined ? { data: heap.view(offset, sizeOf(shape)), shape } : into ? { data: into, shape } : undefined;
       });
       result = session.run(feeds.map((v) => ({ data: (v.aliasOf ?? v).data!, dtype: v.dtype, shape: v.shape })), preallocated);
+      this.recorded?.push({ session, feeds, outputs });
       regions.forEach((offset, j) => {
         const o = outputs[j];
         if (offset !== undefined) {

@@ -11,3 +11,4 @@ export type { FusedKernels } from './wasm-heap.js';
 export { inCompiledRegion } from './region.js';
 export { heapRows } from './heap-rows.js';
 export { computeInto, computeIntoHeap, heapPart, heapTensor, readInto } from './heap-values.js';
+export { StepPlan } from './step-plan.js';
