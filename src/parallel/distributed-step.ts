@@ -1,6 +1,7 @@
 import * as ops from '../ops/index.js';
 import { disposeReplaced, fromLeaves, leaves, type TensorTree } from '../core/tree.js';
-import { applyGradients, runGradientStep, runCompiled, testStep, type GradientStepResult, type StepResult } from '../training/steps.js';
+import { applyGradients, runCompiled, testStep, type StepResult } from '../training/steps.js';
+import { RepeatingGradientStep, type PlannedGradientResult } from './repeating-gradient-step.js';
 import { combinedLosses, lossContributions } from '../training/split-losses.js';
 import type { StepRunner } from '../training/step-runner.js';
 import type { Compiled } from '../training/compile.js';
@@ -48,6 +49,10 @@ interface Combined {
 export class DistributedStep implements StepRunner {
   private readonly bucketElements: number;
   private scratch = new Float32Array(0);
+  /** Each gradient's part of the fused buffer, by param path (kept while the buffer and the trainable weights are: a captured step writes into them). */
+  private parts: { scratch: Float32Array; key: string; parts: Map<string, Float32Array> } | undefined;
+  /** The gradient step, run from its captured graph once it repeats. */
+  private readonly gradient: RepeatingGradientStep;
 
   constructor(
     private readonly module: Module,
@@ -57,6 +62,7 @@ export class DistributedStep implements StepRunner {
     private readonly replicas?: DataParallel,
   ) {
     this.bucketElements = Math.max(1, Math.floor((options.bucketBytes ?? 25 << 20) / 4));
+    this.gradient = new RepeatingGradientStep(module, () => this.parts!.parts);
   }
 
   /** One training step on this member's rows of the global batch. It takes `ts` over, as the fit loop's steps do; the caller owns the result's tensors. */
@@ -67,7 +73,7 @@ export class DistributedStep implements StepRunner {
     const trainable = module.trainablePaths(ts.params);
     const trainLeaves = leaves(ts.params).filter(([p]) => trainable.has(p));
     const sizes = trainLeaves.map(([, t]) => t.size);
-    let g: GradientStepResult | undefined;
+    let g: PlannedGradientResult | undefined;
     let combined: Combined | undefined;
     let grads: TensorTree | undefined;
     let done = false;
@@ -78,15 +84,16 @@ export class DistributedStep implements StepRunner {
       const total = counts.reduce((a, b) => a + b, 0);
       const length = sizes.reduce((a, b) => a + b, 0);
       const fused = this.buffer(length);
-      let offset = 0;
-      const parts = new Map(trainLeaves.map(([path], i) => [path, fused.subarray(offset, (offset += sizes[i]))]));
-      // A compiled step writes the gradients straight into the fused buffer (reading them there copies nothing).
-      g = rows > 0 ? runGradientStep(module, compiled, ts, batch, { mean: rows / total, sum: 1 }, parts) : undefined;
-      const gradLeaves = g ? new Map(leaves(g.grads)) : undefined;
-      for (const [path, part] of parts) {
-        if (gradLeaves) readInto(gradLeaves.get(path)!, part);
-        else part.fill(0);
-      }
+      const parts = this.gradientParts(fused, trainLeaves.map(([path]) => path), sizes);
+      // A compiled step writes the gradients straight into the fused buffer (reading them there copies nothing); a step run
+      // from its captured graph leaves no gradient tensors.
+      g = rows > 0 ? this.gradient.run(compiled, ts, batch, { mean: rows / total, sum: 1 }) : undefined;
+      const gradLeaves = g?.grads ? new Map(leaves(g.grads)) : undefined;
+      if (!g || gradLeaves)
+        for (const [path, part] of parts) {
+          if (gradLeaves) readInto(gradLeaves.get(path)!, part);
+          else part.fill(0);
+        }
       combined = await this.combine(rows, g, fused, length, counts);
       grads = fromLeaves(
         trainLeaves.map(([path, t]) => {
@@ -106,7 +113,7 @@ export class DistributedStep implements StepRunner {
     } finally {
       // A failed step (a lost rank) leaves `ts` as it was: the forward pass's new layer state goes.
       if (g && !done) disposeReplaced(g.state, ts.state);
-      if (g) ops.dispose([g.loss, ...g.outputLosses, ...g.predictions, ...leaves(g.grads).map(([, t]) => t)]);
+      if (g) ops.dispose([g.loss, ...g.outputLosses, ...g.predictions, ...(g.grads ? leaves(g.grads).map(([, t]) => t) : [])]);
       if (grads) ops.dispose(leaves(grads).map(([, t]) => t));
       if (combined) ops.dispose([combined.loss, ...combined.outputLosses]);
     }
@@ -180,6 +187,17 @@ export class DistributedStep implements StepRunner {
     counts[rank] = rows;
     await this.collective.allReduce(counts);
     return Array.from(counts);
+  }
+
+  /** The gradients' parts of `fused`, in order: the same arrays from step to step while the buffer and the trainable weights stay. */
+  private gradientParts(fused: Float32Array, paths: string[], sizes: number[]): Map<string, Float32Array> {
+    const key = paths.map((p, i) => `${p}:${sizes[i]}`).join();
+    if (this.parts?.scratch !== fused || this.parts.key !== key) {
+      let offset = 0;
+      this.parts = { scratch: fused, key, parts: new Map(paths.map((path, i) => [path, fused.subarray(offset, (offset += sizes[i]))])) };
+      this.gradient.reset();
+    }
+    return this.parts.parts;
   }
 
   /** The step's fused buffer, `weighted` floats and the losses and row counts behind them: one array, reused from step to step. */

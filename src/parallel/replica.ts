@@ -4,11 +4,12 @@ import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '.
 import type { Optimizer, OptimizerState } from '../optimizers/index.js';
 import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
-import { applyGradients, optimizerStep, runGradientStep, runCompiled, scaleInputs, type GradientStepResult, type StepResult } from '../training/steps.js';
+import { applyGradients, optimizerStep, runCompiled, type StepResult } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { Collective } from './collective.js';
 import { fusedLayout, isWhole, ownedBounds, pieceEntry, piecesIn, type FusedEntry, type FusedLayout, type Piece } from './fused-layout.js';
-import { compiledStepsEnabled, fallbackReason, heapPart, heapTensor, readInto, StepPlan } from '../ops/compiled/index.js';
+import { heapPart, heapTensor, readInto } from '../ops/compiled/index.js';
+import { RepeatingGradientStep } from './repeating-gradient-step.js';
 import { InPlaceUpdate } from './in-place-update.js';
 import type { InPlaceRegions } from './shared-memory-collective.js';
 
@@ -80,10 +81,8 @@ export class Replica {
   private shardedSetup = false;
   /** The sharded update in shared memory, where it can run (see InPlaceUpdate). */
   private inPlace: InPlaceUpdate | undefined;
-  /** The last gradient step's captured graph, for the steps that repeat it (see gradientStep); a new state or setup drops it. */
-  private plan: { plan: StepPlan; losses: number; shapes: number[][]; confirmed: boolean } | undefined;
-  /** Gradient steps that ran a captured session, in this thread (for tests). */
-  static plannedSteps = 0;
+  /** The gradient step, run from its captured graph once it repeats. */
+  private readonly gradient: RepeatingGradientStep;
 
   constructor(
     readonly module: Module,
@@ -94,6 +93,7 @@ export class Replica {
     this.layout = fusedLayout(module, ts);
     this.shared = isShared(collective) ? collective : undefined;
     this.fused = this.shared ? this.shared.slot(this.layout.length) : new Float32Array(this.layout.length);
+    this.gradient = new RepeatingGradientStep(module, () => this.gradParts);
     this.setState(ts, compiled);
   }
 
@@ -123,7 +123,7 @@ export class Replica {
       throw new InvalidArgumentError('replica state', `a state with ${this.layout.length} fused values (the same trainable weights)`, layout.length);
     this.layout = layout;
     this.gradParts = new Map(layout.grads.map((e) => [e.path, this.fused.subarray(e.offset, e.offset + e.size)]));
-    this.plan = undefined;
+    this.gradient.reset();
     this.compiled = compiled;
     const optimizer = compiled.optimizer as Optimizer;
     const clipping = optimizer.getConfig();
@@ -155,7 +155,8 @@ export class Replica {
   async step(shard: Batch, globalRows: number, proceed?: () => boolean): Promise<ReplicaStepResult | undefined> {
     const rows = shard.x[0].shape[0];
     const share = rows / globalRows;
-    const g = rows > 0 ? this.gradientStep(shard, share) : undefined;
+    // The gradients come out weighted by the share: the loss is scaled inside the (compiled) step, not each gradient afterwards.
+    const g = rows > 0 ? this.gradient.run(this.compiled, this.ts, shard, share === 1 ? undefined : { mean: share, sum: 1 }) : undefined;
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
     // A cancelled or failed step leaves the state as it was: what it made goes.
@@ -183,49 +184,6 @@ export class Replica {
       if (g?.grads) ops.dispose(leaves(g.grads).map(([, t]) => t));
     }
     return { share, result };
-  }
-
-  /**
-   * The gradient step on a shard with rows: the gradients written into the
-   * fused buffer, the weights and state as they are. With compiled steps a
-   * step that repeats (same setup and shapes, no layer state) runs the
-   * session it captured again (see StepPlan; `grads` is then absent), once
-   * two steps in a row ran the same session the same way: no tfjs dispatch,
-   * trace or flush per step.
-   */
-  private gradientStep(shard: Batch, share: number): (Omit<GradientStepResult, 'grads'> & { grads?: TensorTree }) | undefined {
-    // The gradients come out weighted by the share: the loss is scaled inside the (compiled) step, not each gradient afterwards.
-    const scale = share === 1 ? undefined : scaleInputs(this.compiled, { mean: share, sum: 1 });
-    const inputs = [
-      ...leaves(this.ts.params).map(([, t]) => t),
-      ...shard.x,
-      ...shard.y,
-      ...(shard.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null),
-      ...(scale ? [scale.mean, ...(scale.sum ? [scale.sum] : [])] : []),
-    ];
-    try {
-      const planned = this.plan;
-      if (planned?.confirmed) {
-        const values = planned.plan.run(inputs);
-        if (values) {
-          Replica.plannedSteps++;
-          const [loss, ...rest] = values.map((v, i) => ops.lentTensor(v as Float32Array, planned.shapes[i], 'float32', () => {}));
-          return { loss: loss as ops.Scalar, outputLosses: rest.slice(0, planned.losses) as ops.Scalar[], predictions: rest.slice(planned.losses), state: {} };
-        }
-        this.plan = undefined;
-      }
-      const step = () => runGradientStep(this.module, this.compiled, this.ts, shard, scale, this.gradParts);
-      if (!compiledStepsEnabled() || fallbackReason(this.module) || this.layout.state.length > 0) return step();
-      const { result: g, plan } = StepPlan.capture(step, inputs, (r) => [r.loss, ...r.outputLosses, ...r.predictions]);
-      const outputs = [g.loss, ...g.outputLosses, ...g.predictions];
-      this.plan =
-        plan && leaves(g.state).length === 0 && outputs.every((t) => t.dtype === 'float32')
-          ? { plan, losses: g.outputLosses.length, shapes: outputs.map((t) => [...t.shape]), confirmed: planned !== undefined && planned.plan.sameAs(plan) }
-          : undefined;
-      return g;
-    } finally {
-      if (scale) ops.dispose([scale.mean, ...(scale.sum ? [scale.sum] : [])]);
-    }
   }
 
   /** Frees the training state; the collective is closed. */

@@ -12,7 +12,7 @@
  * numbers such as a loss scale) the caller keeps unchanged; the plan checks
  * shapes and dtypes, and gives up (undefined) on any change.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { bakeable, compiledBackend, type RecordedRun } from './backend.js';
 import type { GraphSession } from '../onnx/graph-session.js';
 import type { HostArray, TraceValue } from './trace.js';
@@ -109,8 +109,8 @@ export class StepPlan {
    * The step on new input tensors (same order, shapes and dtypes as when
    * captured): the output tensors' values, in order, as new arrays (lent
    * arrays are written in place). Undefined, having run nothing, when an
-   * input changed shape or dtype, lives on another backend, or the session
-   * was released.
+   * input changed shape or dtype, is still pending, or the session was
+   * released.
    */
   run(inputs: tf.Tensor[]): HostArray[] | undefined {
     if (this.session.disposed || inputs.length !== this.inputs.length) return undefined;
@@ -122,7 +122,10 @@ export class StepPlan {
         feeds.push({ data: f.constant.data!, dtype: f.constant.dtype, shape: f.constant.shape });
         continue;
       }
-      const data = backend.valueIfPresent(inputs[f.input].dataId)?.data;
+      const t = inputs[f.input];
+      // An input made on the eager backend moves here, as a traced step would move it.
+      if (!backend.valueIfPresent(t.dataId)) tf.engine().moveData(backend, t.dataId);
+      const data = backend.valueIfPresent(t.dataId)?.data;
       if (!data) return undefined;
       feeds.push({ data, dtype: f.dtype, shape: f.shape });
     }
