@@ -58,8 +58,9 @@ export class StepPlan {
     const inputOf = new Map<TraceValue, number>();
     for (const [i, t] of inputs.entries()) {
       const v = valueOf(t);
+      if (!v) continue; // still on the eager backend: the graph did not read it (a read moves it here)
       // An input that may have been baked into the graph would keep its captured values.
-      if (!v || bakeable(v)) return undefined;
+      if (bakeable(v)) return undefined;
       inputOf.set(v, i);
     }
     const feeds: StepPlan['feeds'] = [];
