@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { enableCompiledSteps, fallbackReason } from '../../src/ops/compiled/index.js';
+import { compiledStepsEnabled, enableCompiledSteps, fallbackReason } from '../../src/ops/compiled/index.js';
 import type { Model } from '../../src/models/model.js';
 
 export interface Run {
@@ -71,3 +71,16 @@ export function assertSameTraining(eager: Run, compiled: Run, what: string, tol 
 }
 
 export const numTensors = (): number => tf.memory().numTensors;
+
+/** `f` as a test body that runs with compiled steps on (tests run eagerly unless RXKERAS_BACKEND says otherwise), then as before. */
+export function withCompiledSteps(f: () => void | Promise<void>): () => Promise<void> {
+  return async () => {
+    const was = compiledStepsEnabled();
+    enableCompiledSteps(true);
+    try {
+      await f();
+    } finally {
+      enableCompiledSteps(was);
+    }
+  };
+}

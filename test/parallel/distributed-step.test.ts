@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '../../src/core/errors.js';
 import { disposeReplaced } from '../../src/core/tree.js';
 import { DistributedStep } from '../../src/parallel/distributed-step.js';
 import { RepeatingGradientStep } from '../../src/parallel/repeating-gradient-step.js';
-import { compiledStepsEnabled, enableCompiledSteps } from '../../src/ops/compiled/index.js';
+import { withCompiledSteps } from '../helpers/compiled.js';
 import { SharedMemoryCollective, createSharedGroup } from '../../src/parallel/shared-memory-collective.js';
 import { startState } from '../../src/training/setup.js';
 import { runCompiled, trainStep } from '../../src/training/steps.js';
@@ -28,17 +28,6 @@ function model(): rx.Sequential {
   m.build(3);
   m.compile({ optimizer: rx.Adam({ learning_rate: 0.01 }), loss: 'categorical_crossentropy' }, 3);
   return m;
-}
-
-/** Runs `f` with compiled steps on (this suite runs eagerly unless RXKERAS_BACKEND says otherwise), then as before. */
-async function withCompiledSteps(f: () => Promise<void>): Promise<void> {
-  const was = compiledStepsEnabled();
-  enableCompiledSteps(true);
-  try {
-    await f();
-  } finally {
-    enableCompiledSteps(was);
-  }
 }
 
 const start = (m: rx.Model): TrainState => startState(m, m.compiled!, m.variables!).state;
@@ -78,49 +67,50 @@ test('a distributed step with the row counts from the batch, or exchanged, equal
   m.dispose();
 });
 
-test('with compiled steps, two members whose steps repeat run their captured graphs from the fourth step, and end with the weights of single-process training on the whole batches (1e-5)', () =>
+test(
+  'with compiled steps, two members whose steps repeat run their captured graphs from the fourth step, and end with the weights of single-process training on the whole batches (1e-5)',
   withCompiledSteps(async () => {
-  const x = ops.randomNormal([40, 4], 0, 1, 'float32', 12);
-  const y = ops.oneHot(ops.tensor1d(Array.from({ length: 40 }, (_, i) => (i * 7) % 3), 'int32'), 3);
-  const batch = (k: number, from: number, to: number): Batch => ({ x: [ops.slice(x, [5 * k + from], [to - from])], y: [ops.slice(y, [5 * k + from], [to - from])] });
-  const kernelOf = (ts: TrainState) => Array.from((Object.values(ts.params)[0] as Record<string, ops.Tensor>).kernel.dataSync());
+    const x = ops.randomNormal([40, 4], 0, 1, 'float32', 12);
+    const y = ops.oneHot(ops.tensor1d(Array.from({ length: 40 }, (_, i) => (i * 7) % 3), 'int32'), 3);
+    const batch = (k: number, from: number, to: number): Batch => ({ x: [ops.slice(x, [5 * k + from], [to - from])], y: [ops.slice(y, [5 * k + from], [to - from])] });
+    const kernelOf = (ts: TrainState) => Array.from((Object.values(ts.params)[0] as Record<string, ops.Tensor>).kernel.dataSync());
 
-  const m = model();
-  let ts = start(m);
-  for (let k = 0; k < 8; k++) {
-    const whole = batch(k, 0, 5);
-    const r = runCompiled(m, () => trainStep(m, m.compiled!.compiled, ts, whole));
-    disposeReplaced(ts, r.state);
-    ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions, ...whole.x, ...whole.y]);
-    ts = r.state;
-  }
-  const expected = kernelOf(ts);
-  disposeReplaced(ts, undefined);
-  m.dispose();
+    const m = model();
+    let ts = start(m);
+    for (let k = 0; k < 8; k++) {
+      const whole = batch(k, 0, 5);
+      const r = runCompiled(m, () => trainStep(m, m.compiled!.compiled, ts, whole));
+      disposeReplaced(ts, r.state);
+      ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions, ...whole.x, ...whole.y]);
+      ts = r.state;
+    }
+    const expected = kernelOf(ts);
+    disposeReplaced(ts, undefined);
+    m.dispose();
 
-  const planned = RepeatingGradientStep.planned;
-  const group = createSharedGroup(2, 1024);
-  const kernels = await Promise.all(
-    [0, 1].map(async (rank) => {
-      const member = model();
-      const step = new DistributedStep(member, member.compiled!.compiled, new SharedMemoryCollective(group, rank, { timeoutMs: 5000 }));
-      let state = start(member);
-      for (let k = 0; k < 8; k++) {
-        const part = { ...(rank === 0 ? batch(k, 0, 3) : batch(k, 3, 5)), memberRows: [3, 2] };
-        const r = await step.train(state, part);
-        ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions, ...part.x, ...part.y]);
-        state = r.state;
-      }
-      const kernel = kernelOf(state);
-      disposeReplaced(state, undefined);
-      member.dispose();
-      return kernel;
-    }),
-  );
-  // Each member traces three steps (the jit traces two, then replays one whose capture agrees), then runs the captured session.
-  assert.equal(RepeatingGradientStep.planned - planned, 2 * 5, 'steps that ran a captured session');
-  for (const kernel of kernels) kernel.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `kernel[${i}]: ${v} vs ${expected[i]}`));
-  ops.dispose([x, y]);
+    const planned = RepeatingGradientStep.planned;
+    const group = createSharedGroup(2, 1024);
+    const kernels = await Promise.all(
+      [0, 1].map(async (rank) => {
+        const member = model();
+        const step = new DistributedStep(member, member.compiled!.compiled, new SharedMemoryCollective(group, rank, { timeoutMs: 5000 }));
+        let state = start(member);
+        for (let k = 0; k < 8; k++) {
+          const part = { ...(rank === 0 ? batch(k, 0, 3) : batch(k, 3, 5)), memberRows: [3, 2] };
+          const r = await step.train(state, part);
+          ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions, ...part.x, ...part.y]);
+          state = r.state;
+        }
+        const kernel = kernelOf(state);
+        disposeReplaced(state, undefined);
+        member.dispose();
+        return kernel;
+      }),
+    );
+    // Each member traces three steps (the jit traces two, then replays one whose capture agrees), then runs the captured session.
+    assert.equal(RepeatingGradientStep.planned - planned, 2 * 5, 'steps that ran a captured session');
+    for (const kernel of kernels) kernel.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `kernel[${i}]: ${v} vs ${expected[i]}`));
+    ops.dispose([x, y]);
   }),
 );
 

@@ -8,9 +8,10 @@ await backendReady;
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { withCompiledSteps } from '../../helpers/compiled.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { lentTensor } from '../../../src/ops/index.js';
-import { compiled, compiledBackend, computeInto, enableCompiledSteps, readInto } from '../../../src/ops/compiled/index.js';
+import { compiled, compiledBackend, computeInto, readInto } from '../../../src/ops/compiled/index.js';
 
 const SIZE = 64; // above the size of baked constants: fed to the graph
 const lent = () => {
@@ -18,18 +19,6 @@ const lent = () => {
   const state = { released: 0 };
   return { data, state, release: () => void state.released++ };
 };
-
-/** Runs `f` with compiled steps on, and turns them off again. */
-function withCompiledSteps(f: () => void): () => void {
-  return () => {
-    enableCompiledSteps(true);
-    try {
-      f();
-    } finally {
-      enableCompiledSteps(false);
-    }
-  };
-}
 
 test('with compiled steps a lent array is the graph input itself, and is released once, when its tensor is disposed', withCompiledSteps(() => {
   const { data, state, release } = lent();

@@ -10,10 +10,11 @@ await backendReady;
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { withCompiledSteps } from '../../helpers/compiled.js';
 import * as rx from '../../../src/index.js';
 import * as ops from '../../../src/ops/index.js';
 import { leaves } from '../../../src/core/tree.js';
-import { compiled, compiledBackend, enableCompiledSteps, StepPlan } from '../../../src/ops/compiled/index.js';
+import { compiled, compiledBackend, StepPlan } from '../../../src/ops/compiled/index.js';
 import { startState } from '../../../src/training/setup.js';
 import { runGradientStep, scaleInputs } from '../../../src/training/steps.js';
 import type { Batch, TrainState } from '../../../src/training/types.js';
@@ -52,15 +53,14 @@ function stepper(m: rx.Model) {
   return { into, inputs, capture, dispose: () => ops.dispose([scale.mean, ...(scale.sum ? [scale.sum] : [])]) };
 }
 
-function withCompiledSteps(f: () => void): () => void {
-  return () => {
-    enableCompiledSteps(true);
-    try {
-      f();
-    } finally {
-      enableCompiledSteps(false);
-    }
-  };
+/** The plans of three steps on new batches (the jit traces two steps, then replays). */
+function threeCaptures(s: ReturnType<typeof stepper>): (StepPlan | undefined)[] {
+  return [1, 2, 3].map((seed) => {
+    const b = batch(seed);
+    const { result, plan } = s.capture(b);
+    ops.dispose([result.loss, ...result.outputLosses, ...result.predictions, ...leaves(result.grads).map(([, t]) => t), ...b.x, ...b.y]);
+    return plan;
+  });
 }
 
 const snapshot = (into: Map<string, Float32Array>) => [...into.values()].map((a) => Array.from(a));
@@ -68,12 +68,7 @@ const snapshot = (into: Map<string, Float32Array>) => [...into.values()].map((a)
 test('a plan captured from two repeating steps gives the traced step\'s loss, predictions and gradients on a new batch', withCompiledSteps(() => {
   const m = model(false);
   const s = stepper(m);
-  const plans = [1, 2, 3].map((seed) => {
-    const b = batch(seed);
-    const { result, plan } = s.capture(b);
-    ops.dispose([result.loss, ...result.outputLosses, ...result.predictions, ...leaves(result.grads).map(([, t]) => t), ...b.x, ...b.y]);
-    return plan;
-  });
+  const plans = threeCaptures(s);
   assert.ok(plans[1] && plans[2], 'each step ran one graph from its inputs');
   assert.ok(plans[1]!.sameAs(plans[2]!), 'the replayed steps run the same session the same way');
 
@@ -100,12 +95,7 @@ test('a plan captured from two repeating steps gives the traced step\'s loss, pr
 test('a step with dropout (a mask made again at every step) never repeats: two captures differ', withCompiledSteps(() => {
   const m = model(true);
   const s = stepper(m);
-  const plans = [1, 2, 3].map((seed) => {
-    const b = batch(seed);
-    const { result, plan } = s.capture(b);
-    ops.dispose([result.loss, ...result.outputLosses, ...result.predictions, ...leaves(result.grads).map(([, t]) => t), ...b.x, ...b.y]);
-    return plan;
-  });
+  const plans = threeCaptures(s);
   assert.ok(!(plans[1] && plans[2] && plans[1].sameAs(plans[2])), 'no two captures agree');
   s.dispose();
   m.dispose();
