@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDistributed } from '../src/parallel/init-distributed.js';
 import { launch } from '../src/parallel/launcher.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 const BYTES = 64 << 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -85,8 +86,12 @@ async function trainMember(distributed: boolean): Promise<void> {
   const x = rx.ops.randomUniform([to - from, 784]);
   const y = rx.ops.cast(rx.ops.oneHot(rx.ops.tensor1d(Array.from({ length: to - from }, (_, i) => (from + i) % 10), 'int32'), 10), 'float32');
   let start = 0n;
+  let cpuBefore: Map<number, number> | undefined;
   for (let i = 0; i < STEPS + 3; i++) {
-    if (i === 3) start = process.hrtime.bigint();
+    if (i === 3) {
+      start = process.hrtime.bigint();
+      cpuBefore = threadCpuMs();
+    }
     const batch = { x: [x], y: [y], memberRows: ranges.map(([a, b]) => b - a) };
     const r = step ? await step.train(ts, batch) : runCompiled(model, () => trainStep(model, model.compiled!.compiled, ts, batch));
     if (!step) disposeReplaced({ p: ts.params, s: ts.state, o: ts.optState }, { p: r.state.params, s: r.state.state, o: r.state.optState });
@@ -94,7 +99,17 @@ async function trainMember(distributed: boolean): Promise<void> {
     ts = r.state;
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if ((group?.rank ?? 0) === 0) writeFileSync(process.env.BENCH_OUT!, String((STEPS * BATCH) / seconds));
+  const cpuAfter = threadCpuMs();
+  if ((group?.rank ?? 0) === 0) {
+    writeFileSync(process.env.BENCH_OUT!, String((STEPS * BATCH) / seconds));
+    // Where a step's CPU goes in this process: its main thread (the graph, the update, JavaScript), the others (Gloo's, V8's helpers).
+    if (cpuBefore && cpuAfter) {
+      const used = [...cpuAfter].map(([tid, ms]) => [tid, ms - (cpuBefore!.get(tid) ?? 0)] as const);
+      const main = used.find(([tid]) => tid === process.pid)?.[1] ?? 0;
+      const others = used.filter(([tid]) => tid !== process.pid).reduce((a, [, ms]) => a + ms, 0);
+      console.log(`  ${group ? `rank 0 of ${group.size}` : '1 process'}, ${process.env.RXKERAS_BACKEND} steps, CPU per step: main thread ${(main / STEPS).toFixed(2)} ms, other threads ${(others / STEPS).toFixed(2)} ms`);
+    }
+  }
   await group?.close();
 }
 

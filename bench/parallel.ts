@@ -8,7 +8,9 @@
  * steps on ONNX Runtime where it loads) and for eager wasm replicas, then
  * the all-reduce throughput of a 16 MB gradient buffer between 2 worker
  * threads in shared memory (algorithm bandwidth: buffer bytes over the time
- * of one all-reduce). For reference, each model is also trained with plain
+ * of one all-reduce). For the compiled replicas, one more 2-replica run
+ * prints where a step's CPU goes, thread by thread (Linux). For reference,
+ * each model is also trained with plain
  * `fit` on the main thread (its default backend, all cores), and the peer:
  * PyTorch's data parallelism on CPU processes (DistributedDataParallel over
  * Gloo, bench/pytorch_ddp.py) with 1 and 2 processes of one thread each,
@@ -21,6 +23,7 @@ import * as rx from '../src/index.js';
 import { configureDevices, disposeDevices, getDevice } from '../src/parallel/devices.js';
 import { DeviceGroup } from '../src/parallel/device-group.js';
 import { caseData, cases, pytorchDdpPair, type Case } from './cases.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 await rx.initBackend();
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 16); // ~2-4 s per timing: shorter ones swung by 10%
@@ -30,8 +33,12 @@ const WARMUP_EPOCHS = Number(process.env.BENCH_WARMUP_EPOCHS ?? 8);
 const ALLREDUCE_BYTES = 16 << 20;
 const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] as const) : (['wasm'] as const);
 
-/** samples/s of `fit` after a one-epoch warm-up: over `replicas` worker replicas (multiGpuModel), or plain on the main thread (0). */
-async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, epochs = EPOCHS): Promise<number> {
+/**
+ * samples/s of `fit` after a one-epoch warm-up: over `replicas` worker
+ * replicas (multiGpuModel), or plain on the main thread (0). `timed` wraps
+ * the timed fit (to measure around it).
+ */
+async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, epochs = EPOCHS, timed = (f: () => Promise<unknown>) => f()): Promise<number> {
   const model = new rx.Sequential({ layers: c.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
   const parallel = replicas > 0 ? rx.multiGpuModel(model, { gpus: replicas }) : undefined;
@@ -41,11 +48,35 @@ async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: 
   };
   await fit(1); // warm-up
   const start = performance.now();
-  await fit(epochs);
+  await timed(() => fit(epochs));
   const seconds = (performance.now() - start) / 1000;
   await parallel?.close();
   model.dispose();
   return (c.samples * epochs) / seconds;
+}
+
+/**
+ * CPU milliseconds per step of this process's threads during the timed fit
+ * that `run` wraps (see threadCpuMs): the main
+ * thread, the two busiest others (the replicas' worker threads), and the
+ * rest (V8's compiler and collector helpers, ONNX Runtime's, libuv's);
+ * undefined where /proc has no per-thread counters.
+ */
+async function threadShares(run: (timed: (f: () => Promise<unknown>) => Promise<unknown>) => Promise<unknown>, steps: number): Promise<string | undefined> {
+  const read = threadCpuMs;
+  let before: Map<number, number> | undefined;
+  let after: Map<number, number> | undefined;
+  await run(async (f) => {
+    before = read();
+    await f();
+    after = read();
+  });
+  if (!before || !after) return undefined;
+  const used = [...after].map(([tid, ms]) => [tid, ms - (before!.get(tid) ?? 0)] as const);
+  const perStep = (ms: number) => (ms / steps).toFixed(2);
+  const others = used.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms).sort((a, b) => b - a);
+  const main = used.find(([tid]) => tid === process.pid)?.[1] ?? 0;
+  return `main thread ${perStep(main)} ms, replicas ${others.slice(0, 2).map(perStep).join(' and ')} ms, other threads ${perStep(others.slice(2).reduce((a, b) => a + b, 0))} ms`;
 }
 
 // A case's random inputs and one-hot targets (seeded: the same in every run), also written for PyTorch.
@@ -79,6 +110,11 @@ for (const backend of backends) {
     const runs = (a: number, b: number) => `${a.toFixed(0)}, ${b.toFixed(0)}`;
     console.log(`${c.name} batch ${c.batchSize}, ${backend} replicas: 1 replica ${one.toFixed(0)} samples/s (runs ${runs(one1, one2)}), 2 replicas ${two.toFixed(0)} samples/s (runs ${runs(two1, two2)})`);
     console.log(`data-parallel scaling ${c.name} 2 replicas${label}: ${(two / one).toFixed(2)}`);
+    // Where a 2-replica step's CPU goes: once more, outside the ratio.
+    if (backend === 'compiled') {
+      const shares = await threadShares((f) => samplesPerSecond(c, 2, x, y, EPOCHS, f), (c.samples / c.batchSize) * EPOCHS);
+      if (shares) console.log(`${c.name} 2 compiled replicas, CPU per step: ${shares}`);
+    }
     rx.ops.dispose([x, y]);
   }
 }
