@@ -92,9 +92,7 @@ export class BatchRing {
 
 /** `t`'s values into the slot, read in place where the compiled backend holds them (a batch in its heap): no array per tensor per step. */
 function write(buffer: SharedArrayBuffer, offset: number, t: ops.Tensor): void {
-  const out = ringValues(buffer, { shape: [t.size], dtype: t.dtype as RingTensor['dtype'], byteOffset: offset });
-  if (out instanceof Float32Array) readInto(t, out);
-  else out.set(t.dataSync() as Int32Array | Uint8Array);
+  readInto(t, ringValues(buffer, { shape: [t.size], dtype: t.dtype as RingTensor['dtype'], byteOffset: offset }));
 }
 
 /** The typed array of a shard's tensor in its slot's memory (a view: nothing is copied). */

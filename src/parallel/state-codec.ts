@@ -81,9 +81,8 @@ export function writeByName(
     for (const [name, t, start = 0] of (parts[kind] ?? []) as [string, ops.Tensor, number?][]) {
       const at = where[kind].get(name);
       if (at === undefined) throw new RangeError(`the state layout has no ${kind} value '${name}'`);
-      // Float values are read in place where the compiled backend holds them (a replica's heap, the shared weights).
-      if (t.dtype === 'float32') readInto(t, out.subarray(at + start, at + start + t.size));
-      else out.set(t.dataSync() as Int32Array, at + start);
+      // Read in place where the compiled backend holds them (a replica's heap, the shared weights).
+      readInto(t, out.subarray(at + start, at + start + t.size));
     }
 }
 

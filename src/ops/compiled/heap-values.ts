@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend } from './backend.js';
 import { inCompiledRegion } from './region.js';
 import type { WasmHeap } from './wasm-heap.js';
-import type { TraceValue } from './trace.js';
+import { sizeOf, type HostArray, type TraceValue } from './trace.js';
 import { compiledStepsEnabled } from './step.js';
 
 /**
@@ -31,7 +31,7 @@ export function heapTensor(values: Float32Array, shape: number[]): tf.Tensor | u
  * (read in place where the compiled backend holds them: one copy).
  */
 export function heapPart(t: tf.Tensor, from: number, shape: number[]): tf.Tensor | undefined {
-  const length = shape.reduce((a, b) => a * b, 1);
+  const length = sizeOf(shape);
   const region = takeHeap(length);
   if (!region) return undefined;
   readInto(t, region.heap.view(region.offset, length), from);
@@ -52,13 +52,13 @@ export function takeHeap(length: number): { heap: WasmHeap; offset: number } | u
 }
 
 /**
- * Copies float32 `t`'s flat values from element `from` on into `out` (as
- * many as `out` holds): read in place where the compiled backend holds
- * them, else through `dataSync`.
+ * Copies `t`'s flat values from element `from` on into `out` (as many as
+ * `out` holds, an array of `t`'s dtype): read in place where the compiled
+ * backend holds them, else through `dataSync`.
  */
-export function readInto(t: tf.Tensor, out: Float32Array, from = 0): void {
-  const backend = compiledStepsEnabled() && t.dtype === 'float32' ? compiledBackend() : undefined;
-  const values = (backend?.valueIfPresent(t.dataId) ? backend.valueData(backend.traced(t)) : t.dataSync()) as Float32Array;
+export function readInto(t: tf.Tensor, out: HostArray, from = 0): void {
+  const backend = compiledStepsEnabled() ? compiledBackend() : undefined;
+  const values = (backend?.valueIfPresent(t.dataId) ? backend.valueData(backend.traced(t)) : t.dataSync()) as HostArray;
   const part = from === 0 && values.length === out.length ? values : values.subarray(from, from + out.length);
   // A value computed into `out` itself (computeInto) is there already.
   if (part.buffer !== out.buffer || part.byteOffset !== out.byteOffset) out.set(part);

@@ -19,8 +19,6 @@ import type { HostArray, TraceValue } from './trace.js';
 
 type Output = { into: Float32Array; shape: number[] } | { index: number };
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
 export class StepPlan {
   private constructor(
     private readonly session: GraphSession,
@@ -29,7 +27,6 @@ export class StepPlan {
     /** For each feed: the input tensor it reads (with the shape the graph reads it with, a reshape possibly), or a constant of the trace. */
     private readonly feeds: ({ input: number; shape: number[]; dtype: tf.DataType } | { constant: TraceValue })[],
     private readonly outputs: Output[],
-    private readonly outputCount: number,
   ) {}
 
   /**
@@ -84,7 +81,7 @@ export class StepPlan {
       else return undefined; // a value the caller would not get back (layer state, a gradient in the heap)
     }
     if (outputOf.size !== outputs.length || planned.filter((o) => 'index' in o).length !== outputs.length) return undefined;
-    return new StepPlan(run.session, inputs.map((t) => ({ shape: [...t.shape], dtype: t.dtype })), feeds, planned, outputs.length);
+    return new StepPlan(run.session, inputs.map((t) => ({ shape: [...t.shape], dtype: t.dtype })), feeds, planned);
   }
 
   /** Whether `other` runs the same session the same way (a step that repeats). */
@@ -92,7 +89,7 @@ export class StepPlan {
     return (
       this.session === other.session &&
       this.inputs.length === other.inputs.length &&
-      this.inputs.every((s, i) => sameShape(s.shape, other.inputs[i].shape) && s.dtype === other.inputs[i].dtype) &&
+      this.inputs.every((s, i) => tf.util.arraysEqual(s.shape, other.inputs[i].shape) && s.dtype === other.inputs[i].dtype) &&
       this.feeds.length === other.feeds.length &&
       this.feeds.every((f, i) => {
         const g = other.feeds[i];
@@ -115,7 +112,7 @@ export class StepPlan {
    */
   run(inputs: tf.Tensor[]): HostArray[] | undefined {
     if (this.session.disposed || inputs.length !== this.inputs.length) return undefined;
-    if (!inputs.every((t, i) => sameShape(t.shape, this.inputs[i].shape) && t.dtype === this.inputs[i].dtype)) return undefined;
+    if (!inputs.every((t, i) => tf.util.arraysEqual(t.shape, this.inputs[i].shape) && t.dtype === this.inputs[i].dtype)) return undefined;
     const backend = compiledBackend();
     const feeds: { data: HostArray; dtype: string; shape: number[] }[] = [];
     for (const f of this.feeds) {
@@ -125,14 +122,13 @@ export class StepPlan {
       }
       const t = inputs[f.input];
       // An input made on the eager backend moves here, as a traced step would move it.
-      if (!backend.valueIfPresent(t.dataId)) tf.engine().moveData(backend, t.dataId);
-      const data = backend.valueIfPresent(t.dataId)?.data;
+      const data = (backend.valueIfPresent(t.dataId) ?? (tf.engine().moveData(backend, t.dataId), backend.valueIfPresent(t.dataId)))?.data;
       if (!data) return undefined;
       feeds.push({ data, dtype: f.dtype, shape: f.shape });
     }
     const result = this.session.run(feeds, this.outputs.map((o) => ('into' in o ? { data: o.into, shape: o.shape } : undefined)));
     backend.runs++;
-    const values: HostArray[] = new Array(this.outputCount);
+    const values: HostArray[] = [];
     this.outputs.forEach((o, j) => 'index' in o && (values[o.index] = result[j]));
     return values;
   }
