@@ -17,6 +17,12 @@ export interface Collective {
   broadcast(buffer: Float32Array, root: number): Promise<void>;
   /** Resolves once every member has reached it. */
   barrier(): Promise<void>;
+  /**
+   * Optional: `length` floats that this member's all-reduce sums without
+   * copying them in (its own part of memory the members share), the same
+   * array until the next call; undefined where there is none that long.
+   */
+  inPlaceBuffer?(length: number): Float32Array | undefined;
   /** Leaves the group and frees its resources; later calls reject. */
   close(): Promise<void>;
 }

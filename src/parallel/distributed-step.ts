@@ -48,7 +48,9 @@ interface Combined {
  */
 export class DistributedStep implements StepRunner {
   private readonly bucketElements: number;
-  private scratch = new Float32Array(0);
+  private scratch: Float32Array = new Float32Array(0);
+  /** Whether `scratch` is the collective's in-place buffer. */
+  private scratchInPlace = false;
   /** Each gradient's part of the fused buffer, by param path (kept while the buffer and the trainable weights are: a captured step writes into them). */
   private parts: { scratch: Float32Array; key: string; parts: Map<string, Float32Array> } | undefined;
   /** The gradient step, run from its captured graph once it repeats. */
@@ -200,10 +202,19 @@ export class DistributedStep implements StepRunner {
     return this.parts.parts;
   }
 
-  /** The step's fused buffer, `weighted` floats and the losses and row counts behind them: one array, reused from step to step. */
+  /**
+   * The step's fused buffer, `weighted` floats and the losses and row counts
+   * behind them: one array, reused from step to step; the collective's own,
+   * where it sums one in place (the gradients are then written where they
+   * are summed).
+   */
   private buffer(weighted: number): Float32Array {
     const length = weighted + 2 + this.compiled.losses.length + this.collective.size;
-    if (this.scratch.length < length) this.scratch = new Float32Array(length);
+    if (this.scratch.length < length) {
+      const shared = this.collective.inPlaceBuffer?.(length);
+      this.scratchInPlace = shared !== undefined;
+      this.scratch = shared ?? new Float32Array(length);
+    }
     return this.scratch;
   }
 
@@ -254,6 +265,8 @@ export class DistributedStep implements StepRunner {
   }
 
   private async allReduce(buffer: Float32Array): Promise<void> {
+    // The collective's own buffer is summed where it is, whole (buckets are for transports that copy).
+    if (this.scratchInPlace && buffer.buffer === this.scratch.buffer && buffer.byteOffset === this.scratch.byteOffset) return this.collective.allReduce(buffer);
     const buckets: Promise<void>[] = [];
     for (let start = 0; start < buffer.length; start += this.bucketElements) {
       buckets.push(this.collective.allReduce(buffer.subarray(start, start + this.bucketElements)));

@@ -31,6 +31,12 @@ export interface NativeGroup {
 
 export interface GlooAddon {
   Group: new (options: NativeGroupOptions) => NativeGroup;
+  /** The pages under `view` (whole pages) now show `path` from byte `offset` on, shared with every process that maps it; `create` makes the file (native/gloo/src/host_memory.cc). */
+  mapShared(view: Uint8Array, path: string, offset: number, create: boolean): void;
+  /** Resolves once `view[index]` is not `expected` and a wake came (0), after `timeoutMs` (1), or at once when it differed already (2). */
+  futexWait(view: Int32Array, index: number, expected: number, timeoutMs: number): Promise<number>;
+  /** Wakes every waiter on `view[index]`, in any process. */
+  futexWake(view: Int32Array, index: number): void;
 }
 
 /** Set to a built `rxkeras_gloo.node` to load that one instead of the package's own. */

@@ -13,6 +13,7 @@ export const DISTRIBUTED_ENV = {
   host: 'RXKERAS_HOST',
   iface: 'RXKERAS_IFACE',
   timeoutMs: 'RXKERAS_TIMEOUT_MS',
+  hostMemory: 'RXKERAS_HOST_MEMORY',
 } as const;
 
 const HINT = 'run the script with `rxkeras launch --nproc N script.ts`, or set it yourself';
@@ -29,7 +30,9 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, expected: string): number
  * rank, world size and store come from the environment that `rxkeras launch`
  * sets (RXKERAS_RANK, RXKERAS_WORLD_SIZE, RXKERAS_STORE, RXKERAS_RUN_ID, and
  * optionally RXKERAS_HOST or RXKERAS_IFACE, RXKERAS_TIMEOUT_MS); `options`
- * override them.
+ * override them. Where RXKERAS_LOCAL_WORLD_SIZE says every member runs on
+ * this host, all-reduces go through shared memory, unless
+ * RXKERAS_HOST_MEMORY=0.
  */
 export async function initDistributed(
   { env = process.env, ...options }: Partial<GlooOptions> & { env?: NodeJS.ProcessEnv } = {},
@@ -53,5 +56,7 @@ export async function initDistributed(
     host,
     iface,
     timeoutMs: options.timeoutMs ?? (timeoutText ? intFrom(env, DISTRIBUTED_ENV.timeoutMs, 'a time in ms') : undefined),
+    localWorldSize: options.localWorldSize ?? (env[DISTRIBUTED_ENV.localWorldSize] ? intFrom(env, DISTRIBUTED_ENV.localWorldSize, 'an integer >= 1') : undefined),
+    hostMemory: options.hostMemory ?? env[DISTRIBUTED_ENV.hostMemory] !== '0',
   });
 }

@@ -45,12 +45,41 @@ const atomics = Atomics as typeof Atomics & {
   waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
 };
 
+/**
+ * How the members of a group wait for each other on a control word: by
+ * default with Atomics (threads of one process); processes that map the
+ * same memory need the operating system's futexes instead (see host-memory.ts).
+ */
+export interface GroupSync {
+  /** Resolves once `control[index]` is no longer `value`, or after about `timeoutMs` (the caller looks again). */
+  wait(control: Int32Array, index: number, value: number, timeoutMs: number): Promise<unknown>;
+  /** Wakes every member waiting on `control[index]`. */
+  notify(control: Int32Array, index: number): void;
+  /** The longest single wait, in ms: between waits the member looks for a lost one. */
+  readonly sliceMs: number;
+  /** A member known to be gone (its process ended), else undefined. */
+  lostMember?(): number | undefined;
+}
+
+/** Threads of one process: Atomics.waitAsync and Atomics.notify. */
+const threadSync: GroupSync = {
+  wait(control, index, value, timeoutMs) {
+    const r = atomics.waitAsync(control, index, value, timeoutMs);
+    return r.async ? r.value : Promise.resolve(r.value);
+  },
+  notify(control, index) {
+    Atomics.notify(control, index);
+  },
+  sliceMs: 1000,
+};
+
 // Control words.
 const ARRIVED = 0;
-const GENERATION = 1;
+/** The word members wait on. */
+export const GENERATION = 1;
 /** 0 while healthy; lost rank + 1 (or size + 1 when unknown) once the group is aborted. */
-const ABORTED = 2;
-const CONTROL_WORDS = 4;
+export const ABORTED = 2;
+export const CONTROL_WORDS = 4;
 
 /**
  * Makes the shared memory for `size` members that reduce buffers of up to
@@ -80,14 +109,16 @@ export function abortSharedGroup(group: SharedGroup, lostRank: number): void {
   abort(new Int32Array(group.control), group.size, lostRank);
 }
 
-function abort(control: Int32Array, size: number, lostRank: number): void {
+function abort(control: Int32Array, size: number, lostRank: number, sync = threadSync): void {
   Atomics.compareExchange(control, ABORTED, 0, lostRank >= 0 ? lostRank + 1 : size + 1);
-  Atomics.notify(control, GENERATION);
+  sync.notify(control, GENERATION);
 }
 
 export interface JoinOptions {
   /** Bound on any one wait for the other members, in ms (default 120 s): a member that never arrives cannot hang the others. */
   timeoutMs?: number;
+  /** How members wait for each other (default: Atomics, for threads of one process). */
+  sync?: GroupSync;
 }
 
 /**
@@ -104,9 +135,11 @@ export class SharedMemoryCollective implements Collective {
   private readonly control: Int32Array;
   private readonly slots: Float32Array[];
   private readonly result: Float32Array;
-  private readonly capacity: number;
+  /** Floats per slot: longer buffers are reduced in chunks. */
+  readonly capacity: number;
   private readonly timeoutMs: number;
   private readonly add: AddKernel | undefined;
+  private readonly sync: GroupSync;
   private closed = false;
   /** The group's update regions, where it has them. */
   readonly inPlace: InPlaceRegions | undefined;
@@ -120,6 +153,7 @@ export class SharedMemoryCollective implements Collective {
     this.size = group.size;
     this.capacity = group.capacity;
     this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.sync = options.sync ?? threadSync;
     this.control = new Int32Array(group.control);
     this.slots = Array.from({ length: group.size }, (_, i) => new Float32Array(group.data, i * group.capacity * 4, group.capacity));
     this.result = new Float32Array(group.data, group.size * group.capacity * 4, group.capacity);
@@ -154,6 +188,13 @@ export class SharedMemoryCollective implements Collective {
     if (this.size === 1) return; // the sum of one buffer is the buffer
     const own = this.slots[this.rank];
     const inPlace = buffer.buffer === own.buffer && buffer.byteOffset === own.byteOffset;
+    // A view further into this member's slot would be overwritten by its own staging: it goes through a copy.
+    if (!inPlace && buffer.buffer === own.buffer && buffer.byteOffset < own.byteOffset + own.byteLength && buffer.byteOffset + buffer.byteLength > own.byteOffset) {
+      const copy = buffer.slice();
+      await this.allReduce(copy);
+      buffer.set(copy);
+      return;
+    }
     for (let start = 0; start < buffer.length || start === 0; start += this.capacity) {
       const n = Math.min(this.capacity, buffer.length - start);
       if (!inPlace) own.set(buffer.subarray(start, start + n));
@@ -221,7 +262,7 @@ export class SharedMemoryCollective implements Collective {
     if (Atomics.add(c, ARRIVED, 1) === this.size - 1) {
       Atomics.store(c, ARRIVED, 0);
       Atomics.add(c, GENERATION, 1);
-      Atomics.notify(c, GENERATION);
+      this.sync.notify(c, GENERATION);
       return;
     }
     await this.waitFor(generation, operation);
@@ -233,15 +274,17 @@ export class SharedMemoryCollective implements Collective {
     // A short spin catches the common case of members arriving together without an event-loop round trip.
     for (let i = 0; i < 2000; i++) if (Atomics.load(c, GENERATION) !== generation) return;
     const deadline = Date.now() + this.timeoutMs;
-    while (Atomics.load(c, GENERATION) === generation) {
+    for (let waited = false; Atomics.load(c, GENERATION) === generation; waited = true) {
       this.checkAborted(operation);
+      // Looked for only once a wait has run its slice: most waits end sooner.
+      const lost = waited ? this.sync.lostMember?.() : undefined;
+      if (lost !== undefined) abort(c, this.size, lost, this.sync);
       const left = deadline - Date.now();
       if (left <= 0) {
-        abort(c, this.size, -1);
+        abort(c, this.size, -1, this.sync);
         throw new CollectiveTimeoutError(operation, this.rank, this.timeoutMs, `the other members did not arrive within ${this.timeoutMs} ms`);
       }
-      const r = atomics.waitAsync(c, GENERATION, generation, Math.min(left, 1000));
-      if (r.async) await r.value;
+      if (lost === undefined) await this.sync.wait(c, GENERATION, generation, Math.min(left, this.sync.sliceMs));
     }
     this.checkAborted(operation);
   }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "group.h"
+#include "host_memory.h"
 
 namespace rxkeras {
 namespace {
@@ -279,6 +280,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value cls;
   CHECK(napi_define_class(env, "Group", NAPI_AUTO_LENGTH, Construct, nullptr, 5, methods, &cls));
   CHECK(napi_set_named_property(env, exports, "Group", cls));
+  CHECK(defineHostMemory(env, exports));
   // Kept after the environment ends (a few bytes): finalizers that run after the hook read it.
   auto* state = new EnvState();
   CHECK(napi_set_instance_data(env, state, nullptr, nullptr));

@@ -1,0 +1,161 @@
+// Memory that the processes of one host share, for their all-reduce (see
+// src/parallel/host-memory.ts): a shared WebAssembly memory's pages are
+// replaced by a MAP_SHARED mapping of one file, so every process's memory
+// shows the same bytes (and the SIMD kernels that run over wasm memories run
+// over them unchanged); futexes on those pages wake waiters in any process,
+// where Atomics.notify wakes only this process's.
+#include "host_memory.h"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace rxkeras {
+namespace {
+
+napi_value fail(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, ("rxkeras host memory: " + message).c_str());
+  return nullptr;
+}
+
+// The bytes of a typed array (any view, also on a SharedArrayBuffer).
+bool viewBytes(napi_env env, napi_value view, uint8_t** data, size_t* bytes) {
+  napi_typedarray_type type;
+  size_t length;
+  void* raw;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, view, &type, &length, &raw, &buffer, &offset) != napi_ok) return false;
+  size_t unit = type == napi_int8_array || type == napi_uint8_array || type == napi_uint8_clamped_array ? 1
+                : type == napi_int16_array || type == napi_uint16_array                               ? 2
+                : type == napi_float64_array || type == napi_bigint64_array || type == napi_biguint64_array ? 8
+                                                                                                      : 4;
+  *data = static_cast<uint8_t*>(raw);
+  *bytes = length * unit;
+  return true;
+}
+
+// mapShared(view, path, offset, create): the pages under `view` (page-aligned, whole pages) now
+// show `path` from `offset` on, shared with every process that maps it. With `create`, makes
+// the file (it must not exist) long enough for offset + the view.
+napi_value MapShared(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* data;
+  size_t bytes;
+  if (argc < 4 || !viewBytes(env, argv[0], &data, &bytes)) return fail(env, "mapShared(view, path, offset, create) expects a typed array first");
+  char path[4096];
+  size_t pathLength;
+  if (napi_get_value_string_utf8(env, argv[1], path, sizeof path, &pathLength) != napi_ok) return fail(env, "path must be a string");
+  int64_t offset;
+  bool create;
+  napi_get_value_int64(env, argv[2], &offset);
+  napi_get_value_bool(env, argv[3], &create);
+  const long page = sysconf(_SC_PAGESIZE);
+  if (reinterpret_cast<uintptr_t>(data) % page != 0 || bytes % page != 0 || offset % page != 0 || bytes == 0)
+    return fail(env, "the view, its length and the offset must be whole pages");
+  int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
+  if (fd < 0) return fail(env, std::string("cannot open ") + path + ": " + strerror(errno));
+  if (create && ftruncate(fd, offset + bytes) != 0) {
+    int e = errno;
+    close(fd);
+    return fail(env, std::string("cannot size ") + path + ": " + strerror(e));
+  }
+  void* mapped = mmap(data, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, offset);
+  int e = errno;
+  close(fd);
+  if (mapped == MAP_FAILED) return fail(env, std::string("cannot map ") + path + ": " + strerror(e));
+  return nullptr;
+}
+
+struct Wait {
+  int32_t* word;
+  int32_t expected;
+  int64_t timeoutMs;
+  int result = 0;  // 0 woken, 1 timed out, 2 the word had changed already
+  napi_ref view = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_async_work work = nullptr;
+};
+
+void RunWait(napi_env, void* data) {
+  auto* w = static_cast<Wait*>(data);
+  timespec timeout{static_cast<time_t>(w->timeoutMs / 1000), static_cast<long>((w->timeoutMs % 1000) * 1000000)};
+  // Not FUTEX_PRIVATE_FLAG: the word is in a shared file mapping, keyed by its page, so other processes wake it.
+  long r = syscall(SYS_futex, w->word, FUTEX_WAIT, w->expected, &timeout, nullptr, 0);
+  w->result = r == 0 ? 0 : errno == ETIMEDOUT ? 1 : errno == EAGAIN ? 2 : 0;
+}
+
+void WaitDone(napi_env env, napi_status, void* data) {
+  auto* w = static_cast<Wait*>(data);
+  napi_value result;
+  napi_create_int32(env, w->result, &result);
+  napi_resolve_deferred(env, w->deferred, result);
+  napi_delete_reference(env, w->view);
+  napi_delete_async_work(env, w->work);
+  delete w;
+}
+
+// futexWait(view: Int32Array, index, expected, timeoutMs): Promise<0 | 1 | 2>, waiting on a thread of libuv's pool.
+napi_value FutexWait(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* data;
+  size_t bytes;
+  if (argc < 4 || !viewBytes(env, argv[0], &data, &bytes)) return fail(env, "futexWait(view, index, expected, timeoutMs) expects an Int32Array first");
+  uint32_t index;
+  int32_t expected;
+  int64_t timeoutMs;
+  napi_get_value_uint32(env, argv[1], &index);
+  napi_get_value_int32(env, argv[2], &expected);
+  napi_get_value_int64(env, argv[3], &timeoutMs);
+  if ((index + 1) * 4 > bytes) return fail(env, "index out of range");
+  auto* w = new Wait{reinterpret_cast<int32_t*>(data) + index, expected, timeoutMs < 0 ? 0 : timeoutMs};
+  napi_value promise, name;
+  napi_create_reference(env, argv[0], 1, &w->view);
+  napi_create_promise(env, &w->deferred, &promise);
+  napi_create_string_utf8(env, "rxkeras.futexWait", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, nullptr, name, RunWait, WaitDone, w, &w->work);
+  napi_queue_async_work(env, w->work);
+  return promise;
+}
+
+// futexWake(view: Int32Array, index): wakes every waiter on that word, in any process.
+napi_value FutexWake(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  uint8_t* data;
+  size_t bytes;
+  uint32_t index;
+  if (argc < 2 || !viewBytes(env, argv[0], &data, &bytes)) return fail(env, "futexWake(view, index) expects an Int32Array first");
+  napi_get_value_uint32(env, argv[1], &index);
+  if ((index + 1) * 4 > bytes) return fail(env, "index out of range");
+  syscall(SYS_futex, reinterpret_cast<int32_t*>(data) + index, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+  return nullptr;
+}
+
+}  // namespace
+
+napi_status defineHostMemory(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+      {"mapShared", nullptr, MapShared, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"futexWait", nullptr, FutexWait, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"futexWake", nullptr, FutexWake, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  return napi_define_properties(env, exports, 3, functions);
+}
+
+}  // namespace rxkeras
