@@ -21,6 +21,8 @@ export interface Collective {
    * Optional: `length` floats that this member's all-reduce sums without
    * copying them in (its own part of memory the members share), the same
    * array until the next call; undefined where there is none that long.
+   * It is also where other buffers are staged: an all-reduce of any other
+   * buffer overwrites it.
    */
   inPlaceBuffer?(length: number): Float32Array | undefined;
   /** Leaves the group and frees its resources; later calls reject. */

@@ -6,8 +6,8 @@ import { loadGlooAddon } from './gloo-addon.js';
 import { CONTROL_WORDS, SharedMemoryCollective, type GroupSync, type SharedGroup } from './shared-memory-collective.js';
 import { sharedMemory } from './shared-sum.js';
 
-/** Floats per member slot: larger buffers are reduced in chunks of this size. */
-const CAPACITY = 4 << 20;
+/** Floats per member slot (4 MB; the file holds one more for the sum): larger buffers are reduced in chunks of this size. */
+const CAPACITY = 1 << 20;
 /** The control memory: one WebAssembly page, at the start of the file. */
 const CONTROL_BYTES = 65536;
 /** Where each member's process id is kept, after the control words. */

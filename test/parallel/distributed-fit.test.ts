@@ -4,7 +4,8 @@
 // Dataset each process shards; rank 0 alone writes the checkpoint and the CSV
 // log. A member killed with SIGKILL mid-epoch makes the others fail with
 // LostRankError naming it, the last checkpoint loads, and a relaunch resumes
-// from it with initialEpoch.
+// from it with initialEpoch. Runs that say their processes share this host
+// (launch, RXKERAS_LOCAL_WORLD_SIZE) all-reduce in its memory, the others over TCP.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,9 +51,11 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
   const alone = () => (reference ??= single(folder('single')));
 
   /** Every member's weights and logs equal the others' and those of one process. */
-  function compare(dir: string, size: number, expected: Trained): void {
-    const results = Array.from({ length: size }, (_, rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
+  /** `hostLocal`: whether the members all-reduced in host memory (they say they share this host) or over TCP. */
+  function compare(dir: string, size: number, expected: Trained, hostLocal: boolean): void {
+    const results = Array.from({ length: size }, (_, rank) => read<Trained & { hostLocal: boolean }>(join(dir, `gloo-${rank}.json`)));
     for (const r of results) {
+      assert.equal(r.hostLocal, hostLocal);
       // Every member ends with the same weights, bit for bit, and logs the same.
       assert.deepEqual(r.weights, results[0].weights);
       assert.deepEqual(r.history, results[0].history);
@@ -69,8 +72,8 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     for (const r of results) for (const [name, v] of Object.entries(expected.evaluation)) close(r.evaluation[name], v, `evaluate's ${name} on rank ${r.rank}`);
   }
 
-  function checkRun(dir: string, size: number, expected: Trained): void {
-    compare(dir, size, expected);
+  function checkRun(dir: string, size: number, expected: Trained, hostLocal: boolean): void {
+    compare(dir, size, expected, hostLocal);
     // Rank 0 alone wrote the checkpoint and the log.
     assert.ok(existsSync(join(dir, 'ckpt.h5')));
     assert.equal(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n').length, 4);
@@ -81,23 +84,24 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     const dir = folder('launch2');
     const [run, expected] = await Promise.all([rxkeras(['launch', '--nproc', '2', '--timeout', String(TIMEOUT_MS), FIT, 'gloo', dir], { RXKERAS_BACKEND: 'cpu' }), alone()]);
     assert.equal(run.code, 0, run.stderr);
-    checkRun(dir, 2, expected);
+    // launch says the processes share this host: their all-reduces go through its memory.
+    checkRun(dir, 2, expected, true);
   });
 
   test('3 processes train 3 epochs with fit to the weights and logs of one process (1e-5 relative)', async () => {
     const dir = folder('group3');
     const [members, expected] = await Promise.all([runGroup(3, ['gloo', dir], env(dir, 'fit3'), 60_000, FIT), alone()]);
     assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0, 0]);
-    checkRun(dir, 3, expected);
+    checkRun(dir, 3, expected, false);
   });
 
   test("3 processes each reading only their shard of a Dataset (shard before batch), without metrics, with a loss of reduction 'sum', train to the weights and logs of one process on the global batches", async () => {
     const dir = folder('dataset3');
-    const [members, expected] = await Promise.all([runGroup(3, ['gloo', dir, 'dataset'], env(dir, 'ds3'), 60_000, FIT), single(folder('single-ds'), 'dataset')]);
+    const [members, expected] = await Promise.all([runGroup(3, ['gloo', dir, 'dataset'], { ...env(dir, 'ds3'), RXKERAS_LOCAL_WORLD_SIZE: '3' }, 60_000, FIT), single(folder('single-ds'), 'dataset')]);
     assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0, 0]);
     // Compiled without metrics: no predictions are gathered, the loss is still the whole batch's.
     assert.deepEqual(Object.keys(expected.history).sort(), ['loss', 'val_loss']);
-    compare(dir, 3, expected);
+    compare(dir, 3, expected, true);
     assert.equal(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n').length, 4);
   });
 
@@ -114,12 +118,14 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     }
     // Epoch 0's checkpoint and log row, written by rank 0 before the kill.
     assert.equal(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n').length, 2);
-    // The relaunch is not timed: a longer bound keeps a slow start on a loaded machine from failing its rendezvous.
-    const resumed = await runGroup(3, ['gloo', dir, 'resume'], { ...env(dir, 'resume'), RXKERAS_TIMEOUT_MS: '20000' }, 60_000, FIT);
+    // The relaunch is not timed: a longer bound keeps a slow start on a loaded machine from failing its rendezvous. It
+    // all-reduces in host memory (the killed run used TCP).
+    const resumed = await runGroup(3, ['gloo', dir, 'resume'], { ...env(dir, 'resume'), RXKERAS_TIMEOUT_MS: '20000', RXKERAS_LOCAL_WORLD_SIZE: '3' }, 60_000, FIT);
     const errors = () => [0, 1, 2].filter((rank) => existsSync(join(dir, `error-${rank}.json`))).map((rank) => readFileSync(join(dir, `error-${rank}.json`), 'utf8'));
     assert.deepEqual(await Promise.all(resumed.map((m) => m.exited)), [0, 0, 0], errors().join('\n'));
-    const results = [0, 1, 2].map((rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
+    const results = [0, 1, 2].map((rank) => read<Trained & { hostLocal: boolean }>(join(dir, `gloo-${rank}.json`)));
     for (const r of results) {
+      assert.equal(r.hostLocal, true);
       assert.deepEqual(r.epochs, [1, 2]);
       assert.deepEqual(r.weights, results[0].weights);
     }

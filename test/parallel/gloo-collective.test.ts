@@ -1,24 +1,30 @@
 // The Gloo collective between real processes on loopback: exact results with
 // 2 and 3 members, both stores and both all-reduce algorithms, a free event
-// loop while an all-reduce runs, and typed errors naming a lost member.
+// loop while an all-reduce runs, and typed errors naming a lost member; the
+// same for processes that say they share this host (all-reduces in host
+// memory), and their fall-back to TCP where one cannot map the memory.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { freePort, glooSkipReason, redisSkipReason, runGroup, spawnMember, startRedis, type Member, type Redis } from './helpers.js';
 
 const skip = glooSkipReason() ?? redisSkipReason();
 let run = 0;
 const runId = () => `test-${process.pid}-${run++}`;
 
-function checkOps(members: Member[], size: number): void {
+function checkOps(members: Member[], size: number, hostLocal = false): void {
   for (const m of members) assert.equal(m.lines.length, 1, JSON.stringify(m.lines));
   const results = members.map((m) => m.lines[0]).sort((a, b) => (a.rank as number) - (b.rank as number));
   const rankSum = (size * (size - 1)) / 2;
   results.forEach((r, rank) => {
     assert.equal(r.rank, rank);
     assert.equal(r.size, size);
+    assert.equal(r.hostLocal, hostLocal);
+    // The in-place buffer summed where it is, and a view into it summed all the same.
+    assert.deepEqual(r.inPlace, { head: [0, 1, 2].map((i) => rankSum + size * i), inner: [2 * rankSum, 2 * rankSum, 2 * rankSum] });
     // Integer sums are exact in float32: every member holds the exact sum.
     assert.deepEqual(r.shared, Array.from({ length: 1021 }, (_, i) => 1000 * rankSum + size * i));
     assert.deepEqual(r.plain, new Array(3).fill(rankSum + size / 2));
@@ -131,5 +137,98 @@ describe('Gloo collective across processes', { skip }, () => {
     assert.equal(await again.exited, 1);
     assert.equal(again.lines[0].error, 'RendezvousError');
     assert.match(again.lines[0].message as string, /has already joined through this store/);
+  });
+});
+
+/** Why a member cannot be given a /dev/shm of its own (a mount namespace: root and unshare), or undefined. */
+function privateShmSkipReason(): string | undefined {
+  try {
+    execFileSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs /dev/shm'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'needs root and unshare(1) to give a member a /dev/shm of its own';
+  }
+}
+
+describe('Gloo collective of processes on one host (all-reduces in host memory)', { skip }, () => {
+  let redis: Redis;
+  let dir: string;
+  before(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'rxkeras-host-test-'));
+  });
+  after(async () => {
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const local = (size: number) => ({ RXKERAS_LOCAL_WORLD_SIZE: String(size), RXKERAS_STORE: `file://${dir}`, RXKERAS_RUN_ID: runId(), RXKERAS_TIMEOUT_MS: '10000' });
+
+  test('2 and 3 processes: all-reduce (in place, a view into the in-place buffer, a SharedArrayBuffer view), broadcast and barrier give exact results', async () => {
+    checkOps(await runGroup(2, ['ops'], local(2)), 2, true);
+    checkOps(await runGroup(3, ['ops'], { ...local(3), RXKERAS_STORE: redis.address }), 3, true);
+  });
+
+  test('RXKERAS_HOST_MEMORY=0 keeps the all-reduces on TCP', async () => {
+    checkOps(await runGroup(2, ['ops'], { ...local(2), RXKERAS_HOST_MEMORY: '0' }), 2, false);
+  });
+
+  test('a member that cannot map the memory (a /dev/shm of its own): every member falls back to TCP, with exact results', { skip: privateShmSkipReason() }, async () => {
+    const env = { ...local(2), RXKERAS_WORLD_SIZE: '2', RXKERAS_HOST: '127.0.0.1' };
+    const members = [
+      spawnMember(['ops'], { ...env, RXKERAS_RANK: '0' }),
+      spawnMember(['ops'], { ...env, RXKERAS_RANK: '1' }, undefined, undefined, ['unshare', '-m', 'sh', '-c', 'mount -t tmpfs tmpfs /dev/shm && exec "$0" "$@"']),
+    ];
+    const guard = setTimeout(() => members.forEach((m) => m.child.kill('SIGKILL')), 20_000);
+    try {
+      assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0]);
+    } finally {
+      clearTimeout(guard);
+    }
+    checkOps(members, 2, false);
+  });
+
+  test('the event loop stays free: a 10 ms timer fires while an all-reduce of 16 MB (in chunks) waits 400 ms for its peer', async () => {
+    const members = await runGroup(2, ['timer'], local(2));
+    const first = members[0].lines[0];
+    assert.equal(first.first, 3);
+    assert.equal(first.last, 3);
+    assert.ok((first.ticks as number) >= 10, `ticks during the all-reduce: ${first.ticks}`);
+  });
+
+  test('a member killed with SIGKILL: the others reject within a second with LostRankError naming it', async () => {
+    const env = { ...local(3), RXKERAS_WORLD_SIZE: '3', RXKERAS_HOST: '127.0.0.1' };
+    let ready = 0;
+    let markReady: () => void;
+    const allReady = new Promise<void>((resolve) => (markReady = resolve));
+    const members = [0, 1, 2].map((rank) =>
+      spawnMember(['loop'], { ...env, RXKERAS_RANK: String(rank) }, (line) => line.ready && ++ready === 3 && markReady()),
+    );
+    const guard = setTimeout(() => members.forEach((m) => m.child.kill('SIGKILL')), 20_000);
+    try {
+      await allReady;
+      await new Promise((r) => setTimeout(r, 200)); // all-reduces are running
+      const killedAt = Date.now();
+      members[1].child.kill('SIGKILL');
+      const codes = await Promise.all(members.map((m) => m.exited));
+      assert.deepEqual(codes, [1, 'SIGKILL', 1]);
+      for (const rank of [0, 2]) {
+        const error = members[rank].lines.at(-1)!;
+        assert.equal(error.error, 'LostRankError', JSON.stringify(error));
+        assert.deepEqual(error.lostRanks, [1]);
+        assert.equal(error.op, 'all-reduce');
+        assert.ok((error.at as number) - killedAt < 1000, `failed ${(error.at as number) - killedAt} ms after the kill`);
+      }
+    } finally {
+      clearTimeout(guard);
+    }
+  });
+
+  test('a member that stalls past the timeout: CollectiveTimeoutError for the one waiting; the late one finds the group aborted', async () => {
+    const members = await runGroup(2, ['stall'], { ...local(2), RXKERAS_TIMEOUT_MS: '1000' });
+    const [waiting, late] = members.map((m) => m.lines[0]);
+    assert.equal(waiting.error, 'CollectiveTimeoutError', JSON.stringify(waiting));
+    assert.equal(waiting.timeoutMs, 1000);
+    assert.equal(late.error, 'CollectiveError', JSON.stringify(late));
+    assert.match(late.message as string, /aborted/);
   });
 });

@@ -88,9 +88,14 @@ export interface Member {
   exited: Promise<number | string>;
 }
 
-/** Spawns one group member running `script` (the collective worker fixture by default) with `env` (RXKERAS_* variables). */
-export function spawnMember(args: readonly string[], env: NodeJS.ProcessEnv, onLine?: (line: Record<string, unknown>) => void, script = WORKER): Member {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Spawns one group member running `script` (the collective worker fixture by
+ * default) with `env` (RXKERAS_* variables); `wrapper` runs it, when given
+ * (a command that execs its arguments, so the handle stays the member's).
+ */
+export function spawnMember(args: readonly string[], env: NodeJS.ProcessEnv, onLine?: (line: Record<string, unknown>) => void, script = WORKER, wrapper: string[] = []): Member {
+  const command = [...wrapper, process.execPath, '--import', 'tsx', script, ...args];
+  const child = spawn(command[0], command.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Record<string, unknown>[] = [];
   let rest = '';
   child.stdout!.on('data', (chunk: Buffer) => {

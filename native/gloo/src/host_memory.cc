@@ -47,7 +47,7 @@ bool viewBytes(napi_env env, napi_value view, uint8_t** data, size_t* bytes) {
 
 // mapShared(view, path, offset, create): the pages under `view` (page-aligned, whole pages) now
 // show `path` from `offset` on, shared with every process that maps it. With `create`, makes
-// the file (it must not exist) long enough for offset + the view.
+// the file (it must not exist) and allocates offset + the view's bytes.
 napi_value MapShared(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -67,13 +67,14 @@ napi_value MapShared(napi_env env, napi_callback_info info) {
     return fail(env, "the view, its length and the offset must be whole pages");
   int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
   if (fd < 0) return fail(env, std::string("cannot open ") + path + ": " + strerror(errno));
-  if (create && ftruncate(fd, offset + bytes) != 0) {
-    int e = errno;
+  // Allocated now, not sparse: a tmpfs too small for it fails here, where touching a page past its end later would be SIGBUS.
+  int e = create ? posix_fallocate(fd, 0, offset + bytes) : 0;
+  if (e != 0) {
     close(fd);
-    return fail(env, std::string("cannot size ") + path + ": " + strerror(e));
+    return fail(env, std::string("cannot allocate ") + std::to_string(offset + bytes) + " bytes for " + path + ": " + strerror(e));
   }
   void* mapped = mmap(data, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, offset);
-  int e = errno;
+  e = errno;
   close(fd);
   if (mapped == MAP_FAILED) return fail(env, std::string("cannot map ") + path + ": " + strerror(e));
   return nullptr;
