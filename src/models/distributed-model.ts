@@ -148,7 +148,8 @@ export class DistributedModel {
             if (!replicas) commit(model, e.control.state);
             else if (e.type === 'epochEnd') commitCopy(model, e.train);
           }),
-          tap({ finalize: () => (replicas ? this.finish(replicas, control?.state) : control && commit(model, control.state)) }),
+          // A state lent from shared memory (the sharded update of a host's processes) is copied when the fit ends.
+          tap({ finalize: () => (replicas ? this.finish(replicas, control?.state) : control && (step.lendsState ? commitCopy(model, control.state) : commit(model, control.state))) }),
         );
       }),
     );

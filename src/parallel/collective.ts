@@ -25,6 +25,44 @@ export interface Collective {
    * buffer overwrites it.
    */
   inPlaceBuffer?(length: number): Float32Array | undefined;
+  /**
+   * Optional: a group of the same members in memory they share, with room
+   * for a sharded update in place of `length` floats (see InPlaceRegions),
+   * joined by every member at the same call; undefined on every member
+   * where there is none.
+   */
+  updateGroup?(length: number): Promise<SharedCollective | undefined>;
   /** Leaves the group and frees its resources; later calls reject. */
   close(): Promise<void>;
+}
+
+/**
+ * A collective whose members share memory: a member fuses into its own
+ * slot, and an all-reduce can stop half-way (reduce-scatter), let each
+ * member rewrite its range, and finish (all-gather). SharedMemoryCollective
+ * is one; TwoLevelCollective (processes x replicas) another.
+ */
+export interface SharedCollective extends Collective {
+  /** This member's index among those sharing its memory: its range of a reduce-scatter. */
+  readonly localRank: number;
+  /** How many members share the memory: the number of ranges. */
+  readonly localSize: number;
+  slot(length: number): Float32Array;
+  /** Where members may update their ranges of the weights in place (see InPlaceUpdate); absent where the memory has no room for them. */
+  readonly inPlace?: InPlaceRegions;
+  reduceScatter(length: number, bounds: readonly number[]): Promise<Float32Array>;
+  allGather(length: number): Promise<Float32Array>;
+}
+
+/**
+ * Where the members of a group update their ranges of the weights in place
+ * (Replica's sharded update in shared memory): the weights, the result
+ * region (the summed gradients), and the optimizer's slots, each as long
+ * as the fused buffer, in the group's shared WebAssembly memory.
+ */
+export interface InPlaceRegions {
+  memory: object;
+  weights: Float32Array;
+  result: Float32Array;
+  slots: Float32Array[];
 }

@@ -9,7 +9,9 @@ import type { Module } from '../training/module.js';
 import type { Batch, TrainState, Variables } from '../training/types.js';
 import type { Collective } from './collective.js';
 import type { DataParallel } from './data-parallel.js';
-import { heapTensor, readInto } from '../ops/compiled/index.js';
+import { Replica } from './replica.js';
+import { fusedLayout } from './fused-layout.js';
+import { compiledStepsEnabled, heapTensor, readInto } from '../ops/compiled/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
 
 export interface DistributedStepOptions {
@@ -39,6 +41,15 @@ interface Combined {
  * with rows. Predictions, targets and sample weights are gathered in rank
  * order, so every member logs the whole batch.
  *
+ * Where the members share memory (processes of one host, see
+ * Collective.updateGroup) and steps are compiled, the update is sharded in
+ * place instead, as worker replicas do it (see Replica): each member
+ * updates its range of the weights and optimizer slots in that memory,
+ * where the others' graphs read them, so the update's cost is divided and
+ * nothing is copied; the training state it returns is lent from that
+ * memory (whole: every weight and slot), and `lendsState` says so. Not
+ * with layer state (its rule here is the last member's).
+ *
  * With `replicas` (processes x replicas), the member's rows go to its
  * worker replicas instead, which reduce their gradients among themselves
  * and across the processes and update (see TwoLevelCollective); this
@@ -55,6 +66,8 @@ export class DistributedStep implements StepRunner {
   private parts: { scratch: Float32Array; key: string; parts: Map<string, Float32Array> } | undefined;
   /** The gradient step, run from its captured graph once it repeats. */
   private readonly gradient: RepeatingGradientStep;
+  /** The sharded update in shared memory: its replica and the state it returned last; null where it cannot run; undefined until the first step. */
+  private inPlace: { replica: Replica; returned: TrainState | undefined } | null | undefined;
 
   constructor(
     private readonly module: Module,
@@ -70,6 +83,8 @@ export class DistributedStep implements StepRunner {
   /** One training step on this member's rows of the global batch. It takes `ts` over, as the fit loop's steps do; the caller owns the result's tensors. */
   async train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
     if (this.replicas) return this.trainReplicas(this.replicas, ts, batch);
+    if (this.inPlace === undefined) this.inPlace = await this.openInPlace(ts);
+    if (this.inPlace) return this.trainInPlace(this.inPlace, ts, batch);
     const { module, compiled } = this;
     const rows = batch.x[0].shape[0];
     const trainable = module.trainablePaths(ts.params);
@@ -118,6 +133,46 @@ export class DistributedStep implements StepRunner {
       if (g) ops.dispose([g.loss, ...g.outputLosses, ...g.predictions, ...(g.grads ? leaves(g.grads).map(([, t]) => t) : [])]);
       if (grads) ops.dispose(leaves(grads).map(([, t]) => t));
       if (combined) ops.dispose([combined.loss, ...combined.outputLosses]);
+    }
+  }
+
+  /** Whether the states `train` returns are lent from memory the members share (see the class comment): copy what outlives the fit. */
+  get lendsState(): boolean {
+    return Boolean(this.inPlace);
+  }
+
+  /**
+   * The replica of the sharded update in shared memory, where it can run:
+   * every member asks at its first step (alike: the same model, optimizer
+   * and backend everywhere) for a group with room for it. It takes `ts` over.
+   */
+  private async openInPlace(ts: TrainState): Promise<{ replica: Replica; returned: undefined } | null> {
+    if (!this.collective.updateGroup || !compiledStepsEnabled() || leaves(ts.state).length > 0) return null;
+    const group = await this.collective.updateGroup(fusedLayout(this.module, ts).length);
+    if (!group) return null;
+    const replica = new Replica(this.module, this.compiled, ts, group, { wholeState: true });
+    if (replica.sharded) return { replica, returned: undefined };
+    // Its update would not run in place (an optimizer without a fused rule, a constraint): the plain step instead, with
+    // the state the replica adopted (nothing was lent).
+    return null;
+  }
+
+  /** A step with the sharded update in shared memory; losses and predictions combined as the plain step's. */
+  private async trainInPlace(inPlace: { replica: Replica; returned: TrainState | undefined }, ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
+    const { replica } = inPlace;
+    // A state other than the one this returned last (a callback changed it), or one an eager op moved out of shared memory
+    // (a callback read it so): the replica takes it over again. Every member has finished the last step's update by now.
+    if ((inPlace.returned !== undefined && ts !== inPlace.returned) || replica.detached) replica.setState(ts);
+    const rows = batch.x[0].shape[0];
+    const counts = await this.rowCounts(batch, rows);
+    const part = await replica.step(batch, counts.reduce((a, b) => a + b, 0));
+    const local = part?.result;
+    try {
+      const result = await this.combineResult(rows, local, batch, counts);
+      inPlace.returned = replica.state;
+      return { state: replica.state, result };
+    } finally {
+      if (local) ops.dispose([local.loss, ...local.outputLosses, ...local.predictions]);
     }
   }
 

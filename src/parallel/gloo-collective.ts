@@ -60,6 +60,9 @@ export class GlooCollective implements Collective {
   private host: SharedMemoryCollective | undefined;
   /** The host memory's all-reduces, one after the other, in call order. */
   private hostQueue: Promise<void> = Promise.resolve();
+  /** The group in host memory joined for sharded updates (see updateGroup), closed with this one. */
+  private update: SharedMemoryCollective | undefined;
+  private updateJoins = 0;
 
   private constructor(
     private readonly group: NativeGroup,
@@ -125,9 +128,28 @@ export class GlooCollective implements Collective {
     return this.host !== undefined;
   }
 
+  /** Whether the members have joined a group in host memory for sharded updates in place (see updateGroup). */
+  get updatesInPlace(): boolean {
+    return this.update !== undefined;
+  }
+
   /** This member's slot of the host memory (see Collective.inPlaceBuffer), where all-reduces go through it. */
   inPlaceBuffer(length: number): Float32Array | undefined {
     return this.host && length <= this.host.capacity ? this.host.slot(length) : undefined;
+  }
+
+  /**
+   * Where every member is on this host: a group of them in host memory of
+   * its own, sized for a sharded update in place of `length` floats (see
+   * Collective.updateGroup); the same one again while it is long enough.
+   * Every member must call it at the same point.
+   */
+  async updateGroup(length: number): Promise<SharedMemoryCollective | undefined> {
+    if (!this.host) return undefined;
+    if (this.update && length <= this.update.capacity) return this.update;
+    void this.update?.close();
+    this.update = await joinHostMemory(this, `${this.options.runId}.update${this.updateJoins++}`, this.timeoutMs, { capacity: length, updateRegions: true });
+    return this.update;
   }
 
   allReduce(buffer: Float32Array): Promise<void> {
@@ -148,7 +170,7 @@ export class GlooCollective implements Collective {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    void this.host?.close();
+    for (const group of [this.host, this.update]) void group?.close();
     return this.call('close', () => this.group.close());
   }
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Collective } from './collective.js';
 import { loadGlooAddon } from './gloo-addon.js';
-import { CONTROL_WORDS, SharedMemoryCollective, type GroupSync, type SharedGroup } from './shared-memory-collective.js';
+import { CONTROL_WORDS, SharedMemoryCollective, createSharedGroup, type GroupSync } from './shared-memory-collective.js';
 import { sharedMemory } from './shared-sum.js';
 
-/** Floats per member slot (4 MB; the file holds one more for the sum): larger buffers are reduced in chunks of this size. */
+/** Floats per member slot by default (4 MB; the file holds one more for the sum): larger buffers are reduced in chunks of this size. */
 const CAPACITY = 1 << 20;
 /** The control memory: one WebAssembly page, at the start of the file. */
 const CONTROL_BYTES = 65536;
@@ -50,23 +50,31 @@ function sharedDir(): string {
  * launch` started them) in shared memory, for their all-reduces: one file
  * that every member maps (member 0 makes it, and removes its name once all
  * have mapped it; the pages live while the members do), laid out as a
- * {@link SharedGroup} of the shared-memory collective of worker threads, so
- * the same reduce-scatter, all-gather and SIMD sum run over it. Members wait
- * on futexes, and name a member whose process ended as lost. Resolves to
- * undefined on every member (and the group all-reduces over its own
- * transport) where a member cannot map the file: hosts that are not one
- * after all, or a missing /dev/shm.
+ * SharedGroup of the shared-memory collective of worker threads (slots of
+ * `capacity` floats, and with `updateRegions` the regions of a sharded
+ * update in place), so the same reduce-scatter, all-gather and SIMD kernels
+ * run over it. Members wait on futexes, and name a member whose process
+ * ended as lost. Resolves to undefined on every member (and the group
+ * all-reduces over its own transport) where a member cannot map the file:
+ * hosts that are not one after all, a missing or full /dev/shm.
  */
-export async function joinHostMemory(group: Collective, name: string, timeoutMs: number): Promise<SharedMemoryCollective | undefined> {
+export async function joinHostMemory(
+  group: Collective,
+  name: string,
+  timeoutMs: number,
+  { capacity = CAPACITY, updateRegions = false }: { capacity?: number; updateRegions?: boolean } = {},
+): Promise<SharedMemoryCollective | undefined> {
   const { rank, size } = group;
-  const memory = sharedMemory((size + 1) * CAPACITY * 4);
-  const control = sharedMemory(CONTROL_BYTES);
+  const shared = { ...createSharedGroup(size, capacity, { updateRegions }), control: sharedMemory(CONTROL_BYTES).buffer };
+  // Too large for a WebAssembly memory, or without room for the update asked for: alike on every member.
+  if (!shared.memory || shared.updateRegions !== updateRegions) return undefined;
+  const { data, control } = shared;
   const path = join(sharedDir(), `rxkeras.${name}.host`);
   const { mapShared } = loadGlooAddon();
   const map = (create: boolean) => {
     // The data after the control page; the file is made long enough for both when the data is mapped.
-    mapShared(new Uint8Array(memory.buffer), path, CONTROL_BYTES, create);
-    mapShared(new Uint8Array(control.buffer), path, 0, false);
+    mapShared(new Uint8Array(data), path, CONTROL_BYTES, create);
+    mapShared(new Uint8Array(control), path, 0, false);
   };
   const mapped = async (step: () => void): Promise<boolean> => {
     let ok = 1;
@@ -88,10 +96,9 @@ export async function joinHostMemory(group: Collective, name: string, timeoutMs:
   if (ready) ready = await mapped(() => rank !== 0 && map(false));
   if (rank === 0 && existsSync(path)) unlinkSync(path);
   if (!ready) return undefined;
-  const words = new Int32Array(control.buffer);
+  const words = new Int32Array(control);
   Atomics.store(words, PIDS + rank, process.pid);
   // Every member's process id is written before any waits.
   await group.barrier();
-  const shared: SharedGroup = { size, capacity: CAPACITY, data: memory.buffer, control: control.buffer, memory };
   return new SharedMemoryCollective(shared, rank, { timeoutMs, sync: processSync(words, size) });
 }

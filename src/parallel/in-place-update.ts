@@ -4,7 +4,8 @@ import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '.
 import { findSlots, rebuild, type Optimizer, type OptimizerState } from '../optimizers/index.js';
 import { compiledStepsEnabled, readInto, runFusedRule, type FusedKernels } from '../ops/compiled/index.js';
 import type { Module } from '../training/module.js';
-import { UPDATE_SLOTS, type InPlaceRegions } from './shared-memory-collective.js';
+import { UPDATE_SLOTS } from './shared-memory-collective.js';
+import type { InPlaceRegions } from './collective.js';
 import { kernelsOver } from './shared-sum.js';
 import type { FusedEntry } from './fused-layout.js';
 
@@ -22,10 +23,18 @@ import type { FusedEntry } from './fused-layout.js';
  * group too large for a WebAssembly memory) a replica copies its range of
  * the weights and gradients into its heap, updates them there and copies
  * them back (Replica.shardedUpdate).
+ *
+ * With `whole`, the replica's optimizer state holds every weight's slots
+ * (views of the whole slot regions, which the members' updates fill
+ * together) instead of its range's: a whole training state, for a member
+ * whose caller keeps one (a distributed process, see DistributedStep).
  */
 export class InPlaceUpdate {
   /** This replica's slot trees, by slot name: views of the slot regions, the same at every step. */
   private slotTrees = new Map<string, TensorTree>();
+  /** Counts adoptions: a view of an earlier one that goes is no news. */
+  private generation = 0;
+  private viewLeft = false;
 
   private constructor(
     private readonly regions: InPlaceRegions,
@@ -33,31 +42,38 @@ export class InPlaceUpdate {
     private readonly optimizer: Optimizer,
     /** Every trainable param's place (the weights region holds them all). */
     private readonly params: FusedEntry[],
-    /** This replica's pieces: what it updates and holds the slots of. */
+    /** This replica's pieces: what it updates (and holds the slots of, unless `held` says otherwise). */
     private readonly pieces: FusedEntry[],
+    /** The entries whose slots this replica's optimizer state holds. */
+    private readonly held: FusedEntry[],
   ) {}
 
   /**
    * The update for a replica whose pieces are `pieces` of the fused layout's
    * `params`, or undefined where it cannot run in place (see the class comment).
    */
-  static open(regions: InPlaceRegions | undefined, module: Module, optimizer: Optimizer, ts: { params: TensorTree; optState: OptimizerState }, params: FusedEntry[], pieces: FusedEntry[]): InPlaceUpdate | undefined {
+  static open(regions: InPlaceRegions | undefined, module: Module, optimizer: Optimizer, ts: { params: TensorTree; optState: OptimizerState }, params: FusedEntry[], pieces: FusedEntry[], whole = false): InPlaceUpdate | undefined {
     if (!regions || !compiledStepsEnabled() || optimizer.slotNames.length > UPDATE_SLOTS || !optimizer.fusedRule?.(ts.optState)) return undefined;
     const paramOf = new Map(leaves(ts.params));
     if (params.some((e) => paramOf.get(e.path)?.dtype !== 'float32')) return undefined;
     // A layer constraint rewrites the weights after the update, on every replica: those are updated in the heap.
     const constrained = leaves(module.constrain(ts.params)).some(([path, t]) => t !== paramOf.get(path));
     const kernels = constrained ? undefined : kernelsOver<FusedKernels>('fused-update/build/fused-update-shared.wasm', regions.memory);
-    return kernels && new InPlaceUpdate(regions, kernels, optimizer, params, pieces);
+    return kernels && new InPlaceUpdate(regions, kernels, optimizer, params, pieces, whole ? params : pieces);
   }
 
   /**
    * Writes the weights (all of them: every replica writes the same values,
-   * before any step reads them) and this replica's slots into shared memory;
+   * before any step reads them) and the slots it holds into shared memory;
    * returns the params and optimizer state with those values as lent views
    * of it. What they replace is disposed.
    */
   adopt(params: TensorTree, optState: OptimizerState): { params: TensorTree; optState: OptimizerState } {
+    const generation = ++this.generation;
+    this.viewLeft = false;
+    // An eager op on a view moves its values out of the compiled backend (a copy comes back): the next graph would read that copy.
+    const lend = (region: Float32Array, e: FusedEntry) =>
+      ops.lentTensor(region.subarray(e.offset, e.offset + e.size), e.shape, 'float32', () => void (generation === this.generation && (this.viewLeft = true)));
     const place = new Map(this.params.map((e) => [e.path, e]));
     const lentParams = mapTree(params, (t, path) => {
       const e = place.get(path);
@@ -71,7 +87,7 @@ export class InPlaceUpdate {
       const tree = found.trees.get(name)!;
       const slotOf = new Map(leaves(tree));
       const out = this.regions.slots[k];
-      return [name, fromLeaves(this.pieces.map((p) => {
+      return [name, fromLeaves(this.held.map((p) => {
         readInto(slotOf.get(p.path)!, out.subarray(p.offset, p.offset + p.size));
         return [p.path, lend(out, p)] as [string, ops.Tensor];
       }))];
@@ -79,6 +95,15 @@ export class InPlaceUpdate {
     const lentState: OptimizerState = { ...optState, inner: rebuild(optState.inner, this.slotTrees, new Map(), optState.iterations) as OptimizerState['inner'] };
     disposeReplaced(optState.inner, lentState.inner);
     return { params: lentParams, optState: lentState };
+  }
+
+  /**
+   * Whether a weight or slot of the last adoption no longer views shared
+   * memory (it was disposed, or an eager op moved its values out): the
+   * state must be adopted again before the next step.
+   */
+  get detached(): boolean {
+    return this.viewLeft;
   }
 
   /**
@@ -107,6 +132,3 @@ export class InPlaceUpdate {
   }
 }
 
-function lend(region: Float32Array, e: FusedEntry): ops.Tensor {
-  return ops.lentTensor(region.subarray(e.offset, e.offset + e.size), e.shape, 'float32', () => {});
-}

@@ -6,30 +6,11 @@ import type { Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import { applyGradients, optimizerStep, runCompiled, type StepResult } from '../training/steps.js';
 import type { Batch, TrainState } from '../training/types.js';
-import type { Collective } from './collective.js';
+import type { Collective, SharedCollective } from './collective.js';
 import { fusedLayout, isWhole, ownedBounds, pieceEntry, piecesIn, type FusedEntry, type FusedLayout, type Piece } from './fused-layout.js';
 import { heapPart, heapTensor, readInto } from '../ops/compiled/index.js';
 import { RepeatingGradientStep } from './repeating-gradient-step.js';
 import { InPlaceUpdate } from './in-place-update.js';
-import type { InPlaceRegions } from './shared-memory-collective.js';
-
-/**
- * A collective whose members share memory: a member fuses into its own
- * slot, and an all-reduce can stop half-way (reduce-scatter), let each
- * member rewrite its range, and finish (all-gather). SharedMemoryCollective
- * is one; TwoLevelCollective (processes x replicas) another.
- */
-export interface SharedCollective extends Collective {
-  /** This member's index among those sharing its memory: its range of a reduce-scatter. */
-  readonly localRank: number;
-  /** How many members share the memory: the number of ranges. */
-  readonly localSize: number;
-  slot(length: number): Float32Array;
-  /** Where members may update their ranges of the weights in place (see InPlaceUpdate); absent where the memory has no room for them. */
-  readonly inPlace?: InPlaceRegions;
-  reduceScatter(length: number, bounds: readonly number[]): Promise<Float32Array>;
-  allGather(length: number): Promise<Float32Array>;
-}
 
 function isShared(c: Collective): c is SharedCollective {
   const s = c as Partial<SharedCollective>;
@@ -84,11 +65,18 @@ export class Replica {
   /** The gradient step, run from its captured graph once it repeats. */
   private readonly gradient: RepeatingGradientStep;
 
+  /**
+   * With `wholeState` (for a caller that keeps a whole training state: a
+   * distributed process), the update is sharded only where it runs in
+   * place, and the optimizer state then holds every weight's slots (see
+   * InPlaceUpdate); elsewhere each replica updates all weights.
+   */
   constructor(
     readonly module: Module,
     private compiled: Compiled,
     ts: TrainState,
     readonly collective: Collective,
+    private readonly options: { wholeState?: boolean } = {},
   ) {
     this.layout = fusedLayout(module, ts);
     this.shared = isShared(collective) ? collective : undefined;
@@ -106,9 +94,14 @@ export class Replica {
     return this.shardedSetup;
   }
 
-  /** The current training state, lent. With a sharded update, `optState` holds this replica's part only. */
+  /** The current training state, lent. With a sharded update, `optState` holds this replica's part only (unless `wholeState`). */
   get state(): TrainState {
     return this.ts;
+  }
+
+  /** Whether the state's views of shared memory no longer are (see InPlaceUpdate.detached): `setState` it again before a step. */
+  get detached(): boolean {
+    return this.inPlace?.detached ?? false;
   }
 
   /**
@@ -133,12 +126,17 @@ export class Replica {
     this.inPlace = undefined;
     if (this.sharded) {
       const rank = this.shared!.localRank;
+      const whole = this.options.wholeState === true;
       this.bounds = ownedBounds(layout, this.shared!.localSize, clipping.clipnorm != null);
       this.pieces = piecesIn(layout, this.bounds[rank], this.bounds[rank + 1]);
-      optState = this.ownedPart(next.optState as OptimizerState, next.params);
+      if (!whole) optState = this.ownedPart(next.optState as OptimizerState, next.params);
       const ts = { params, optState: optState as OptimizerState };
-      this.inPlace = InPlaceUpdate.open(this.shared!.inPlace, this.module, optimizer, ts, layout.grads, this.pieces.map(pieceEntry));
+      this.inPlace = InPlaceUpdate.open(this.shared!.inPlace, this.module, optimizer, ts, layout.grads, this.pieces.map(pieceEntry), whole);
       if (this.inPlace) ({ params, optState } = this.inPlace.adopt(params, optState as OptimizerState));
+      else if (whole) {
+        this.shardedSetup = false;
+        this.pieces = [];
+      }
     }
     if (this.ts) disposeReplaced(this.ts, { next, params, optState });
     this.ts = { ...next, params, optState };

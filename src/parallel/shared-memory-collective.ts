@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Collective } from './collective.js';
+import type { Collective, InPlaceRegions } from './collective.js';
 import { CollectiveClosedError, CollectiveError, CollectiveTimeoutError, LostRankError, type CollectiveOp } from './collective-errors.js';
 import { addKernel, sharedMemory, type AddKernel } from './shared-sum.js';
 
@@ -23,19 +23,6 @@ export interface SharedGroup {
 
 /** Optimizer slots a group with update regions holds per weight (Adam with AMSGrad and centered RMSprop with momentum have three). */
 export const UPDATE_SLOTS = 3;
-
-/**
- * Where the members of a group update their ranges of the weights in place
- * (Replica's sharded update in shared memory): the weights, the result
- * region (the summed gradients), and the optimizer's slots, each as long
- * as the fused buffer, in the group's shared WebAssembly memory.
- */
-export interface InPlaceRegions {
-  memory: object;
-  weights: Float32Array;
-  result: Float32Array;
-  slots: Float32Array[];
-}
 
 /** The largest group data a 32-bit WebAssembly memory holds (65535 pages). */
 const WASM_MEMORY_BYTES = 65535 * 65536;
@@ -249,6 +236,11 @@ export class SharedMemoryCollective implements Collective {
 
   barrier(): Promise<void> {
     return this.arrive('barrier');
+  }
+
+  /** This group itself, where it has update regions long enough (see Collective.updateGroup). */
+  async updateGroup(length: number): Promise<SharedMemoryCollective | undefined> {
+    return this.inPlace && length <= this.capacity ? this : undefined;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Collective } from './collective.js';
-import type { SharedCollective } from './replica.js';
+import type { Collective, SharedCollective } from './collective.js';
 
 /**
  * The worker replicas of several processes as one group (processes x

@@ -5,7 +5,8 @@
 // log. A member killed with SIGKILL mid-epoch makes the others fail with
 // LostRankError naming it, the last checkpoint loads, and a relaunch resumes
 // from it with initialEpoch. Runs that say their processes share this host
-// (launch, RXKERAS_LOCAL_WORLD_SIZE) all-reduce in its memory, the others over TCP.
+// (launch, RXKERAS_LOCAL_WORLD_SIZE) all-reduce in its memory, the others over
+// TCP; with compiled steps, they update the weights in that memory, each its range.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -86,6 +87,14 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     assert.equal(run.code, 0, run.stderr);
     // launch says the processes share this host: their all-reduces go through its memory.
     checkRun(dir, 2, expected, true);
+  });
+
+  test('2 processes with compiled steps under rxkeras launch each update their range of the weights in host memory, and train to the weights and logs of one process (1e-5 relative)', async () => {
+    const dir = folder('inplace2');
+    const [run, expected] = await Promise.all([rxkeras(['launch', '--nproc', '2', '--timeout', String(TIMEOUT_MS), FIT, 'gloo', dir], { RXKERAS_BACKEND: 'compiled' }), alone()]);
+    assert.equal(run.code, 0, run.stderr);
+    checkRun(dir, 2, expected, true);
+    for (const rank of [0, 1]) assert.equal(read<{ updatesInPlace: boolean }>(join(dir, `gloo-${rank}.json`)).updatesInPlace, true, `rank ${rank} updated in place`);
   });
 
   test('3 processes train 3 epochs with fit to the weights and logs of one process (1e-5 relative)', async () => {

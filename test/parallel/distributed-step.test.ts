@@ -9,7 +9,8 @@ import { backendReady } from '../helpers/backend.js';
 import * as rx from '../../src/index.js';
 import * as ops from '../../src/ops/index.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
-import { disposeReplaced } from '../../src/core/tree.js';
+import { disposeReplaced, leaves } from '../../src/core/tree.js';
+import type { Optimizer, OptimizerState } from '../../src/optimizers/index.js';
 import { DistributedStep } from '../../src/parallel/distributed-step.js';
 import { RepeatingGradientStep } from '../../src/parallel/repeating-gradient-step.js';
 import { withCompiledSteps } from '../helpers/compiled.js';
@@ -68,12 +69,16 @@ test('a distributed step with the row counts from the batch, or exchanged, equal
 });
 
 test(
-  'with compiled steps, two members whose steps repeat run their captured graphs from the fourth step, and end with the weights of single-process training on the whole batches (1e-5)',
+  'with compiled steps, two members whose steps repeat run their captured graphs from the fourth step, and end with the weights and optimizer state of single-process training on the whole batches (1e-5); with room in their memory, each updates its range in place',
   withCompiledSteps(async () => {
     const x = ops.randomNormal([40, 4], 0, 1, 'float32', 12);
     const y = ops.oneHot(ops.tensor1d(Array.from({ length: 40 }, (_, i) => (i * 7) % 3), 'int32'), 3);
     const batch = (k: number, from: number, to: number): Batch => ({ x: [ops.slice(x, [5 * k + from], [to - from])], y: [ops.slice(y, [5 * k + from], [to - from])] });
-    const kernelOf = (ts: TrainState) => Array.from((Object.values(ts.params)[0] as Record<string, ops.Tensor>).kernel.dataSync());
+    // The weights, then the optimizer's (Adam's slots), flat.
+    const valuesOf = (m: rx.Model, ts: TrainState) => [
+      ...leaves(ts.params).flatMap(([, t]) => Array.from(t.dataSync())),
+      ...(m.compiled!.compiled.optimizer as Optimizer).weights(ts.optState as OptimizerState).flatMap(([, t]) => Array.from(t.dataSync())),
+    ];
 
     const m = model();
     let ts = start(m);
@@ -84,32 +89,38 @@ test(
       ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions, ...whole.x, ...whole.y]);
       ts = r.state;
     }
-    const expected = kernelOf(ts);
+    const expected = valuesOf(m, ts);
     disposeReplaced(ts, undefined);
     m.dispose();
 
-    const planned = RepeatingGradientStep.planned;
-    const group = createSharedGroup(2, 1024);
-    const kernels = await Promise.all(
-      [0, 1].map(async (rank) => {
-        const member = model();
-        const step = new DistributedStep(member, member.compiled!.compiled, new SharedMemoryCollective(group, rank, { timeoutMs: 5000 }));
-        let state = start(member);
-        for (let k = 0; k < 8; k++) {
-          const part = { ...(rank === 0 ? batch(k, 0, 3) : batch(k, 3, 5)), memberRows: [3, 2] };
-          const r = await step.train(state, part);
-          ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions, ...part.x, ...part.y]);
-          state = r.state;
-        }
-        const kernel = kernelOf(state);
-        disposeReplaced(state, undefined);
-        member.dispose();
-        return kernel;
-      }),
-    );
-    // Each member traces three steps (the jit traces two, then replays one whose capture agrees), then runs the captured session.
-    assert.equal(RepeatingGradientStep.planned - planned, 2 * 5, 'steps that ran a captured session');
-    for (const kernel of kernels) kernel.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `kernel[${i}]: ${v} vs ${expected[i]}`));
+    for (const updateRegions of [false, true]) {
+      const planned = RepeatingGradientStep.planned;
+      const group = createSharedGroup(2, 1024, { updateRegions });
+      const runs = await Promise.all(
+        [0, 1].map(async (rank) => {
+          const member = model();
+          const step = new DistributedStep(member, member.compiled!.compiled, new SharedMemoryCollective(group, rank, { timeoutMs: 5000 }));
+          let state = start(member);
+          for (let k = 0; k < 8; k++) {
+            const part = { ...(rank === 0 ? batch(k, 0, 3) : batch(k, 3, 5)), memberRows: [3, 2] };
+            const r = await step.train(state, part);
+            ops.dispose([r.result.loss, ...r.result.outputLosses, ...r.result.predictions, ...part.x, ...part.y]);
+            state = r.state;
+          }
+          const values = valuesOf(member, state);
+          if (!step.lendsState) disposeReplaced(state, undefined);
+          member.dispose();
+          return { values, lends: step.lendsState };
+        }),
+      );
+      // Each member traces three steps (the jit traces two, then replays one whose capture agrees), then runs the captured session.
+      assert.equal(RepeatingGradientStep.planned - planned, 2 * 5, 'steps that ran a captured session');
+      for (const { values, lends } of runs) {
+        assert.equal(lends, updateRegions, 'the update ran in place');
+        assert.equal(values.length, expected.length);
+        values.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${updateRegions ? 'in place' : 'all-reduced'}, value ${i}: ${v} vs ${expected[i]}`));
+      }
+    }
     ops.dispose([x, y]);
   }),
 );
