@@ -1,15 +1,19 @@
 /**
- * `npm run bench:distributed`, on one host over loopback:
+ * `npm run bench:distributed`, on one host:
  * 1. all-reduce throughput of a 64 MB float32 buffer between 2 processes
- *    through the Gloo collective (ring and bcube), and between 2 worker
- *    threads through the shared-memory collective, after a warm-up; GB/s is
- *    algorithm bandwidth, buffer bytes over the time of one all-reduce (for 2
- *    members the bus bandwidth is the same);
+ *    through Gloo over loopback TCP (ring and bcube) and through the memory
+ *    the processes of one host share (the default under `launch`), and
+ *    between 2 worker threads through the shared-memory collective, after a
+ *    warm-up; GB/s is algorithm bandwidth, buffer bytes over the time of one
+ *    all-reduce (for 2 members the bus bandwidth is the same);
  * 2. `distributed scaling 2 processes: S`: the bench's MLP (784-512-512-10,
  *    global batch 128, Adam) trained by 2 single-threaded processes with
  *    DistributedStep over 1 single-threaded process with the plain step;
- *    samples/s after a warm-up, both runs twice in alternating order; with
- *    compiled steps (the default backend), then with eager wasm steps;
+ *    samples/s of BENCH_STEPS steps after BENCH_WARMUP_STEPS, each run twice
+ *    in alternating order; with compiled steps (the default backend) as
+ *    launch runs them (all-reduces in host memory, the update sharded in
+ *    place), then over Gloo's TCP (RXKERAS_HOST_MEMORY=0), then with eager
+ *    wasm steps (host memory);
  * 3. the peer: the same MLP and global batch trained by PyTorch's
  *    DistributedDataParallel over Gloo on loopback (bench/pytorch_ddp.py),
  *    2 single-threaded processes over 1, in the same run.
@@ -25,13 +29,19 @@ import { threadCpuMs } from './thread-cpu.js';
 
 const BYTES = 64 << 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
-const STEPS = Number(process.env.BENCH_STEPS ?? 40);
+const STEPS = Number(process.env.BENCH_STEPS ?? 300);
+// The first hundred steps run slower (V8 still optimises what runs once a step): a timing after 3 read 20-30% low.
+const WARMUP_STEPS = Number(process.env.BENCH_WARMUP_STEPS ?? 100);
 const BATCH = 128;
 const script = new URL(import.meta.url).pathname;
 
 async function allReduceMember(): Promise<void> {
-  for (const algorithm of ['ring', 'bcube'] as const) {
-    const group = await initDistributed({ algorithm, runId: `${process.env.RXKERAS_RUN_ID}-${algorithm}` });
+  for (const [name, options] of [
+    ['gloo ring (tcp)', { algorithm: 'ring', hostMemory: false }],
+    ['gloo bcube (tcp)', { algorithm: 'bcube', hostMemory: false }],
+    ['host memory', {}],
+  ] as const) {
+    const group = await initDistributed({ ...options, runId: `${process.env.RXKERAS_RUN_ID}-${name.split(' ')[1]}` });
     const buffer = new Float32Array(BYTES / 4).fill(1);
     await group.allReduce(buffer); // warm-up: connections, page faults
     await group.barrier();
@@ -39,7 +49,7 @@ async function allReduceMember(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) await group.allReduce(buffer);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9 / ROUNDS;
     if (group.rank === 0) {
-      console.log(`allreduce gloo ${algorithm} 2 processes 64 MB: ${(BYTES / 1e9 / seconds).toFixed(2)} GB/s (${(seconds * 1000).toFixed(1)} ms each)`);
+      console.log(`allreduce ${name} 2 processes 64 MB: ${(BYTES / 1e9 / seconds).toFixed(2)} GB/s (${(seconds * 1000).toFixed(1)} ms each)`);
     }
     await group.close();
   }
@@ -61,7 +71,7 @@ async function sharedMemoryAllReduce(): Promise<void> {
   console.log(`allreduce shared memory 2 worker threads 64 MB: ${(BYTES / 1e9 / slowest).toFixed(2)} GB/s (${(slowest * 1000).toFixed(1)} ms each)`);
 }
 
-/** Trains the MLP for STEPS steps after 3 warm-up steps; rank 0 writes samples/s to BENCH_OUT. */
+/** Trains the MLP for STEPS steps after WARMUP_STEPS; rank 0 writes samples/s to BENCH_OUT. */
 async function trainMember(distributed: boolean): Promise<void> {
   const rx = await import('../src/index.js');
   const { DistributedStep } = await import('../src/parallel/distributed-step.js');
@@ -87,8 +97,8 @@ async function trainMember(distributed: boolean): Promise<void> {
   const y = rx.ops.cast(rx.ops.oneHot(rx.ops.tensor1d(Array.from({ length: to - from }, (_, i) => (from + i) % 10), 'int32'), 10), 'float32');
   let start = 0n;
   let cpuBefore: Map<number, number> | undefined;
-  for (let i = 0; i < STEPS + 3; i++) {
-    if (i === 3) {
+  for (let i = 0; i < STEPS + WARMUP_STEPS; i++) {
+    if (i === WARMUP_STEPS) {
       start = process.hrtime.bigint();
       cpuBefore = threadCpuMs();
     }
@@ -107,7 +117,8 @@ async function trainMember(distributed: boolean): Promise<void> {
       const used = [...cpuAfter].map(([tid, ms]) => [tid, ms - (cpuBefore!.get(tid) ?? 0)] as const);
       const main = used.find(([tid]) => tid === process.pid)?.[1] ?? 0;
       const others = used.filter(([tid]) => tid !== process.pid).reduce((a, [, ms]) => a + ms, 0);
-      console.log(`  ${group ? `rank 0 of ${group.size}` : '1 process'}, ${process.env.RXKERAS_BACKEND} steps, CPU per step: main thread ${(main / STEPS).toFixed(2)} ms, other threads ${(others / STEPS).toFixed(2)} ms`);
+      const how = !group ? '' : !group.hostLocal ? ' over tcp' : step?.lendsState ? ' in host memory, update in place' : ' in host memory';
+      console.log(`  ${group ? `rank 0 of ${group.size}${how}` : '1 process'}, ${process.env.RXKERAS_BACKEND} steps, CPU per step: main thread ${(main / STEPS).toFixed(2)} ms, other threads ${(others / STEPS).toFixed(2)} ms`);
     }
   }
   await group?.close();
@@ -120,23 +131,27 @@ else {
   process.exitCode = await launch({ script, args: ['allreduce'], nproc: 2 });
   await sharedMemoryAllReduce();
   const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-'));
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  const runs = (a: number[]) => a.map((v) => v.toFixed(0)).join(', ');
   for (const backend of ['compiled', 'wasm']) {
     const env = { ...process.env, RXKERAS_BACKEND: backend, RXKERAS_COMPILED_THREADS: '1', RXKERAS_WASM_THREADS: '1', RXKERAS_QUIET: '1', BENCH_OUT: join(dir, 'out') };
-    const rate = async (nproc: number) => {
-      const code = await launch({ script, args: [nproc === 1 ? 'single' : 'dp'], nproc, env });
-      if (code !== 0) throw new Error(`training run with ${nproc} process(es) on ${backend} exited with ${code}`);
-      return Number(readFileSync(env.BENCH_OUT, 'utf8'));
-    };
-    const one: number[] = [];
-    const two: number[] = [];
+    // 1 process, and 2 as launch runs them (host memory); with compiled steps also 2 over TCP.
+    const variants = backend === 'compiled' ? (['one', 'host', 'tcp'] as const) : (['one', 'host'] as const);
+    const rates = { one: [] as number[], host: [] as number[], tcp: [] as number[] };
     for (let round = 0; round < 2; round++) {
-      if (round % 2 === 0) one.push(await rate(1)), two.push(await rate(2));
-      else two.push(await rate(2)), one.push(await rate(1));
+      for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+        const nproc = variant === 'one' ? 1 : 2;
+        const code = await launch({ script, args: [nproc === 1 ? 'single' : 'dp'], nproc, env: variant === 'tcp' ? { ...env, RXKERAS_HOST_MEMORY: '0' } : env });
+        if (code !== 0) throw new Error(`training run with ${nproc} process(es) on ${backend} exited with ${code}`);
+        rates[variant].push(Number(readFileSync(env.BENCH_OUT, 'utf8')));
+      }
     }
-    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    const runs = (a: number[]) => a.map((v) => v.toFixed(0)).join(', ');
-    console.log(`mlp samples/s, ${backend} steps: 1 process ${mean(one).toFixed(0)} (runs ${runs(one)}), 2 processes ${mean(two).toFixed(0)} (runs ${runs(two)}) (1 thread each)`);
-    console.log(`distributed scaling 2 processes${backend === 'compiled' ? '' : ` (${backend} steps)`}: ${(mean(two) / mean(one)).toFixed(2)}`);
+    const one = mean(rates.one);
+    const steps = backend === 'compiled' ? '' : ` (${backend} steps)`;
+    console.log(`mlp samples/s, ${backend} steps: 1 process ${one.toFixed(0)} (runs ${runs(rates.one)}), 2 processes in host memory ${mean(rates.host).toFixed(0)} (runs ${runs(rates.host)})` +
+      (backend === 'compiled' ? `, 2 processes over tcp ${mean(rates.tcp).toFixed(0)} (runs ${runs(rates.tcp)})` : '') + ' (1 thread each)');
+    console.log(`distributed scaling 2 processes${steps}: ${(mean(rates.host) / one).toFixed(2)}`);
+    if (backend === 'compiled') console.log(`distributed scaling 2 processes over gloo tcp (RXKERAS_HOST_MEMORY=0): ${(mean(rates.tcp) / one).toFixed(2)}`);
   }
   const rx = await import('../src/index.js');
   await rx.initBackend({ quiet: true });
