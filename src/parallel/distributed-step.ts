@@ -152,8 +152,8 @@ export class DistributedStep implements StepRunner {
     if (!group) return null;
     const replica = new Replica(this.module, this.compiled, ts, group, { wholeState: true });
     if (replica.sharded) return { replica, returned: undefined };
-    // Its update would not run in place (an optimizer without a fused rule, a constraint): the plain step instead, with
-    // the state the replica adopted (nothing was lent).
+    // Its update would not run in place (an optimizer without a fused rule, a constraint): the plain step instead (the
+    // replica lent nothing; `ts` is as it was).
     return null;
   }
 

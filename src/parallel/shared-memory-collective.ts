@@ -7,7 +7,8 @@ import { addKernel, sharedMemory, type AddKernel } from './shared-sum.js';
  * A group of worker threads that combine buffers in one SharedArrayBuffer:
  * a slot per member and a result region, each `capacity` floats, and a few
  * Int32 words for a sense-reversing barrier. Plain data, so it can be posted
- * to the workers that join it. `data` is the buffer of `memory`, a shared
+ * to the workers that join it (processes of one host map the same layout
+ * from a file instead: host-memory.ts). `data` is the buffer of `memory`, a shared
  * WebAssembly memory that the members' SIMD sum runs over (absent for
  * groups too large for a 32-bit memory: they sum in JavaScript).
  */
@@ -62,10 +63,10 @@ const threadSync: GroupSync = {
 
 // Control words.
 const ARRIVED = 0;
-/** The word members wait on. */
-export const GENERATION = 1;
+const GENERATION = 1;
 /** 0 while healthy; lost rank + 1 (or size + 1 when unknown) once the group is aborted. */
-export const ABORTED = 2;
+const ABORTED = 2;
+/** Control words in use: a group may keep more of its own after them (see host-memory.ts). */
 export const CONTROL_WORDS = 4;
 
 /**
