@@ -148,7 +148,8 @@ export class DistributedStep implements StepRunner {
    */
   private async openInPlace(ts: TrainState): Promise<{ replica: Replica; returned: undefined } | null> {
     if (!this.collective.updateGroup || !compiledStepsEnabled() || leaves(ts.state).length > 0) return null;
-    const group = await this.collective.updateGroup(fusedLayout(this.module, ts).length);
+    // Room for the loss contributions after the gradients: they are summed along.
+    const group = await this.collective.updateGroup(fusedLayout(this.module, ts).length + this.lossLength());
     if (!group) return null;
     const replica = new Replica(this.module, this.compiled, ts, group, { wholeState: true });
     if (replica.sharded) return { replica, returned: undefined };
@@ -157,7 +158,11 @@ export class DistributedStep implements StepRunner {
     return null;
   }
 
-  /** A step with the sharded update in shared memory; losses and predictions combined as the plain step's. */
+  /**
+   * A step with the sharded update in shared memory; the members' loss
+   * contributions are summed along with the gradients, and predictions
+   * gathered as the plain step does.
+   */
   private async trainInPlace(inPlace: { replica: Replica; returned: TrainState | undefined }, ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
     const { replica } = inPlace;
     // A state other than the one this returned last (a callback changed it), or one an eager op moved out of shared memory
@@ -165,14 +170,20 @@ export class DistributedStep implements StepRunner {
     if ((inPlace.returned !== undefined && ts !== inPlace.returned) || replica.detached) replica.setState(ts);
     const rows = batch.x[0].shape[0];
     const counts = await this.rowCounts(batch, rows);
-    const part = await replica.step(batch, counts.reduce((a, b) => a + b, 0));
+    const total = counts.reduce((a, b) => a + b, 0);
+    const part = await replica.step(batch, total, undefined, { length: this.lossLength(), fill: (out, local) => this.lossContributions(rows, local, out) });
     const local = part?.result;
+    let losses: Pick<StepResult, 'loss' | 'outputLosses'> | undefined;
     try {
-      const result = await this.combineResult(rows, local, batch, counts);
+      const summed = combinedLosses(this.compiled, part!.alongside!, total);
+      losses = { loss: ops.scalar(summed.loss), outputLosses: summed.outputLosses.map((l) => ops.scalar(l)) };
+      const result = { ...losses, ...(await this.gather(local?.predictions, batch, counts)) };
+      losses = undefined;
       inPlace.returned = replica.state;
       return { state: replica.state, result };
     } finally {
       if (local) ops.dispose([local.loss, ...local.outputLosses, ...local.predictions]);
+      if (losses) ops.dispose([losses.loss, ...losses.outputLosses]);
     }
   }
 
@@ -264,7 +275,7 @@ export class DistributedStep implements StepRunner {
    * are summed).
    */
   private buffer(weighted: number): Float32Array {
-    const length = weighted + 2 + this.compiled.losses.length + this.collective.size;
+    const length = weighted + this.lossLength() + this.collective.size;
     if (this.scratch.length < length) {
       const shared = this.collective.inPlaceBuffer?.(length);
       this.scratchInPlace = shared !== undefined;
@@ -282,21 +293,31 @@ export class DistributedStep implements StepRunner {
    */
   private async combine(rows: number, local: StepResult | undefined, buffer: Float32Array, weighted: number, known?: number[]): Promise<Combined> {
     const { size, rank } = this.collective;
-    const outputs = this.compiled.losses.length;
-    // [weighted | loss contributions (2 + one per output) | rows of each member, unless known]
-    const fused = buffer.subarray(0, weighted + 2 + outputs + (known ? 0 : size));
+    const losses = this.lossLength();
+    // [weighted | loss contributions | rows of each member, unless known]
+    const fused = buffer.subarray(0, weighted + losses + (known ? 0 : size));
     const at = weighted;
     fused.fill(0, at);
-    if (local) {
-      const value = (l: ops.Scalar) => l.dataSync()[0];
-      fused.set(lossContributions(this.compiled, value(local.loss), local.outputLosses.map(value), { mean: rows, sum: 1 }), at);
-    }
-    if (!known) fused[at + 2 + outputs + rank] = rows;
+    this.lossContributions(rows, local, fused.subarray(at, at + losses));
+    if (!known) fused[at + losses + rank] = rows;
     await this.allReduce(fused);
-    const counts = known ?? Array.from(fused.subarray(at + 2 + outputs));
+    const counts = known ?? Array.from(fused.subarray(at + losses));
     const total = counts.reduce((a, b) => a + b, 0);
-    const { loss, outputLosses } = combinedLosses(this.compiled, fused.subarray(at, at + 2 + outputs), total);
+    const { loss, outputLosses } = combinedLosses(this.compiled, fused.subarray(at, at + losses), total);
     return { counts, loss: ops.scalar(loss), outputLosses: outputLosses.map((l) => ops.scalar(l)) };
+  }
+
+  /** Floats of a member's loss contributions: the averaged and the summed part of the total, then one per output (see split-losses.ts). */
+  private lossLength(): number {
+    return 2 + this.compiled.losses.length;
+  }
+
+  /** This member's loss contributions into `out` (averaged losses weighted by its rows, summed ones as they are); zeros without rows. */
+  private lossContributions(rows: number, local: StepResult | undefined, out: Float32Array): void {
+    out.fill(0);
+    if (!local) return;
+    const value = (l: ops.Scalar) => l.dataSync()[0];
+    out.set(lossContributions(this.compiled, value(local.loss), local.outputLosses.map(value), { mean: rows, sum: 1 }));
   }
 
   /** A copy of `root`'s tree on every member (same paths, shapes and dtypes everywhere). */

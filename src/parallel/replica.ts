@@ -23,6 +23,15 @@ export interface ReplicaStepResult {
   share: number;
   /** The shard's losses and predictions; undefined for an empty shard. The caller owns them. */
   result: StepResult | undefined;
+  /** The members' sum of the values asked for alongside the gradients (see Replica.step); read it before the group's next operation. */
+  alongside?: Float32Array;
+}
+
+/** Values every member sums along with the gradients, in the same reduce-scatter (a member's losses). */
+export interface Alongside {
+  length: number;
+  /** Writes this member's values into `out` (`length` floats), from its shard's result (undefined for an empty shard). */
+  fill(out: Float32Array, result: StepResult | undefined): void;
 }
 
 /**
@@ -148,9 +157,11 @@ export class Replica {
    * in the collective and the update). `globalRows` is the global batch's size.
    * With `proceed` (a staged step), the gradients are computed first and
    * the rest runs only if it then says so; else nothing changes and the
-   * answer is undefined.
+   * answer is undefined. With `alongside` (an update in place only), those
+   * values are summed with the gradients, saving the members a collective.
    */
-  async step(shard: Batch, globalRows: number, proceed?: () => boolean): Promise<ReplicaStepResult | undefined> {
+  async step(shard: Batch, globalRows: number, proceed?: () => boolean, alongside?: Alongside): Promise<ReplicaStepResult | undefined> {
+    if (alongside && !this.inPlace) throw new InvalidArgumentError('alongside', 'a replica that updates in place', 'another update');
     const rows = shard.x[0].shape[0];
     const share = rows / globalRows;
     // The gradients come out weighted by the share: the loss is scaled inside the (compiled) step, not each gradient afterwards.
@@ -172,9 +183,12 @@ export class Replica {
       // A planned step wrote every gradient into its part of the fused buffer already.
       if (!g || g.grads) for (const e of this.layout.grads) fuse(this.fused, e, gradOf.get(e.path), 1);
       for (const e of this.layout.state) fuse(this.fused, e, stateOf.get(e.path), share);
-      const next = this.inPlace ? await this.inPlaceUpdate(stateOf, made) : this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made);
-      disposeReplaced({ p: this.ts.params, s: this.ts.state, o: this.ts.optState, g: g?.state, made }, next);
-      this.ts = next;
+      const extra = alongside?.length ?? 0;
+      if (alongside) alongside.fill(this.shared!.slot(this.layout.length + extra).subarray(this.layout.length), result);
+      const next = this.inPlace ? await this.inPlaceUpdate(stateOf, made, extra) : this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made);
+      disposeReplaced({ p: this.ts.params, s: this.ts.state, o: this.ts.optState, g: g?.state, made }, next.state);
+      this.ts = next.state;
+      if (alongside) return { share, result, alongside: next.all!.subarray(this.layout.length, this.layout.length + extra) };
     } catch (error) {
       drop();
       throw error;
@@ -191,20 +205,26 @@ export class Replica {
   }
 
   /** All-reduce, then the whole update here (as on every replica). */
-  private async wholeUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
+  private async wholeUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<{ state: TrainState; all?: Float32Array }> {
     await this.collective.allReduce(this.fused);
     const grads = fromLeaves(this.layout.grads.map((e) => [e.path, view(this.fused, e, 0, made)] as [string, ops.Tensor]));
     const state = this.reducedState(this.fused, stateOf, made);
-    return runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads));
+    return { state: runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads)) };
   }
 
-  /** Reduce-scatter, the update of this replica's range in shared memory, all-gather: the weights are where the next graph reads them. */
-  private async inPlaceUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
+  /**
+   * Reduce-scatter, the update of this replica's range in shared memory,
+   * all-gather: the weights are where the next graph reads them. `extra`
+   * values after the fused layout go along (the last member sums them);
+   * `all` is the result region, sums included.
+   */
+  private async inPlaceUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[], extra = 0): Promise<{ state: TrainState; all: Float32Array }> {
     const shared = this.shared!;
-    await shared.reduceScatter(this.layout.length, this.bounds);
+    const length = this.layout.length + extra;
+    await shared.reduceScatter(length, extra === 0 ? this.bounds : [...this.bounds.slice(0, -1), length]);
     const optState = this.inPlace!.apply(this.ts.optState as OptimizerState);
-    const all = await shared.allGather(this.layout.length);
-    return { params: this.ts.params, state: this.reducedState(all, stateOf, made), optState, step: this.ts.step + 1, key: this.ts.key };
+    const all = await shared.allGather(length);
+    return { state: { params: this.ts.params, state: this.reducedState(all, stateOf, made), optState, step: this.ts.step + 1, key: this.ts.key }, all };
   }
 
   /**
@@ -213,7 +233,7 @@ export class Replica {
    * lent to the next step's graph (no copy); so this replica's range of
    * them is read before the reduce-scatter sums the gradients over it.
    */
-  private async shardedUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
+  private async shardedUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<{ state: TrainState; all?: Float32Array }> {
     const shared = this.shared!;
     const from = this.bounds[shared.localRank];
     const paramOf = new Map(leaves(this.ts.params));
@@ -236,7 +256,7 @@ export class Replica {
     const byPath = new Map(this.layout.grads.map((e) => [e.path, e]));
     const gathered = mapTree(this.ts.params, (t, path) => (byPath.has(path) ? lent(all, byPath.get(path)!, made) : t));
     const params = this.module.constrain(gathered);
-    return { params, state: this.reducedState(all, stateOf, made), optState: update.optState, step: this.ts.step + 1, key: this.ts.key };
+    return { state: { params, state: this.reducedState(all, stateOf, made), optState: update.optState, step: this.ts.step + 1, key: this.ts.key } };
   }
 
   /** The layer state after the step: the reduced float values, this replica's own for any other. */
