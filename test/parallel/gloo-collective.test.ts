@@ -32,6 +32,45 @@ function checkOps(members: Member[], size: number, hostLocal = false): void {
   });
 }
 
+/** The first member's sum of 3s, and the ticks of its 10 ms timer while it waited (see the worker's timer scenario). */
+function checkTimer(members: Member[]): void {
+  const first = members[0].lines[0];
+  assert.equal(first.first, 3);
+  assert.equal(first.last, 3);
+  assert.ok((first.ticks as number) >= 10, `ticks during the all-reduce: ${first.ticks}`);
+}
+
+/**
+ * Three members all-reducing in a loop; member 1 is killed with SIGKILL once
+ * they run. The others must fail with LostRankError naming it in an
+ * all-reduce: their last lines, and when the kill was sent.
+ */
+async function killOneOfThree(env: NodeJS.ProcessEnv): Promise<{ errors: Record<string, unknown>[]; killedAt: number }> {
+  let ready = 0;
+  let markReady: () => void;
+  const allReady = new Promise<void>((resolve) => (markReady = resolve));
+  const members = [0, 1, 2].map((rank) =>
+    spawnMember(['loop'], { ...env, RXKERAS_WORLD_SIZE: '3', RXKERAS_HOST: '127.0.0.1', RXKERAS_RANK: String(rank) }, (line) => line.ready && ++ready === 3 && markReady()),
+  );
+  const guard = setTimeout(() => members.forEach((m) => m.child.kill('SIGKILL')), 20_000);
+  try {
+    await allReady;
+    await new Promise((r) => setTimeout(r, 200)); // all-reduces are running
+    const killedAt = Date.now();
+    members[1].child.kill('SIGKILL');
+    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [1, 'SIGKILL', 1]);
+    const errors = [0, 2].map((rank) => members[rank].lines.at(-1)!);
+    for (const error of errors) {
+      assert.equal(error.error, 'LostRankError', JSON.stringify(error));
+      assert.deepEqual(error.lostRanks, [1]);
+      assert.equal(error.op, 'all-reduce');
+    }
+    return { errors, killedAt };
+  } finally {
+    clearTimeout(guard);
+  }
+}
+
 describe('Gloo collective across processes', { skip }, () => {
   let redis: Redis;
   let dir: string;
@@ -63,40 +102,15 @@ describe('Gloo collective across processes', { skip }, () => {
   });
 
   test('the event loop stays free: a 10 ms timer fires while an all-reduce of 16 MB waits 400 ms for its peer', async () => {
-    const members = await runGroup(2, ['timer'], redisStore());
-    const first = members[0].lines[0];
-    assert.equal(first.first, 3);
-    assert.equal(first.last, 3);
-    assert.ok((first.ticks as number) >= 10, `ticks during the all-reduce: ${first.ticks}`);
+    checkTimer(await runGroup(2, ['timer'], redisStore()));
   });
 
   test('a member killed with SIGKILL: the others reject within the timeout with LostRankError naming it', async () => {
     const timeoutMs = 4000;
-    const env = { ...redisStore(), RXKERAS_WORLD_SIZE: '3', RXKERAS_HOST: '127.0.0.1', RXKERAS_TIMEOUT_MS: String(timeoutMs) };
-    let ready = 0;
-    let markReady: () => void;
-    const allReady = new Promise<void>((resolve) => (markReady = resolve));
-    const members = [0, 1, 2].map((rank) =>
-      spawnMember(['loop'], { ...env, RXKERAS_RANK: String(rank) }, (line) => line.ready && ++ready === 3 && markReady()),
-    );
-    const guard = setTimeout(() => members.forEach((m) => m.child.kill('SIGKILL')), 20_000);
-    try {
-      await allReady;
-      await new Promise((r) => setTimeout(r, 200)); // all-reduces are running
-      const killedAt = Date.now();
-      members[1].child.kill('SIGKILL');
-      const codes = await Promise.all(members.map((m) => m.exited));
-      assert.deepEqual(codes, [1, 'SIGKILL', 1]);
-      for (const rank of [0, 2]) {
-        const error = members[rank].lines.at(-1)!;
-        assert.equal(error.error, 'LostRankError', JSON.stringify(error));
-        assert.deepEqual(error.lostRanks, [1]);
-        assert.equal(error.op, 'all-reduce');
-        assert.match(error.message as string, /rank\(s\) 1 stopped responding/);
-        assert.ok((error.at as number) - killedAt < timeoutMs + 2000, `failed ${(error.at as number) - killedAt} ms after the kill`);
-      }
-    } finally {
-      clearTimeout(guard);
+    const { errors, killedAt } = await killOneOfThree({ ...redisStore(), RXKERAS_TIMEOUT_MS: String(timeoutMs) });
+    for (const error of errors) {
+      assert.match(error.message as string, /rank\(s\) 1 stopped responding/);
+      assert.ok((error.at as number) - killedAt < timeoutMs + 2000, `failed ${(error.at as number) - killedAt} ms after the kill`);
     }
   });
 
@@ -188,39 +202,12 @@ describe('Gloo collective of processes on one host (all-reduces in host memory)'
   });
 
   test('the event loop stays free: a 10 ms timer fires while an all-reduce of 16 MB (in chunks) waits 400 ms for its peer', async () => {
-    const members = await runGroup(2, ['timer'], local(2));
-    const first = members[0].lines[0];
-    assert.equal(first.first, 3);
-    assert.equal(first.last, 3);
-    assert.ok((first.ticks as number) >= 10, `ticks during the all-reduce: ${first.ticks}`);
+    checkTimer(await runGroup(2, ['timer'], local(2)));
   });
 
   test('a member killed with SIGKILL: the others reject within a second with LostRankError naming it', async () => {
-    const env = { ...local(3), RXKERAS_WORLD_SIZE: '3', RXKERAS_HOST: '127.0.0.1' };
-    let ready = 0;
-    let markReady: () => void;
-    const allReady = new Promise<void>((resolve) => (markReady = resolve));
-    const members = [0, 1, 2].map((rank) =>
-      spawnMember(['loop'], { ...env, RXKERAS_RANK: String(rank) }, (line) => line.ready && ++ready === 3 && markReady()),
-    );
-    const guard = setTimeout(() => members.forEach((m) => m.child.kill('SIGKILL')), 20_000);
-    try {
-      await allReady;
-      await new Promise((r) => setTimeout(r, 200)); // all-reduces are running
-      const killedAt = Date.now();
-      members[1].child.kill('SIGKILL');
-      const codes = await Promise.all(members.map((m) => m.exited));
-      assert.deepEqual(codes, [1, 'SIGKILL', 1]);
-      for (const rank of [0, 2]) {
-        const error = members[rank].lines.at(-1)!;
-        assert.equal(error.error, 'LostRankError', JSON.stringify(error));
-        assert.deepEqual(error.lostRanks, [1]);
-        assert.equal(error.op, 'all-reduce');
-        assert.ok((error.at as number) - killedAt < 1000, `failed ${(error.at as number) - killedAt} ms after the kill`);
-      }
-    } finally {
-      clearTimeout(guard);
-    }
+    const { errors, killedAt } = await killOneOfThree(local(3));
+    for (const error of errors) assert.ok((error.at as number) - killedAt < 1000, `failed ${(error.at as number) - killedAt} ms after the kill`);
   });
 
   test('a member that stalls past the timeout: CollectiveTimeoutError for the one waiting; the late one finds the group aborted', async () => {

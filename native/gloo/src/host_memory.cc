@@ -108,22 +108,35 @@ void WaitDone(napi_env env, napi_status, void* data) {
   delete w;
 }
 
+// The word at argv[1] of the Int32Array argv[0] (of a call with at least `argc` arguments), or
+// null with a JS exception thrown.
+int32_t* wordArg(napi_env env, size_t argc, size_t expected, napi_value* argv, const char* usage) {
+  uint8_t* data;
+  size_t bytes;
+  uint32_t index;
+  if (argc < expected || !viewBytes(env, argv[0], &data, &bytes) || napi_get_value_uint32(env, argv[1], &index) != napi_ok) {
+    fail(env, std::string(usage) + " expects an Int32Array and an index");
+    return nullptr;
+  }
+  if ((static_cast<size_t>(index) + 1) * 4 > bytes) {
+    fail(env, std::string(usage) + ": index out of range");
+    return nullptr;
+  }
+  return reinterpret_cast<int32_t*>(data) + index;
+}
+
 // futexWait(view: Int32Array, index, expected, timeoutMs): Promise<0 | 1 | 2>, waiting on a thread of libuv's pool.
 napi_value FutexWait(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  uint8_t* data;
-  size_t bytes;
-  if (argc < 4 || !viewBytes(env, argv[0], &data, &bytes)) return fail(env, "futexWait(view, index, expected, timeoutMs) expects an Int32Array first");
-  uint32_t index;
+  int32_t* word = wordArg(env, argc, 4, argv, "futexWait(view, index, expected, timeoutMs)");
+  if (!word) return nullptr;
   int32_t expected;
   int64_t timeoutMs;
-  napi_get_value_uint32(env, argv[1], &index);
   napi_get_value_int32(env, argv[2], &expected);
   napi_get_value_int64(env, argv[3], &timeoutMs);
-  if ((index + 1) * 4 > bytes) return fail(env, "index out of range");
-  auto* w = new Wait{reinterpret_cast<int32_t*>(data) + index, expected, timeoutMs < 0 ? 0 : timeoutMs};
+  auto* w = new Wait{word, expected, timeoutMs < 0 ? 0 : timeoutMs};
   napi_value promise, name;
   napi_create_reference(env, argv[0], 1, &w->view);
   napi_create_promise(env, &w->deferred, &promise);
@@ -138,13 +151,8 @@ napi_value FutexWake(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  uint8_t* data;
-  size_t bytes;
-  uint32_t index;
-  if (argc < 2 || !viewBytes(env, argv[0], &data, &bytes)) return fail(env, "futexWake(view, index) expects an Int32Array first");
-  napi_get_value_uint32(env, argv[1], &index);
-  if ((index + 1) * 4 > bytes) return fail(env, "index out of range");
-  syscall(SYS_futex, reinterpret_cast<int32_t*>(data) + index, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+  int32_t* word = wordArg(env, argc, 2, argv, "futexWake(view, index)");
+  if (word) syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
   return nullptr;
 }
 
