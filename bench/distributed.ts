@@ -9,8 +9,8 @@
  * 2. `distributed scaling 2 processes: S`: the bench's MLP (784-512-512-10,
  *    global batch 128, Adam) trained by 2 single-threaded processes with
  *    DistributedStep over 1 single-threaded process with the plain step;
- *    samples/s of BENCH_STEPS steps after BENCH_WARMUP_STEPS, each run twice
- *    in alternating order; with compiled steps (the default backend) as
+ *    samples/s of BENCH_STEPS steps after BENCH_WARMUP_STEPS, each run
+ *    BENCH_TRAIN_ROUNDS times in alternating order; with compiled steps (the default backend) as
  *    launch runs them (all-reduces in host memory, the update sharded in
  *    place), then over Gloo's TCP (RXKERAS_HOST_MEMORY=0), then with eager
  *    wasm steps (host memory);
@@ -32,6 +32,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const STEPS = Number(process.env.BENCH_STEPS ?? 300);
 // The first hundred steps run slower (V8 still optimises what runs once a step): a timing after 3 read 20-30% low.
 const WARMUP_STEPS = Number(process.env.BENCH_WARMUP_STEPS ?? 100);
+// Runs of each training variant, in alternating order: this machine's speed drifts by 10-30% from minute to minute.
+const TRAIN_ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
 const BATCH = 128;
 const script = new URL(import.meta.url).pathname;
 
@@ -138,7 +140,7 @@ else {
     // 1 process, and 2 as launch runs them (host memory); with compiled steps also 2 over TCP.
     const variants = backend === 'compiled' ? (['one', 'host', 'tcp'] as const) : (['one', 'host'] as const);
     const rates = { one: [] as number[], host: [] as number[], tcp: [] as number[] };
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < TRAIN_ROUNDS; round++) {
       for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
         const nproc = variant === 'one' ? 1 : 2;
         const code = await launch({ script, args: [nproc === 1 ? 'single' : 'dp'], nproc, env: variant === 'tcp' ? { ...env, RXKERAS_HOST_MEMORY: '0' } : env });
