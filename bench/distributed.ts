@@ -10,10 +10,10 @@
  *    global batch 128, Adam) trained by 2 single-threaded processes with
  *    DistributedStep over 1 single-threaded process with the plain step;
  *    samples/s of BENCH_STEPS steps after BENCH_WARMUP_STEPS, each run
- *    BENCH_TRAIN_ROUNDS times in alternating order; with compiled steps (the default backend) as
- *    launch runs them (all-reduces in host memory, the update sharded in
- *    place), then over Gloo's TCP (RXKERAS_HOST_MEMORY=0), then with eager
- *    wasm steps (host memory);
+ *    BENCH_TRAIN_ROUNDS times in alternating order; with compiled steps
+ *    (the default backend) as launch runs them (all-reduces in host
+ *    memory, the update sharded in place), then over Gloo's TCP
+ *    (RXKERAS_HOST_MEMORY=0), then with eager wasm steps (host memory);
  * 3. the peer: the same MLP and global batch trained by PyTorch's
  *    DistributedDataParallel over Gloo on loopback (bench/pytorch_ddp.py),
  *    2 single-threaded processes over 1, in the same run.
