@@ -32,20 +32,22 @@ function checkOps(members: Member[], size: number, hostLocal = false): void {
   });
 }
 
-/** The first member's sum of 3s, and the ticks of its 10 ms timer while it waited (see the worker's timer scenario). */
-function checkTimer(members: Member[]): void {
+/** The first member's sum of 3s, and the ticks of its 10 ms timer while it waited (see the worker's timer scenario), through host memory or not. */
+function checkTimer(members: Member[], hostLocal: boolean): void {
   const first = members[0].lines[0];
+  assert.equal(first.hostLocal, hostLocal);
   assert.equal(first.first, 3);
   assert.equal(first.last, 3);
   assert.ok((first.ticks as number) >= 10, `ticks during the all-reduce: ${first.ticks}`);
 }
 
 /**
- * Three members all-reducing in a loop; member 1 is killed with SIGKILL once
- * they run. The others must fail with LostRankError naming it in an
- * all-reduce: their last lines, and when the kill was sent.
+ * Three members all-reducing in a loop (through host memory or not); member
+ * 1 is killed with SIGKILL once they run. The others must fail with
+ * LostRankError naming it in an all-reduce: their last lines, and when the
+ * kill was sent.
  */
-async function killOneOfThree(env: NodeJS.ProcessEnv): Promise<{ errors: Record<string, unknown>[]; killedAt: number }> {
+async function killOneOfThree(env: NodeJS.ProcessEnv, hostLocal: boolean): Promise<{ errors: Record<string, unknown>[]; killedAt: number }> {
   let ready = 0;
   let markReady: () => void;
   const allReady = new Promise<void>((resolve) => (markReady = resolve));
@@ -56,6 +58,7 @@ async function killOneOfThree(env: NodeJS.ProcessEnv): Promise<{ errors: Record<
   try {
     await allReady;
     await new Promise((r) => setTimeout(r, 200)); // all-reduces are running
+    for (const m of members) assert.equal(m.lines[0].hostLocal, hostLocal);
     const killedAt = Date.now();
     members[1].child.kill('SIGKILL');
     assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [1, 'SIGKILL', 1]);
@@ -102,12 +105,12 @@ describe('Gloo collective across processes', { skip }, () => {
   });
 
   test('the event loop stays free: a 10 ms timer fires while an all-reduce of 16 MB waits 400 ms for its peer', async () => {
-    checkTimer(await runGroup(2, ['timer'], redisStore()));
+    checkTimer(await runGroup(2, ['timer'], redisStore()), false);
   });
 
   test('a member killed with SIGKILL: the others reject within the timeout with LostRankError naming it', async () => {
     const timeoutMs = 4000;
-    const { errors, killedAt } = await killOneOfThree({ ...redisStore(), RXKERAS_TIMEOUT_MS: String(timeoutMs) });
+    const { errors, killedAt } = await killOneOfThree({ ...redisStore(), RXKERAS_TIMEOUT_MS: String(timeoutMs) }, false);
     for (const error of errors) {
       assert.match(error.message as string, /rank\(s\) 1 stopped responding/);
       assert.ok((error.at as number) - killedAt < timeoutMs + 2000, `failed ${(error.at as number) - killedAt} ms after the kill`);
@@ -202,11 +205,11 @@ describe('Gloo collective of processes on one host (all-reduces in host memory)'
   });
 
   test('the event loop stays free: a 10 ms timer fires while an all-reduce of 16 MB (in chunks) waits 400 ms for its peer', async () => {
-    checkTimer(await runGroup(2, ['timer'], local(2)));
+    checkTimer(await runGroup(2, ['timer'], local(2)), true);
   });
 
   test('a member killed with SIGKILL: the others reject within a second with LostRankError naming it', async () => {
-    const { errors, killedAt } = await killOneOfThree(local(3));
+    const { errors, killedAt } = await killOneOfThree(local(3), true);
     for (const error of errors) assert.ok((error.at as number) - killedAt < 1000, `failed ${(error.at as number) - killedAt} ms after the kill`);
   });
 
