@@ -35,6 +35,8 @@ export interface GlooAddon {
   mapShared(view: Uint8Array, path: string, offset: number, create: boolean): void;
   /** Resolves once `view[index]` is not `expected` and a wake came (0), after `timeoutMs` (1), or at once when it differed already (2). */
   futexWait(view: Int32Array, index: number, expected: number, timeoutMs: number): Promise<number>;
+  /** As futexWait, blocking the calling thread (for waits of a millisecond or two). */
+  futexWaitSync(view: Int32Array, index: number, expected: number, timeoutMs: number): number;
   /** Wakes every waiter on `view[index]`, in any process. */
   futexWake(view: Int32Array, index: number): void;
 }

@@ -23,11 +23,22 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Futexes on the shared pages (Atomics.notify wakes only this process's waiters); a member whose process ended is lost. */
+/** How long a member first waits on this thread (blocking its event loop) before it waits on a pool thread, in ms. */
+const BLOCKING_WAIT_MS = 2;
+
+/**
+ * Futexes on the shared pages (Atomics.notify wakes only this process's
+ * waiters): a short wait on this thread, the common case of members a
+ * step's noise apart, then waits on a pool thread, so that the event loop
+ * stays free; a member whose process ended is lost.
+ */
 function processSync(control: Int32Array, size: number): GroupSync {
-  const { futexWait, futexWake } = loadGlooAddon();
+  const { futexWait, futexWaitSync, futexWake } = loadGlooAddon();
   return {
-    wait: (c, index, value, timeoutMs) => futexWait(c, index, value, Math.max(1, Math.round(timeoutMs))),
+    wait: (c, index, value, timeoutMs) => {
+      if (futexWaitSync(c, index, value, Math.min(BLOCKING_WAIT_MS, timeoutMs)) !== 1) return Promise.resolve();
+      return futexWait(c, index, value, Math.max(1, Math.round(timeoutMs)));
+    },
     notify: (c, index) => futexWake(c, index),
     sliceMs: 200,
     lostMember() {

@@ -146,6 +146,25 @@ napi_value FutexWait(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// futexWaitSync(view: Int32Array, index, expected, timeoutMs): 0 | 1 | 2 as futexWait, blocking
+// this thread: for short waits, where a pool thread's round trip would cost more than the wait.
+napi_value FutexWaitSync(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t* word = wordArg(env, argc, 4, argv, "futexWaitSync(view, index, expected, timeoutMs)");
+  if (!word) return nullptr;
+  Wait w{word};
+  int64_t timeoutMs;
+  napi_get_value_int32(env, argv[2], &w.expected);
+  napi_get_value_int64(env, argv[3], &timeoutMs);
+  w.timeoutMs = timeoutMs < 0 ? 0 : timeoutMs;
+  RunWait(env, &w);
+  napi_value result;
+  napi_create_int32(env, w.result, &result);
+  return result;
+}
+
 // futexWake(view: Int32Array, index): wakes every waiter on that word, in any process.
 napi_value FutexWake(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -162,9 +181,10 @@ napi_status defineHostMemory(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"mapShared", nullptr, MapShared, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"futexWait", nullptr, FutexWait, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"futexWaitSync", nullptr, FutexWaitSync, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"futexWake", nullptr, FutexWake, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  return napi_define_properties(env, exports, 3, functions);
+  return napi_define_properties(env, exports, 4, functions);
 }
 
 }  // namespace rxkeras
