@@ -81,9 +81,9 @@ napi_value MapShared(napi_env env, napi_callback_info info) {
 }
 
 struct Wait {
-  int32_t* word;
-  int32_t expected;
-  int64_t timeoutMs;
+  int32_t* word = nullptr;
+  int32_t expected = 0;
+  int64_t timeoutMs = 0;
   int result = 0;  // 0 woken, 1 timed out, 2 the word had changed already
   napi_ref view = nullptr;
   napi_deferred deferred = nullptr;
@@ -125,20 +125,31 @@ int32_t* wordArg(napi_env env, size_t argc, size_t expected, napi_value* argv, c
   return reinterpret_cast<int32_t*>(data) + index;
 }
 
-// futexWait(view: Int32Array, index, expected, timeoutMs): Promise<0 | 1 | 2>, waiting on a thread of libuv's pool.
-napi_value FutexWait(napi_env env, napi_callback_info info) {
+// The arguments (view, index, expected, timeoutMs) of a wait, into `w` (and the view into `view`);
+// false with a JS exception thrown.
+bool waitArgs(napi_env env, napi_callback_info info, const char* usage, Wait* w, napi_value* view) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int32_t* word = wordArg(env, argc, 4, argv, "futexWait(view, index, expected, timeoutMs)");
-  if (!word) return nullptr;
-  int32_t expected;
+  w->word = wordArg(env, argc, 4, argv, usage);
+  if (!w->word) return false;
   int64_t timeoutMs;
-  napi_get_value_int32(env, argv[2], &expected);
+  napi_get_value_int32(env, argv[2], &w->expected);
   napi_get_value_int64(env, argv[3], &timeoutMs);
-  auto* w = new Wait{word, expected, timeoutMs < 0 ? 0 : timeoutMs};
-  napi_value promise, name;
-  napi_create_reference(env, argv[0], 1, &w->view);
+  w->timeoutMs = timeoutMs < 0 ? 0 : timeoutMs;
+  *view = argv[0];
+  return true;
+}
+
+// futexWait(view: Int32Array, index, expected, timeoutMs): Promise<0 | 1 | 2>, waiting on a thread of libuv's pool.
+napi_value FutexWait(napi_env env, napi_callback_info info) {
+  auto* w = new Wait{};
+  napi_value view, promise, name;
+  if (!waitArgs(env, info, "futexWait(view, index, expected, timeoutMs)", w, &view)) {
+    delete w;
+    return nullptr;
+  }
+  napi_create_reference(env, view, 1, &w->view);
   napi_create_promise(env, &w->deferred, &promise);
   napi_create_string_utf8(env, "rxkeras.futexWait", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, nullptr, name, RunWait, WaitDone, w, &w->work);
@@ -149,18 +160,10 @@ napi_value FutexWait(napi_env env, napi_callback_info info) {
 // futexWaitSync(view: Int32Array, index, expected, timeoutMs): 0 | 1 | 2 as futexWait, blocking
 // this thread: for short waits, where a pool thread's round trip would cost more than the wait.
 napi_value FutexWaitSync(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int32_t* word = wordArg(env, argc, 4, argv, "futexWaitSync(view, index, expected, timeoutMs)");
-  if (!word) return nullptr;
-  Wait w{word};
-  int64_t timeoutMs;
-  napi_get_value_int32(env, argv[2], &w.expected);
-  napi_get_value_int64(env, argv[3], &timeoutMs);
-  w.timeoutMs = timeoutMs < 0 ? 0 : timeoutMs;
+  Wait w{};
+  napi_value view, result;
+  if (!waitArgs(env, info, "futexWaitSync(view, index, expected, timeoutMs)", &w, &view)) return nullptr;
   RunWait(env, &w);
-  napi_value result;
   napi_create_int32(env, w.result, &result);
   return result;
 }
