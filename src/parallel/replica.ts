@@ -185,7 +185,7 @@ export class Replica {
       for (const e of this.layout.state) fuse(this.fused, e, stateOf.get(e.path), share);
       const extra = alongside?.length ?? 0;
       if (alongside) alongside.fill(this.shared!.slot(this.layout.length + extra).subarray(this.layout.length), result);
-      const next = this.inPlace ? await this.inPlaceUpdate(stateOf, made, extra) : this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made);
+      const next = this.inPlace ? await this.inPlaceUpdate(stateOf, made, extra) : { state: this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made), all: undefined };
       disposeReplaced({ p: this.ts.params, s: this.ts.state, o: this.ts.optState, g: g?.state, made }, next.state);
       this.ts = next.state;
       if (alongside) return { share, result, alongside: next.all!.subarray(this.layout.length, this.layout.length + extra) };
@@ -205,11 +205,11 @@ export class Replica {
   }
 
   /** All-reduce, then the whole update here (as on every replica). */
-  private async wholeUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<{ state: TrainState; all?: Float32Array }> {
+  private async wholeUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
     await this.collective.allReduce(this.fused);
     const grads = fromLeaves(this.layout.grads.map((e) => [e.path, view(this.fused, e, 0, made)] as [string, ops.Tensor]));
     const state = this.reducedState(this.fused, stateOf, made);
-    return { state: runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads)) };
+    return runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads));
   }
 
   /**
@@ -233,7 +233,7 @@ export class Replica {
    * lent to the next step's graph (no copy); so this replica's range of
    * them is read before the reduce-scatter sums the gradients over it.
    */
-  private async shardedUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<{ state: TrainState; all?: Float32Array }> {
+  private async shardedUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
     const shared = this.shared!;
     const from = this.bounds[shared.localRank];
     const paramOf = new Map(leaves(this.ts.params));
@@ -256,7 +256,7 @@ export class Replica {
     const byPath = new Map(this.layout.grads.map((e) => [e.path, e]));
     const gathered = mapTree(this.ts.params, (t, path) => (byPath.has(path) ? lent(all, byPath.get(path)!, made) : t));
     const params = this.module.constrain(gathered);
-    return { state: { params, state: this.reducedState(all, stateOf, made), optState: update.optState, step: this.ts.step + 1, key: this.ts.key } };
+    return { params, state: this.reducedState(all, stateOf, made), optState: update.optState, step: this.ts.step + 1, key: this.ts.key };
   }
 
   /** The layer state after the step: the reduced float values, this replica's own for any other. */
