@@ -38,12 +38,12 @@ const BATCH = 128;
 const script = new URL(import.meta.url).pathname;
 
 async function allReduceMember(): Promise<void> {
-  for (const [name, options] of [
-    ['gloo ring (tcp)', { algorithm: 'ring', hostMemory: false }],
-    ['gloo bcube (tcp)', { algorithm: 'bcube', hostMemory: false }],
-    ['host memory', {}],
+  for (const [name, key, options] of [
+    ['gloo ring (tcp)', 'ring', { algorithm: 'ring', hostMemory: false }],
+    ['gloo bcube (tcp)', 'bcube', { algorithm: 'bcube', hostMemory: false }],
+    ['host memory', 'host', {}],
   ] as const) {
-    const group = await initDistributed({ ...options, runId: `${process.env.RXKERAS_RUN_ID}-${name.split(' ')[1]}` });
+    const group = await initDistributed({ ...options, runId: `${process.env.RXKERAS_RUN_ID}-${key}` });
     const buffer = new Float32Array(BYTES / 4).fill(1);
     await group.allReduce(buffer); // warm-up: connections, page faults
     await group.barrier();

@@ -154,8 +154,7 @@ export class GlooCollective implements Collective {
 
   allReduce(buffer: Float32Array): Promise<void> {
     const host = this.host;
-    if (!host) return this.withBuffer('all-reduce', buffer, () => this.group.allReduce(buffer));
-    return this.withBuffer('all-reduce', buffer, () => (this.hostQueue = this.hostQueue.catch(() => {}).then(() => host.allReduce(buffer))));
+    return this.withBuffer('all-reduce', buffer, host ? () => (this.hostQueue = this.hostQueue.catch(() => {}).then(() => host.allReduce(buffer))) : () => this.group.allReduce(buffer));
   }
 
   broadcast(buffer: Float32Array, root: number): Promise<void> {

@@ -53,7 +53,7 @@ function processSync(control: Int32Array, size: number): GroupSync {
 
 /** The folder for the shared file: tmpfs where the host has it, so its pages never go to disk. */
 function sharedDir(): string {
-  return existsSync('/dev/shm') && statSync('/dev/shm').isDirectory() ? '/dev/shm' : tmpdir();
+  return statSync('/dev/shm', { throwIfNoEntry: false })?.isDirectory() ? '/dev/shm' : tmpdir();
 }
 
 /**
