@@ -48,10 +48,20 @@ export function mapTensors<T>(x: T, f: (t: ops.Tensor) => ops.Tensor): T {
 
 /** A copy of `x` with every tensor cloned; a tensor held twice is cloned once (the copy shares it the same way). */
 export function cloneTree<T>(x: T): T {
-  const clones = new Map<ops.Tensor, ops.Tensor>();
+  return mapDistinct(x, ops.clone);
+}
+
+/** As cloneTree, with a shared handle on each tensor instead of a copy (see ops.share: only for values nobody rewrites). */
+export function shareTree<T>(x: T): T {
+  return mapDistinct(x, ops.share);
+}
+
+/** `x` with `f` applied once per distinct tensor. */
+function mapDistinct<T>(x: T, f: (t: ops.Tensor) => ops.Tensor): T {
+  const done = new Map<ops.Tensor, ops.Tensor>();
   return mapTensors(x, (t) => {
-    let c = clones.get(t);
-    if (!c) clones.set(t, (c = ops.clone(t)));
+    let c = done.get(t);
+    if (!c) done.set(t, (c = f(t)));
     return c;
   });
 }

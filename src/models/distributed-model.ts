@@ -12,6 +12,7 @@ import type { Shard } from '../training/split-rows.js';
 import type { Logs, TrainState } from '../training/types.js';
 import { History } from '../callbacks/history.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { shareTree } from '../core/tree.js';
 import type { Collective } from '../parallel/collective.js';
 import type { DataParallel } from '../parallel/data-parallel.js';
 import type { Device } from '../parallel/device.js';
@@ -146,7 +147,7 @@ export class DistributedModel {
           tap((e) => {
             control = e.control;
             if (!replicas) commit(model, e.control.state);
-            else if (e.type === 'epochEnd') commitCopy(model, e.train);
+            else if (e.type === 'epochEnd') commitCopy(model, e.train, shareTree);
           }),
           // A state lent from shared memory (the sharded update of a host's processes) is copied when the fit ends.
           tap({ finalize: () => (replicas ? this.finish(replicas, control?.state) : control && (step.lendsState ? commitCopy(model, control.state) : commit(model, control.state))) }),
@@ -162,7 +163,7 @@ export class DistributedModel {
    */
   private finish(replicas: DataParallel, ts: TrainState | undefined): void {
     try {
-      if (ts && !replicas.failed) commitCopy(this.model, ts);
+      if (ts && !replicas.failed) commitCopy(this.model, ts, shareTree);
     } catch {
       // the run's own error is what the caller sees
     }

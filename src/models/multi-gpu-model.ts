@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { defer, switchMap, tap, type Observable } from 'rxjs';
 import * as ops from '../ops/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { cloneTree, disposeReplaced } from '../core/tree.js';
+import { cloneTree, disposeReplaced, shareTree } from '../core/tree.js';
 import { Dataset, type Example } from '../../streams/index.js';
 import { datasetSource, tensorSource } from '../training/batch-source.js';
 import type { Compiled, CompileArgs } from '../training/compile.js';
@@ -82,11 +82,16 @@ export function openReplicas(
   });
 }
 
-/** The template takes copies of a state of the replicas (weights, optimizer state, step); returns the optimizer state it took. */
-export function commitCopy(template: Model, ts: TrainState): unknown {
+/**
+ * The template takes copies of a state of the replicas (weights, optimizer
+ * state, step); returns the optimizer state it took. `copy` may be
+ * shareTree where the state's values are fresh and nobody rewrites them (a
+ * data-parallel run's fetched state): handles on them, not copies.
+ */
+export function commitCopy(template: Model, ts: TrainState, copy: <T>(x: T) => T = cloneTree): unknown {
   const old = template.compiled?.optState;
-  template.setVariables({ params: cloneTree(ts.params), state: cloneTree(ts.state) });
-  const optState = cloneTree(ts.optState);
+  template.setVariables({ params: copy(ts.params), state: copy(ts.state) });
+  const optState = copy(ts.optState);
   if (template.compiled) template.compiled = commitSetup(template.compiled, { ...ts, optState });
   disposeReplaced(old, optState);
   return optState;
@@ -264,9 +269,10 @@ export class ParallelModel {
     return this.dp;
   }
 
-  /** The template takes (copies of) a state of the replicas: its weights, optimizer state and step. */
+  /** The template takes (handles on) a state of the replicas: its weights, optimizer state and step. */
   private commit(ts: TrainState): void {
-    const optState = commitCopy(this.template, ts);
+    // The replicas' state was fetched into fresh tensors, or set by a callback: no memory under it is rewritten.
+    const optState = commitCopy(this.template, ts, shareTree);
     this.synced = { variables: this.template.variables, optState };
   }
 

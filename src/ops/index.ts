@@ -30,5 +30,6 @@ export {
 export { releaseAbandonedTape } from './tfjs/tape.js';
 export { lentTensor } from './lent-tensor.js';
 export { copiedTensor } from './copied-tensor.js';
+export { share } from './share.js';
 export { randomNormal, randomUniform, truncatedNormal } from './random.js';
 export { activeBackend, chosenBackend, describeBackend, wasmThreads } from './tfjs/backend.js';

@@ -48,9 +48,11 @@ export function optimizerWeights(layout: WeightLayout, state: OptimizerState, pa
 /**
  * A new state with the weights in `values` (in the order of
  * {@link optimizerWeights}), accepting the Keras 1 layouts of `layout` (see
- * `Optimizer.setWeights`). The values are copied; `state` is left as it was.
+ * `Optimizer.setWeights`). The values are copied, or with `adopt` taken
+ * over (the new state holds them; those it does not hold are disposed);
+ * `state` is left as it was.
  */
-export function setOptimizerWeights(layout: WeightLayout, state: OptimizerState, values: readonly ops.Tensor[], paramPaths?: ParamPaths): OptimizerState {
+export function setOptimizerWeights(layout: WeightLayout, state: OptimizerState, values: readonly ops.Tensor[], paramPaths?: ParamPaths, adopt = false): OptimizerState {
   const { className, slotNames, scalarNames } = layout;
   const slots = findSlots(state.inner, slotNames, scalarNames);
   const paths = resolvePaths(paramPaths, slots, slotNames);
@@ -65,6 +67,7 @@ export function setOptimizerWeights(layout: WeightLayout, state: OptimizerState,
   const scalars = new Map(scalarNames.map((s, i) => [s, number(list[1 + i])]));
   const trees = new Map<string, TensorTree>();
   let k = 1 + scalarNames.length;
+  const held = new Set<ops.Tensor>();
   for (const s of slotNames) {
     const given = new Map<string, ops.Tensor>();
     for (const [path] of paths) given.set(path, list[k++] as ops.Tensor);
@@ -74,10 +77,14 @@ export function setOptimizerWeights(layout: WeightLayout, state: OptimizerState,
         const value = given.get(path);
         if (!value) return ops.clone(old);
         if (!sameShape(old.shape, value.shape)) throw new ShapeMismatchError(`${className}.setWeights: slot '${s}' of '${path}'`, old.shape, value.shape);
-        return value.dtype === old.dtype ? ops.clone(value) : ops.cast(value, old.dtype);
+        if (value.dtype !== old.dtype) return ops.cast(value, old.dtype);
+        if (!adopt) return ops.clone(value);
+        held.add(value);
+        return value;
       }),
     );
   }
+  if (adopt) ops.dispose(values.filter((v) => !held.has(v)));
   return {
     iterations,
     hyperparams: Object.fromEntries(Object.entries(state.hyperparams).map(([key, v]) => [key, isTensor(v) ? ops.clone(v) : v])),

@@ -44,10 +44,11 @@ export interface Optimizer extends GradientTransformation<OptimizerState> {
    * A new state with the weights in `values` (in the order of `weights()`),
    * accepting tf.keras 1 layouts as Keras does (no `iterations` for RMSprop,
    * Adagrad and Adadelta; Adam lists with `vhat`s). The values are copied
-   * (the caller keeps them) and `state` is left as it was (the caller
-   * disposes it when done).
+   * (the caller keeps them), or with `adopt` taken over (the new state holds
+   * them, the rest are disposed: for values made only to be set), and `state`
+   * is left as it was (the caller disposes it when done).
    */
-  setWeights(state: OptimizerState, values: readonly ops.Tensor[], paramPaths?: ParamPaths): OptimizerState;
+  setWeights(state: OptimizerState, values: readonly ops.Tensor[], paramPaths?: ParamPaths, adopt?: boolean): OptimizerState;
   /**
    * The update and its application in one fused pass per weight on the
    * compiled backend (ops/compiled's fusedApply): the new params and state,
@@ -217,7 +218,7 @@ function defineOptimizer(className: string, defaultLr: number, raw: unknown, def
       return config;
     },
     weights: (state, paramPaths) => optimizerWeights(layout, state, paramPaths),
-    setWeights: (state, values, paramPaths) => setOptimizerWeights(layout, state, values, paramPaths),
+    setWeights: (state, values, paramPaths, adopt) => setOptimizerWeights(layout, state, values, paramPaths, adopt),
     applyFused(params, grads, state) {
       const rule = optimizer.fusedRule!(state);
       return rule && applyFusedRule(rule, d.slotNames, params, grads, state);

@@ -112,10 +112,11 @@ export function decodeState(
   const values = layout.optimizer.map(take);
   const fresh = optimizer.init(trainableTree(params, trainablePaths(params)));
   try {
-    const optState = optimizer.setWeights(fresh, values, undefined);
-    return { params, state, optState, step, key };
+    return { params, state, optState: optimizer.setWeights(fresh, values, undefined, true), step, key };
+  } catch (error) {
+    ops.dispose(values);
+    throw error;
   } finally {
     disposeReplaced(fresh, undefined);
-    ops.dispose(values);
   }
 }

@@ -21,7 +21,7 @@ import {
   serializeOptimizer,
   setLearningRate,
 } from '../../src/optimizers/index.js';
-import { disposeTree } from '../../src/core/tree.js';
+import { disposeTree, tensors } from '../../src/core/tree.js';
 import { InvalidArgumentError, ShapeMismatchError, UnknownNameError } from '../../src/core/errors.js';
 import { assertClose } from './reference.js';
 import { PYTHON, needsPython } from '../helpers/python.js';
@@ -189,6 +189,23 @@ test('weights() with explicit paramPaths, Nadam momentum_cache, SGD without slot
     ['RMSprop/iter:0', 'RMSprop/d/kernel/rms:0', 'RMSprop/d/bias/rms:0', 'RMSprop/d/kernel/momentum:0', 'RMSprop/d/bias/momentum:0', 'RMSprop/d/kernel/mg:0', 'RMSprop/d/bias/mg:0'],
   );
   [state, s2, s3].forEach(disposeState);
+  disposeTree(params);
+});
+
+test('setWeights with adopt: the new state holds the given slot tensors themselves; the others given are disposed', () => {
+  const params = { d: { kernel: tf.ones([2, 2]), bias: tf.ones([2]) } };
+  const adam = Adam();
+  const s = adam.init(params);
+  const list = [tf.scalar(3, 'int32'), ...[1, 2].flatMap((k) => [tf.fill([2, 2], k), tf.fill([2], k)])];
+  const loaded = adam.setWeights(s, list, undefined, true);
+  assert.equal(loaded.iterations, 3);
+  assert.ok(list[0].isDisposed, 'the iterations scalar was read and disposed');
+  const held = new Set(tensors(loaded));
+  for (const t of list.slice(1)) assert.ok(held.has(t) && !t.isDisposed, 'each slot is the tensor given');
+  const weights = adam.weights(loaded);
+  assert.deepEqual(weights.map(([, t]) => t.dataSync()[0]), [3, 1, 1, 2, 2]);
+  tf.dispose(weights.map(([, t]) => t));
+  [s, loaded].forEach(disposeState);
   disposeTree(params);
 });
 
