@@ -31,16 +31,22 @@ export interface WeightLayout {
 
 /**
  * The optimizer's weights as tf.keras 2 `get_weights()` orders and names
- * them (see `Optimizer.weights`). Every returned tensor is new.
+ * them (see `Optimizer.weights`). Every returned tensor is new, except
+ * the slots without `copy`: those are the state's own.
  */
-export function optimizerWeights(layout: WeightLayout, state: OptimizerState, paramPaths?: ParamPaths): [string, ops.Tensor][] {
+export function optimizerWeights(layout: WeightLayout, state: OptimizerState, paramPaths?: ParamPaths, copy = true): [string, ops.Tensor][] {
   const slots = findSlots(state.inner, layout.slotNames, layout.scalarNames);
   const paths = resolvePaths(paramPaths, slots, layout.slotNames);
   const names = weightNames(layout, paths);
   const values: ops.Tensor[] = [
     ops.scalar(state.iterations, 'int32'),
     ...layout.scalarNames.map((s) => ops.scalar(slots.scalars.get(s) ?? 0)),
-    ...layout.slotNames.flatMap((s) => paths.map(([path]) => ops.clone(leafAt(slots.trees.get(s)!, path, `state slot '${s}'`, 'a slot for every param in paramPaths')))),
+    ...layout.slotNames.flatMap((s) =>
+      paths.map(([path]) => {
+        const slot = leafAt(slots.trees.get(s)!, path, `state slot '${s}'`, 'a slot for every param in paramPaths');
+        return copy ? ops.clone(slot) : slot;
+      }),
+    ),
   ];
   return values.map((v, i) => [names[i], v]);
 }

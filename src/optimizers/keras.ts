@@ -37,9 +37,11 @@ export interface Optimizer extends GradientTransformation<OptimizerState> {
    * Nadam's `momentum_cache`, then for each slot name all parameters'
    * slots (`Adam/dense/kernel/m:0`, `Adam/dense/bias/m:0`, ...,
    * `Adam/dense/kernel/v:0`, ...). `paramPaths` defaults to the params tree's
-   * leaf order. Every returned tensor is new: the caller disposes them.
+   * leaf order. Every returned tensor is new: the caller disposes them;
+   * without `copy`, the slots are the state's own (read them before the
+   * state goes; dispose only the others).
    */
-  weights(state: OptimizerState, paramPaths?: ParamPaths): [string, ops.Tensor][];
+  weights(state: OptimizerState, paramPaths?: ParamPaths, copy?: boolean): [string, ops.Tensor][];
   /**
    * A new state with the weights in `values` (in the order of `weights()`),
    * accepting tf.keras 1 layouts as Keras does (no `iterations` for RMSprop,
@@ -217,7 +219,7 @@ function defineOptimizer(className: string, defaultLr: number, raw: unknown, def
       for (const [k, v] of Object.entries(d.config)) config[k] = k in d.hyperparams ? hyper(k, v as number) : v;
       return config;
     },
-    weights: (state, paramPaths) => optimizerWeights(layout, state, paramPaths),
+    weights: (state, paramPaths, copy) => optimizerWeights(layout, state, paramPaths, copy),
     setWeights: (state, values, paramPaths, adopt) => setOptimizerWeights(layout, state, values, paramPaths, adopt),
     applyFused(params, grads, state) {
       const rule = optimizer.fusedRule!(state);

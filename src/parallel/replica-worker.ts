@@ -6,7 +6,7 @@
  */
 import * as ops from '../ops/index.js';
 import { foldIn } from '../core/rng.js';
-import { leaves } from '../core/tree.js';
+import { disposeReplaced, leaves } from '../core/tree.js';
 import { getOptimizer, type Optimizer } from '../optimizers/index.js';
 import { compile, type CompileArgs, type Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
@@ -220,7 +220,7 @@ export function snapshot(args: { session: number }): void {
     const own = s.rank === 0 ? { params: leaves(ts.params), state: leaves(ts.state) } : {};
     writeByName(s.layout, s.snapshot.data, { ...own, optimizer: weights });
   } finally {
-    ops.dispose(weights.map(([, t]) => t));
+    disposeReplaced(weights.map(([, t]) => t), ts);
   }
   if (s.rank === 0) Atomics.store(s.snapshot.control, SNAPSHOT_STEP, ts.step);
   Atomics.add(s.snapshot.control, SNAPSHOT_SEQ, 1);

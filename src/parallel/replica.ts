@@ -292,11 +292,12 @@ export class Replica {
   /**
    * The optimizer weights this replica holds, each with where it goes in
    * the whole weight (elements from its start): a slot of a piece sits at
-   * the piece's start. The caller disposes the tensors.
+   * the piece's start. The slots are the state's own (read them before the
+   * next step); the caller disposes the others (disposeReplaced(them, state)).
    */
   ownedWeights(): [string, ops.Tensor, number][] {
     const paths = this.sharded ? this.pieces.map((p) => p.entry.path) : undefined;
-    const weights = (this.compiled.optimizer as Optimizer).weights(this.ts.optState as OptimizerState, paths);
+    const weights = (this.compiled.optimizer as Optimizer).weights(this.ts.optState as OptimizerState, paths, false);
     return weights.map(([name, t], i) => [name, t, this.pieceOfWeight(i, weights.length)?.start ?? 0]);
   }
 

@@ -192,7 +192,7 @@ test('weights() with explicit paramPaths, Nadam momentum_cache, SGD without slot
   disposeTree(params);
 });
 
-test('setWeights with adopt: the new state holds the given slot tensors themselves; the others given are disposed', () => {
+test('setWeights with adopt takes the given slot tensors over (the others given are disposed); weights() without copy hands them out', () => {
   const params = { d: { kernel: tf.ones([2, 2]), bias: tf.ones([2]) } };
   const adam = Adam();
   const s = adam.init(params);
@@ -205,6 +205,11 @@ test('setWeights with adopt: the new state holds the given slot tensors themselv
   const weights = adam.weights(loaded);
   assert.deepEqual(weights.map(([, t]) => t.dataSync()[0]), [3, 1, 1, 2, 2]);
   tf.dispose(weights.map(([, t]) => t));
+  // without copies, weights() hands out the state's own slots (and a new iterations scalar)
+  const own = adam.weights(loaded, undefined, false);
+  assert.deepEqual(own.slice(1).map(([, t]) => t), list.slice(1));
+  assert.ok(!held.has(own[0][1]));
+  own[0][1].dispose();
   [s, loaded].forEach(disposeState);
   disposeTree(params);
 });
