@@ -47,6 +47,8 @@ export interface SharedCollective extends Collective {
   readonly localRank: number;
   /** How many members share the memory: the number of ranges. */
   readonly localSize: number;
+  /** Floats a slot holds: longer buffers are reduced in chunks. */
+  readonly capacity: number;
   slot(length: number): Float32Array;
   /** Where members may update their ranges of the weights in place (see InPlaceUpdate); absent where the memory has no room for them. */
   readonly inPlace?: InPlaceRegions;

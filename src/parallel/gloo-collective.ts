@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Collective } from './collective.js';
+import type { Collective, SharedCollective } from './collective.js';
 import {
   CollectiveClosedError,
   CollectiveError,
@@ -13,6 +13,7 @@ import { loadGlooAddon, type NativeGroup } from './gloo-addon.js';
 import { joinHostMemory } from './host-memory.js';
 import type { SharedMemoryCollective } from './shared-memory-collective.js';
 import type { StoreAddress } from './store-address.js';
+import { TwoLevelCollective } from './two-level-collective.js';
 
 export interface GlooOptions {
   rank: number;
@@ -30,7 +31,13 @@ export interface GlooOptions {
   heartbeatMs?: number;
   /** All-reduce algorithm (default 'ring'). */
   algorithm?: 'ring' | 'bcube';
-  /** How many members run on this host (RXKERAS_LOCAL_WORLD_SIZE): when it is all of them, all-reduces go through memory the processes share (see joinHostMemory), unless `hostMemory` is false. */
+  /**
+   * How many members run on this host (RXKERAS_LOCAL_WORLD_SIZE): when it is
+   * all of them, all-reduces go through memory the processes share (see
+   * joinHostMemory); when several hosts run as many each (ranks numbered host
+   * by host, as `rxkeras launch` numbers them), in two tiers (see
+   * TwoLevelCollective). Unless `hostMemory` is false.
+   */
   localWorldSize?: number;
   /** Set false to all-reduce over TCP even when every member is on this host (default true). */
   hostMemory?: boolean;
@@ -63,6 +70,8 @@ export class GlooCollective implements Collective {
   /** The group in host memory joined for sharded updates (see updateGroup), closed with this one. */
   private update: SharedMemoryCollective | undefined;
   private updateJoins = 0;
+  /** Several hosts: this host's processes (in host memory), the same local rank's process on every host, and both tiers as one. */
+  private tiers: Tiers | undefined;
 
   private constructor(
     private readonly group: NativeGroup,
@@ -102,9 +111,11 @@ export class GlooCollective implements Collective {
     });
     const member = new GlooCollective(group, rank, worldSize, timeoutMs, { ...options, timeoutMs, heartbeatMs });
     await member.call('rendezvous', () => group.connect());
-    if (worldSize > 1 && options.localWorldSize === worldSize && options.hostMemory !== false) {
+    const local = options.localWorldSize;
+    if (worldSize > 1 && local !== undefined && options.hostMemory !== false) {
       try {
-        member.host = await joinHostMemory(member, runId, timeoutMs);
+        if (local === worldSize) member.host = await joinHostMemory(member, runId, timeoutMs);
+        else if (local > 1 && worldSize % local === 0) member.tiers = await member.joinTiers(local);
       } catch (e) {
         await member.close().catch(() => {});
         throw e;
@@ -123,18 +134,24 @@ export class GlooCollective implements Collective {
     return { ...this.options, runId: `${this.options.runId}.${this.subgroups++}` };
   }
 
-  /** Whether all-reduces go through memory shared by this host's processes. */
+  /** Whether all-reduces go through memory shared by this host's processes (all of them, or the first of two tiers). */
   get hostLocal(): boolean {
-    return this.host !== undefined;
+    return this.host !== undefined || this.tiers !== undefined;
+  }
+
+  /** Whether all-reduces run in two tiers: host memory, then across hosts (see TwoLevelCollective). */
+  get hierarchical(): boolean {
+    return this.tiers !== undefined;
   }
 
   /** Whether the members have joined a group in host memory for sharded updates in place (see updateGroup). */
   get updatesInPlace(): boolean {
-    return this.update !== undefined;
+    return this.update !== undefined || this.tiers?.update !== undefined;
   }
 
   /** This member's slot of the host memory (see Collective.inPlaceBuffer), where all-reduces go through it. */
   inPlaceBuffer(length: number): Float32Array | undefined {
+    if (this.tiers) return this.tiers.local.inPlaceBuffer(length);
     return this.host && length <= this.host.capacity ? this.host.slot(length) : undefined;
   }
 
@@ -144,7 +161,13 @@ export class GlooCollective implements Collective {
    * Collective.updateGroup); the same one again while it is long enough.
    * Every member must call it at the same point.
    */
-  async updateGroup(length: number): Promise<SharedMemoryCollective | undefined> {
+  async updateGroup(length: number): Promise<SharedCollective | undefined> {
+    const tiers = this.tiers;
+    if (tiers) {
+      const local = await tiers.local.updateGroup(length);
+      if (local !== tiers.updateLocal) [tiers.updateLocal, tiers.update] = [local, local && new TwoLevelCollective(local, tiers.cross, tiers.explain)];
+      return tiers.update;
+    }
     if (!this.host) return undefined;
     if (this.update && length <= this.update.capacity) return this.update;
     void this.update?.close();
@@ -152,8 +175,48 @@ export class GlooCollective implements Collective {
     return this.update;
   }
 
+  /**
+   * Two tiers for this member of several hosts with `local` processes each
+   * (ranks numbered host by host): a group of this host's processes, which
+   * joins host memory, and a group of the processes with this local rank on
+   * every host. Every member then votes over the flat group: where any host's
+   * processes could not share memory, all keep the flat group (undefined).
+   */
+  private async joinTiers(local: number): Promise<Tiers | undefined> {
+    const [host, localRank] = [Math.floor(this.rank / local), this.rank % local];
+    const tier = (runId: string, rank: number, worldSize: number, hostMemory: boolean) =>
+      GlooCollective.connect({ ...this.options, runId: `${this.options.runId}.${runId}`, rank, worldSize, localWorldSize: hostMemory ? worldSize : undefined });
+    const hostGroup = await tier(`host${host}`, localRank, local, true);
+    const cross = await tier(`local${localRank}`, host, this.size / local, false).catch(async (e: unknown) => {
+      await hostGroup.close();
+      throw e;
+    });
+    const failed = new Float32Array([hostGroup.host ? 0 : 1]);
+    await this.call('all-reduce', () => this.group.allReduce(failed));
+    const explain = (tier: 'local' | 'cross', lost: LostRankError) => this.explainLost(tier === 'local' ? (r) => host * local + r : (h) => h * local + localRank, lost);
+    if (failed[0] === 0) return { local: hostGroup, cross, explain, both: new TwoLevelCollective(hostGroup.host!, cross, explain) };
+    await Promise.all([hostGroup.close(), cross.close()]);
+    return undefined;
+  }
+
+  /**
+   * The error for a member lost in a tier (`globalRank` maps its rank there).
+   * It may have failed only because another was lost first, and left: the
+   * whole group's liveness board, read by a barrier that cannot complete,
+   * tells the member that stopped from those that left, and names it.
+   */
+  private async explainLost(globalRank: (rank: number) => number, lost: LostRankError): Promise<Error> {
+    try {
+      await this.barrier();
+    } catch (e) {
+      if (e instanceof LostRankError) return new LostRankError(lost.op, this.rank, e.lostRanks, `rank(s) ${e.lostRanks.join(', ')} of the whole group were lost (its liveness board: ${e.message})`);
+    }
+    const ranks = lost.lostRanks.map(globalRank);
+    return new LostRankError(lost.op, this.rank, ranks, `rank(s) ${ranks.join(', ')} of the whole group were lost (${lost.message})`);
+  }
+
   allReduce(buffer: Float32Array): Promise<void> {
-    const host = this.host;
+    const host = this.host ?? this.tiers?.both;
     return this.withBuffer('all-reduce', buffer, host ? () => (this.hostQueue = this.hostQueue.catch(() => {}).then(() => host.allReduce(buffer))) : () => this.group.allReduce(buffer));
   }
 
@@ -169,7 +232,7 @@ export class GlooCollective implements Collective {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    for (const group of [this.host, this.update]) void group?.close();
+    for (const group of [this.host, this.update, this.tiers?.local, this.tiers?.cross]) void group?.close();
     return this.call('close', () => this.group.close());
   }
 
@@ -205,4 +268,15 @@ export class GlooCollective implements Collective {
         return new CollectiveError(op, this.rank, e.message);
     }
   }
+}
+
+/** The two tiers of a member of several hosts (see GlooCollective.joinTiers). */
+interface Tiers {
+  local: GlooCollective;
+  cross: GlooCollective;
+  both: TwoLevelCollective;
+  explain: (tier: 'local' | 'cross', lost: LostRankError) => Promise<Error>;
+  /** The local group's host memory for sharded updates (see updateGroup) and both tiers over it. */
+  updateLocal?: SharedCollective;
+  update?: TwoLevelCollective;
 }

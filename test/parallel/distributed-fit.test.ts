@@ -97,6 +97,31 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
     for (const rank of [0, 1]) assert.equal(read<{ updatesInPlace: boolean }>(join(dir, `gloo-${rank}.json`)).updatesInPlace, true, `rank ${rank} updated in place`);
   });
 
+  test('4 processes as 2 hosts of 2 (RXKERAS_LOCAL_WORLD_SIZE=2) all-reduce in two tiers, host memory then TCP across hosts, and with compiled steps update their ranges in place: the weights and logs of one process (1e-5 relative)', async () => {
+    const dir = folder('tiers4');
+    const [members, expected] = await Promise.all([runGroup(4, ['gloo', dir], { ...env(dir, 'tiers4'), RXKERAS_LOCAL_WORLD_SIZE: '2', RXKERAS_BACKEND: 'compiled' }, 90_000, FIT), alone()]);
+    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0, 0, 0]);
+    checkRun(dir, 4, expected, true);
+    for (const rank of [0, 1, 2, 3]) {
+      const r = read<{ hierarchical: boolean; updatesInPlace: boolean }>(join(dir, `gloo-${rank}.json`));
+      assert.deepEqual([r.hierarchical, r.updatesInPlace], [true, true], `rank ${rank}: two tiers, updated in place`);
+    }
+  });
+
+  test('in two tiers (2 hosts of 2), a member killed with SIGKILL mid-epoch: every other fails with LostRankError naming it, also the one that shares no tier with it', async () => {
+    const dir = folder('tiers-kill');
+    const killed = await runGroup(4, ['gloo', dir, 'kill-at-epoch-1'], { ...env(dir, 'tiers-kill'), RXKERAS_LOCAL_WORLD_SIZE: '2' }, 60_000, FIT);
+    assert.deepEqual(await Promise.all(killed.map((m) => m.exited)), [3, 'SIGKILL', 3, 3]);
+    const { at } = read<{ at: number }>(join(dir, 'killed.json'));
+    // Rank 0 shares host memory with rank 1, rank 3 its cross-host group; rank 2 neither (it sees rank 0 or 3 leave).
+    for (const rank of [0, 2, 3]) {
+      const error = read<{ error: string; message: string; lostRanks: number[]; at: number }>(join(dir, `error-${rank}.json`));
+      assert.equal(error.error, 'LostRankError', error.message);
+      assert.deepEqual(error.lostRanks, [1], error.message);
+      assert.ok(error.at - at < TIMEOUT_MS + 5000, `rank ${rank} failed ${error.at - at} ms after the kill`);
+    }
+  });
+
   test('3 processes train 3 epochs with fit to the weights and logs of one process (1e-5 relative)', async () => {
     const dir = folder('group3');
     const [members, expected] = await Promise.all([runGroup(3, ['gloo', dir], env(dir, 'fit3'), 60_000, FIT), alone()]);
