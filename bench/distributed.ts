@@ -5,7 +5,10 @@
  *    the processes of one host share (the default under `launch`), and
  *    between 2 worker threads through the shared-memory collective, after a
  *    warm-up; GB/s is algorithm bandwidth, buffer bytes over the time of one
- *    all-reduce (for 2 members the bus bandwidth is the same);
+ *    all-reduce (for 2 members the bus bandwidth is the same); and between
+ *    4 processes as 2 hosts of 2 (two launches on this host): Gloo's ring
+ *    over all 4, and two tiers (host memory, then one Gloo group per local
+ *    rank across the hosts);
  * 2. `distributed scaling 2 processes: S`: the bench's MLP (784-512-512-10,
  *    global batch 128, Adam) trained by 2 single-threaded processes with
  *    DistributedStep over 1 single-threaded process with the plain step;
@@ -20,7 +23,7 @@
  * The bench launches itself: the parent runs `launch`, the children measure
  * and write their figures to a file the parent reads.
  */
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDistributed } from '../src/parallel/init-distributed.js';
@@ -37,12 +40,21 @@ const TRAIN_ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
 const BATCH = 128;
 const script = new URL(import.meta.url).pathname;
 
-async function allReduceMember(): Promise<void> {
-  for (const [name, key, options] of [
+/** The all-reduces one member times: between 2 processes of this host, or 4 as 2 hosts of 2 (two launches on this host). */
+const allReduceVariants = {
+  allreduce: [
     ['gloo ring (tcp)', 'ring', { algorithm: 'ring', hostMemory: false }],
     ['gloo bcube (tcp)', 'bcube', { algorithm: 'bcube', hostMemory: false }],
     ['host memory', 'host', {}],
-  ] as const) {
+  ],
+  'allreduce-hosts': [
+    ['gloo ring (tcp)', 'ring', { algorithm: 'ring', hostMemory: false }],
+    ['two tiers (host memory, then tcp across hosts)', 'tiers', {}],
+  ],
+} as const;
+
+async function allReduceMember(mode: keyof typeof allReduceVariants): Promise<void> {
+  for (const [name, key, options] of allReduceVariants[mode]) {
     const group = await initDistributed({ ...options, runId: `${process.env.RXKERAS_RUN_ID}-${key}` });
     const buffer = new Float32Array(BYTES / 4).fill(1);
     await group.allReduce(buffer); // warm-up: connections, page faults
@@ -51,7 +63,8 @@ async function allReduceMember(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) await group.allReduce(buffer);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9 / ROUNDS;
     if (group.rank === 0) {
-      console.log(`allreduce ${name} 2 processes 64 MB: ${(BYTES / 1e9 / seconds).toFixed(2)} GB/s (${(seconds * 1000).toFixed(1)} ms each)`);
+      const members = mode === 'allreduce' ? '2 processes' : '4 processes as 2 hosts of 2';
+      console.log(`allreduce ${name} ${members} 64 MB: ${(BYTES / 1e9 / seconds).toFixed(2)} GB/s (${(seconds * 1000).toFixed(1)} ms each)`);
     }
     await group.close();
   }
@@ -127,12 +140,18 @@ async function trainMember(distributed: boolean): Promise<void> {
 }
 
 const mode = process.argv[2];
-if (mode === 'allreduce') await allReduceMember();
+if (mode === 'allreduce' || mode === 'allreduce-hosts') await allReduceMember(mode);
 else if (mode === 'single' || mode === 'dp') await trainMember(mode === 'dp');
 else {
   process.exitCode = await launch({ script, args: ['allreduce'], nproc: 2 });
   await sharedMemoryAllReduce();
   const dir = mkdtempSync(join(tmpdir(), 'rxkeras-bench-'));
+  // Two hosts of 2 processes, simulated by two launches on this host that meet through one file store.
+  const store = join(dir, 'store');
+  mkdirSync(store);
+  const runId = `hosts-${process.pid}`;
+  const hosts = await Promise.all([0, 1].map((nodeRank) => launch({ script, args: ['allreduce-hosts'], nproc: 2, nnodes: 2, nodeRank, store: `file://${store}`, runId, host: '127.0.0.1' })));
+  if (hosts.some((code) => code !== 0)) process.exitCode = hosts.find((code) => code !== 0);
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
   const runs = (a: number[]) => a.map((v) => v.toFixed(0)).join(', ');
   for (const backend of ['compiled', 'wasm']) {
