@@ -36,7 +36,8 @@ export interface GlooOptions {
    * all of them, all-reduces go through memory the processes share (see
    * joinHostMemory); when several hosts run as many each (ranks numbered host
    * by host, as `rxkeras launch` numbers them), in two tiers (see
-   * TwoLevelCollective). Unless `hostMemory` is false.
+   * TwoLevelCollective). Unless `hostMemory` is false on any member, or the
+   * members say different counts (hosts of other sizes).
    */
   localWorldSize?: number;
   /** Set false to all-reduce over TCP even when every member is on this host (default true). */
@@ -112,10 +113,13 @@ export class GlooCollective implements Collective {
     const member = new GlooCollective(group, rank, worldSize, timeoutMs, { ...options, timeoutMs, heartbeatMs });
     await member.call('rendezvous', () => group.connect());
     const local = options.localWorldSize;
-    if (worldSize > 1 && local !== undefined && options.hostMemory !== false) {
+    if (worldSize > 1 && local !== undefined) {
       try {
-        if (local === worldSize) member.host = await joinHostMemory(member, runId, timeoutMs);
-        else if (local > 1 && worldSize % local === 0) member.tiers = await member.joinTiers(local);
+        // Every member takes the same path: where any wants TCP or says another count (hosts of other sizes), all keep it.
+        if (await member.everyone(options.hostMemory !== false ? local : 0)) {
+          if (local === worldSize) member.host = await joinHostMemory(member, runId, timeoutMs);
+          else if (local > 1 && worldSize % local === 0) member.tiers = await member.joinTiers(local);
+        }
       } catch (e) {
         await member.close().catch(() => {});
         throw e;
@@ -179,8 +183,9 @@ export class GlooCollective implements Collective {
    * Two tiers for this member of several hosts with `local` processes each
    * (ranks numbered host by host): a group of this host's processes, which
    * joins host memory, and a group of the processes with this local rank on
-   * every host. Every member then votes over the flat group: where any host's
-   * processes could not share memory, all keep the flat group (undefined).
+   * every host. Every member then votes over the flat group: where any
+   * host's processes could not share memory, all keep the flat group
+   * (undefined).
    */
   private async joinTiers(local: number): Promise<Tiers | undefined> {
     const [host, localRank] = [Math.floor(this.rank / local), this.rank % local];
@@ -191,12 +196,19 @@ export class GlooCollective implements Collective {
       await hostGroup.close();
       throw e;
     });
-    const failed = new Float32Array([hostGroup.host ? 0 : 1]);
-    await this.call('all-reduce', () => this.group.allReduce(failed));
     const explain = (tier: 'local' | 'cross', lost: LostRankError) => this.explainLost(tier === 'local' ? (r) => host * local + r : (h) => h * local + localRank, lost);
-    if (failed[0] === 0) return { local: hostGroup, cross, explain, both: new TwoLevelCollective(hostGroup.host!, cross, explain) };
+    if (await this.everyone(hostGroup.host ? 1 : 0)) return { local: hostGroup, cross, explain, both: new TwoLevelCollective(hostGroup.host!, cross, explain) };
     await Promise.all([hostGroup.close(), cross.close()]);
     return undefined;
+  }
+
+  /** Whether every member said the same `value`, not 0 (two sums over the flat group's TCP). */
+  private async everyone(value: number): Promise<boolean> {
+    const sum = new Float32Array([value]);
+    await this.call('all-reduce', () => this.group.allReduce(sum));
+    const agreed = new Float32Array([value !== 0 && sum[0] === value * this.size ? 1 : 0]);
+    await this.call('all-reduce', () => this.group.allReduce(agreed));
+    return agreed[0] === this.size;
   }
 
   /**

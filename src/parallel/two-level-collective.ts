@@ -67,6 +67,14 @@ export class TwoLevelCollective implements SharedCollective {
    * owner), not once per local member.
    */
   async allReduce(buffer: Float32Array): Promise<void> {
+    const own = this.local.slot(0);
+    // A view further into this member's slot would be overwritten by its own staging: it goes through a copy.
+    if (buffer.buffer === own.buffer && buffer.byteOffset !== own.byteOffset && buffer.byteOffset < own.byteOffset + this.capacity * 4 && buffer.byteOffset + buffer.byteLength > own.byteOffset) {
+      const copy = buffer.slice();
+      await this.allReduce(copy);
+      buffer.set(copy);
+      return;
+    }
     const n = this.local.localSize;
     for (let start = 0; start < buffer.length; start += this.capacity) {
       const length = Math.min(this.capacity, buffer.length - start);

@@ -204,6 +204,25 @@ describe('Gloo collective of processes on one host (all-reduces in host memory)'
     checkOps(members, 2, false);
   });
 
+  test('4 processes as 2 hosts of 2 (RXKERAS_LOCAL_WORLD_SIZE=2): two tiers, host memory then TCP across hosts, with exact results', async () => {
+    const members = await runGroup(4, ['ops'], local(2));
+    checkOps(members, 4, true);
+    for (const m of members) assert.equal(m.lines[0].hierarchical, true);
+  });
+
+  test('members that say different host sizes (RXKERAS_LOCAL_WORLD_SIZE 2, 2, 4, 4) all keep one group over TCP, with exact results', async () => {
+    const env = { ...local(2), RXKERAS_WORLD_SIZE: '4', RXKERAS_HOST: '127.0.0.1' };
+    const members = [0, 1, 2, 3].map((rank) => spawnMember(['ops'], { ...env, RXKERAS_RANK: String(rank), RXKERAS_LOCAL_WORLD_SIZE: rank < 2 ? '2' : '4' }));
+    const guard = setTimeout(() => members.forEach((m) => m.child.kill('SIGKILL')), 20_000);
+    try {
+      assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0, 0, 0]);
+    } finally {
+      clearTimeout(guard);
+    }
+    checkOps(members, 4, false);
+    for (const m of members) assert.equal(m.lines[0].hierarchical, false);
+  });
+
   test('the event loop stays free: a 10 ms timer fires while an all-reduce of 16 MB (in chunks) waits 400 ms for its peer', async () => {
     checkTimer(await runGroup(2, ['timer'], local(2)), true);
   });
