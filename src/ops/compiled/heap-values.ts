@@ -58,7 +58,7 @@ export function takeHeap(length: number): { heap: WasmHeap; offset: number } | u
  */
 export function readInto(t: tf.Tensor, out: HostArray, from = 0): void {
   const backend = compiledStepsEnabled() ? compiledBackend() : undefined;
-  const values = (backend?.valueIfPresent(t.dataId) ? backend.valueData(backend.traced(t)) : t.dataSync()) as HostArray;
+  const values = (backend?.valueIfPresent(t.dataId) ? backend.valueData(backend.traced(t)) : (wasmHeapView(t) ?? t.dataSync())) as HostArray;
   const part = from === 0 && values.length === out.length ? values : values.subarray(from, from + out.length);
   // A value computed into `out` itself (computeInto) is there already.
   if (part.buffer !== out.buffer || part.byteOffset !== out.byteOffset) out.set(part);
@@ -93,4 +93,20 @@ function pending(tensors: tf.Tensor[]): TraceValue[] {
     const v = backend.valueIfPresent(t.dataId);
     return v && !v.data && v.dtype === 'float32' ? [v] : [];
   });
+}
+
+interface WasmBackendView {
+  dataIdMap: { has(dataId: object): boolean };
+  typedArrayFromHeap(t: tf.TensorInfo): HostArray;
+}
+
+/**
+ * A view of `t`'s values in the wasm backend's memory, where it holds them
+ * (dataSync would copy them into a fresh array: megabytes of garbage a
+ * step for a replica's gradients); valid until the next wasm op.
+ */
+function wasmHeapView(t: tf.Tensor): HostArray | undefined {
+  if (t.dtype !== 'float32' && t.dtype !== 'int32') return undefined;
+  const wasm = tf.engine().registry.wasm as unknown as WasmBackendView | undefined;
+  return wasm?.dataIdMap.has(t.dataId) ? wasm.typedArrayFromHeap(t) : undefined;
 }
