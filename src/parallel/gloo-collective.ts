@@ -163,7 +163,8 @@ export class GlooCollective implements Collective {
    * Where every member is on this host: a group of them in host memory of
    * its own, sized for a sharded update in place of `length` floats (see
    * Collective.updateGroup); the same one again while it is long enough.
-   * Every member must call it at the same point.
+   * In two tiers, such a group of this host's processes, with the cross-host
+   * tier over it. Every member must call it at the same point.
    */
   async updateGroup(length: number): Promise<SharedCollective | undefined> {
     const tiers = this.tiers;
