@@ -68,3 +68,17 @@ export interface InPlaceRegions {
   result: Float32Array;
   slots: Float32Array[];
 }
+
+/**
+ * Whether `buffer` lies in `slot`'s memory other than at its start: staged
+ * into the slot it would overwrite itself, so an all-reduce takes it
+ * through a copy instead.
+ */
+export function overlapsSlot(buffer: Float32Array, slot: Float32Array): boolean {
+  return (
+    buffer.buffer === slot.buffer &&
+    buffer.byteOffset !== slot.byteOffset &&
+    buffer.byteOffset < slot.byteOffset + slot.byteLength &&
+    buffer.byteOffset + buffer.byteLength > slot.byteOffset
+  );
+}

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Collective, InPlaceRegions } from './collective.js';
+import { overlapsSlot, type Collective, type InPlaceRegions } from './collective.js';
 import { CollectiveClosedError, CollectiveError, CollectiveTimeoutError, LostRankError, type CollectiveOp } from './collective-errors.js';
 import { addKernel, sharedMemory, type AddKernel } from './shared-sum.js';
 
@@ -176,8 +176,7 @@ export class SharedMemoryCollective implements Collective {
     if (this.size === 1) return; // the sum of one buffer is the buffer
     const own = this.slots[this.rank];
     const inPlace = buffer.buffer === own.buffer && buffer.byteOffset === own.byteOffset;
-    // A view further into this member's slot would be overwritten by its own staging: it goes through a copy.
-    if (!inPlace && buffer.buffer === own.buffer && buffer.byteOffset < own.byteOffset + own.byteLength && buffer.byteOffset + buffer.byteLength > own.byteOffset) {
+    if (overlapsSlot(buffer, own)) {
       const copy = buffer.slice();
       await this.allReduce(copy);
       buffer.set(copy);

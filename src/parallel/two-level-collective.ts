@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Collective, SharedCollective } from './collective.js';
+import { overlapsSlot, type Collective, type SharedCollective } from './collective.js';
 import { LostRankError } from './collective-errors.js';
 
 /**
@@ -67,9 +67,7 @@ export class TwoLevelCollective implements SharedCollective {
    * owner), not once per local member.
    */
   async allReduce(buffer: Float32Array): Promise<void> {
-    const own = this.local.slot(0);
-    // A view further into this member's slot would be overwritten by its own staging: it goes through a copy.
-    if (buffer.buffer === own.buffer && buffer.byteOffset !== own.byteOffset && buffer.byteOffset < own.byteOffset + this.capacity * 4 && buffer.byteOffset + buffer.byteLength > own.byteOffset) {
+    if (overlapsSlot(buffer, this.local.slot(this.capacity))) {
       const copy = buffer.slice();
       await this.allReduce(copy);
       buffer.set(copy);
