@@ -17,6 +17,11 @@
  *    (the default backend) as launch runs them (all-reduces in host
  *    memory, the update sharded in place), then over Gloo's TCP
  *    (RXKERAS_HOST_MEMORY=0), then with eager wasm steps (host memory);
+ *    Each of 2 processes steps on half the global batch, and a step on
+ *    fewer rows is not proportionally cheaper: twice the samples/s of 1
+ *    process at batch 64, over 1 process at 128, is printed as the ideal
+ *    (processes that waited for nothing; each updates only half the
+ *    weights in host memory, so they may pass it by a little);
  * 3. the peer: the same MLP and global batch trained by PyTorch's
  *    DistributedDataParallel over Gloo on loopback (bench/pytorch_ddp.py),
  *    2 single-threaded processes over 1, in the same run.
@@ -38,6 +43,8 @@ const WARMUP_STEPS = Number(process.env.BENCH_WARMUP_STEPS ?? 100);
 // Runs of each training variant, in alternating order: this machine's speed drifts by 10-30% from minute to minute.
 const TRAIN_ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
 const BATCH = 128;
+/** The global batch of a training run: 64 for the 1-process run at a member's share of it (the ideal, below). */
+const runBatch = () => Number(process.env.BENCH_BATCH ?? BATCH);
 const script = new URL(import.meta.url).pathname;
 
 /** The all-reduces one member times: between 2 processes of this host, or 4 as 2 hosts of 2 (two launches on this host). */
@@ -106,7 +113,8 @@ async function trainMember(distributed: boolean): Promise<void> {
   let ts = startState(model, model.compiled!, model.variables!).state;
   if (step) ts = await step.syncState(ts);
   // Each process takes its rows of the global batch, as distributedModel's fit on arrays does (knowing every member's rows).
-  const ranges = splitRows(BATCH, group?.size ?? 1);
+  const batchRows = runBatch();
+  const ranges = splitRows(batchRows, group?.size ?? 1);
   const [from, to] = ranges[group?.rank ?? 0];
   const x = rx.ops.randomUniform([to - from, 784]);
   const y = rx.ops.cast(rx.ops.oneHot(rx.ops.tensor1d(Array.from({ length: to - from }, (_, i) => (from + i) % 10), 'int32'), 10), 'float32');
@@ -126,14 +134,14 @@ async function trainMember(distributed: boolean): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpuAfter = threadCpuMs();
   if ((group?.rank ?? 0) === 0) {
-    writeFileSync(process.env.BENCH_OUT!, String((STEPS * BATCH) / seconds));
+    writeFileSync(process.env.BENCH_OUT!, String((STEPS * batchRows) / seconds));
     // Where a step's CPU goes in this process: its main thread (the graph, the update, JavaScript), the others (Gloo's, V8's helpers).
     if (cpuBefore && cpuAfter) {
       const used = [...cpuAfter].map(([tid, ms]) => [tid, ms - (cpuBefore!.get(tid) ?? 0)] as const);
       const main = used.find(([tid]) => tid === process.pid)?.[1] ?? 0;
       const others = used.filter(([tid]) => tid !== process.pid).reduce((a, [, ms]) => a + ms, 0);
       const how = !group ? '' : !group.hostLocal ? ' over tcp' : step?.lendsState ? ' in host memory, update in place' : ' in host memory';
-      console.log(`  ${group ? `rank 0 of ${group.size}${how}` : '1 process'}, ${process.env.RXKERAS_BACKEND} steps, CPU per step: main thread ${(main / STEPS).toFixed(2)} ms, other threads ${(others / STEPS).toFixed(2)} ms`);
+      console.log(`  ${group ? `rank 0 of ${group.size}${how}` : `1 process, batch ${batchRows}`}, ${process.env.RXKERAS_BACKEND} steps, CPU per step: main thread ${(main / STEPS).toFixed(2)} ms, other threads ${(others / STEPS).toFixed(2)} ms`);
     }
   }
   await group?.close();
@@ -156,13 +164,14 @@ else {
   const runs = (a: number[]) => a.map((v) => v.toFixed(0)).join(', ');
   for (const backend of ['compiled', 'wasm']) {
     const env = { ...process.env, RXKERAS_BACKEND: backend, RXKERAS_COMPILED_THREADS: '1', RXKERAS_WASM_THREADS: '1', RXKERAS_QUIET: '1', BENCH_OUT: join(dir, 'out') };
-    // 1 process, and 2 as launch runs them (host memory); with compiled steps also 2 over TCP.
-    const variants = backend === 'compiled' ? (['one', 'host', 'tcp'] as const) : (['one', 'host'] as const);
-    const rates = { one: [] as number[], host: [] as number[], tcp: [] as number[] };
+    // 1 process, 1 process at half the batch (a member's share), and 2 as launch runs them (host memory); with compiled steps also 2 over TCP.
+    const variants = backend === 'compiled' ? (['one', 'half', 'host', 'tcp'] as const) : (['one', 'half', 'host'] as const);
+    const rates = { one: [] as number[], half: [] as number[], host: [] as number[], tcp: [] as number[] };
     for (let round = 0; round < TRAIN_ROUNDS; round++) {
       for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
-        const nproc = variant === 'one' ? 1 : 2;
-        const code = await launch({ script, args: [nproc === 1 ? 'single' : 'dp'], nproc, env: variant === 'tcp' ? { ...env, RXKERAS_HOST_MEMORY: '0' } : env });
+        const nproc = variant === 'one' || variant === 'half' ? 1 : 2;
+        const extra = variant === 'tcp' ? { RXKERAS_HOST_MEMORY: '0' } : variant === 'half' ? { BENCH_BATCH: String(BATCH / 2) } : {};
+        const code = await launch({ script, args: [nproc === 1 ? 'single' : 'dp'], nproc, env: { ...env, ...extra } });
         if (code !== 0) throw new Error(`training run with ${nproc} process(es) on ${backend} exited with ${code}`);
         rates[variant].push(Number(readFileSync(env.BENCH_OUT, 'utf8')));
       }
@@ -172,6 +181,8 @@ else {
     console.log(`mlp samples/s, ${backend} steps: 1 process ${one.toFixed(0)} (runs ${runs(rates.one)}), 2 processes in host memory ${mean(rates.host).toFixed(0)} (runs ${runs(rates.host)})` +
       (backend === 'compiled' ? `, 2 processes over tcp ${mean(rates.tcp).toFixed(0)} (runs ${runs(rates.tcp)})` : '') + ' (1 thread each)');
     console.log(`distributed scaling 2 processes${steps}: ${(mean(rates.host) / one).toFixed(2)}`);
+    console.log(`mlp samples/s, ${backend} steps, 1 process at batch ${BATCH / 2} (a member's share): ${mean(rates.half).toFixed(0)} (runs ${runs(rates.half)})`);
+    console.log(`distributed scaling ideal 2 processes${steps} (twice 1 process at batch ${BATCH / 2}, over 1 process at batch ${BATCH}): ${((2 * mean(rates.half)) / one).toFixed(2)}`);
     if (backend === 'compiled') console.log(`distributed scaling 2 processes over gloo tcp (RXKERAS_HOST_MEMORY=0): ${(mean(rates.tcp) / one).toFixed(2)}`);
   }
   const rx = await import('../src/index.js');

@@ -8,7 +8,12 @@
  * steps on ONNX Runtime where it loads) and for eager wasm replicas, then
  * the all-reduce throughput of a 16 MB gradient buffer between 2 worker
  * threads in shared memory (algorithm bandwidth: buffer bytes over the time
- * of one all-reduce). For the compiled replicas, one more 2-replica run
+ * of one all-reduce). Each of two replicas steps on half the global batch,
+ * and a step on fewer rows is not proportionally cheaper: twice the samples/s
+ * of one replica alone at half the batch, over one replica at the whole
+ * batch, is printed as the ideal (two replicas that waited for nothing and
+ * shared no core; each updates only half the weights, so they may pass it
+ * by a little). For the compiled replicas, one more 2-replica run
  * prints where a step's CPU goes, thread by thread (Linux). For reference,
  * each model is also trained with plain
  * `fit` on the main thread (its default backend, all cores), and the peer:
@@ -38,12 +43,12 @@ const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] a
  * replicas (multiGpuModel), or plain on the main thread (0). `timed` wraps
  * the timed fit (to measure around it).
  */
-async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, epochs = EPOCHS, timed = (f: () => Promise<unknown>) => f()): Promise<number> {
+async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, epochs = EPOCHS, timed = (f: () => Promise<unknown>) => f(), batchSize = c.batchSize): Promise<number> {
   const model = new rx.Sequential({ layers: c.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
   const parallel = replicas > 0 ? rx.multiGpuModel(model, { gpus: replicas }) : undefined;
   const fit = (epochs: number) => {
-    const options = { batchSize: c.batchSize, epochs, verbose: 0 as const };
+    const options = { batchSize, epochs, verbose: 0 as const };
     return parallel ? parallel.fit(x, y, options) : model.fit(x, y, options);
   };
   await fit(1); // warm-up
@@ -102,14 +107,20 @@ for (const backend of backends) {
     // Alternate the order so that neither always runs on a warmer machine.
     const one1 = await samplesPerSecond(c, 1, x, y);
     const two1 = await samplesPerSecond(c, 2, x, y);
+    const half1 = await samplesPerSecond(c, 1, x, y, EPOCHS, undefined, c.batchSize / 2);
+    const half2 = await samplesPerSecond(c, 1, x, y, EPOCHS, undefined, c.batchSize / 2);
     const two2 = await samplesPerSecond(c, 2, x, y);
     const one2 = await samplesPerSecond(c, 1, x, y);
     const one = (one1 + one2) / 2;
     const two = (two1 + two2) / 2;
+    const half = (half1 + half2) / 2;
     // The runs themselves too: on a shared 2-core machine they swing by 10-20% from minute to minute.
     const runs = (a: number, b: number) => `${a.toFixed(0)}, ${b.toFixed(0)}`;
     console.log(`${c.name} batch ${c.batchSize}, ${backend} replicas: 1 replica ${one.toFixed(0)} samples/s (runs ${runs(one1, one2)}), 2 replicas ${two.toFixed(0)} samples/s (runs ${runs(two1, two2)})`);
     console.log(`data-parallel scaling ${c.name} 2 replicas${label}: ${(two / one).toFixed(2)}`);
+    // Each of 2 replicas steps on half the batch: twice one replica alone at that batch is the ideal (see the file's comment).
+    console.log(`${c.name} batch ${c.batchSize / 2} (a replica's shard), ${backend} replicas: 1 replica ${half.toFixed(0)} samples/s (runs ${runs(half1, half2)})`);
+    console.log(`data-parallel scaling ideal ${c.name} 2 replicas${label} (twice 1 replica at batch ${c.batchSize / 2}, over 1 replica at batch ${c.batchSize}): ${((2 * half) / one).toFixed(2)}`);
     // Where a 2-replica step's CPU goes: once more, outside the ratio.
     if (backend === 'compiled') {
       const shares = await threadShares((f) => samplesPerSecond(c, 2, x, y, EPOCHS, f), (c.samples / c.batchSize) * EPOCHS);
