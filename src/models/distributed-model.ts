@@ -17,7 +17,7 @@ import type { Collective } from '../parallel/collective.js';
 import type { DataParallel } from '../parallel/data-parallel.js';
 import type { Device } from '../parallel/device.js';
 import { DistributedStep, type DistributedStepOptions } from '../parallel/distributed-step.js';
-import { GlooCollective } from '../parallel/gloo-collective.js';
+import { GlooCollective, type CrossTransport } from '../parallel/gloo-collective.js';
 import type { Model } from './model.js';
 import { fitArgs, fitWithCallbacks } from './fit-args.js';
 import { commitCopy, openReplicas, replicaDevices, type MultiGpuModelOptions } from './multi-gpu-model.js';
@@ -75,6 +75,14 @@ export class DistributedModel {
 
   /** The replicas' closing after the last fit on them. */
   private closing: Promise<void> | undefined;
+
+  /**
+   * With `devices`: how the last fit's worker replicas all-reduced across
+   * the processes ('host memory' where `launch` put every process on this
+   * host, 'two tiers' for several hosts of several processes, else 'tcp');
+   * undefined before a fit on replicas.
+   */
+  crossTransport: CrossTransport | undefined;
 
   get rank(): number {
     return this.collective.rank;
@@ -139,6 +147,7 @@ export class DistributedModel {
       if (!this.devices) return { step: sync, start, replicas: undefined };
       const cross = (this.collective as GlooCollective).subgroupOptions();
       const replicas = await openReplicas(model, next.compiled, start, this.devices, this.options, cross);
+      this.crossTransport = replicas.crossTransport;
       return { step: new DistributedStep(model, next.compiled, this.collective, this.options, replicas), start: replicas.state(), replicas };
     }).pipe(
       switchMap(({ step, start, replicas }) => {

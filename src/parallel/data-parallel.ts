@@ -17,10 +17,10 @@ import type { StepResult } from '../training/steps.js';
 import type { StepRunner } from '../training/step-runner.js';
 import type { Batch, TrainState, Variables } from '../training/types.js';
 import { RemoteError, type Device } from './device.js';
-import type { GlooOptions } from './gloo-collective.js';
+import type { CrossTransport, GlooOptions } from './gloo-collective.js';
 import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
-import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type ModuleFactory, type StageArgs, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
+import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type InitReply, type ModuleFactory, type StageArgs, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
 import { StepGate } from './step-gate.js';
 import { fusedLayout } from './fused-layout.js';
 import { splitRows } from '../training/split-rows.js';
@@ -89,6 +89,8 @@ export class DataParallel implements StepRunner {
   private stages = 0;
   /** The step the replicas run or ran last: a staged batch is the one after it. */
   private stepNumber = 0;
+  /** With processes x replicas: how the replicas' all-reduces cross between the processes (every replica's group says the same). */
+  crossTransport: CrossTransport | undefined;
   /** Settles once the running `train` has sent its step: a stage is sent after it, so that the replicas take the step first. */
   private posting: Promise<void> = Promise.resolve();
 
@@ -116,7 +118,7 @@ export class DataParallel implements StepRunner {
       throw new InvalidArgumentError('devices', 'worker-thread devices for replicas across processes (they reduce in shared memory first)', options.devices.map((d) => d.name));
     const dp = new DataParallel(module, compiled, options.devices, options, start);
     const state = dp.wireState(start);
-    await dp.all('init', (rank) => ({
+    const replies = (await dp.all('init', (rank) => ({
       session: dp.session,
       setup: [...(options.setup ?? [])],
       factory: options.factory,
@@ -127,7 +129,8 @@ export class DataParallel implements StepRunner {
       cross: options.cross && { ...options.cross, runId: `${options.cross.runId}.r${rank}` },
       snapshot: dp.snapshot && { data: dp.snapshot.data.buffer as SharedArrayBuffer, control: dp.snapshot.control.buffer as SharedArrayBuffer },
       gate: dp.gate && { buffer: dp.gate.buffer, timeoutMs: options.timeoutMs ?? 120_000 },
-    } satisfies InitArgs));
+    } satisfies InitArgs))) as InitReply[];
+    dp.crossTransport = replies[0].cross;
     dp.loaded(start, state);
     return dp;
   }

@@ -15,6 +15,9 @@ import type { SharedMemoryCollective } from './shared-memory-collective.js';
 import type { StoreAddress } from './store-address.js';
 import { TwoLevelCollective } from './two-level-collective.js';
 
+/** How a Gloo group's all-reduces travel (see GlooCollective.transport). */
+export type CrossTransport = 'host memory' | 'two tiers' | 'tcp';
+
 export interface GlooOptions {
   rank: number;
   worldSize: number;
@@ -146,6 +149,11 @@ export class GlooCollective implements Collective {
   /** Whether all-reduces run in two tiers: host memory, then across hosts (see TwoLevelCollective). */
   get hierarchical(): boolean {
     return this.tiers !== undefined;
+  }
+
+  /** The path all-reduces take: this host's memory (every member on it), two tiers (host memory, then across hosts), or Gloo's TCP. */
+  get transport(): CrossTransport {
+    return this.tiers ? 'two tiers' : this.host ? 'host memory' : 'tcp';
   }
 
   /** Whether the members have joined a group in host memory for sharded updates in place (see updateGroup). */

@@ -14,7 +14,7 @@ import { predictStep, runCompiled, testStep } from '../training/steps.js';
 import { fallbackReason } from '../ops/compiled/index.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { DeviceContext, GroupDescriptor } from './device-context.js';
-import { GlooCollective, type GlooOptions } from './gloo-collective.js';
+import { GlooCollective, type CrossTransport, type GlooOptions } from './gloo-collective.js';
 import { Replica } from './replica.js';
 import type { SharedCollective } from './collective.js';
 import { StepGate } from './step-gate.js';
@@ -91,7 +91,12 @@ const sessions = new Map<number, Session>();
 export const SNAPSHOT_SEQ = 0;
 export const SNAPSHOT_STEP = 1;
 
-export async function init(args: InitArgs, context: DeviceContext): Promise<void> {
+export interface InitReply {
+  /** With processes x replicas: how this replica's all-reduces cross between the processes. */
+  cross?: CrossTransport;
+}
+
+export async function init(args: InitArgs, context: DeviceContext): Promise<InitReply> {
   await importSetupModules(args.setup);
   const factory = (await import(args.factory.url)) as Record<string, (config: unknown) => Module>;
   const module = factory[args.factory.fn](args.factory.config);
@@ -100,11 +105,13 @@ export async function init(args: InitArgs, context: DeviceContext): Promise<void
   const compiled = compile(module.outputNames, { optimizer, loss: args.training.loss, lossWeights: args.training.lossWeights }, shapes);
   const ts = replicaState(args.state, optimizer, module, args.rank);
   const local = context.join(args.group, args.rank);
-  const collective = args.cross ? new TwoLevelCollective(local as SharedCollective, await GlooCollective.connect(args.cross)) : local;
+  const cross = args.cross && (await GlooCollective.connect(args.cross));
+  const collective = cross ? new TwoLevelCollective(local as SharedCollective, cross) : local;
   const replica = new Replica(module, compiled, ts, collective);
   const snapshot = args.snapshot && { data: new Float32Array(args.snapshot.data), control: new Int32Array(args.snapshot.control) };
   const gate = args.gate && { gate: new StepGate(args.gate.buffer), timeoutMs: args.gate.timeoutMs };
   sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot, gate, ring: new Map() });
+  return cross ? { cross: cross.transport } : {};
 }
 
 export interface StepArgs {

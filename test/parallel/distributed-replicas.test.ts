@@ -1,7 +1,9 @@
 // Processes x replicas (fixtures/distributed-replicas.ts): 2 Gloo processes,
 // each training on 2 worker-thread replicas, end with the weights and logs
 // of Model.fit in one process on the same global batches; a replica whose
-// worker ends makes every process fail with a typed error.
+// worker ends makes every process fail with a typed error. Both as the
+// processes are started here (the replicas' groups across them over TCP)
+// and as `launch` starts them on one host (in host memory).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +19,15 @@ const TIMEOUT_MS = 15_000;
 interface Trained {
   weights: Record<string, number[]>;
   history: Record<string, number[]>;
+  /** How the replicas' all-reduces crossed between the processes (DistributedModel.crossTransport). */
+  transport?: string;
 }
+
+// As the processes are started here, and as `launch` starts them (it says how many share the host: their replicas meet in host memory).
+const placements = [
+  { name: 'over tcp', env: {}, transport: 'tcp', lost: /at step 2: LostRankError: .*rank\(s\) 1 left/ },
+  { name: 'in host memory (as launch runs them)', env: { RXKERAS_LOCAL_WORLD_SIZE: '2' }, transport: 'host memory', lost: /at step 2: LostRankError: .*member 1 was lost/ },
+];
 
 const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
 
@@ -36,42 +46,45 @@ describe('distributed fit, processes x replicas', { skip: glooSkipReason() }, ()
     return read<Trained>(join(dir, 'single-0.json'));
   }
 
-  test('2 processes x 2 replicas train 3 epochs (Adam) to the weights and logs of one process on the same global batches (1e-5 relative)', async () => {
-    const dir = folder('2x2');
-    const [members, expected] = await Promise.all([runGroup(2, ['gloo', dir], env(dir, 'x2'), 60_000, FIT), single(folder('single'))]);
-    const failures = () => readdirSync(dir).filter((f) => f.startsWith('error-')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
-    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0], failures());
-    const results = [0, 1].map((rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
-    // Both processes end with the same weights, bit for bit, and log the same.
-    assert.deepEqual(results[1].weights, results[0].weights);
-    assert.deepEqual(results[1].history, results[0].history);
-    for (const [path, w] of Object.entries(expected.weights)) {
-      const scale = Math.max(...w.map(Math.abs));
-      const worst = Math.max(...w.map((e, i) => Math.abs(results[0].weights[path][i] - e)));
-      assert.ok(worst <= 1e-5 * scale, `${path}: max difference ${worst} against max |w| ${scale}`);
-    }
-    assert.deepEqual(Object.keys(results[0].history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
-    for (const [name, values] of Object.entries(expected.history))
-      values.forEach((v, e) => {
-        const actual = results[0].history[name][e];
-        assert.ok(Math.abs(actual - v) <= 1e-5 * Math.max(1e-3, Math.abs(v)), `${name} of epoch ${e}: ${actual} vs ${v}`);
-      });
-  });
+  for (const placement of placements) {
+    test(`2 processes x 2 replicas ${placement.name} train 3 epochs (Adam) to the weights and logs of one process on the same global batches (1e-5 relative)`, async () => {
+      const dir = folder('2x2');
+      const [members, expected] = await Promise.all([runGroup(2, ['gloo', dir], { ...env(dir, 'x2'), ...placement.env }, 60_000, FIT), single(folder('single'))]);
+      const failures = () => readdirSync(dir).filter((f) => f.startsWith('error-')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+      assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0], failures());
+      const results = [0, 1].map((rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
+      assert.deepEqual(results.map((r) => r.transport), [placement.transport, placement.transport]);
+      // Both processes end with the same weights, bit for bit, and log the same.
+      assert.deepEqual(results[1].weights, results[0].weights);
+      assert.deepEqual(results[1].history, results[0].history);
+      for (const [path, w] of Object.entries(expected.weights)) {
+        const scale = Math.max(...w.map(Math.abs));
+        const worst = Math.max(...w.map((e, i) => Math.abs(results[0].weights[path][i] - e)));
+        assert.ok(worst <= 1e-5 * scale, `${path}: max difference ${worst} against max |w| ${scale}`);
+      }
+      assert.deepEqual(Object.keys(results[0].history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+      for (const [name, values] of Object.entries(expected.history))
+        values.forEach((v, e) => {
+          const actual = results[0].history[name][e];
+          assert.ok(Math.abs(actual - v) <= 1e-5 * Math.max(1e-3, Math.abs(v)), `${name} of epoch ${e}: ${actual} vs ${v}`);
+        });
+    });
 
-  test("a replica's worker that ends mid-step: both processes' fit fail with a typed error, no hang", async () => {
-    const dir = folder('exit');
-    const members = await runGroup(2, ['gloo', dir, 'replica-exit'], env(dir, 'exit'), 60_000, FIT);
-    assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [3, 3]);
-    const [other, own] = [0, 1].map((rank) => read<{ error: string; reason?: string; cause?: string; message: string; at: number }>(join(dir, `error-${rank}.json`)));
-    // Rank 1's second replica (/cpu:2) ended its worker at epoch 0's third step (step 2).
-    assert.equal(own.error, 'DeviceError', own.message);
-    assert.equal(own.reason, 'died');
-    assert.match(own.message, /device \/cpu:2 at step 2: its worker died/);
-    // Rank 0's replicas lose their peers in rank 1 (its replicas' groups are left as its workers end).
-    assert.equal(other.error, 'DeviceError', other.message);
-    assert.equal(other.cause, 'LostRankError', other.message);
-    assert.match(other.message, /at step 2: LostRankError: .*rank\(s\) 1 left/);
-    // At once, not by the timeout: rank 1's replicas leave their groups as its workers end.
-    assert.ok(other.at - own.at < 5000, `rank 0 failed ${other.at - own.at} ms after rank 1`);
-  });
+    test(`a replica's worker that ends mid-step, ${placement.name}: both processes' fit fail with a typed error, no hang`, async () => {
+      const dir = folder('exit');
+      const members = await runGroup(2, ['gloo', dir, 'replica-exit'], { ...env(dir, 'exit'), ...placement.env }, 60_000, FIT);
+      assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [3, 3]);
+      const [other, own] = [0, 1].map((rank) => read<{ error: string; reason?: string; cause?: string; message: string; at: number }>(join(dir, `error-${rank}.json`)));
+      // Rank 1's second replica (/cpu:2) ended its worker at epoch 0's third step (step 2).
+      assert.equal(own.error, 'DeviceError', own.message);
+      assert.equal(own.reason, 'died');
+      assert.match(own.message, /device \/cpu:2 at step 2: its worker died/);
+      // Rank 0's replicas lose their peers in rank 1 (its replicas' groups are left as its workers end).
+      assert.equal(other.error, 'DeviceError', other.message);
+      assert.equal(other.cause, 'LostRankError', other.message);
+      assert.match(other.message, placement.lost);
+      // At once, not by the timeout: rank 1's replicas leave their groups as its workers end.
+      assert.ok(other.at - own.at < 5000, `rank 0 failed ${other.at - own.at} ms after rank 1`);
+    });
+  }
 });
