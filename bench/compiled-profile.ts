@@ -5,7 +5,9 @@
  * JavaScript time (tracing and replay, the fit loop), the time in ONNX
  * Runtime's run, and ONNX Runtime's per-operator table (kernel time summed
  * over the step's graph, by op type). Profiles are written to a temporary
- * folder and removed.
+ * folder and removed. PROFILE_MLP_BATCH and PROFILE_CNN_BATCH set the
+ * batches (128 and 64, as `npm run bench`): a data-parallel replica of two
+ * steps on half of them.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +24,12 @@ const dir = mkdtempSync(join(tmpdir(), 'rxkeras-profile-'));
 
 const models: Record<string, { batch: number; shape: number[]; layers: () => rx.Layer[] }> = {
   mlp: {
-    batch: 128,
+    batch: Number(process.env.PROFILE_MLP_BATCH ?? 128),
     shape: [784],
     layers: () => [rx.Dense({ units: 512, activation: 'relu', input_shape: [784] }), rx.Dense({ units: 512, activation: 'relu' }), rx.Dense({ units: 10, activation: 'softmax' })],
   },
   cnn: {
-    batch: 64,
+    batch: Number(process.env.PROFILE_CNN_BATCH ?? 64),
     shape: [28, 28, 1],
     layers: () => [
       rx.Conv2D({ filters: 32, kernel_size: 3, activation: 'relu', input_shape: [28, 28, 1] }), rx.MaxPooling2D({}),
@@ -54,7 +56,7 @@ try {
     const total = (performance.now() - start) / STEPS;
     backend.sessionOptions = {};
     const ortStep = ort.ms / STEPS;
-    console.log(`${name}: ${total.toFixed(2)} ms per step = ONNX Runtime run ${ortStep.toFixed(2)} ms + JavaScript ${(total - ortStep).toFixed(2)} ms (tracing the update, replaying the gradient step, the fit loop)`);
+    console.log(`${name} batch ${m.batch}: ${total.toFixed(2)} ms per step = ONNX Runtime run ${ortStep.toFixed(2)} ms + JavaScript ${(total - ortStep).toFixed(2)} ms (tracing the update, replaying the gradient step, the fit loop)`);
     const byOp = new Map<string, { us: number; n: number }>();
     let runs = 0;
     for (const file of readdirSync(dir).filter((f) => f.startsWith(`${name}-`))) {
