@@ -16,7 +16,7 @@
  *    BENCH_TRAIN_ROUNDS times in alternating order; with compiled steps
  *    (the default backend) as launch runs them (all-reduces in host
  *    memory, the update sharded in place), then over Gloo's TCP
- *    (RXKERAS_HOST_MEMORY=0), then with eager wasm steps (host memory);
+ *    (RXKERAS_HOST_MEMORY=0), then with eager wasm steps (host memory).
  *    Each of 2 processes steps on half the global batch, and a step on
  *    fewer rows is not proportionally cheaper: twice the samples/s of 1
  *    process at batch 64, over 1 process at 128, is printed as a
@@ -44,7 +44,7 @@ const WARMUP_STEPS = Number(process.env.BENCH_WARMUP_STEPS ?? 100);
 // Runs of each training variant, in alternating order: this machine's speed drifts by 10-30% from minute to minute.
 const TRAIN_ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
 const BATCH = 128;
-/** The global batch of a training run: 64 for the 1-process run at a member's share of it (the ideal, below). */
+/** The global batch of a training run: 64 for the 1-process run at a member's share of it (the reference, below). */
 const runBatch = () => Number(process.env.BENCH_BATCH ?? BATCH);
 const script = new URL(import.meta.url).pathname;
 
