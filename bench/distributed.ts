@@ -45,7 +45,7 @@ const WARMUP_STEPS = Number(process.env.BENCH_WARMUP_STEPS ?? 100);
 const TRAIN_ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
 const BATCH = 128;
 /** The global batch of a training run: 64 for the 1-process run at a member's share of it (the reference, below). */
-const runBatch = () => Number(process.env.BENCH_BATCH ?? BATCH);
+const RUN_BATCH = Number(process.env.BENCH_BATCH ?? BATCH);
 const script = new URL(import.meta.url).pathname;
 
 /** The all-reduces one member times: between 2 processes of this host, or 4 as 2 hosts of 2 (two launches on this host). */
@@ -114,8 +114,7 @@ async function trainMember(distributed: boolean): Promise<void> {
   let ts = startState(model, model.compiled!, model.variables!).state;
   if (step) ts = await step.syncState(ts);
   // Each process takes its rows of the global batch, as distributedModel's fit on arrays does (knowing every member's rows).
-  const batchRows = runBatch();
-  const ranges = splitRows(batchRows, group?.size ?? 1);
+  const ranges = splitRows(RUN_BATCH, group?.size ?? 1);
   const [from, to] = ranges[group?.rank ?? 0];
   const x = rx.ops.randomUniform([to - from, 784]);
   const y = rx.ops.cast(rx.ops.oneHot(rx.ops.tensor1d(Array.from({ length: to - from }, (_, i) => (from + i) % 10), 'int32'), 10), 'float32');
@@ -135,14 +134,14 @@ async function trainMember(distributed: boolean): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpuAfter = threadCpuMs();
   if ((group?.rank ?? 0) === 0) {
-    writeFileSync(process.env.BENCH_OUT!, String((STEPS * batchRows) / seconds));
+    writeFileSync(process.env.BENCH_OUT!, String((STEPS * RUN_BATCH) / seconds));
     // Where a step's CPU goes in this process: its main thread (the graph, the update, JavaScript), the others (Gloo's, V8's helpers).
     if (cpuBefore && cpuAfter) {
       const used = [...cpuAfter].map(([tid, ms]) => [tid, ms - (cpuBefore!.get(tid) ?? 0)] as const);
       const main = used.find(([tid]) => tid === process.pid)?.[1] ?? 0;
       const others = used.filter(([tid]) => tid !== process.pid).reduce((a, [, ms]) => a + ms, 0);
       const how = !group ? '' : !group.hostLocal ? ' over tcp' : step?.lendsState ? ' in host memory, update in place' : ' in host memory';
-      console.log(`  ${group ? `rank 0 of ${group.size}${how}` : `1 process, batch ${batchRows}`}, ${process.env.RXKERAS_BACKEND} steps, CPU per step: main thread ${(main / STEPS).toFixed(2)} ms, other threads ${(others / STEPS).toFixed(2)} ms`);
+      console.log(`  ${group ? `rank 0 of ${group.size}${how}` : `1 process, batch ${RUN_BATCH}`}, ${process.env.RXKERAS_BACKEND} steps, CPU per step: main thread ${(main / STEPS).toFixed(2)} ms, other threads ${(others / STEPS).toFixed(2)} ms`);
     }
   }
   await group?.close();

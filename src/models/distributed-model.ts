@@ -76,13 +76,18 @@ export class DistributedModel {
   /** The replicas' closing after the last fit on them. */
   private closing: Promise<void> | undefined;
 
+  /** How the last fit's worker replicas all-reduced across the processes (see crossTransport). */
+  private replicaTransport: CrossTransport | undefined;
+
   /**
    * With `devices`: how the last fit's worker replicas all-reduced across
    * the processes ('host memory' where `launch` put every process on this
    * host, 'two tiers' for several hosts of several processes, else 'tcp');
    * undefined before a fit on replicas.
    */
-  crossTransport: CrossTransport | undefined;
+  get crossTransport(): CrossTransport | undefined {
+    return this.replicaTransport;
+  }
 
   get rank(): number {
     return this.collective.rank;
@@ -147,7 +152,7 @@ export class DistributedModel {
       if (!this.devices) return { step: sync, start, replicas: undefined };
       const cross = (this.collective as GlooCollective).subgroupOptions();
       const replicas = await openReplicas(model, next.compiled, start, this.devices, this.options, cross);
-      this.crossTransport = replicas.crossTransport;
+      this.replicaTransport = replicas.crossTransport;
       return { step: new DistributedStep(model, next.compiled, this.collective, this.options, replicas), start: replicas.state(), replicas };
     }).pipe(
       switchMap(({ step, start, replicas }) => {

@@ -82,3 +82,10 @@ export function overlapsSlot(buffer: Float32Array, slot: Float32Array): boolean 
     buffer.byteOffset + buffer.byteLength > slot.byteOffset
   );
 }
+
+/** `allReduce` of `buffer` through a copy of it (a buffer that overlapsSlot), the sum written back. */
+export async function allReduceCopy(buffer: Float32Array, allReduce: (copy: Float32Array) => Promise<void>): Promise<void> {
+  const copy = buffer.slice();
+  await allReduce(copy);
+  buffer.set(copy);
+}

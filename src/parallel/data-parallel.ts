@@ -90,7 +90,7 @@ export class DataParallel implements StepRunner {
   /** The step the replicas run or ran last: a staged batch is the one after it. */
   private stepNumber = 0;
   /** With processes x replicas: how the replicas' all-reduces cross between the processes (every replica's group says the same). */
-  crossTransport: CrossTransport | undefined;
+  private transport: CrossTransport | undefined;
   /** Settles once the running `train` has sent its step: a stage is sent after it, so that the replicas take the step first. */
   private posting: Promise<void> = Promise.resolve();
 
@@ -109,6 +109,11 @@ export class DataParallel implements StepRunner {
       this.gate = new StepGate();
       this.ring = new BatchRing();
     }
+  }
+
+  /** With processes x replicas: how the replicas' all-reduces cross between the processes. */
+  get crossTransport(): CrossTransport | undefined {
+    return this.transport;
   }
 
   /** Starts a replica of `module` with the state `start` (not taken over) on every device. */
@@ -130,7 +135,7 @@ export class DataParallel implements StepRunner {
       snapshot: dp.snapshot && { data: dp.snapshot.data.buffer as SharedArrayBuffer, control: dp.snapshot.control.buffer as SharedArrayBuffer },
       gate: dp.gate && { buffer: dp.gate.buffer, timeoutMs: options.timeoutMs ?? 120_000 },
     } satisfies InitArgs))) as InitReply[];
-    dp.crossTransport = replies[0].cross;
+    dp.transport = replies[0].cross;
     dp.loaded(start, state);
     return dp;
   }

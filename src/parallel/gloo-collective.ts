@@ -143,12 +143,12 @@ export class GlooCollective implements Collective {
 
   /** Whether all-reduces go through memory shared by this host's processes (all of them, or the first of two tiers). */
   get hostLocal(): boolean {
-    return this.host !== undefined || this.tiers !== undefined;
+    return this.transport !== 'tcp';
   }
 
   /** Whether all-reduces run in two tiers: host memory, then across hosts (see TwoLevelCollective). */
   get hierarchical(): boolean {
-    return this.tiers !== undefined;
+    return this.transport === 'two tiers';
   }
 
   /** The path all-reduces take: this host's memory (every member on it), two tiers (host memory, then across hosts), or Gloo's TCP. */

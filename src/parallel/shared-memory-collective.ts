@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import { overlapsSlot, type Collective, type InPlaceRegions } from './collective.js';
+import { allReduceCopy, overlapsSlot, type Collective, type InPlaceRegions } from './collective.js';
 import { CollectiveClosedError, CollectiveError, CollectiveTimeoutError, LostRankError, type CollectiveOp } from './collective-errors.js';
 import { addKernel, sharedMemory, type AddKernel } from './shared-sum.js';
 
@@ -176,12 +176,7 @@ export class SharedMemoryCollective implements Collective {
     if (this.size === 1) return; // the sum of one buffer is the buffer
     const own = this.slots[this.rank];
     const inPlace = buffer.buffer === own.buffer && buffer.byteOffset === own.byteOffset;
-    if (overlapsSlot(buffer, own)) {
-      const copy = buffer.slice();
-      await this.allReduce(copy);
-      buffer.set(copy);
-      return;
-    }
+    if (overlapsSlot(buffer, own)) return allReduceCopy(buffer, (copy) => this.allReduce(copy));
     for (let start = 0; start < buffer.length || start === 0; start += this.capacity) {
       const n = Math.min(this.capacity, buffer.length - start);
       if (!inPlace) own.set(buffer.subarray(start, start + n));

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import { overlapsSlot, type Collective, type SharedCollective } from './collective.js';
+import { allReduceCopy, overlapsSlot, type Collective, type SharedCollective } from './collective.js';
 import { LostRankError } from './collective-errors.js';
 
 /**
@@ -67,12 +67,7 @@ export class TwoLevelCollective implements SharedCollective {
    * owner), not once per local member.
    */
   async allReduce(buffer: Float32Array): Promise<void> {
-    if (overlapsSlot(buffer, this.local.slot(this.capacity))) {
-      const copy = buffer.slice();
-      await this.allReduce(copy);
-      buffer.set(copy);
-      return;
-    }
+    if (overlapsSlot(buffer, this.local.slot(this.capacity))) return allReduceCopy(buffer, (copy) => this.allReduce(copy));
     const n = this.local.localSize;
     for (let start = 0; start < buffer.length; start += this.capacity) {
       const length = Math.min(this.capacity, buffer.length - start);
