@@ -3,7 +3,9 @@
 // of Model.fit in one process on the same global batches; a replica whose
 // worker ends makes every process fail with a typed error. Both as the
 // processes are started here (the replicas' groups across them over TCP)
-// and as `launch` starts them on one host (in host memory).
+// and as `launch` starts them on one host (in host memory); and 4 processes
+// as 2 hosts of 2, whose replicas' groups cross in two tiers (host memory,
+// then TCP between the hosts), some replicas with empty shards.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -25,8 +27,10 @@ interface Trained {
 
 // As the processes are started here, and as `launch` starts them (it says how many share the host: their replicas meet in host memory).
 const placements = [
-  { name: 'over tcp', env: {}, transport: 'tcp', lost: /at step 2: LostRankError: .*rank\(s\) 1 left/ },
-  { name: 'in host memory (as launch runs them)', env: { RXKERAS_LOCAL_WORLD_SIZE: '2' }, transport: 'host memory', lost: /at step 2: LostRankError: .*member 1 was lost/ },
+  { name: 'over tcp', processes: 2, env: {}, transport: 'tcp', lost: /at step 2: LostRankError: .*rank\(s\) 1 left/ },
+  { name: 'in host memory (as launch runs them)', processes: 2, env: { RXKERAS_LOCAL_WORLD_SIZE: '2' }, transport: 'host memory', lost: /at step 2: LostRankError: .*member 1 was lost/ },
+  // Global batches of 7 over 4 x 2 replicas: some replicas step on no rows. (The fault test runs for the first two.)
+  { name: 'in two tiers (as 2 hosts of 2)', processes: 4, env: { RXKERAS_LOCAL_WORLD_SIZE: '2' }, transport: 'two tiers' },
 ];
 
 const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
@@ -47,16 +51,19 @@ describe('distributed fit, processes x replicas', { skip: glooSkipReason() }, ()
   }
 
   for (const placement of placements) {
-    test(`2 processes x 2 replicas ${placement.name} train 3 epochs (Adam) to the weights and logs of one process on the same global batches (1e-5 relative)`, async () => {
-      const dir = folder('2x2');
-      const [members, expected] = await Promise.all([runGroup(2, ['gloo', dir], { ...env(dir, 'x2'), ...placement.env }, 60_000, FIT), single(folder('single'))]);
+    const ranks = [...Array(placement.processes).keys()];
+    test(`${placement.processes} processes x 2 replicas ${placement.name} train 3 epochs (Adam) to the weights and logs of one process on the same global batches (1e-5 relative)`, async () => {
+      const dir = folder(`${placement.processes}x2`);
+      const [members, expected] = await Promise.all([runGroup(placement.processes, ['gloo', dir], { ...env(dir, 'x2'), ...placement.env }, 90_000, FIT), single(folder('single'))]);
       const failures = () => readdirSync(dir).filter((f) => f.startsWith('error-')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
-      assert.deepEqual(await Promise.all(members.map((m) => m.exited)), [0, 0], failures());
-      const results = [0, 1].map((rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
-      assert.deepEqual(results.map((r) => r.transport), [placement.transport, placement.transport]);
-      // Both processes end with the same weights, bit for bit, and log the same.
-      assert.deepEqual(results[1].weights, results[0].weights);
-      assert.deepEqual(results[1].history, results[0].history);
+      assert.deepEqual(await Promise.all(members.map((m) => m.exited)), ranks.map(() => 0), failures());
+      const results = ranks.map((rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
+      assert.deepEqual(results.map((r) => r.transport), ranks.map(() => placement.transport));
+      // Every process ends with the same weights, bit for bit, and logs the same.
+      for (const r of results.slice(1)) {
+        assert.deepEqual(r.weights, results[0].weights);
+        assert.deepEqual(r.history, results[0].history);
+      }
       for (const [path, w] of Object.entries(expected.weights)) {
         const scale = Math.max(...w.map(Math.abs));
         const worst = Math.max(...w.map((e, i) => Math.abs(results[0].weights[path][i] - e)));
@@ -70,6 +77,8 @@ describe('distributed fit, processes x replicas', { skip: glooSkipReason() }, ()
         });
     });
 
+    if (!placement.lost) continue;
+    const lost = placement.lost;
     test(`a replica's worker that ends mid-step, ${placement.name}: both processes' fit fail with a typed error, no hang`, async () => {
       const dir = folder('exit');
       const members = await runGroup(2, ['gloo', dir, 'replica-exit'], { ...env(dir, 'exit'), ...placement.env }, 60_000, FIT);
@@ -82,7 +91,7 @@ describe('distributed fit, processes x replicas', { skip: glooSkipReason() }, ()
       // Rank 0's replicas lose their peers in rank 1 (its replicas' groups are left as its workers end).
       assert.equal(other.error, 'DeviceError', other.message);
       assert.equal(other.cause, 'LostRankError', other.message);
-      assert.match(other.message, placement.lost);
+      assert.match(other.message, lost);
       // At once, not by the timeout: rank 1's replicas leave their groups as its workers end.
       assert.ok(other.at - own.at < 5000, `rank 0 failed ${other.at - own.at} ms after rank 1`);
     });
