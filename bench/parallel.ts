@@ -14,7 +14,11 @@
  * batch, is printed as the ideal (two replicas that waited for nothing and
  * shared no core; each updates only half the weights, so they may pass it
  * by a little). For the compiled replicas, one more 2-replica run
- * prints where a step's CPU goes, thread by thread (Linux). For reference,
+ * prints where a step's CPU goes, thread by thread (Linux), and where each
+ * replica's step time goes (ParallelModel.stepPhases): the gradient graph,
+ * the wait for the go-ahead, the exchange (the sums and the waits for the
+ * other replica), the update, and what lies outside its steps (waiting for
+ * the next batch, the epochs' ends). For reference,
  * each model is also trained with plain
  * `fit` on the main thread (its default backend, all cores), and the peer:
  * PyTorch's data parallelism on CPU processes (DistributedDataParallel over
@@ -29,6 +33,7 @@ import { configureDevices, disposeDevices, getDevice } from '../src/parallel/dev
 import { DeviceGroup } from '../src/parallel/device-group.js';
 import { caseData, cases, pytorchDdpPair, type Case } from './cases.js';
 import { threadCpuMs } from './thread-cpu.js';
+import type { StepPhases } from '../src/parallel/step-phases.js';
 
 await rx.initBackend();
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 16); // ~2-4 s per timing: shorter ones swung by 10%
@@ -43,7 +48,8 @@ const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] a
  * replicas (multiGpuModel), or plain on the main thread (0). `timed` wraps
  * the timed fit (to measure around it).
  */
-async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, epochs = EPOCHS, timed = (f: () => Promise<unknown>) => f(), batchSize = c.batchSize): Promise<number> {
+type Timed = (f: () => Promise<unknown>, parallel?: rx.ParallelModel) => Promise<unknown>;
+async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, epochs = EPOCHS, timed: Timed = (f) => f(), batchSize = c.batchSize): Promise<number> {
   const model = new rx.Sequential({ layers: c.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
   const parallel = replicas > 0 ? rx.multiGpuModel(model, { gpus: replicas }) : undefined;
@@ -53,7 +59,7 @@ async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: 
   };
   await fit(1); // warm-up
   const start = performance.now();
-  await timed(() => fit(epochs));
+  await timed(() => fit(epochs), parallel);
   const seconds = (performance.now() - start) / 1000;
   await parallel?.close();
   model.dispose();
@@ -82,6 +88,13 @@ async function threadShares(run: (timed: (f: () => Promise<unknown>) => Promise<
   const others = used.filter(([tid]) => tid !== process.pid).map(([, ms]) => ms).sort((a, b) => b - a);
   const main = used.find(([tid]) => tid === process.pid)?.[1] ?? 0;
   return `main thread ${perStep(main)} ms, replicas ${others.slice(0, 2).map(perStep).join(' and ')} ms, other threads ${perStep(others.slice(2).reduce((a, b) => a + b, 0))} ms`;
+}
+
+/** Each replica's phases per step (replica by replica), and the rest of the wall time `wallMs` of a step. */
+function phaseTimes(phases: StepPhases[], wallMs: number): string {
+  const each = (f: (p: StepPhases) => number) => phases.map((p) => (f(p) / p.steps).toFixed(2)).join(' and ');
+  const inside = (p: StepPhases) => p.gradients + p.goAhead + p.exchange + p.update;
+  return `wall ${wallMs.toFixed(2)}; gradients ${each((p) => p.gradients)}, go-ahead ${each((p) => p.goAhead)}, exchange ${each((p) => p.exchange)}, update ${each((p) => p.update)}; outside the steps ${each((p) => wallMs * p.steps - inside(p))}`;
 }
 
 // A case's random inputs and one-hot targets (seeded: the same in every run), also written for PyTorch.
@@ -121,10 +134,22 @@ for (const backend of backends) {
     // Each of 2 replicas steps on half the batch: twice one replica alone at that batch is the ideal (see the file's comment).
     console.log(`${c.name} batch ${c.batchSize / 2} (a replica's shard), ${backend} replicas: 1 replica ${half.toFixed(0)} samples/s (runs ${runs(half1, half2)})`);
     console.log(`data-parallel scaling ideal ${c.name} 2 replicas${label} (twice 1 replica at batch ${c.batchSize / 2}, over 1 replica at batch ${c.batchSize}): ${((2 * half) / one).toFixed(2)}`);
-    // Where a 2-replica step's CPU goes: once more, outside the ratio.
+    // Where a 2-replica step's CPU and each replica's time go: once more, outside the ratio.
     if (backend === 'compiled') {
-      const shares = await threadShares((f) => samplesPerSecond(c, 2, x, y, EPOCHS, f), (c.samples / c.batchSize) * EPOCHS);
+      const steps = (c.samples / c.batchSize) * EPOCHS;
+      let phases = '';
+      const shares = await threadShares(
+        (cpu) =>
+          samplesPerSecond(c, 2, x, y, EPOCHS, async (f, parallel) => {
+            await parallel!.stepPhases(); // from here
+            const start = performance.now();
+            await cpu(f);
+            phases = phaseTimes(await parallel!.stepPhases(), (performance.now() - start) / steps);
+          }),
+        steps,
+      );
       if (shares) console.log(`${c.name} 2 compiled replicas, CPU per step: ${shares}`);
+      console.log(`${c.name} 2 compiled replicas, ms per step: ${phases}`);
     }
     rx.ops.dispose([x, y]);
   }

@@ -20,6 +20,7 @@ import { History } from '../callbacks/history.js';
 import { DataParallel } from '../parallel/data-parallel.js';
 import type { Device } from '../parallel/device.js';
 import type { GlooOptions } from '../parallel/gloo-collective.js';
+import type { StepPhases } from '../parallel/step-phases.js';
 import { firstDevices, getDevice } from '../parallel/devices.js';
 import type { Model } from './model.js';
 import { fitArgs, fitWithCallbacks } from './fit-args.js';
@@ -212,6 +213,16 @@ export class ParallelModel {
   /** Keras `test_on_batch`: loss and metrics of this batch in inference mode, with the replicas. */
   async testOnBatch(x: DataArg, y: DataArg, options: { sampleWeight?: ArrayLike } = {}): Promise<Logs> {
     return this.onBatch('testOnBatch', x, y, options.sampleWeight, (dp, batch) => dp.test(dp.state(), batch));
+  }
+
+  /**
+   * Where each replica's training steps spent their time since the last
+   * call (or since the replicas started), in device order: the gradient
+   * graph, the wait for the go-ahead, the exchange with the other replicas
+   * and the update (see StepPhases). Empty before the first call that starts them.
+   */
+  async stepPhases(): Promise<StepPhases[]> {
+    return this.dp ? this.dp.phases() : [];
   }
 
   /** Frees the replicas on the devices; the devices' workers stay up for the next model (a later call here starts new replicas). */

@@ -22,6 +22,7 @@ import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
 import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type InitReply, type ModuleFactory, type StageArgs, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
 import { StepGate } from './step-gate.js';
+import type { StepPhases } from './step-phases.js';
 import { fusedLayout } from './fused-layout.js';
 import { splitRows } from '../training/split-rows.js';
 import { combinedLosses, lossContributions } from '../training/split-losses.js';
@@ -268,6 +269,13 @@ export class DataParallel implements StepRunner {
     const parts = x.map((t) => wireRows(t, ranges));
     const results = (await this.all('predict', (rank) => ({ session: this.session, x: parts.map((p) => p[rank]) }), (rank) => buffersOf(parts.map((p) => p[rank])))) as WireTensor[][];
     return concatParts(results.filter((_, rank) => ranges[rank][1] > ranges[rank][0]));
+  }
+
+  /** Where each replica's steps spent their time since the last call, in rank order (see StepPhases). */
+  async phases(): Promise<StepPhases[]> {
+    this.check();
+    await this.unstage();
+    return (await this.all('phases', () => ({ session: this.session }))) as StepPhases[];
   }
 
   /** Makes `ts` the replicas' state (weights changed on the main thread between calls); `ts` stays the caller's. */

@@ -22,6 +22,7 @@ export { SharedMemoryCollective, createSharedGroup, abortSharedGroup, type Share
 export { RelayCollective } from './relay-collective.js';
 export { TwoLevelCollective } from './two-level-collective.js';
 export { Replica, type ReplicaStepResult } from './replica.js';
+export type { StepPhases } from './step-phases.js';
 export { fusedLayout, type FusedLayout } from './fused-layout.js';
 export { DataParallel, type DataParallelOptions } from './data-parallel.js';
 export { splitRows } from '../training/split-rows.js';

@@ -18,6 +18,7 @@ import { GlooCollective, type CrossTransport, type GlooOptions } from './gloo-co
 import { Replica } from './replica.js';
 import type { SharedCollective } from './collective.js';
 import { StepGate } from './step-gate.js';
+import type { StepPhases } from './step-phases.js';
 import { importSetupModules } from './setup-modules.js';
 import { decodeState, encodeState, writeByName, type StateLayout } from './state-codec.js';
 import { TwoLevelCollective } from './two-level-collective.js';
@@ -232,6 +233,11 @@ export function snapshot(args: { session: number }): void {
   if (s.rank === 0) Atomics.store(s.snapshot.control, SNAPSHOT_STEP, ts.step);
   Atomics.add(s.snapshot.control, SNAPSHOT_SEQ, 1);
   Atomics.notify(s.snapshot.control, SNAPSHOT_SEQ);
+}
+
+/** Where this replica's steps spent their time since the last call (see StepPhases). */
+export function phases(args: { session: number }): StepPhases {
+  return session(args.session).replica.phases.take();
 }
 
 /** Replaces the replica's training state (weights or optimizer settings changed on the main thread). */

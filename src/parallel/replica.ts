@@ -11,6 +11,7 @@ import { fusedLayout, isWhole, ownedBounds, pieceEntry, piecesIn, type FusedEntr
 import { heapPart, heapTensor, readInto } from '../ops/compiled/index.js';
 import { RepeatingGradientStep } from './repeating-gradient-step.js';
 import { InPlaceUpdate } from './in-place-update.js';
+import { PhaseClock } from './step-phases.js';
 
 function isShared(c: Collective): c is SharedCollective {
   const s = c as Partial<SharedCollective>;
@@ -73,6 +74,8 @@ export class Replica {
   private inPlace: InPlaceUpdate | undefined;
   /** The gradient step, run from its captured graph once it repeats. */
   private readonly gradient: RepeatingGradientStep;
+  /** Where the steps' time goes (see StepPhases). */
+  readonly phases = new PhaseClock();
 
   /**
    * With `wholeState` (for a caller that keeps a whole training state: a
@@ -164,8 +167,10 @@ export class Replica {
     if (alongside && !this.inPlace) throw new InvalidArgumentError('alongside', 'a replica that updates in place', 'another update');
     const rows = shard.x[0].shape[0];
     const share = rows / globalRows;
+    let t = performance.now();
     // The gradients come out weighted by the share: the loss is scaled inside the (compiled) step, not each gradient afterwards.
     const g = rows > 0 ? this.gradient.run(this.compiled, this.ts, shard, share === 1 ? undefined : { mean: share, sum: 1 }) : undefined;
+    t = this.phases.add('gradients', t);
     const result = g && { loss: g.loss, outputLosses: g.outputLosses, predictions: g.predictions };
     const made: ops.Tensor[] = [];
     // A cancelled or failed step leaves the state as it was: what it made goes.
@@ -174,10 +179,13 @@ export class Replica {
       disposeReplaced({ g: g?.state, made }, this.ts);
     };
     try {
-      if (proceed && !proceed()) {
+      const go = !proceed || proceed();
+      t = this.phases.add('goAhead', t);
+      if (!go) {
         drop();
         return undefined;
       }
+      const updating = this.phases.sum('update');
       const gradOf = new Map(g?.grads ? leaves(g.grads) : []);
       const stateOf = new Map(g ? leaves(g.state) : []);
       // A planned step wrote every gradient into its part of the fused buffer already.
@@ -186,6 +194,9 @@ export class Replica {
       const extra = alongside?.length ?? 0;
       if (alongside) alongside.fill(this.shared!.slot(this.layout.length + extra).subarray(this.layout.length), result);
       const next = this.inPlace ? await this.inPlaceUpdate(stateOf, made, extra) : { state: this.sharded ? await this.shardedUpdate(stateOf, made) : await this.wholeUpdate(stateOf, made), all: undefined };
+      // The exchange is the rest: the collectives, their waits, and fusing the values they carry.
+      this.phases.add('exchange', t, this.phases.sum('update') - updating);
+      this.phases.stepped();
       disposeReplaced({ p: this.ts.params, s: this.ts.state, o: this.ts.optState, g: g?.state, made }, next.state);
       this.ts = next.state;
       if (alongside) return { share, result, alongside: next.all!.subarray(this.layout.length, this.layout.length + extra) };
@@ -207,9 +218,12 @@ export class Replica {
   /** All-reduce, then the whole update here (as on every replica). */
   private async wholeUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[]): Promise<TrainState> {
     await this.collective.allReduce(this.fused);
+    const start = performance.now();
     const grads = fromLeaves(this.layout.grads.map((e) => [e.path, view(this.fused, e, 0, made)] as [string, ops.Tensor]));
     const state = this.reducedState(this.fused, stateOf, made);
-    return runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads));
+    const next = runCompiled(this.module, () => applyGradients(this.module, this.compiled, { ...this.ts, state }, grads));
+    this.phases.add('update', start);
+    return next;
   }
 
   /**
@@ -222,7 +236,9 @@ export class Replica {
     const shared = this.shared!;
     const length = this.layout.length + extra;
     await shared.reduceScatter(length, extra === 0 ? this.bounds : [...this.bounds.slice(0, -1), length]);
+    const start = performance.now();
     const optState = this.inPlace!.apply(this.ts.optState as OptimizerState);
+    this.phases.add('update', start);
     const all = await shared.allGather(length);
     return { state: { params: this.ts.params, state: this.reducedState(all, stateOf, made), optState, step: this.ts.step + 1, key: this.ts.key }, all };
   }
@@ -239,6 +255,7 @@ export class Replica {
     const paramOf = new Map(leaves(this.ts.params));
     const owned = this.pieces.map((p) => [p.entry.path, pieceOf(paramOf.get(p.entry.path)!, p, made, true)] as [string, ops.Tensor]);
     const mine = await shared.reduceScatter(this.layout.length, this.bounds);
+    const start = performance.now();
     const update = runCompiled(this.module, () =>
       ops.tidy(() => {
         const grads = fromLeaves(this.pieces.map((p) => [p.entry.path, view(mine, pieceEntry(p), from)] as [string, ops.Tensor]));
@@ -252,6 +269,7 @@ export class Replica {
       const e = pieceEntry(p);
       readInto(updated.get(e.path)!, mine.subarray(e.offset - from, e.offset - from + e.size));
     }
+    this.phases.add('update', start);
     const all = await shared.allGather(this.layout.length);
     const byPath = new Map(this.layout.grads.map((e) => [e.path, e]));
     const gathered = mapTree(this.ts.params, (t, path) => (byPath.has(path) ? lent(all, byPath.get(path)!, made) : t));

@@ -111,3 +111,30 @@ test("a compiled replica that falls back to eager steps says so on the main thre
   ops.dispose(tensors(m.compiled?.optState));
   m.dispose();
 });
+
+test("stepPhases says where each replica's steps spent their time (gradients, go-ahead, exchange, update), every step counted once, within the fit's wall time", async () => {
+  const m = model(rx.Adam({ learning_rate: 0.02 }));
+  const p = multiGpuModel(m, { gpus: 2 });
+  try {
+    assert.deepEqual(await p.stepPhases(), [], 'no replicas before the first fit');
+    await p.fit(X, Y, { batchSize: 8, epochs: 1, verbose: 0 });
+    await p.stepPhases(); // from here
+    const start = performance.now();
+    await p.fit(X, Y, { batchSize: 8, epochs: 2, verbose: 0 });
+    const wall = performance.now() - start;
+    const phases = await p.stepPhases();
+    assert.equal(phases.length, 2);
+    for (const ph of phases) {
+      // 23 rows in batches of 8: 3 steps an epoch, every one staged but each epoch's first.
+      assert.equal(ph.steps, 6);
+      assert.ok(ph.gradients > 0 && ph.exchange > 0 && ph.update > 0 && ph.goAhead >= 0, JSON.stringify(ph));
+      assert.ok(ph.gradients + ph.goAhead + ph.exchange + ph.update < wall, `${JSON.stringify(ph)} against a fit of ${wall} ms`);
+    }
+    // Taken: the next read starts from zero.
+    assert.deepEqual((await p.stepPhases()).map((ph) => ph.steps), [0, 0]);
+  } finally {
+    await p.close();
+    ops.dispose(tensors(m.compiled?.optState));
+    m.dispose();
+  }
+});
