@@ -43,13 +43,15 @@ const WARMUP_EPOCHS = Number(process.env.BENCH_WARMUP_EPOCHS ?? 8);
 const ALLREDUCE_BYTES = 16 << 20;
 const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] as const) : (['wasm'] as const);
 
-/**
- * samples/s of `fit` after a one-epoch warm-up: over `replicas` worker
- * replicas (multiGpuModel), or plain on the main thread (0). `timed` wraps
- * the timed fit (to measure around it).
- */
+/** Wraps the timed fit `f` (to measure around it), given the parallel model it trains (none for plain fit). */
 type Timed = (f: () => Promise<unknown>, parallel?: rx.ParallelModel) => Promise<unknown>;
-async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, epochs = EPOCHS, timed: Timed = (f) => f(), batchSize = c.batchSize): Promise<number> {
+
+/**
+ * samples/s of `fit` of `epochs` epochs at `batchSize` after a one-epoch
+ * warm-up: over `replicas` worker replicas (multiGpuModel), or plain on the
+ * main thread (0).
+ */
+async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, { epochs = EPOCHS, timed = (f) => f(), batchSize = c.batchSize }: { epochs?: number; timed?: Timed; batchSize?: number } = {}): Promise<number> {
   const model = new rx.Sequential({ layers: c.rxkeras() });
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
   const parallel = replicas > 0 ? rx.multiGpuModel(model, { gpus: replicas }) : undefined;
@@ -116,12 +118,12 @@ for (const backend of backends) {
     const { x, y } = data(c);
     // Both workers warm first: a worker's first epochs run while V8 still compiles its hot code, and a fit's own one-epoch
     // warm-up left /cpu:2 cold for the first 2-replica timing (compiling on the core the other replica needs).
-    await samplesPerSecond(c, 2, x, y, WARMUP_EPOCHS);
+    await samplesPerSecond(c, 2, x, y, { epochs: WARMUP_EPOCHS });
     // Alternate the order so that neither always runs on a warmer machine.
     const one1 = await samplesPerSecond(c, 1, x, y);
     const two1 = await samplesPerSecond(c, 2, x, y);
-    const half1 = await samplesPerSecond(c, 1, x, y, EPOCHS, undefined, c.batchSize / 2);
-    const half2 = await samplesPerSecond(c, 1, x, y, EPOCHS, undefined, c.batchSize / 2);
+    const half1 = await samplesPerSecond(c, 1, x, y, { batchSize: c.batchSize / 2 });
+    const half2 = await samplesPerSecond(c, 1, x, y, { batchSize: c.batchSize / 2 });
     const two2 = await samplesPerSecond(c, 2, x, y);
     const one2 = await samplesPerSecond(c, 1, x, y);
     const one = (one1 + one2) / 2;
@@ -140,11 +142,13 @@ for (const backend of backends) {
       let phases = '';
       const shares = await threadShares(
         (cpu) =>
-          samplesPerSecond(c, 2, x, y, EPOCHS, async (f, parallel) => {
-            await parallel!.stepPhases(); // from here
-            const start = performance.now();
-            await cpu(f);
-            phases = phaseTimes(await parallel!.stepPhases(), (performance.now() - start) / steps);
+          samplesPerSecond(c, 2, x, y, {
+            timed: async (f, parallel) => {
+              await parallel!.stepPhases(); // from here
+              const start = performance.now();
+              await cpu(f);
+              phases = phaseTimes(await parallel!.stepPhases(), (performance.now() - start) / steps);
+            },
           }),
         steps,
       );

@@ -14,24 +14,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { rxkeras } from '../cli/helpers.js';
-import { glooSkipReason, runGroup, stop } from './helpers.js';
+import { assertClose, assertTrainedAlike, glooSkipReason, runGroup, stop, type TrainedRun } from './helpers.js';
 
 const FIT = new URL('./fixtures/distributed-fit.ts', import.meta.url).pathname;
 const TIMEOUT_MS = 5000;
 
-interface Trained {
+interface Trained extends TrainedRun {
   rank: number;
-  weights: Record<string, number[]>;
-  history: Record<string, number[]>;
   epochs: number[];
   evaluation: Record<string, number>;
 }
 
 const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
-
-function close(actual: number, expected: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= 1e-5 * Math.max(1e-3, Math.abs(expected)), `${what}: ${actual} vs ${expected}`);
-}
 
 /** Model.fit in one process. */
 async function single(dir: string, ...args: string[]): Promise<Trained> {
@@ -55,22 +49,13 @@ describe('distributed fit across processes', { skip: glooSkipReason() }, () => {
   /** `hostLocal`: whether the members all-reduced in host memory (they say they share this host) or over TCP. */
   function compare(dir: string, size: number, expected: Trained, hostLocal: boolean): void {
     const results = Array.from({ length: size }, (_, rank) => read<Trained & { hostLocal: boolean }>(join(dir, `gloo-${rank}.json`)));
-    for (const r of results) {
-      assert.equal(r.hostLocal, hostLocal);
-      // Every member ends with the same weights, bit for bit, and logs the same.
-      assert.deepEqual(r.weights, results[0].weights);
-      assert.deepEqual(r.history, results[0].history);
-    }
-    for (const [path, w] of Object.entries(expected.weights)) {
-      const scale = Math.max(...w.map(Math.abs));
-      const worst = Math.max(...w.map((e, i) => Math.abs(results[0].weights[path][i] - e)));
-      assert.ok(worst <= 1e-5 * scale, `${path}: max difference ${worst} against max |w| ${scale}`);
-    }
+    for (const r of results) assert.equal(r.hostLocal, hostLocal);
     assert.deepEqual(Object.keys(results[0].history).sort(), Object.keys(expected.history).sort());
-    for (const [name, values] of Object.entries(expected.history)) values.forEach((v, e) => close(results[0].history[name][e], v, `${name} of epoch ${e}`));
+    // Every member ends with the same weights, bit for bit, and logs the same: those of one process.
+    assertTrainedAlike(results, expected);
     // evaluate, each member scoring its rows of every batch, gives the logs of one process on every member.
     assert.deepEqual(Object.keys(results[0].evaluation).sort(), Object.keys(expected.evaluation).sort());
-    for (const r of results) for (const [name, v] of Object.entries(expected.evaluation)) close(r.evaluation[name], v, `evaluate's ${name} on rank ${r.rank}`);
+    for (const r of results) for (const [name, v] of Object.entries(expected.evaluation)) assertClose(r.evaluation[name], v, `evaluate's ${name} on rank ${r.rank}`);
   }
 
   function checkRun(dir: string, size: number, expected: Trained, hostLocal: boolean): void {

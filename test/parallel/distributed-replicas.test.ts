@@ -12,15 +12,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { glooSkipReason, runGroup, stop } from './helpers.js';
+import { assertTrainedAlike, glooSkipReason, runGroup, stop, type TrainedRun } from './helpers.js';
 
 const FIT = new URL('./fixtures/distributed-replicas.ts', import.meta.url).pathname;
 // Replicas meet in their own Gloo groups once their worker threads have started: on a loaded machine that start varies by seconds.
 const TIMEOUT_MS = 15_000;
 
-interface Trained {
-  weights: Record<string, number[]>;
-  history: Record<string, number[]>;
+interface Trained extends TrainedRun {
   /** How the replicas' all-reduces crossed between the processes (DistributedModel.crossTransport). */
   transport?: string;
 }
@@ -59,22 +57,9 @@ describe('distributed fit, processes x replicas', { skip: glooSkipReason() }, ()
       assert.deepEqual(await Promise.all(members.map((m) => m.exited)), ranks.map(() => 0), failures());
       const results = ranks.map((rank) => read<Trained>(join(dir, `gloo-${rank}.json`)));
       assert.deepEqual(results.map((r) => r.transport), ranks.map(() => placement.transport));
-      // Every process ends with the same weights, bit for bit, and logs the same.
-      for (const r of results.slice(1)) {
-        assert.deepEqual(r.weights, results[0].weights);
-        assert.deepEqual(r.history, results[0].history);
-      }
-      for (const [path, w] of Object.entries(expected.weights)) {
-        const scale = Math.max(...w.map(Math.abs));
-        const worst = Math.max(...w.map((e, i) => Math.abs(results[0].weights[path][i] - e)));
-        assert.ok(worst <= 1e-5 * scale, `${path}: max difference ${worst} against max |w| ${scale}`);
-      }
       assert.deepEqual(Object.keys(results[0].history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
-      for (const [name, values] of Object.entries(expected.history))
-        values.forEach((v, e) => {
-          const actual = results[0].history[name][e];
-          assert.ok(Math.abs(actual - v) <= 1e-5 * Math.max(1e-3, Math.abs(v)), `${name} of epoch ${e}: ${actual} vs ${v}`);
-        });
+      // Every process ends with the same weights, bit for bit, and logs the same: those of one process.
+      assertTrainedAlike(results, expected);
     });
 
     if (!placement.lost) continue;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { loadGlooAddon } from '../../src/parallel/gloo-addon.js';
@@ -120,4 +121,33 @@ export async function runGroup(size: number, args: readonly string[], env: NodeJ
   await Promise.all(members.map((m) => m.exited));
   clearTimeout(timer);
   return members;
+}
+
+/** `actual` within 1e-5 of `expected`, relative (absolute below 1e-3). */
+export function assertClose(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= 1e-5 * Math.max(1e-3, Math.abs(expected)), `${what}: ${actual} vs ${expected}`);
+}
+
+/** What a member of a distributed training test writes: its final weights and its History. */
+export interface TrainedRun {
+  weights: Record<string, number[]>;
+  history: Record<string, number[]>;
+}
+
+/**
+ * Every member ended with the first one's weights and History, bit for bit,
+ * and those are one process's (`expected`): each weight within 1e-5 of its
+ * largest value, each value `expected` logged within 1e-5 relative.
+ */
+export function assertTrainedAlike(results: readonly TrainedRun[], expected: TrainedRun): void {
+  for (const r of results.slice(1)) {
+    assert.deepEqual(r.weights, results[0].weights);
+    assert.deepEqual(r.history, results[0].history);
+  }
+  for (const [path, w] of Object.entries(expected.weights)) {
+    const scale = Math.max(...w.map(Math.abs));
+    const worst = Math.max(...w.map((e, i) => Math.abs(results[0].weights[path][i] - e)));
+    assert.ok(worst <= 1e-5 * scale, `${path}: max difference ${worst} against max |w| ${scale}`);
+  }
+  for (const [name, values] of Object.entries(expected.history)) values.forEach((v, e) => assertClose(results[0].history[name][e], v, `${name} of epoch ${e}`));
 }
