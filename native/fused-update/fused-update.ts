@@ -6,7 +6,10 @@
 // float32 operation, in the order the traced (eager) optimizer computes it,
 // so the results are the eager ones. Arguments are byte offsets into this
 // module's memory; buffers are 16-byte aligned and padded to a multiple of
-// four floats (the padding lanes compute garbage nobody reads).
+// four floats (the padding lanes compute garbage nobody reads). With `twoGrads`
+// the gradient is the sum g + g2, added as it is read (two data-parallel
+// members' gradients, which the update then sums without a pass of its own;
+// the same float32 addition a separate sum would make).
 
 export function heapBase(): usize {
   return __heap_base;
@@ -16,17 +19,21 @@ export function heapBase(): usize {
   return v128.load(base + i);
 }
 
+@inline function grad(g: usize, g2: usize, twoGrads: bool, i: usize): v128 {
+  return twoGrads ? f32x4.add(ld(g, i), ld(g2, i)) : ld(g, i);
+}
+
 @inline function st(base: usize, i: usize, x: v128): void {
   v128.store(base + i, x);
 }
 
 /** SGD: p += -lr g; with momentum mom = d mom + (-lr g), p += mom (Nesterov: d mom + (-lr g)). */
-export function sgd(p: usize, g: usize, mom: usize, pOut: usize, momOut: usize, n: i32, nlr: f32, d: f32, useMomentum: bool, nesterov: bool): void {
+export function sgd(p: usize, g: usize, g2: usize, mom: usize, pOut: usize, momOut: usize, n: i32, nlr: f32, d: f32, useMomentum: bool, nesterov: bool, twoGrads: bool): void {
   const vnlr = f32x4.splat(nlr);
   const vd = f32x4.splat(d);
   const bytes = (<usize>n) << 2;
   for (let i: usize = 0; i < bytes; i += 16) {
-    const u = f32x4.mul(ld(g, i), vnlr);
+    const u = f32x4.mul(grad(g, g2, twoGrads, i), vnlr);
     if (!useMomentum) {
       st(pOut, i, f32x4.add(ld(p, i), u));
       continue;
@@ -39,14 +46,14 @@ export function sgd(p: usize, g: usize, mom: usize, pOut: usize, momOut: usize, 
 
 /** Adam (epsilon hat): m = b1 m + c1 g, v = b2 v + c2 g^2, [vh = max(vh, v)], p += (m alpha / (sqrt(v or vh) + eps)) (-lr). */
 export function adam(
-  p: usize, g: usize, m0: usize, v0: usize, vh0: usize, pOut: usize, mOut: usize, vOut: usize, vhOut: usize, n: i32,
-  b1: f32, c1: f32, b2: f32, c2: f32, alpha: f32, eps: f32, nlr: f32, amsgrad: bool,
+  p: usize, g: usize, g2: usize, m0: usize, v0: usize, vh0: usize, pOut: usize, mOut: usize, vOut: usize, vhOut: usize, n: i32,
+  b1: f32, c1: f32, b2: f32, c2: f32, alpha: f32, eps: f32, nlr: f32, amsgrad: bool, twoGrads: bool,
 ): void {
   const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2), vc2 = f32x4.splat(c2);
   const valpha = f32x4.splat(alpha), veps = f32x4.splat(eps), vnlr = f32x4.splat(nlr);
   const bytes = (<usize>n) << 2;
   for (let i: usize = 0; i < bytes; i += 16) {
-    const gi = ld(g, i);
+    const gi = grad(g, g2, twoGrads, i);
     const m = f32x4.add(f32x4.mul(ld(m0, i), vb1), f32x4.mul(gi, vc1));
     const v = f32x4.add(f32x4.mul(ld(v0, i), vb2), f32x4.mul(f32x4.mul(gi, gi), vc2));
     st(mOut, i, m);
@@ -67,14 +74,14 @@ export function adam(
  * square root) mom = d mom + (g / sqrt(den + eps)) lr, p += -mom.
  */
 export function rmsprop(
-  p: usize, g: usize, rms0: usize, mg0: usize, mom0: usize, pOut: usize, rmsOut: usize, mgOut: usize, momOut: usize, n: i32,
-  rho: f32, c: f32, eps: f32, lr: f32, nlr: f32, d: f32, centered: bool, useMomentum: bool,
+  p: usize, g: usize, g2: usize, rms0: usize, mg0: usize, mom0: usize, pOut: usize, rmsOut: usize, mgOut: usize, momOut: usize, n: i32,
+  rho: f32, c: f32, eps: f32, lr: f32, nlr: f32, d: f32, centered: bool, useMomentum: bool, twoGrads: bool,
 ): void {
   const vrho = f32x4.splat(rho), vc = f32x4.splat(c), veps = f32x4.splat(eps);
   const vlr = f32x4.splat(lr), vnlr = f32x4.splat(nlr), vd = f32x4.splat(d);
   const bytes = (<usize>n) << 2;
   for (let i: usize = 0; i < bytes; i += 16) {
-    const gi = ld(g, i);
+    const gi = grad(g, g2, twoGrads, i);
     const rms = f32x4.add(f32x4.mul(ld(rms0, i), vrho), f32x4.mul(f32x4.mul(gi, gi), vc));
     st(rmsOut, i, rms);
     let den = rms;

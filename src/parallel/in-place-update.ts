@@ -106,13 +106,22 @@ export class InPlaceUpdate {
     return this.viewLeft;
   }
 
+  /** The part of the fused buffer this replica's update reads gradients from (its pieces, first to last); undefined where it has none. */
+  get range(): [number, number] | undefined {
+    if (this.pieces.length === 0) return undefined;
+    const last = this.pieces[this.pieces.length - 1];
+    return [this.pieces[0].offset, last.offset + last.size];
+  }
+
   /**
    * This replica's range of the weights and slots updated in place from the
    * summed gradients in the result region (after the reduce-scatter, before
-   * the all-gather); returns the optimizer state after the step (the same
-   * slot views; the old state's other values are the caller's to dispose).
+   * the all-gather), or, with `addends`, from the sum of those two buffers
+   * over `range` (both members' slots, summed as they are read); returns
+   * the optimizer state after the step (the same slot views; the old
+   * state's other values are the caller's to dispose).
    */
-  apply(optState: OptimizerState): OptimizerState {
+  apply(optState: OptimizerState, addends?: readonly [Float32Array, Float32Array]): OptimizerState {
     const rule = this.optimizer.fusedRule!(optState);
     // Checked when the state was adopted; only a schedule that stops giving numbers gets here.
     if (!rule) throw new InvalidArgumentError(`${this.optimizer.className} hyper-parameters at step ${optState.iterations}`, 'numbers (the replicas update their weights with the fused rule)', optState.hyperparams);
@@ -125,7 +134,8 @@ export class InPlaceUpdate {
       const last = this.pieces[this.pieces.length - 1];
       const at = (r: Float32Array) => r.byteOffset + from * 4;
       const s = Object.fromEntries(names.map((name, k) => [name, at(slots[k])]));
-      runFusedRule(this.kernels, rule, last.offset + last.size - from, at(weights), at(result), s, at(weights), s);
+      const grads = addends ? ([at(addends[0]), at(addends[1])] as const) : at(result);
+      runFusedRule(this.kernels, rule, last.offset + last.size - from, at(weights), grads, s, at(weights), s);
     }
     const iterations = optState.iterations + 1;
     return { iterations, hyperparams: { ...optState.hyperparams }, inner: rebuild(optState.inner, this.slotTrees, new Map(), iterations) as OptimizerState['inner'] };

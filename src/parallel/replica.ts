@@ -235,9 +235,14 @@ export class Replica {
   private async inPlaceUpdate(stateOf: Map<string, ops.Tensor>, made: ops.Tensor[], extra = 0): Promise<{ state: TrainState; all: Float32Array }> {
     const shared = this.shared!;
     const length = this.layout.length + extra;
-    await shared.reduceScatter(length, extra === 0 ? this.bounds : [...this.bounds.slice(0, -1), length]);
+    const bounds = extra === 0 ? this.bounds : [...this.bounds.slice(0, -1), length];
+    // Two members: the update sums their gradients as it reads them.
+    const range = this.inPlace!.range;
+    let addends: readonly [Float32Array, Float32Array] | undefined;
+    if (range && shared.size === 2 && shared.reduceScatterLeaving) addends = await shared.reduceScatterLeaving(length, bounds, range);
+    else await shared.reduceScatter(length, bounds);
     const start = performance.now();
-    const optState = this.inPlace!.apply(this.ts.optState as OptimizerState);
+    const optState = this.inPlace!.apply(this.ts.optState as OptimizerState, addends);
     this.phases.add('update', start);
     const all = await shared.allGather(length);
     return { state: { params: this.ts.params, state: this.reducedState(all, stateOf, made), optState, step: this.ts.step + 1, key: this.ts.key }, all };

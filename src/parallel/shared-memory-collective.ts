@@ -197,15 +197,35 @@ export class SharedMemoryCollective implements Collective {
    * before {@link allGather}. Returns that range of the result region.
    */
   async reduceScatter(length: number, bounds: readonly number[]): Promise<Float32Array> {
+    const [from, to] = await this.scatter(length, bounds);
+    this.sumInto(from, to);
+    return this.result.subarray(from, to);
+  }
+
+  /**
+   * For a group of two whose update sums the gradients as it reads them
+   * (InPlaceUpdate): `reduceScatter`, except that `leave` (a part of this
+   * member's range) is not summed into the result region. Returns both
+   * members' slots, in rank order: their sum over `leave` is what the
+   * region would have held. Saves a pass that writes the sum and one that
+   * reads it back.
+   */
+  async reduceScatterLeaving(length: number, bounds: readonly number[], leave: readonly [number, number]): Promise<readonly [Float32Array, Float32Array]> {
+    if (this.size !== 2) throw new InvalidArgumentError('reduceScatterLeaving', 'a group of 2 members', this.size);
+    const [from, to] = await this.scatter(length, bounds);
+    if (!(from <= leave[0] && leave[0] <= leave[1] && leave[1] <= to)) throw new InvalidArgumentError('reduceScatterLeaving range', `a part of this member's range [${from}, ${to})`, leave);
+    this.sumInto(from, leave[0]);
+    this.sumInto(leave[1], to);
+    return [this.slots[0], this.slots[1]];
+  }
+
+  /** A reduce-scatter's checks and barrier (every slot is written, and every member has read the previous result); this member's range. */
+  private async scatter(length: number, bounds: readonly number[]): Promise<[number, number]> {
     this.check('reduce-scatter');
     if (length > this.capacity || bounds.length !== this.size + 1 || bounds[0] !== 0 || bounds[this.size] !== length || bounds.some((b, i) => i > 0 && b < bounds[i - 1]))
       throw new InvalidArgumentError('reduceScatter bounds', `${this.size + 1} ascending offsets from 0 to ${length} (<= ${this.capacity})`, bounds);
-    // Every slot is written, and every member has read the previous result.
     await this.arrive('reduce-scatter');
-    const from = bounds[this.rank];
-    const to = bounds[this.rank + 1];
-    this.sumInto(from, to);
-    return this.result.subarray(from, to);
+    return [bounds[this.rank], bounds[this.rank + 1]];
   }
 
   /** The second half: once every member has written its range, the whole result region (`length` floats), to read before the next operation. */

@@ -64,21 +64,23 @@ function regionOf(backend: CompiledBackend, heap: WasmHeap, t: tf.Tensor, scratc
 /**
  * One weight's update under `rule` by `k` (the kernels over some memory):
  * `n` floats at byte offsets of that memory, slots by name; the outputs may
- * be the inputs (an update in place).
+ * be the inputs (an update in place). `g` is the gradient's region, or two
+ * regions whose sum is the gradient (added as the kernel reads them).
  */
-export function runFusedRule(k: FusedKernels, rule: FusedRule, n: number, p: number, g: number, s: Record<string, number>, pOut: number, out: Record<string, number>): void {
+export function runFusedRule(k: FusedKernels, rule: FusedRule, n: number, p: number, g: number | readonly [number, number], s: Record<string, number>, pOut: number, out: Record<string, number>): void {
   const f = Math.fround;
+  const [g1, g2, two] = typeof g === 'number' ? [g, 0, 0] : [g[0], g[1], 1];
   if (rule.kind === 'sgd') {
     const m = rule.momentum !== undefined;
-    k.sgd(p, g, s.momentum ?? 0, pOut, out.momentum ?? 0, n, f(-rule.lr), f(rule.momentum ?? 0), m ? 1 : 0, rule.nesterov ? 1 : 0);
+    k.sgd(p, g1, g2, s.momentum ?? 0, pOut, out.momentum ?? 0, n, f(-rule.lr), f(rule.momentum ?? 0), m ? 1 : 0, rule.nesterov ? 1 : 0, two);
   } else if (rule.kind === 'adam') {
     const { beta1: b1, beta2: b2 } = rule;
-    k.adam(p, g, s.m, s.v, s.vhat ?? 0, pOut, out.m, out.v, out.vhat ?? 0, n,
-      f(b1), f(1 - b1), f(b2), f(1 - b2), f(rule.alpha), f(rule.epsilon), f(-rule.lr), rule.amsgrad ? 1 : 0);
+    k.adam(p, g1, g2, s.m, s.v, s.vhat ?? 0, pOut, out.m, out.v, out.vhat ?? 0, n,
+      f(b1), f(1 - b1), f(b2), f(1 - b2), f(rule.alpha), f(rule.epsilon), f(-rule.lr), rule.amsgrad ? 1 : 0, two);
   } else {
     const m = rule.momentum !== undefined;
-    k.rmsprop(p, g, s.rms, s.mg ?? 0, s.momentum ?? 0, pOut, out.rms, out.mg ?? 0, out.momentum ?? 0, n,
-      f(rule.rho), f(1 - rule.rho), f(rule.epsilon), f(rule.lr), f(-rule.lr), f(rule.momentum ?? 0), rule.centered ? 1 : 0, m ? 1 : 0);
+    k.rmsprop(p, g1, g2, s.rms, s.mg ?? 0, s.momentum ?? 0, pOut, out.rms, out.mg ?? 0, out.momentum ?? 0, n,
+      f(rule.rho), f(1 - rule.rho), f(rule.epsilon), f(rule.lr), f(-rule.lr), f(rule.momentum ?? 0), rule.centered ? 1 : 0, m ? 1 : 0, two);
   }
 }
 
