@@ -48,10 +48,48 @@ export class Model implements Module {
   readonly className: string = 'Model';
   readonly name: string;
   trainable = true;
+  #variables: ModelVariables | undefined;
+  #compiled: TrainingSetup | undefined;
+  /** Sets the weights and setup that another owner keeps meanwhile, before they are next read or written (see `follow`). */
+  #settle: (() => void) | undefined;
+
   /** The current weights; undefined until built. Replaced (never mutated) by training. */
-  variables: ModelVariables | undefined;
+  get variables(): ModelVariables | undefined {
+    this.settleFollowed();
+    return this.#variables;
+  }
+
+  set variables(next: ModelVariables | undefined) {
+    this.settleFollowed();
+    this.#variables = next;
+  }
+
   /** Training configuration and optimizer state, set by `compile` and committed by training (see src/training). */
-  compiled: TrainingSetup | undefined;
+  get compiled(): TrainingSetup | undefined {
+    this.settleFollowed();
+    return this.#compiled;
+  }
+
+  set compiled(next: TrainingSetup | undefined) {
+    this.settleFollowed();
+    this.#compiled = next;
+  }
+
+  /**
+   * Lets another owner of this model's training state (the replicas of a
+   * data-parallel fit) keep it: the first read or write of `variables` or
+   * `compiled` first calls `settle`, once, which sets them from that
+   * owner's current state. Undefined ends it without a call.
+   */
+  follow(settle: (() => void) | undefined): void {
+    this.#settle = settle;
+  }
+
+  private settleFollowed(): void {
+    const settle = this.#settle;
+    this.#settle = undefined;
+    settle?.();
+  }
   protected graph: Graph | undefined;
   protected singleOutput = true;
 

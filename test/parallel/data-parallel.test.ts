@@ -238,6 +238,43 @@ test('staged steps: a learning rate set at a batch end, weights read at a batch 
   release(single, parallel);
 });
 
+test('during fit the template follows the replicas: read at batch ends (epochs 0 and 1), it holds the weights trained so far, and reading it changes nothing in the run', async () => {
+  const at = [[0, 2], [1, 3]];
+  const read = (seen: number[][], weights: (e: rx.FitEvent & { type: 'batchEnd' }) => ops.Tensor[]) =>
+    rx.LambdaCallback({
+      onBatchEnd(batch, _logs, e) {
+        if (!at.some(([epoch, b]) => e.epoch === epoch && batch === b)) return;
+        const w = weights(e);
+        seen.push(w.flatMap((t) => [...t.dataSync()]));
+        ops.dispose(w);
+      },
+    });
+  const single = mlp(rx.Adam({ learning_rate: 0.05 }));
+  const parallel = mlp(rx.Adam({ learning_rate: 0.05 }));
+  const unread = mlp(rx.Adam({ learning_rate: 0.05 }));
+  const seenSingle: number[][] = [];
+  const seenParallel: number[][] = [];
+  // The single model's own weights are committed at epoch ends: its loop's state is the reference.
+  const stateWeights = (e: { control: rx.TrainingControl }) => single.layers.flatMap((l) => Object.values((e.control.state.params[l.name] ?? {}) as Record<string, ops.Tensor>).map((t) => ops.clone(t)));
+  const options = { batchSize: 2, epochs: 3, shuffle: false, verbose: 0 as const };
+  await single.fit(X, Y, { ...options, callbacks: [read(seenSingle, stateWeights)] });
+  const h = await withParallel(parallel, 2, (p) => p.fit(X, Y, { ...options, callbacks: [read(seenParallel, () => parallel.getWeights())] }));
+  const hUnread = await withParallel(unread, 2, (p) => p.fit(X, Y, options));
+  assert.equal(seenParallel.length, 2, 'read twice');
+  seenParallel.forEach((w, k) => {
+    assert.equal(w.length, seenSingle[k].length, 'as many weights as the single model');
+    const worst = Math.max(...w.map((v, i) => Math.abs(v - seenSingle[k][i]) / (Math.abs(seenSingle[k][i]) + 1e-3)));
+    assert.ok(worst < 1e-4, `the template read at epoch ${at[k][0]}, batch ${at[k][1]}: weights differ by ${worst} (relative)`);
+  });
+  assert.notDeepEqual(seenParallel[0], seenParallel[1], 'the template moved on with the replicas after the first read');
+  // A read cancels a staged step, which the replicas then take again: bit for bit the run without reads.
+  assert.deepEqual(h.history, hUnread.history, 'the History of the run without reads');
+  const [a, b] = [parallel.getWeights(), unread.getWeights()];
+  a.forEach((t, i) => assert.deepEqual(t.dataSync(), b[i].dataSync(), `weight ${i}: as in the run without reads`));
+  ops.dispose([...a, ...b]);
+  release(single, parallel, unread);
+});
+
 test('callbacks that steer training reach the replicas: a learning-rate schedule and setWeights', async () => {
   const single = mlp(rx.SGD({ learning_rate: 0.1 }));
   const parallel = mlp(rx.SGD({ learning_rate: 0.1 }));
