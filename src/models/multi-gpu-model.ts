@@ -16,6 +16,7 @@ import type { PredictOptions } from '../training/predict.js';
 import type { StepResult } from '../training/steps.js';
 import { commitSetup, requireSetup, startState } from '../training/setup.js';
 import type { Batch, Logs, TrainState } from '../training/types.js';
+import { batchTensors } from '../training/rows-batch.js';
 import { History } from '../callbacks/history.js';
 import { DataParallel } from '../parallel/data-parallel.js';
 import type { Device } from '../parallel/device.js';
@@ -195,7 +196,7 @@ export class ParallelModel {
         try {
           return await dp.predict(b.x);
         } finally {
-          disposeBatch(b);
+          ops.dispose(batchTensors(b));
         }
       });
     } finally {
@@ -370,6 +371,3 @@ function toUrl(p: string | URL): string {
   return p instanceof URL ? p.href : /^[a-z]+:\/\//.test(p) ? p : pathToFileURL(path.resolve(p)).href;
 }
 
-function disposeBatch(b: Batch): void {
-  ops.dispose([...new Set([...b.x, ...b.y, ...(b.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
-}

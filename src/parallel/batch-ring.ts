@@ -1,6 +1,7 @@
 import type * as ops from '../ops/index.js';
 import type { Batch } from '../training/types.js';
-import { readInto } from '../ops/compiled/index.js';
+import { gatherRowsInto, readInto } from '../ops/compiled/index.js';
+import { batchRowsOf } from '../training/rows-batch.js';
 
 /** A tensor of a shard in a ring slot: where its rows start in the slot's memory. */
 export interface RingTensor {
@@ -56,33 +57,31 @@ export class BatchRing {
    */
   write(batch: Batch, ranges: readonly [number, number][]): { shards: RingShard[]; release: () => void } | undefined {
     const index = this.slots.findIndex((_, k) => !this.slots[(this.next + k) % this.slots.length].busy);
-    const tensors = [...batch.x, ...batch.y, ...(batch.sampleWeight ?? [])];
-    if (index < 0 || tensors.some((t) => t && !(t.dtype in BYTES))) return undefined;
+    const { parts, nx, ny } = partsOf(batch);
+    if (index < 0 || parts.some((p) => p && !(p.dtype in BYTES))) return undefined;
     const slotIndex = (this.next + index) % this.slots.length;
     const slot = this.slots[slotIndex];
     this.next = slotIndex + 1;
     const offsets: number[] = [];
     let bytes = 0;
-    for (const t of tensors) {
+    for (const p of parts) {
       offsets.push(bytes);
-      if (t) bytes += Math.ceil((t.size * BYTES[t.dtype as RingTensor['dtype']]) / ALIGN) * ALIGN;
+      if (p) bytes += Math.ceil((sizeOf(p.shape) * BYTES[p.dtype]) / ALIGN) * ALIGN;
     }
     if (!slot.buffer || slot.buffer.byteLength < bytes) [slot.buffer, slot.fresh] = [new SharedArrayBuffer(Math.max(ALIGN, bytes)), true];
     const buffer = slot.buffer;
-    tensors.forEach((t, i) => t && write(buffer, offsets[i], t));
-    const placed = (t: ops.Tensor, offset: number, rank: number): RingTensor => {
+    parts.forEach((p, i) => p?.fill(ringValues(buffer, { shape: [sizeOf(p.shape)], dtype: p.dtype, byteOffset: offsets[i] })));
+    const placed = (p: Part, offset: number, rank: number): RingTensor => {
       const [start, end] = ranges[rank];
-      const rowBytes = (t.size / t.shape[0]) * BYTES[t.dtype as RingTensor['dtype']];
-      return { shape: [end - start, ...t.shape.slice(1)], dtype: t.dtype as RingTensor['dtype'], byteOffset: offset + start * rowBytes };
+      const rowBytes = (sizeOf(p.shape) / p.shape[0]) * BYTES[p.dtype];
+      return { shape: [end - start, ...p.shape.slice(1)], dtype: p.dtype, byteOffset: offset + start * rowBytes };
     };
-    const nx = batch.x.length;
-    const ny = batch.y.length;
     const shards = ranges.map((_, rank): RingShard => ({
       slot: slotIndex,
       ...(slot.fresh ? { buffer } : {}),
-      x: batch.x.map((t, i) => placed(t, offsets[i], rank)),
-      y: batch.y.map((t, i) => placed(t, offsets[nx + i], rank)),
-      sampleWeight: batch.sampleWeight?.map((t, i) => (t ? placed(t, offsets[nx + ny + i], rank) : null)) ?? null,
+      x: parts.slice(0, nx).map((p, i) => placed(p!, offsets[i], rank)),
+      y: parts.slice(nx, nx + ny).map((p, i) => placed(p!, offsets[nx + i], rank)),
+      sampleWeight: parts.length > nx + ny ? parts.slice(nx + ny).map((p, i) => (p ? placed(p, offsets[nx + ny + i], rank) : null)) : null,
     }));
     slot.fresh = false;
     slot.busy = true;
@@ -90,14 +89,50 @@ export class BatchRing {
   }
 }
 
-/** `t`'s values into the slot, read in place where the compiled backend holds them (a batch in its heap): no array per tensor per step. */
-function write(buffer: SharedArrayBuffer, offset: number, t: ops.Tensor): void {
-  readInto(t, ringValues(buffer, { shape: [t.size], dtype: t.dtype as RingTensor['dtype'], byteOffset: offset }));
+/** One tensor of a batch to write into a slot: its shape and dtype, and how its values get there. */
+interface Part {
+  shape: number[];
+  dtype: RingTensor['dtype'];
+  fill(out: Float32Array | Int32Array | Uint8Array): void;
+}
+
+/**
+ * A batch's tensors (x, y, then one sample weight per output, null for
+ * none) as slot parts. Each tensor is read in place where the compiled
+ * backend holds it (a batch in its heap): no array per tensor per step. A
+ * batch of rows of an in-memory source (rowsBatch) is gathered straight
+ * from its source into the slot where the compiled backend holds the
+ * source: one copy, where gathering it into tensors first took two.
+ */
+function partsOf(batch: Batch): { parts: (Part | null)[]; nx: number; ny: number } {
+  const rows = batchRowsOf(batch);
+  if (!rows) {
+    const parts = [...batch.x, ...batch.y, ...(batch.sampleWeight ?? [])].map((t) => t && { shape: t.shape, dtype: t.dtype as RingTensor['dtype'], fill: (out: Float32Array | Int32Array | Uint8Array) => readInto(t, out) });
+    return { parts, nx: batch.x.length, ny: batch.y.length };
+  }
+  const { source, indices } = rows;
+  // Where the source cannot be read in place, the part comes from the batch's tensor (gathered when first read).
+  const fromSource = (s: ops.Tensor, tensor: () => ops.Tensor): Part => ({
+    shape: [indices.length, ...s.shape.slice(1)],
+    dtype: s.dtype as RingTensor['dtype'],
+    fill: (out) => void ((out instanceof Float32Array && gatherRowsInto(s, indices, out)) || readInto(tensor(), out)),
+  });
+  const sw = source.sampleWeight;
+  const parts = [
+    ...source.x.map((s, i) => fromSource(s, () => batch.x[i])),
+    ...source.y.map((s, i) => fromSource(s, () => batch.y[i])),
+    ...(sw ? source.y.map((_, i) => fromSource(sw, () => batch.sampleWeight![i]!)) : []),
+  ];
+  return { parts, nx: source.x.length, ny: source.y.length };
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** The typed array of a shard's tensor in its slot's memory (a view: nothing is copied). */
 export function ringValues(buffer: SharedArrayBuffer, r: RingTensor): Float32Array | Int32Array | Uint8Array {
-  const size = r.shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(r.shape);
   if (r.dtype === 'float32') return new Float32Array(buffer, r.byteOffset, size);
   if (r.dtype === 'int32') return new Int32Array(buffer, r.byteOffset, size);
   return new Uint8Array(buffer, r.byteOffset, size);

@@ -25,6 +25,7 @@ import { StepGate } from './step-gate.js';
 import type { StepPhases } from './step-phases.js';
 import { fusedLayout } from './fused-layout.js';
 import { splitRows } from '../training/split-rows.js';
+import { batchRowCount } from '../training/rows-batch.js';
 import { combinedLosses, lossContributions } from '../training/split-losses.js';
 import { decodeState, encodeState, type StateLayout } from './state-codec.js';
 import { buffersOf, fromWire, wireRows, type WireTensor } from './wire.js';
@@ -147,7 +148,7 @@ export class DataParallel implements StepRunner {
    * (owned by the caller).
    */
   async train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }> {
-    const { state, result } = await this.trainPart(ts, batch, batch.x[0].shape[0]);
+    const { state, result } = await this.trainPart(ts, batch, batchRowCount(batch));
     return { state, result: result! };
   }
 
@@ -158,7 +159,7 @@ export class DataParallel implements StepRunner {
    */
   async trainPart(ts: TrainState, batch: Batch, globalRows: number): Promise<{ state: TrainState; result: StepResult | undefined }> {
     this.check();
-    const rows = batch.x[0].shape[0];
+    const rows = batchRowCount(batch);
     let replies: StepReply[];
     const staged = this.staged;
     this.stepNumber = ts.step;
@@ -208,7 +209,7 @@ export class DataParallel implements StepRunner {
   stage(batch: Batch): void {
     if (!this.gate || this.failure || this.staged) return;
     const seq = ++this.stages;
-    const rows = batch.x[0].shape[0];
+    const rows = batchRowCount(batch);
     const { shards, transfer, release } = this.shards(batch);
     const step = this.stepNumber + 1;
     const replies = this.posting
@@ -255,7 +256,7 @@ export class DataParallel implements StepRunner {
       if (!('optState' in variables)) throw new InvalidArgumentError('variables', "the data-parallel run's training state (dp.state())", 'other weights');
       await this.load(variables as TrainState);
     }
-    const rows = batch.x[0].shape[0];
+    const rows = batchRowCount(batch);
     const { shards, transfer, release } = this.shards(batch);
     const results = await this.all('test', (rank) => ({ session: this.session, shard: shards[rank] }), transfer).finally(release);
     return merge(this.compiled, results as (WireStepResult | null)[], splitRows(rows, this.devices.length), rows);
@@ -380,7 +381,7 @@ export class DataParallel implements StepRunner {
    * call that sends them has settled.
    */
   private shards(batch: Batch): { shards: (WireBatch | RingShard)[]; transfer: (rank: number) => ArrayBuffer[]; release: () => void } {
-    const ranges = splitRows(batch.x[0].shape[0], this.devices.length);
+    const ranges = splitRows(batchRowCount(batch), this.devices.length);
     const written = this.ring?.write(batch, ranges);
     if (written) return { ...written, transfer: () => [] };
     const x = batch.x.map((t) => wireRows(t, ranges));

@@ -4,7 +4,8 @@ import type { Key } from '../core/rng.js';
 import { foldIn } from '../core/rng.js';
 import { disposeTree } from '../core/tree.js';
 import { Dataset, toAsyncIterable, type Example, type TensorStructure } from '../../streams/index.js';
-import { epochBatches, takeRows } from './data.js';
+import { epochBatches } from './data.js';
+import { rowsBatch, type RowSource } from './rows-batch.js';
 import { splitRows, type Shard } from './split-rows.js';
 import type { Batch } from './types.js';
 
@@ -28,21 +29,18 @@ export interface BatchSource {
  * of the global batch (of `size` members, split as {@link splitRows} does);
  * `steps` and `samples` stay the global ones.
  */
-export function tensorSource(parts: { x: ops.Tensor[]; y: ops.Tensor[]; sampleWeight?: ops.Tensor }, batchSize: number, shuffle: boolean, shard?: Shard): BatchSource {
-  const all = [...parts.x, ...parts.y, ...(parts.sampleWeight ? [parts.sampleWeight] : [])];
-  const n = all[0].shape[0];
-  const nx = parts.x.length;
-  const ny = parts.y.length;
+export function tensorSource(parts: RowSource, batchSize: number, shuffle: boolean, shard?: Shard): BatchSource {
+  const n = parts.x[0].shape[0];
   return {
     steps: Math.ceil(n / batchSize),
     samples: n,
     *batches(epoch, key) {
       for (const global of epochBatches(n, batchSize, shuffle, foldIn(key, epoch))) {
         const ranges = shard && splitRows(global.length, shard.size);
-        const idx = ranges ? global.subarray(...ranges[shard!.rank]) : global;
-        const rows = takeRows(all, idx);
-        const batch: Batch = { x: rows.slice(0, nx), y: rows.slice(nx, nx + ny), sampleWeight: parts.sampleWeight ? rows.slice(nx, nx + ny).map(() => rows[nx + ny]) : null };
-        yield ranges ? { ...batch, memberRows: ranges.map(([from, to]) => to - from) } : batch;
+        // Its tensors are gathered when read (see rowsBatch).
+        const batch = rowsBatch(parts, ranges ? global.subarray(...ranges[shard!.rank]) : global);
+        if (ranges) batch.memberRows = ranges.map(([from, to]) => to - from);
+        yield batch;
       }
     },
     close: async () => {},

@@ -8,6 +8,7 @@ import type { Module } from './module.js';
 import type { StepRunner } from './step-runner.js';
 import { runCompiled, testStep, type StepResult } from './steps.js';
 import type { Batch, Logs, Variables } from './types.js';
+import { batchTensors } from './rows-batch.js';
 
 export interface EvaluateOptions {
   batchSize?: number;
@@ -82,5 +83,5 @@ function addResult(logs: EpochLogs, batch: Batch, result: StepResult): void {
 
 /** Disposes a batch's tensors, once each (outputs may share their sample weights). */
 function disposeBatch(batch: Batch): void {
-  ops.dispose([...new Set([...batch.x, ...batch.y, ...(batch.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
+  ops.dispose(batchTensors(batch));
 }

@@ -16,6 +16,7 @@ import { localRunner, type StepRunner } from './step-runner.js';
 import type { Shard } from './split-rows.js';
 import { releaseCompiledSessions } from '../ops/compiled/index.js';
 import type { Batch, Logs, TrainState } from './types.js';
+import { batchTensors } from './rows-batch.js';
 export interface FitOptions {
   batchSize?: number;
   epochs?: number;
@@ -269,9 +270,7 @@ class Pull {
 }
 
 function disposePulled({ batch, weighted }: Pulled): void {
-  ops.dispose([...batch.x, ...batch.y]);
-  const sw = new Set([...(batch.sampleWeight ?? []), ...(weighted.sampleWeight ?? [])].filter((t): t is ops.Tensor => t !== null));
-  ops.dispose([...sw]);
+  ops.dispose([...new Set([...batchTensors(batch), ...(weighted === batch ? [] : batchTensors(weighted))])]);
 }
 
 function logNames(module: Module, compiled: Compiled, withValidation: boolean): string[] {

@@ -3,6 +3,7 @@ import type { MeanState } from '../metrics/index.js';
 import type { Compiled } from './compile.js';
 import type { StepResult } from './steps.js';
 import type { Batch, Logs } from './types.js';
+import { batchRowCount } from './rows-batch.js';
 
 /**
  * Running epoch averages, as Keras's progress bar and History show them:
@@ -25,15 +26,16 @@ export class EpochLogs {
 
   /** Adds one batch (the whole batch when `result` has its targets); returns its rows; disposes nothing (the caller owns `result` and `batch`). */
   update(batch: Batch, result: StepResult): number {
-    const { y, sampleWeight } = result.targets ?? batch;
-    const n = result.targets ? result.targets.rows : batch.x[0].shape[0];
+    // Read only where a metric needs them: a batch's targets may be gathered when first read (see rowsBatch).
+    const targets = result.targets ?? batch;
+    const n = result.targets ? result.targets.rows : batchRowCount(batch);
     this.samples += n;
     this.lossSum += result.loss.dataSync()[0] * n;
     if (this.outputNames.length > 1) result.outputLosses.forEach((l, i) => (this.outputLossSums[i] += l.dataSync()[0] * n));
     this.compiled.metrics.forEach((m, i) => {
       // As in Keras, only weighted metrics see the sample (and class) weights.
-      const weights = m.weighted ? (sampleWeight?.[m.output] ?? null) : null;
-      this.metricStates[i] = m.metric.update(this.metricStates[i], y[m.output], result.predictions[m.output], weights);
+      const weights = m.weighted ? (targets.sampleWeight?.[m.output] ?? null) : null;
+      this.metricStates[i] = m.metric.update(this.metricStates[i], targets.y[m.output], result.predictions[m.output], weights);
     });
     return n;
   }

@@ -6,6 +6,7 @@ import { checkBatchSize, epochBatches, sampleCount, takeRows, toTensors, type Da
 import type { Module } from './module.js';
 import { predictStep, runCompiled } from './steps.js';
 import type { Variables } from './types.js';
+import { batchTensors } from './rows-batch.js';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -47,7 +48,7 @@ export async function predictDataset(module: Module, variables: Variables, datas
       try {
         chunks.push(runCompiled(module, () => predictStep(module, variables, batch.x)));
       } finally {
-        ops.dispose([...new Set([...batch.x, ...batch.y, ...(batch.sampleWeight ?? []).filter((t): t is ops.Tensor => t !== null)])]);
+        ops.dispose(batchTensors(batch));
       }
     }
     if (chunks.length === 0) throw new InvalidArgumentError('dataset', 'at least one batch to predict', 'an empty pass');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as rx from '../../src/index.js';
 import { BatchRing, ringValues, type RingShard, type RingTensor } from '../../src/parallel/batch-ring.js';
 import { splitRows } from '../../src/training/split-rows.js';
+import { batchTensors, rowsBatch } from '../../src/training/rows-batch.js';
 
 await rx.initBackend();
 
@@ -63,4 +64,39 @@ test('a slot is not written while a call may still read it; a larger batch gets 
   const grown = ring.write(big, splitRows(40, 2))!;
   assert.ok(grown.shards[0].buffer && grown.shards[0].buffer.byteLength >= 40 * 6 * 4, 'a batch larger than the slot gets new memory');
   rx.ops.dispose([...a.x, ...a.y, ...b.x, ...b.y, ...big.x, ...big.y, a.sampleWeight![0]!, b.sampleWeight![0]!, big.sampleWeight![0]!]);
+});
+
+test('a batch of rows of an in-memory source goes into the slot straight from the source: the replicas read the gathered rows, and the batch gathers none into tensors (float32 sources on the compiled backend)', () => {
+  const whole = batchOf(20, 7);
+  const indices = Int32Array.from([13, 2, 19, 7, 0, 11, 5]);
+  const ranges = splitRows(indices.length, 3);
+  // Every dtype: the int32 and bool tensors are gathered into tensors first and read from there.
+  const mixed = rowsBatch({ x: whole.x, y: whole.y, sampleWeight: whole.sampleWeight![0]! }, indices);
+  const floats = rowsBatch({ x: [whole.x[0]], y: whole.y }, indices);
+  const ring = new BatchRing(3);
+  const memory = new Map<number, SharedArrayBuffer>();
+  const cases = [
+    ['float32', floats, [whole.x[0], whole.y[0]]],
+    ['mixed', mixed, [...whole.x, ...whole.y, whole.sampleWeight![0]!]],
+  ] as const;
+  for (const [name, batch, sources] of cases) {
+    const written = ring.write(batch, ranges)!;
+    assert.ok(written, `${name}: a free slot`);
+    if (name === 'float32' && rx.ops.chosenBackend() === 'compiled') assert.deepEqual(batchTensors(batch), [], 'nothing gathered into tensors');
+    for (const [rank, [start, end]] of ranges.entries()) {
+      const shard = written.shards[rank];
+      const placed = [...shard.x, ...shard.y, ...(shard.sampleWeight ?? [])].map((r) => r!);
+      assert.equal(placed.length, sources.length, `${name}: every tensor placed`);
+      for (const [k, s] of sources.entries()) {
+        const rowSize = s.size / s.shape[0];
+        const values = Array.from(s.dataSync() as ArrayLike<number>);
+        const rows = [...indices.subarray(start, end)].flatMap((r) => values.slice(r * rowSize, (r + 1) * rowSize));
+        assert.deepEqual(placed[k].shape, [end - start, ...s.shape.slice(1)]);
+        assert.deepEqual(read(memory, shard, placed[k]), rows, `${name}, replica ${rank}, tensor ${k}`);
+      }
+    }
+    written.release();
+    rx.ops.dispose(batchTensors(batch));
+  }
+  rx.ops.dispose([...whole.x, ...whole.y, whole.sampleWeight![0]!]);
 });

@@ -20,16 +20,38 @@ import { takeHeap } from './heap-values.js';
  * `source`'s data to the compiled backend (once: later calls read it there).
  */
 export function heapRows(source: tf.Tensor, indices: Int32Array): tf.Tensor | undefined {
-  if (!compiledStepsEnabled() || source.dtype !== 'float32' || source.rank === 0) return undefined;
+  const data = compiledValues(source);
+  if (!data) return undefined;
   const backend = compiledBackend();
-  const heap = backend.heap();
-  if (typeof heap === 'string') return undefined;
-  if (!backend.valueIfPresent(source.dataId)) tf.engine().moveData(backend, source.dataId);
-  const data = backend.valueData(backend.traced(source)) as Float32Array;
   const row = sizeOf(source.shape.slice(1));
   const region = takeHeap(indices.length * row);
   if (!region) return undefined;
-  const out = heap.view(region.offset, indices.length * row);
+  const out = region.heap.view(region.offset, indices.length * row);
+  copyRows(data, row, indices, out);
+  return backend.adoptHeap(region.heap, region.offset, [indices.length, ...source.shape.slice(1)]);
+}
+
+/**
+ * Rows `indices` of `source` copied into `out` (a batch's memory elsewhere,
+ * e.g. worker replicas' shared batch slots), read in place on the compiled
+ * backend; false, with nothing written, where heapRows would not gather them.
+ */
+export function gatherRowsInto(source: tf.Tensor, indices: Int32Array, out: Float32Array): boolean {
+  const data = compiledValues(source);
+  if (!data) return false;
+  copyRows(data, sizeOf(source.shape.slice(1)), indices, out);
+  return true;
+}
+
+/** `source`'s values where the compiled backend holds them (moved there on the first call), or undefined where heapRows does not gather. */
+function compiledValues(source: tf.Tensor): Float32Array | undefined {
+  if (!compiledStepsEnabled() || source.dtype !== 'float32' || source.rank === 0) return undefined;
+  const backend = compiledBackend();
+  if (typeof backend.heap() === 'string') return undefined;
+  if (!backend.valueIfPresent(source.dataId)) tf.engine().moveData(backend, source.dataId);
+  return backend.valueData(backend.traced(source)) as Float32Array;
+}
+
+function copyRows(data: Float32Array, row: number, indices: Int32Array, out: Float32Array): void {
   indices.forEach((r, i) => out.set(data.subarray(r * row, (r + 1) * row), i * row));
-  return backend.adoptHeap(heap, region.offset, [indices.length, ...source.shape.slice(1)]);
 }
