@@ -13,7 +13,7 @@ export interface StepPhases {
   goAhead: number;
   /** Summing the gradients with the other replicas and sharing the weights back, waits for the slower replica included. */
   exchange: number;
-  /** The optimizer's update: this replica's range of the weights, or all of them. */
+  /** The optimizer's update: this replica's range of the weights, or all of them (with two replicas updating in place, the sum of their gradients over the range too, which it makes as it reads them). */
   update: number;
 }
 
