@@ -1,4 +1,4 @@
-import type * as ops from '../ops/index.js';
+import * as ops from '../ops/index.js';
 import type { Batch } from '../training/types.js';
 import { gatherRowsInto, readInto } from '../ops/compiled/index.js';
 import { batchRowsOf } from '../training/rows-batch.js';
@@ -66,14 +66,14 @@ export class BatchRing {
     let bytes = 0;
     for (const p of parts) {
       offsets.push(bytes);
-      if (p) bytes += Math.ceil((sizeOf(p.shape) * BYTES[p.dtype]) / ALIGN) * ALIGN;
+      if (p) bytes += Math.ceil((ops.util.sizeFromShape(p.shape) * BYTES[p.dtype]) / ALIGN) * ALIGN;
     }
     if (!slot.buffer || slot.buffer.byteLength < bytes) [slot.buffer, slot.fresh] = [new SharedArrayBuffer(Math.max(ALIGN, bytes)), true];
     const buffer = slot.buffer;
-    parts.forEach((p, i) => p?.fill(ringValues(buffer, { shape: [sizeOf(p.shape)], dtype: p.dtype, byteOffset: offsets[i] })));
+    parts.forEach((p, i) => p?.fill(ringValues(buffer, { shape: [ops.util.sizeFromShape(p.shape)], dtype: p.dtype, byteOffset: offsets[i] })));
     const placed = (p: Part, offset: number, rank: number): RingTensor => {
       const [start, end] = ranges[rank];
-      const rowBytes = (sizeOf(p.shape) / p.shape[0]) * BYTES[p.dtype];
+      const rowBytes = (ops.util.sizeFromShape(p.shape) / p.shape[0]) * BYTES[p.dtype];
       return { shape: [end - start, ...p.shape.slice(1)], dtype: p.dtype, byteOffset: offset + start * rowBytes };
     };
     const shards = ranges.map((_, rank): RingShard => ({
@@ -126,13 +126,9 @@ function partsOf(batch: Batch): { parts: (Part | null)[]; nx: number; ny: number
   return { parts, nx: source.x.length, ny: source.y.length };
 }
 
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 /** The typed array of a shard's tensor in its slot's memory (a view: nothing is copied). */
 export function ringValues(buffer: SharedArrayBuffer, r: RingTensor): Float32Array | Int32Array | Uint8Array {
-  const size = sizeOf(r.shape);
+  const size = ops.util.sizeFromShape(r.shape);
   if (r.dtype === 'float32') return new Float32Array(buffer, r.byteOffset, size);
   if (r.dtype === 'int32') return new Int32Array(buffer, r.byteOffset, size);
   return new Uint8Array(buffer, r.byteOffset, size);

@@ -127,15 +127,15 @@ export class InPlaceUpdate {
     if (!rule) throw new InvalidArgumentError(`${this.optimizer.className} hyper-parameters at step ${optState.iterations}`, 'numbers (the replicas update their weights with the fused rule)', optState.hyperparams);
     const { weights, result, slots } = this.regions;
     const names = this.optimizer.slotNames;
-    if (this.pieces.length > 0) {
+    const range = this.range;
+    if (range) {
       // One pass over the range: the kernel writes whole 4-float vectors, so a pass per piece would run into the next
       // piece's first values. The range ends on a 16-float bound, or where the gradients end (what follows is unused).
-      const from = this.pieces[0].offset;
-      const last = this.pieces[this.pieces.length - 1];
+      const [from, to] = range;
       const at = (r: Float32Array) => r.byteOffset + from * 4;
       const s = Object.fromEntries(names.map((name, k) => [name, at(slots[k])]));
       const grads = addends ? ([at(addends[0]), at(addends[1])] as const) : at(result);
-      runFusedRule(this.kernels, rule, last.offset + last.size - from, at(weights), grads, s, at(weights), s);
+      runFusedRule(this.kernels, rule, to - from, at(weights), grads, s, at(weights), s);
     }
     const iterations = optState.iterations + 1;
     return { iterations, hyperparams: { ...optState.hyperparams }, inner: rebuild(optState.inner, this.slotTrees, new Map(), iterations) as OptimizerState['inner'] };
