@@ -1,13 +1,25 @@
 import * as ops from '../ops/index.js';
 import type { Batch } from '../training/types.js';
-import { gatherRowsInto, readInto } from '../ops/compiled/index.js';
+import { readInto, sharedRows } from '../ops/compiled/index.js';
 import { batchRowsOf } from '../training/rows-batch.js';
 
-/** A tensor of a shard in a ring slot: where its rows start in the slot's memory. */
+/**
+ * A tensor of a shard in a ring slot: where its rows start in the slot's
+ * memory; or, with `source`, rows of that shared source (see
+ * {@link RingShard.sources}) whose indices (int32, `shape[0]` of them)
+ * start there, for the replica to gather itself.
+ */
 export interface RingTensor {
   shape: number[];
   dtype: 'float32' | 'int32' | 'bool';
   byteOffset: number;
+  source?: number;
+}
+
+/** A whole-data tensor of an in-memory source in shared memory, which replicas gather their rows from. */
+export interface SharedSource {
+  id: number;
+  values: Float32Array;
 }
 
 /** A replica's shard of a batch written into a slot of a {@link BatchRing}: only where its values are crosses. */
@@ -18,6 +30,8 @@ export interface RingShard {
   x: RingTensor[];
   y: RingTensor[];
   sampleWeight: (RingTensor | null)[] | null;
+  /** The shared sources the replicas keep from now on (the others go): sent when they change. */
+  sources?: SharedSource[];
 }
 
 const BYTES = { float32: 4, int32: 4, bool: 1 } as const;
@@ -38,12 +52,19 @@ interface Slot {
  * offsets. Sent as arrays instead, every batch was a fresh buffer per
  * replica per step, and the workers' external memory churn set off a major
  * garbage collection every 20-50 steps, whose marking took up to a fifth
- * of the two cores. A slot is reused once the call that read it has
+ * of the two cores. Rows of an in-memory source held in shared memory go
+ * as their indices alone: each replica gathers its rows of the source
+ * itself (see partsOf). A slot is reused once the call that read it has
  * answered; three cover a running step, a staged one and the one before.
  */
 export class BatchRing {
   private readonly slots: Slot[];
   private next = 0;
+  /** The shared sources the replicas hold, oldest first, by their values. */
+  private readonly sources = new Map<Float32Array, number>();
+  private nextSource = 0;
+  /** The sources changed since the replicas were last sent them. */
+  private sourcesChanged = false;
 
   constructor(size = 3) {
     this.slots = Array.from({ length: size }, () => ({ buffer: undefined, fresh: false, busy: false }));
@@ -62,19 +83,25 @@ export class BatchRing {
     const slotIndex = (this.next + index) % this.slots.length;
     const slot = this.slots[slotIndex];
     this.next = slotIndex + 1;
+    // Parts gathered by the replicas share one copy of the batch's row indices.
+    const indices = parts.find((p) => p?.rows)?.rows!.indices;
     const offsets: number[] = [];
-    let bytes = 0;
+    let bytes = indices ? aligned(indices.length * 4) : 0;
     for (const p of parts) {
-      offsets.push(bytes);
-      if (p) bytes += Math.ceil((ops.util.sizeFromShape(p.shape) * BYTES[p.dtype]) / ALIGN) * ALIGN;
+      offsets.push(p?.rows ? 0 : bytes);
+      if (p && !p.rows) bytes += aligned(ops.util.sizeFromShape(p.shape) * BYTES[p.dtype]);
     }
     if (!slot.buffer || slot.buffer.byteLength < bytes) [slot.buffer, slot.fresh] = [new SharedArrayBuffer(Math.max(ALIGN, bytes)), true];
     const buffer = slot.buffer;
-    parts.forEach((p, i) => p?.fill(ringValues(buffer, { shape: [ops.util.sizeFromShape(p.shape)], dtype: p.dtype, byteOffset: offsets[i] })));
+    if (indices) new Int32Array(buffer, 0, indices.length).set(indices);
+    parts.forEach((p, i) => p?.fill?.(ringValues(buffer, { shape: [ops.util.sizeFromShape(p.shape)], dtype: p.dtype, byteOffset: offsets[i] })));
+    const ids = this.sourceIds(parts.flatMap((p) => (p?.rows ? [p.rows.values] : [])));
     const placed = (p: Part, offset: number, rank: number): RingTensor => {
       const [start, end] = ranges[rank];
+      const shape = [end - start, ...p.shape.slice(1)];
+      if (p.rows) return { shape, dtype: p.dtype, byteOffset: start * 4, source: ids.get(p.rows.values) };
       const rowBytes = (ops.util.sizeFromShape(p.shape) / p.shape[0]) * BYTES[p.dtype];
-      return { shape: [end - start, ...p.shape.slice(1)], dtype: p.dtype, byteOffset: offset + start * rowBytes };
+      return { shape, dtype: p.dtype, byteOffset: offset + start * rowBytes };
     };
     const shards = ranges.map((_, rank): RingShard => ({
       slot: slotIndex,
@@ -83,26 +110,57 @@ export class BatchRing {
       y: parts.slice(nx, nx + ny).map((p, i) => placed(p!, offsets[nx + i], rank)),
       sampleWeight: parts.length > nx + ny ? parts.slice(nx + ny).map((p, i) => (p ? placed(p, offsets[nx + ny + i], rank) : null)) : null,
     }));
+    if (this.sourcesChanged) {
+      const sources = [...this.sources].map(([values, id]) => ({ id, values }));
+      for (const shard of shards) shard.sources = sources;
+      this.sourcesChanged = false;
+    }
     slot.fresh = false;
     slot.busy = true;
     return { shards, release: () => void (slot.busy = false) };
   }
+
+  /**
+   * The ids of the shared sources `used` (one write's), registered when new;
+   * beyond MAX_SOURCES the oldest others are dropped.
+   */
+  private sourceIds(used: Float32Array[]): Map<Float32Array, number> {
+    for (const values of used)
+      if (!this.sources.has(values)) {
+        this.sources.set(values, this.nextSource++);
+        this.sourcesChanged = true;
+      }
+    for (const values of this.sources.keys()) {
+      if (this.sources.size <= MAX_SOURCES) break;
+      if (used.includes(values)) continue;
+      this.sources.delete(values);
+      this.sourcesChanged = true;
+    }
+    return new Map(used.map((values) => [values, this.sources.get(values)!]));
+  }
 }
 
-/** One tensor of a batch to write into a slot: its shape and dtype, and how its values get there. */
+/** Shared sources the replicas keep at most (a fit's x and y, and its validation data's): the oldest goes first. */
+const MAX_SOURCES = 6;
+
+const aligned = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
+
+/** One tensor of a batch to write into a slot: its shape and dtype, and how its values get there (or which rows of a shared source the replicas gather). */
 interface Part {
   shape: number[];
   dtype: RingTensor['dtype'];
-  fill(out: Float32Array | Int32Array | Uint8Array): void;
+  fill?(out: Float32Array | Int32Array | Uint8Array): void;
+  rows?: { values: Float32Array; indices: Int32Array };
 }
 
 /**
  * A batch's tensors (x, y, then one sample weight per output, null for
  * none) as slot parts. Each tensor is read in place where the compiled
- * backend holds it (a batch in its heap): no array per tensor per step. A
- * batch of rows of an in-memory source (rowsBatch) is gathered straight
- * from its source into the slot where the compiled backend holds the
- * source: one copy, where gathering it into tensors first took two.
+ * backend holds it (a batch in its heap): no array per tensor per step. Of
+ * a batch of rows of an in-memory source (rowsBatch), only the rows'
+ * indices go into the slot where the compiled backend holds the source in
+ * shared memory (see sharedRows): each replica gathers its rows itself, in
+ * parallel, where this thread gathered them all into the slot first.
  */
 function partsOf(batch: Batch): { parts: (Part | null)[]; nx: number; ny: number } {
   const rows = batchRowsOf(batch);
@@ -112,11 +170,12 @@ function partsOf(batch: Batch): { parts: (Part | null)[]; nx: number; ny: number
   }
   const { source, indices } = rows;
   // Where the source cannot be read in place, the part comes from the batch's tensor (gathered when first read).
-  const fromSource = (s: ops.Tensor, tensor: () => ops.Tensor): Part => ({
-    shape: [indices.length, ...s.shape.slice(1)],
-    dtype: s.dtype as RingTensor['dtype'],
-    fill: (out) => void ((out instanceof Float32Array && gatherRowsInto(s, indices, out)) || readInto(tensor(), out)),
-  });
+  const fromSource = (s: ops.Tensor, tensor: () => ops.Tensor): Part => {
+    const shape = [indices.length, ...s.shape.slice(1)];
+    const values = sharedRows(s);
+    if (values) return { shape, dtype: 'float32', rows: { values, indices } };
+    return { shape, dtype: s.dtype as RingTensor['dtype'], fill: (out) => readInto(tensor(), out) };
+  };
   const sw = source.sampleWeight;
   const parts = [
     ...source.x.map((s, i) => fromSource(s, () => batch.x[i])),

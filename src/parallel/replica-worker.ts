@@ -11,7 +11,7 @@ import { getOptimizer, type Optimizer } from '../optimizers/index.js';
 import { compile, type CompileArgs, type Compiled } from '../training/compile.js';
 import type { Module } from '../training/module.js';
 import { predictStep, runCompiled, testStep } from '../training/steps.js';
-import { fallbackReason } from '../ops/compiled/index.js';
+import { copyRows, fallbackReason, rowsIntoHeap } from '../ops/compiled/index.js';
 import type { Batch, TrainState } from '../training/types.js';
 import type { DeviceContext, GroupDescriptor } from './device-context.js';
 import { GlooCollective, type CrossTransport, type GlooOptions } from './gloo-collective.js';
@@ -84,6 +84,8 @@ interface Session {
   toldFallback?: boolean;
   /** The memory of the main thread's batch-ring slots, as their first shards brought it. */
   ring: Map<number, SharedArrayBuffer>;
+  /** The shared sources this replica gathers rows of, by id, as the last shards that changed them brought them. */
+  sources: Map<number, Float32Array>;
 }
 
 const sessions = new Map<number, Session>();
@@ -111,7 +113,7 @@ export async function init(args: InitArgs, context: DeviceContext): Promise<Init
   const replica = new Replica(module, compiled, ts, collective);
   const snapshot = args.snapshot && { data: new Float32Array(args.snapshot.data), control: new Int32Array(args.snapshot.control) };
   const gate = args.gate && { gate: new StepGate(args.gate.buffer), timeoutMs: args.gate.timeoutMs };
-  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot, gate, ring: new Map() });
+  sessions.set(args.session, { module, compiled, optimizer, replica, rank: args.rank, layout: args.state.layout, snapshot, gate, ring: new Map(), sources: new Map() });
   return cross ? { cross: cross.transport } : {};
 }
 
@@ -268,19 +270,34 @@ function replicaState(w: WireState, optimizer: Optimizer, module: Module, rank: 
 
 /**
  * A shard as tensors this thread owns. A ring shard's values are read in
- * place (lent to the compiled backend; copied where steps are eager); the
- * main thread reuses its slot only after this call has answered.
+ * place (lent to the compiled backend; copied where steps are eager), and
+ * its rows of a shared source gathered here; the main thread reuses its
+ * slot only after this call has answered.
  */
 function toBatch(s: Session, w: WireBatch | RingShard): Batch {
   if (!('slot' in w)) return { x: w.x.map(fromWire), y: w.y.map(fromWire), sampleWeight: w.sampleWeight?.map((t) => (t ? fromWire(t) : null)) ?? null };
   if (w.buffer) s.ring.set(w.slot, w.buffer);
+  if (w.sources) s.sources = new Map(w.sources.map((source) => [source.id, source.values]));
   const buffer = s.ring.get(w.slot);
   if (!buffer) throw new Error(`batch-ring slot ${w.slot} came without its memory`);
   const tensor = (r: RingTensor) => {
+    if (r.source !== undefined) return sourceRows(s, r, new Int32Array(buffer, r.byteOffset, r.shape[0]));
     const values = ringValues(buffer, r);
     return values instanceof Uint8Array ? ops.tensor(values.slice(), r.shape, 'bool') : ops.lentTensor(values, r.shape, r.dtype as 'float32' | 'int32', () => {});
   };
   return { x: w.x.map(tensor), y: w.y.map(tensor), sampleWeight: w.sampleWeight?.map((t) => (t ? tensor(t) : null)) ?? null };
+}
+
+/** Rows `indices` of the shared source `r.source`: gathered into the compiled backend's heap, else into a new tensor. */
+function sourceRows(s: Session, r: RingTensor, indices: Int32Array): ops.Tensor {
+  const values = s.sources.get(r.source!);
+  if (!values) throw new Error(`shared batch source ${r.source} was not sent to this replica`);
+  const rowShape = r.shape.slice(1);
+  const inHeap = rowsIntoHeap(values, rowShape, indices);
+  if (inHeap) return inHeap;
+  const out = new Float32Array(ops.util.sizeFromShape(r.shape));
+  copyRows(values, ops.util.sizeFromShape(rowShape), indices, out);
+  return ops.tensor(out, r.shape, 'float32');
 }
 
 function disposeBatch(b: Batch): void {

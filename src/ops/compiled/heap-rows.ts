@@ -21,26 +21,40 @@ import { takeHeap } from './heap-values.js';
  */
 export function heapRows(source: tf.Tensor, indices: Int32Array): tf.Tensor | undefined {
   const data = compiledValues(source);
-  if (!data) return undefined;
-  const backend = compiledBackend();
-  const row = sizeOf(source.shape.slice(1));
-  const region = takeHeap(indices.length * row);
-  if (!region) return undefined;
-  const out = region.heap.view(region.offset, indices.length * row);
-  copyRows(data, row, indices, out);
-  return backend.adoptHeap(region.heap, region.offset, [indices.length, ...source.shape.slice(1)]);
+  return data && rowsIntoHeap(data, source.shape.slice(1), indices);
 }
 
 /**
- * Rows `indices` of `source` copied into `out` (a batch's memory elsewhere,
- * e.g. worker replicas' shared batch slots), read in place on the compiled
- * backend; false, with nothing written, where heapRows would not gather them.
+ * Rows `indices` of `data` (rows of shape `rowShape`, e.g. a source in
+ * shared memory, see {@link sharedRows}) as a new float32 tensor over a
+ * heap region; undefined where {@link heapRows} would be.
  */
-export function gatherRowsInto(source: tf.Tensor, indices: Int32Array, out: Float32Array): boolean {
-  const data = compiledValues(source);
-  if (!data) return false;
-  copyRows(data, sizeOf(source.shape.slice(1)), indices, out);
-  return true;
+export function rowsIntoHeap(data: Float32Array, rowShape: number[], indices: Int32Array): tf.Tensor | undefined {
+  const row = sizeOf(rowShape);
+  const region = takeHeap(indices.length * row);
+  if (!region) return undefined;
+  copyRows(data, row, indices, region.heap.view(region.offset, indices.length * row));
+  return compiledBackend().adoptHeap(region.heap, region.offset, [indices.length, ...rowShape]);
+}
+
+/**
+ * `source`'s values in shared memory, where the compiled backend holds them
+ * from then on (moved there, and into a SharedArrayBuffer, on the first
+ * call; no second copy is kept): worker replicas gather their rows of it
+ * themselves. Undefined where compiled steps are off, the tensor is not
+ * float32, or its values are a heap region or lent (they stay where they are).
+ */
+export function sharedRows(source: tf.Tensor): Float32Array | undefined {
+  if (!compiledValues(source)) return undefined;
+  const v = compiledBackend().traced(source);
+  if (v.heapOffset !== undefined || v.release || v.aliasOf) return undefined;
+  const data = v.data as Float32Array;
+  if (!(data.buffer instanceof SharedArrayBuffer)) {
+    const shared = new Float32Array(new SharedArrayBuffer(data.byteLength));
+    shared.set(data);
+    v.data = shared;
+  }
+  return v.data as Float32Array;
 }
 
 /** `source`'s values where the compiled backend holds them (moved there on the first call), or undefined where heapRows does not gather. */
@@ -52,6 +66,7 @@ function compiledValues(source: tf.Tensor): Float32Array | undefined {
   return backend.valueData(backend.traced(source)) as Float32Array;
 }
 
-function copyRows(data: Float32Array, row: number, indices: Int32Array, out: Float32Array): void {
+/** Rows `indices` of `data` (rows of `row` values) copied one after another into `out`. */
+export function copyRows(data: Float32Array, row: number, indices: Int32Array, out: Float32Array): void {
   indices.forEach((r, i) => out.set(data.subarray(r * row, (r + 1) * row), i * row));
 }

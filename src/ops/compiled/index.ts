@@ -9,6 +9,6 @@ export { jit, jitted, type Jitted, type JitOptions } from './jit.js';
 export { fusedApply, fusedSlotNames, fusedUnavailable, runFusedRule, type FusedItem, type FusedRule } from './fused-update.js';
 export type { FusedKernels } from './wasm-heap.js';
 export { inCompiledRegion } from './region.js';
-export { gatherRowsInto, heapRows } from './heap-rows.js';
+export { copyRows, heapRows, rowsIntoHeap, sharedRows } from './heap-rows.js';
 export { computeInto, computeIntoHeap, heapPart, heapTensor, readInto } from './heap-values.js';
 export { StepPlan } from './step-plan.js';
