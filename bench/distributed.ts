@@ -39,8 +39,11 @@ import { threadCpuMs } from './thread-cpu.js';
 const BYTES = 64 << 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const STEPS = Number(process.env.BENCH_STEPS ?? 300);
-// The first hundred steps run slower (V8 still optimises what runs once a step): a timing after 3 read 20-30% low.
-const WARMUP_STEPS = Number(process.env.BENCH_WARMUP_STEPS ?? 100);
+// V8 optimises the functions that run once a step only after some 400-500 steps (the larger, the later: Replica.step's
+// compile alone takes 30 ms of a helper thread), on the cores the other process needs; a 1-process run has a free core
+// for it. In 300 steps timed after 100, 2 processes compiled for 223 ms (--trace-opt), 235 ms after 400 and 56 ms after
+// 1000; 'other threads' in the CPU per step below shows it. After 1000 steps the timings see the steady state.
+const WARMUP_STEPS = Number(process.env.BENCH_WARMUP_STEPS ?? 1000);
 // Runs of each training variant, in alternating order: this machine's speed drifts by 10-30% from minute to minute.
 const TRAIN_ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
 const BATCH = 128;

@@ -37,9 +37,10 @@ import type { StepPhases } from '../src/parallel/step-phases.js';
 
 await rx.initBackend();
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 16); // ~2-4 s per timing: shorter ones swung by 10%
-// Longer runs (BENCH_EPOCHS=48 BENCH_WARMUP_EPOCHS=40) measure nearer the steady state: V8 still optimises functions
-// that run once a step for hundreds of steps, on the cores the replicas need.
-const WARMUP_EPOCHS = Number(process.env.BENCH_WARMUP_EPOCHS ?? 8);
+// Steps of the 2-replica warm-up of each case: V8 optimises the functions that run once a step only after some 400-500
+// steps (the larger, the later), and each compile takes its helper thread 10-30 ms on the cores the replicas need
+// (bench:distributed's CPU per step shows it: see its WARMUP_STEPS). After 1000 steps the timings see the steady state.
+const WARMUP_STEPS = Number(process.env.BENCH_WARMUP_STEPS ?? 1000);
 const ALLREDUCE_BYTES = 16 << 20;
 const backends = rx.ops.chosenBackend() === 'compiled' ? (['compiled', 'wasm'] as const) : (['wasm'] as const);
 
@@ -113,12 +114,12 @@ for (const c of cases) {
 for (const backend of backends) {
   await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend });
   const label = backend === backends[0] ? '' : ` (${backend} replicas)`;
-  console.log(`devices: ${rx.listDevices().map((d) => `${d.name} (${d.transport}, ${d.backend}, ${d.threads} thread)`).join(', ')}; epochs timed: ${EPOCHS}, after ${WARMUP_EPOCHS} warm-up epochs`);
+  console.log(`devices: ${rx.listDevices().map((d) => `${d.name} (${d.transport}, ${d.backend}, ${d.threads} thread)`).join(', ')}; epochs timed: ${EPOCHS}, after ${WARMUP_STEPS} warm-up steps`);
   for (const c of cases) {
     const { x, y } = data(c);
     // Both workers warm first: a worker's first epochs run while V8 still compiles its hot code, and a fit's own one-epoch
     // warm-up left /cpu:2 cold for the first 2-replica timing (compiling on the core the other replica needs).
-    await samplesPerSecond(c, 2, x, y, { epochs: WARMUP_EPOCHS });
+    await samplesPerSecond(c, 2, x, y, { epochs: Math.ceil(WARMUP_STEPS / (c.samples / c.batchSize)) });
     // Alternate the order so that neither always runs on a warmer machine.
     const one1 = await samplesPerSecond(c, 1, x, y);
     const two1 = await samplesPerSecond(c, 2, x, y);
