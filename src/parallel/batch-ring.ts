@@ -169,7 +169,8 @@ function partsOf(batch: Batch): { parts: (Part | null)[]; nx: number; ny: number
     return { parts, nx: batch.x.length, ny: batch.y.length };
   }
   const { source, indices } = rows;
-  // Where the source cannot be read in place, the part comes from the batch's tensor (gathered when first read).
+  // Where the source cannot be shared (not float32, not held by the compiled backend), the part comes from the batch's
+  // tensor (gathered when first read).
   const fromSource = (s: ops.Tensor, tensor: () => ops.Tensor): Part => {
     const shape = [indices.length, ...s.shape.slice(1)];
     const values = sharedRows(s);
