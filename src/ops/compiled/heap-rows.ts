@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend } from './backend.js';
 import { compiledStepsEnabled } from './step.js';
-import { sizeOf } from './trace.js';
+import { sizeOf, type TraceValue } from './trace.js';
 import { takeHeap } from './heap-values.js';
 
 /**
@@ -20,8 +20,8 @@ import { takeHeap } from './heap-values.js';
  * `source`'s data to the compiled backend (once: later calls read it there).
  */
 export function heapRows(source: tf.Tensor, indices: Int32Array): tf.Tensor | undefined {
-  const data = compiledValues(source);
-  return data && rowsIntoHeap(data, source.shape.slice(1), indices);
+  const v = compiledValue(source);
+  return v && rowsIntoHeap(v.data as Float32Array, source.shape.slice(1), indices);
 }
 
 /**
@@ -45,9 +45,8 @@ export function rowsIntoHeap(data: Float32Array, rowShape: number[], indices: In
  * float32, or its values are a heap region or lent (they stay where they are).
  */
 export function sharedRows(source: tf.Tensor): Float32Array | undefined {
-  if (!compiledValues(source)) return undefined;
-  const v = compiledBackend().traced(source);
-  if (v.heapOffset !== undefined || v.release || v.aliasOf) return undefined;
+  const v = compiledValue(source);
+  if (!v || v.heapOffset !== undefined || v.release || v.aliasOf) return undefined;
   const data = v.data as Float32Array;
   if (!(data.buffer instanceof SharedArrayBuffer)) {
     const shared = new Float32Array(new SharedArrayBuffer(data.byteLength));
@@ -57,13 +56,15 @@ export function sharedRows(source: tf.Tensor): Float32Array | undefined {
   return v.data as Float32Array;
 }
 
-/** `source`'s values where the compiled backend holds them (moved there on the first call), or undefined where heapRows does not gather. */
-function compiledValues(source: tf.Tensor): Float32Array | undefined {
+/** `source`'s value in the compiled backend (moved there on the first call), its data computed; undefined where heapRows does not gather. */
+function compiledValue(source: tf.Tensor): TraceValue | undefined {
   if (!compiledStepsEnabled() || source.dtype !== 'float32' || source.rank === 0) return undefined;
   const backend = compiledBackend();
   if (typeof backend.heap() === 'string') return undefined;
   if (!backend.valueIfPresent(source.dataId)) tf.engine().moveData(backend, source.dataId);
-  return backend.valueData(backend.traced(source)) as Float32Array;
+  const v = backend.traced(source);
+  backend.valueData(v);
+  return v;
 }
 
 /** Rows `indices` of `data` (rows of `row` values) copied one after another into `out`. */
