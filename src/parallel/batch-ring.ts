@@ -55,7 +55,8 @@ interface Slot {
  * of the two cores. Rows of an in-memory source held in shared memory go
  * as their indices alone: each replica gathers its rows of the source
  * itself (see partsOf). A slot is reused once the call that read it has
- * answered; three cover a running step, a staged one and the one before.
+ * answered; three cover a running step, a staged one and the one before,
+ * and a call of several steps (steps_per_execution) adds slots as it needs them.
  */
 export class BatchRing {
   private readonly slots: Slot[];
@@ -71,16 +72,18 @@ export class BatchRing {
   }
 
   /**
-   * Writes `batch` into a free slot and cuts it into shards of `ranges`
-   * (rows per replica); `release` frees the slot once the replicas have
-   * answered. Undefined when every slot is still being read, or for a
-   * tensor of another dtype: the caller then sends arrays.
+   * Writes `batch` into a free slot (a new one when every slot is still
+   * being read) and cuts it into shards of `ranges` (rows per replica);
+   * `release` frees the slot once the replicas have answered. Undefined for
+   * a tensor of another dtype: the caller then sends arrays.
    */
   write(batch: Batch, ranges: readonly [number, number][]): { shards: RingShard[]; release: () => void } | undefined {
-    const index = this.slots.findIndex((_, k) => !this.slots[(this.next + k) % this.slots.length].busy);
     const { parts, nx, ny } = partsOf(batch);
-    if (index < 0 || parts.some((p) => p && !(p.dtype in BYTES))) return undefined;
-    const slotIndex = (this.next + index) % this.slots.length;
+    if (parts.some((p) => p && !(p.dtype in BYTES))) return undefined;
+    const index = this.slots.findIndex((_, k) => !this.slots[(this.next + k) % this.slots.length].busy);
+    // Every slot read: one more (a call of several steps holds one per step).
+    if (index < 0) this.slots.push({ buffer: undefined, fresh: false, busy: false });
+    const slotIndex = index < 0 ? this.slots.length - 1 : (this.next + index) % this.slots.length;
     const slot = this.slots[slotIndex];
     this.next = slotIndex + 1;
     // Parts gathered by the replicas share one copy of the batch's row indices.

@@ -20,7 +20,7 @@ import { RemoteError, type Device } from './device.js';
 import type { CrossTransport, GlooOptions } from './gloo-collective.js';
 import { DeviceGroup } from './device-group.js';
 import { DeviceError } from './errors.js';
-import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type InitReply, type ModuleFactory, type StageArgs, type StepArgs, type StepReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
+import { SNAPSHOT_SEQ, SNAPSHOT_STEP, type InitArgs, type InitReply, type ModuleFactory, type StageArgs, type StepArgs, type StepReply, type StepsArgs, type StepsReply, type WireBatch, type WireState, type WireStepResult } from './replica-worker.js';
 import { StepGate } from './step-gate.js';
 import type { StepPhases } from './step-phases.js';
 import { fusedLayout } from './fused-layout.js';
@@ -192,12 +192,44 @@ export class DataParallel implements StepRunner {
     } finally {
       posted();
     }
+    this.stepped(ts, 1, replies);
+    return { state: this.last, result: rows > 0 ? merge(this.compiled, replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) : undefined };
+  }
+
+  /**
+   * Training steps on `batches` (global), in order, in one call to each
+   * replica (Keras's steps_per_execution): the replicas run them back to
+   * back, with no message and no word from this thread between the steps.
+   * Takes `ts` over; returns the next state (lazy) and each step's merged
+   * losses and predictions (the caller's).
+   */
+  async trainSteps(ts: TrainState, batches: Batch[]): Promise<{ state: TrainState; results: StepResult[] }> {
+    this.check();
+    await this.unstage();
+    if (ts !== this.last) {
+      await this.load(ts);
+      disposeReplaced(ts, undefined);
+    }
+    const rows = batches.map(batchRowCount);
+    const cut = batches.map((batch) => this.shards(batch));
+    const replies = (await this.all(
+      'steps',
+      (rank) => ({ session: this.session, shards: cut.map((c) => c.shards[rank]), globalRows: rows, predictions: this.compiled.metrics.length > 0, snapshot: !this.snapshot && rank === 0 }) satisfies StepsArgs,
+      (rank) => cut.flatMap((c) => c.transfer(rank)),
+      ts.step,
+    ).finally(() => cut.forEach((c) => c.release()))) as StepsReply[];
+    this.stepped(ts, batches.length, replies);
+    const results = rows.map((n, i) => merge(this.compiled, replies.map((r) => r.results[i]), splitRows(n, this.devices.length), n));
+    return { state: this.last, results };
+  }
+
+  /** The replicas took `steps` steps from `ts` and answered `replies`: their state is the new last one. */
+  private stepped(ts: TrainState, steps: number, replies: { snapshot?: Float32Array; fellBack?: string }[]): void {
     this.last.release();
-    this.last = new LazyState(this, ts.step + 1, ts.key, replies[0].snapshot);
+    this.last = new LazyState(this, ts.step + steps, ts.key, replies[0].snapshot);
     // A worker is quiet: its replica's fallback to eager steps (several times slower) is said here, once per replica.
     for (const [rank, r] of replies.entries())
       if (r.fellBack && !process.env.RXKERAS_QUIET) process.stderr.write(`rxkeras: the replica on ${this.devices[rank].name} runs its steps eagerly: ${r.fellBack}\n`);
-    return { state: this.last, result: rows > 0 ? merge(this.compiled, replies.map((r) => r.result), splitRows(rows, this.devices.length), rows) : undefined };
   }
 
   /**

@@ -157,6 +157,37 @@ export async function stage(args: StageArgs): Promise<StepReply | null> {
   return runStep(args, () => gate.wait(args.seq, s.rank, timeoutMs));
 }
 
+export interface StepsArgs {
+  session: number;
+  /** The global batches' shards, in step order. */
+  shards: (WireBatch | RingShard)[];
+  /** Each global batch's size. */
+  globalRows: number[];
+  predictions: boolean;
+  /** Send the state after the last step back with the answer (see StepArgs). */
+  snapshot: boolean;
+}
+
+export interface StepsReply {
+  /** Each step's result, as StepReply's. */
+  results: (WireStepResult | null)[];
+  snapshot?: Float32Array;
+  fellBack?: string;
+}
+
+/** Training steps on `shards`, one after the other, answered once (Keras's steps_per_execution; see DataParallel.trainSteps). */
+export async function steps(args: StepsArgs): Promise<StepsReply> {
+  const reply: StepsReply = { results: [] };
+  for (const [i, shard] of args.shards.entries()) {
+    const last = i === args.shards.length - 1;
+    const r = (await runStep({ session: args.session, shard, globalRows: args.globalRows[i], predictions: args.predictions, snapshot: args.snapshot && last }))!;
+    reply.results.push(r.result);
+    reply.fellBack ??= r.fellBack;
+    if (r.snapshot) reply.snapshot = r.snapshot;
+  }
+  return reply;
+}
+
 async function runStep(args: StepArgs, proceed?: () => boolean): Promise<StepReply | null> {
   const s = session(args.session);
   const batch = toBatch(s, args.shard);

@@ -13,6 +13,14 @@ export interface CompileArgs {
   weightedMetrics?: MetricsArg;
   /** Scalar weights of the output losses: a list or a record by output name. */
   lossWeights?: number[] | Record<string, number>;
+  /**
+   * Keras's `steps_per_execution` (default 1): training batches `fit` hands
+   * its runner at once. The batch callbacks then see every N-th batch (the
+   * last of each run, and an epoch's last), as in Keras; the epoch logs are
+   * the same. Runners that step elsewhere (data parallelism's replicas) run
+   * the N steps without the main thread between them.
+   */
+  stepsPerExecution?: number;
 }
 
 /** A compiled training configuration, resolved against the model's outputs. */
@@ -23,6 +31,8 @@ export interface Compiled {
   lossWeights: number[];
   /** Metrics per output (each output's metrics, then its weighted metrics), with the log names Keras gives them. */
   metrics: CompiledMetric[];
+  /** Training batches per runner call (see CompileArgs.stepsPerExecution). */
+  stepsPerExecution: number;
 }
 
 /** Resolves `args` for a model's outputs; `outputShapes` lets 'accuracy' pick binary accuracy for a last dimension of 1, as Keras does. */
@@ -36,7 +46,9 @@ export function compile(outputNames: string[], args: CompileArgs, outputShapes: 
     return w;
   });
   const metrics = compileMetrics(outputNames, losses, outputShapes, args.metrics, args.weightedMetrics);
-  return { args, optimizer, losses, lossWeights, metrics };
+  const stepsPerExecution = args.stepsPerExecution ?? 1;
+  if (!Number.isInteger(stepsPerExecution) || stepsPerExecution < 1) throw new InvalidArgumentError('stepsPerExecution', 'an integer >= 1', stepsPerExecution);
+  return { args, optimizer, losses, lossWeights, metrics, stepsPerExecution };
 }
 
 /** Spreads a per-model argument over the outputs: one value for all, a list in output order, or a record by name. */

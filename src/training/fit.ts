@@ -11,6 +11,7 @@ import { checkBatchSize, prepareData, validationSplitAt, type ArrayLike, type Da
 import { evaluateSource } from './evaluate.js';
 import type { FitEvent, FitParams, TrainingControl } from './events.js';
 import { disposeStepResult, EpochLogs } from './logs.js';
+import type { StepResult } from './steps.js';
 import type { Module } from './module.js';
 import { localRunner, type StepRunner } from './step-runner.js';
 import type { Shard } from './split-rows.js';
@@ -105,17 +106,14 @@ export function fitLoop$(
         metrics: logNames(module, compiled, validation !== undefined),
       };
       subscriber.next({ type: 'fitStart', params, module, compiled, control });
-      let logs: Logs = {};
-      for (let epoch = initialEpoch; epoch < epochs && !subscriber.closed && !stopRequested; epoch++) {
-        subscriber.next({ type: 'epochStart', epoch, control });
-        const epochLogs = new EpochLogs(compiled, module.outputNames);
+      /** An epoch's batches one step at a time, the next batch staged while a step runs; the batches trained. */
+      const trainEach = async (epoch: number, epochLogs: EpochLogs, batches: Pull): Promise<number> => {
         let b = 0;
-        const batches = new Pull(train.batches(epoch, ts.key), options.classWeight);
         let current = await batches.next();
         let upcoming: Pulled | undefined;
         try {
           while (current) {
-            if (subscriber.closed) return;
+            if (subscriber.closed) return b;
             let size: number;
             let pullFailed: { error: unknown } | undefined;
             try {
@@ -156,9 +154,57 @@ export function fitLoop$(
           left.forEach(disposePulled);
           await batches.close();
         }
+        return b;
+      };
+      /** Keras's steps_per_execution: the runner takes up to N batches at once, and the batch events come once per run; the batches trained. */
+      const trainInGroups = async (epoch: number, epochLogs: EpochLogs, batches: Pull): Promise<number> => {
+        let b = 0;
+        const group: Pulled[] = [];
+        try {
+          for (;;) {
+            if (subscriber.closed) return b;
+            for (let p: Pulled | undefined; group.length < compiled.stepsPerExecution && (p = await batches.next()); ) group.push(p);
+            if (group.length === 0) break;
+            const weighted = group.map((p) => p.weighted);
+            let size = 0;
+            const logged = (results: StepResult[]) => {
+              try {
+                for (const [i, result] of results.entries()) size = epochLogs.update(weighted[i], result);
+              } finally {
+                results.forEach(disposeStepResult);
+              }
+            };
+            if (runner.trainSteps) {
+              const r = await runner.trainSteps(ts, weighted);
+              ts = r.state;
+              logged(r.results);
+            } else
+              for (const batch of weighted) {
+                const r = await runner.train(ts, batch);
+                ts = r.state;
+                logged([r.result]);
+              }
+            b += group.length;
+            group.splice(0).forEach(disposePulled);
+            subscriber.next({ type: 'batchEnd', epoch, batch: b - 1, size, logs: epochLogs.result(), train: ts, control });
+            if (stopRequested) break;
+            await yieldToEventLoop();
+          }
+        } finally {
+          group.forEach(disposePulled);
+          await batches.close();
+        }
+        return b;
+      };
+      let logs: Logs = {};
+      for (let epoch = initialEpoch; epoch < epochs && !subscriber.closed && !stopRequested; epoch++) {
+        subscriber.next({ type: 'epochStart', epoch, control });
+        const epochLogs = new EpochLogs(compiled, module.outputNames);
+        const batches = new Pull(train.batches(epoch, ts.key), options.classWeight);
+        const b = await (compiled.stepsPerExecution > 1 ? trainInGroups : trainEach)(epoch, epochLogs, batches);
+        if (subscriber.closed) return;
         if (b === 0) throw new InvalidArgumentError('training data', 'at least one batch per epoch', 'an empty epoch');
         logs = epochLogs.result();
-        if (subscriber.closed) return;
         if (validation) Object.assign(logs, await evaluateSource(module, compiled, ts, validation, 'val_', runner));
         if (subscriber.closed) return;
         subscriber.next({ type: 'epochEnd', epoch, logs, train: ts, control });

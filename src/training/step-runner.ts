@@ -12,6 +12,12 @@ import type { Batch, TrainState, Variables } from './types.js';
 export interface StepRunner {
   /** One training step. It takes `ts` over: what the next state does not reuse is disposed. The caller owns the result's tensors. */
   train(ts: TrainState, batch: Batch): Promise<{ state: TrainState; result: StepResult }>;
+  /**
+   * Optional: the training steps on `batches`, in order, as one call (Keras's
+   * steps_per_execution), with each step's result: the same as `train` on
+   * each in turn. It takes `ts` over; the caller owns the results' tensors.
+   */
+  trainSteps?(ts: TrainState, batches: Batch[]): Promise<{ state: TrainState; results: StepResult[] }>;
   /** Losses and predictions in inference mode; `variables` stay the caller's. */
   test(variables: Variables, batch: Batch): Promise<StepResult>;
   /**

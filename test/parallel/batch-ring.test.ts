@@ -64,7 +64,7 @@ test("each replica reads exactly its rows of every tensor (Keras's split), for s
   }
 });
 
-test('a slot is not written while a call may still read it; a larger batch gets new memory, sent with its shards', () => {
+test('a slot is not written while a call may still read it (a new one is added); a larger batch gets new memory, sent with its shards', () => {
   const ring = new BatchRing(2);
   const a = batchOf(4, 1);
   const b = batchOf(4, 2);
@@ -72,7 +72,10 @@ test('a slot is not written while a call may still read it; a larger batch gets 
   const second = ring.write(b, splitRows(4, 2))!;
   assert.notEqual(first.shards[0].slot, second.shards[0].slot);
   assert.ok(first.shards[0].buffer && second.shards[0].buffer, 'a new slot sends its memory');
-  assert.equal(ring.write(a, splitRows(4, 2)), undefined, 'both slots busy: the caller sends arrays');
+  const extra = ring.write(a, splitRows(4, 2))!;
+  assert.ok(![first, second].some((w) => w.shards[0].slot === extra.shards[0].slot), 'both slots busy: a third one');
+  assert.ok(extra.shards[0].buffer, 'the third slot sends its memory');
+  extra.release();
   first.release();
   const third = ring.write(b, splitRows(4, 2))!;
   assert.equal(third.shards[0].slot, first.shards[0].slot);
