@@ -194,7 +194,10 @@ export class Device {
   }
 
   private remoteError(e: SerializedError, step: number | undefined, prefix = ''): DeviceError {
-    const error = new DeviceError(this.name, step, e.outOfMemory ? 'out-of-memory' : 'threw', `${prefix}${e.name}: ${e.message}`);
+    // A call of several steps says how many of them went before the one that failed.
+    const before = e.fields?.stepsBefore;
+    const at = step !== undefined && typeof before === 'number' ? step + before : step;
+    const error = new DeviceError(this.name, at, e.outOfMemory ? 'out-of-memory' : 'threw', `${prefix}${e.name}: ${e.message}`);
     const cause = new RemoteError(e);
     error.cause = cause;
     return error;

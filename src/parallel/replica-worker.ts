@@ -180,7 +180,11 @@ export async function steps(args: StepsArgs): Promise<StepsReply> {
   const reply: StepsReply = { results: [] };
   for (const [i, shard] of args.shards.entries()) {
     const last = i === args.shards.length - 1;
-    const r = (await runStep({ session: args.session, shard, globalRows: args.globalRows[i], predictions: args.predictions, snapshot: args.snapshot && last }))!;
+    const r = (await runStep({ session: args.session, shard, globalRows: args.globalRows[i], predictions: args.predictions, snapshot: args.snapshot && last }).catch((error: unknown) => {
+      // The main thread names the step that failed: the call's first, plus this.
+      if (error instanceof Error) Object.assign(error, { stepsBefore: i });
+      throw error;
+    }))!;
     reply.results.push(r.result);
     reply.fellBack ??= r.fellBack;
     if (r.snapshot) reply.snapshot = r.snapshot;

@@ -167,9 +167,10 @@ export function fitLoop$(
             if (group.length === 0) break;
             const weighted = group.map((p) => p.weighted);
             let size = 0;
-            const logged = (results: StepResult[]) => {
+            // Each step's result goes into the epoch logs with its own batch (`from` is the first's index in the group).
+            const logged = (results: StepResult[], from: number) => {
               try {
-                for (const [i, result] of results.entries()) size = epochLogs.update(weighted[i], result);
+                results.forEach((result, i) => (size = epochLogs.update(weighted[from + i], result)));
               } finally {
                 results.forEach(disposeStepResult);
               }
@@ -177,12 +178,12 @@ export function fitLoop$(
             if (runner.trainSteps) {
               const r = await runner.trainSteps(ts, weighted);
               ts = r.state;
-              logged(r.results);
+              logged(r.results, 0);
             } else
-              for (const batch of weighted) {
+              for (const [i, batch] of weighted.entries()) {
                 const r = await runner.train(ts, batch);
                 ts = r.state;
-                logged([r.result]);
+                logged([r.result], i);
               }
             b += group.length;
             group.splice(0).forEach(disposePulled);

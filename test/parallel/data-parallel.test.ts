@@ -21,7 +21,7 @@ const LABELS = [0, 1, 2, 0, 1, 2, 2, 1, 0, 2];
 const Y = ops.oneHot(ops.tensor1d(LABELS, 'int32'), 3);
 
 /** A small MLP with an L2 penalty and a frozen middle layer, seeded: two calls give equal models. */
-function mlp(optimizer: rx.Optimizer | string, seed = 7): rx.Sequential {
+function mlp(optimizer: rx.Optimizer | string, seed = 7, stepsPerExecution = 1): rx.Sequential {
   const model = new rx.Sequential({
     layers: [
       rx.Dense({ units: 8, activation: 'relu', input_shape: [5], kernel_regularizer: { class_name: 'L2', config: { l2: 0.01 } } }),
@@ -31,7 +31,7 @@ function mlp(optimizer: rx.Optimizer | string, seed = 7): rx.Sequential {
   });
   model.build(seed);
   model.getLayer('frozen').trainable = false;
-  model.compile({ optimizer, loss: 'categorical_crossentropy', metrics: ['accuracy'] }, seed);
+  model.compile({ optimizer, loss: 'categorical_crossentropy', metrics: ['accuracy'], stepsPerExecution }, seed);
   return model;
 }
 
@@ -238,6 +238,35 @@ test('staged steps: a learning rate set at a batch end, weights read at a batch 
   release(single, parallel);
 });
 
+/** Keras's steps_per_execution over 2 replicas, checked against single-device training with one step a call. */
+async function stepsPerExecution(): Promise<void> {
+  const steer = (ends: [number, number][]) =>
+    rx.LambdaCallback({
+      onBatchEnd(batch, _logs, e) {
+        ends.push([e.epoch, batch]);
+        if (e.epoch === 0 && batch === 2) e.control.setLearningRate(0.05);
+      },
+    });
+  const before = ops.memory().numTensors;
+  const single = mlp(rx.SGD({ learning_rate: 0.1, momentum: 0.9 }));
+  const parallel = mlp(rx.SGD({ learning_rate: 0.1, momentum: 0.9 }), 7, 3);
+  const [endsSingle, endsParallel]: [number, number][][] = [[], []];
+  const options = { batchSize: 1, epochs: 2, shuffle: true, verbose: 0 as const };
+  const h1 = await single.fit(X, Y, { ...options, callbacks: [steer(endsSingle)] });
+  await withParallel(parallel, 2, async (p) => {
+    const h2 = await p.fit(X, Y, { ...options, callbacks: [steer(endsParallel)] });
+    assert.deepEqual(endsParallel, [0, 1].flatMap((epoch) => [2, 5, 8, 9].map((batch) => [epoch, batch])));
+    assert.deepEqual(h2.history.accuracy, h1.history.accuracy);
+    h1.history.loss.forEach((l, i) => assert.ok(Math.abs(l - h2.history.loss[i]) < 1e-5, `loss of epoch ${i}: ${h2.history.loss[i]} vs ${l}`));
+  });
+  assert.ok(maxRelDiff(parallel, single) < 1e-5, 'the weights');
+  assert.equal(parallel.compiled!.step, single.compiled!.step);
+  release(single, parallel);
+  assert.equal(ops.memory().numTensors, before, 'no tensor is left on the main thread');
+}
+
+test("stepsPerExecution 3 (Keras's steps_per_execution): the replicas take 3 steps a call; the batch ends after batches 2, 5, 8 and 9, a learning rate set at one, the History and the weights are single-device training's (one step a call) within 1e-5", stepsPerExecution);
+
 test('during fit the template follows the replicas: read at batch ends (epochs 0 and 1), it holds the weights trained so far, and reading it changes nothing in the run', async () => {
   const at = [[0, 2], [1, 3]];
   const read = (seen: number[][], weights: (e: rx.FitEvent & { type: 'batchEnd' }) => ops.Tensor[]) =>
@@ -383,4 +412,13 @@ test("a loss with reduction 'sum' adds up over the replicas' shards (two outputs
   assert.ok(maxRelDiff(parallel, single) < 1e-5);
   ops.dispose(value);
   release(single, parallel);
+});
+
+test('stepsPerExecution 3 with child processes (the batches cross as arrays, the state with the answer): as single-device training', async () => {
+  await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, transport: 'process' });
+  try {
+    await stepsPerExecution();
+  } finally {
+    await configureDevices({ cpuWorkers: 4, threadsPerWorker: 1 });
+  }
 });

@@ -26,22 +26,22 @@ function data(marker?: number) {
   return { x, y };
 }
 
-function model(): rx.Model {
+function model(stepsPerExecution = 1): rx.Model {
   const input = rx.Input({ shape: [4] });
   const passed = rx.Lambda({ function: 'faulty', name: 'faulty' }).call(input);
   const m = new rx.Model({ inputs: input, outputs: rx.Dense({ units: 2, activation: 'softmax' }).call(passed) });
   m.build(1);
-  m.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' });
+  m.compile({ optimizer: 'adam', loss: 'categorical_crossentropy', stepsPerExecution });
   return m;
 }
 
-async function expectFailure(marker: number, reason: DeviceError['reason'], detail: RegExp, retry = false): Promise<void> {
+async function expectFailure(marker: number, reason: DeviceError['reason'], detail: RegExp, retry = false, stepsPerExecution = 1): Promise<void> {
   // Eager replicas: the Lambda looks for its marker in JavaScript, which a compiled step runs only when it traces the
   // graph (later steps replay it), so with compiled replicas no step would fail.
   await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend: 'wasm' });
   const { x, y } = data(marker);
   const clean = data();
-  const m = model();
+  const m = model(stepsPerExecution);
   const p = multiGpuModel(m, { gpus: 2, setup });
   await p.evaluate(clean.x, clean.y); // the replicas start (and the template gets its optimizer state) before the count
   const before = ops.memory().numTensors;
@@ -67,6 +67,9 @@ async function expectFailure(marker: number, reason: DeviceError['reason'], deta
 
 test('a replica that throws on one step: fit rejects with a DeviceError naming the device and the step; the next fit starts afresh', () =>
   expectFailure(999, 'threw', /device \/cpu:2 at step 2: RangeError: bad row: 999/, true));
+
+test('a replica that throws on the third step of a call of four (stepsPerExecution 4): the DeviceError names the step that failed', () =>
+  expectFailure(999, 'threw', /device \/cpu:2 at step 2: RangeError: bad row: 999/, false, 4));
 
 test('a replica that runs out of memory: the DeviceError says so', () => expectFailure(777, 'out-of-memory', /allocation failed/i));
 

@@ -172,6 +172,7 @@ test('bad input is a typed error naming the argument, raised before any step', a
   await expectError(model.fit(wrong, y, { verbose: 0 }), 'input');
   assert.throws(() => rx.Dense({ units: 3, activation: 'relux' }), (e: Error) => e instanceof rx.UnknownNameError && /relux/.test(e.message) && /relu/.test(e.message));
   assert.throws(() => model.compile({ optimizer: 'sgd', loss: 'categorical_crossentropyy' }), rx.UnknownNameError);
+  assert.throws(() => model.compile({ optimizer: 'sgd', loss: 'categorical_crossentropy', stepsPerExecution: 0 }), (e: Error) => e instanceof rx.InvalidArgumentError && /stepsPerExecution/.test(e.message));
   const after = model.getWeights().map((t) => Array.from(t.dataSync()));
   assert.deepEqual(after, before, 'no step ran');
   tf.dispose([x, y, y9, wrong]);
@@ -203,4 +204,32 @@ test('Dropout and L2 act in training only', () => {
   assert.ok(Math.abs(trained.result.loss.dataSync()[0] - (dataLoss + penalty)) < 1e-4);
   tf.dispose([x, y, inference]);
   model.dispose();
+});
+
+test("stepsPerExecution 4 (Keras's steps_per_execution): the batch callbacks see batches 3, 7 and 9 of each epoch, with the logs so far; History and weights equal those of one step per call exactly, and a stop at a batch end ends the epoch there", async () => {
+  const { x, y } = data(10);
+  const train = async (stepsPerExecution: number, stopAt?: number) => {
+    const model = mlp();
+    model.compile({ optimizer: rx.SGD({ learning_rate: 0.1, momentum: 0.9 }), loss: 'categorical_crossentropy', metrics: ['accuracy'], stepsPerExecution }, 3);
+    const ends: [number, number, number][] = [];
+    const callback = rx.LambdaCallback({
+      onBatchEnd(batch, logs, e) {
+        ends.push([e.epoch, batch, logs.loss as number]);
+        if (e.epoch === 1 && batch === stopAt) e.control.stop();
+      },
+    });
+    const history = await model.fit(x, y, { batchSize: 1, epochs: 2, verbose: 0, callbacks: [callback] });
+    const weights = model.getWeights().map((t) => Array.from(t.dataSync()));
+    model.dispose();
+    return { ends, history, weights };
+  };
+  const one = await train(1);
+  const four = await train(4);
+  assert.deepEqual(four.ends.map(([epoch, batch]) => [epoch, batch]), [0, 1].flatMap((epoch) => [3, 7, 9].map((batch) => [epoch, batch])));
+  for (const [epoch, batch, loss] of four.ends) assert.equal(loss, one.ends[epoch * 10 + batch][2], `the logs after batch ${batch} of epoch ${epoch}`);
+  assert.deepEqual(four.history.history, one.history.history);
+  assert.deepEqual(four.weights, one.weights);
+  const stopped = await train(4, 3);
+  assert.deepEqual(stopped.ends.map(([epoch, batch]) => [epoch, batch]), [[0, 3], [0, 7], [0, 9], [1, 3]], 'a stop after the run of batches 0-3');
+  tf.dispose([x, y]);
 });
