@@ -13,7 +13,12 @@
  * of one replica alone at half the batch, over one replica at the whole
  * batch, is printed as the ideal (two replicas that waited for nothing and
  * shared no core; each updates only half the weights, so they may pass it
- * by a little). For the compiled replicas, one more 2-replica run
+ * by a little). For the compiled replicas, the same ratios follow with
+ * Keras's steps_per_execution set to an epoch's steps (compile's
+ * `stepsPerExecution`): each call of the replicas then takes that many
+ * steps, with no message and no word from the main thread between them,
+ * and the batch callbacks run once per call, as in Keras. Then one more
+ * 2-replica run (one step per call)
  * prints where a step's CPU goes, thread by thread (Linux), and where each
  * replica's step time goes (ParallelModel.stepPhases): the gradient graph,
  * the wait for the go-ahead, the exchange (the sums and the waits for the
@@ -52,9 +57,15 @@ type Timed = (f: () => Promise<unknown>, parallel?: rx.ParallelModel) => Promise
  * warm-up: over `replicas` worker replicas (multiGpuModel), or plain on the
  * main thread (0).
  */
-async function samplesPerSecond(c: Case, replicas: number, x: rx.ops.Tensor, y: rx.ops.Tensor, { epochs = EPOCHS, timed = (f) => f(), batchSize = c.batchSize }: { epochs?: number; timed?: Timed; batchSize?: number } = {}): Promise<number> {
+async function samplesPerSecond(
+  c: Case,
+  replicas: number,
+  x: rx.ops.Tensor,
+  y: rx.ops.Tensor,
+  { epochs = EPOCHS, timed = (f) => f(), batchSize = c.batchSize, stepsPerExecution = 1 }: { epochs?: number; timed?: Timed; batchSize?: number; stepsPerExecution?: number } = {},
+): Promise<number> {
   const model = new rx.Sequential({ layers: c.rxkeras() });
-  model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' }, 1);
+  model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy', stepsPerExecution }, 1);
   const parallel = replicas > 0 ? rx.multiGpuModel(model, { gpus: replicas }) : undefined;
   const fit = (epochs: number) => {
     const options = { batchSize, epochs, verbose: 0 as const };
@@ -121,22 +132,29 @@ for (const backend of backends) {
     // warm-up left /cpu:2 cold for the first 2-replica timing (compiling on the core the other replica needs).
     await samplesPerSecond(c, 2, x, y, { epochs: Math.ceil(WARMUP_STEPS / (c.samples / c.batchSize)) });
     // Alternate the order so that neither always runs on a warmer machine.
-    const one1 = await samplesPerSecond(c, 1, x, y);
-    const two1 = await samplesPerSecond(c, 2, x, y);
-    const half1 = await samplesPerSecond(c, 1, x, y, { batchSize: c.batchSize / 2 });
-    const half2 = await samplesPerSecond(c, 1, x, y, { batchSize: c.batchSize / 2 });
-    const two2 = await samplesPerSecond(c, 2, x, y);
-    const one2 = await samplesPerSecond(c, 1, x, y);
-    const one = (one1 + one2) / 2;
-    const two = (two1 + two2) / 2;
-    const half = (half1 + half2) / 2;
-    // The runs themselves too: on a shared 2-core machine they swing by 10-20% from minute to minute.
-    const runs = (a: number, b: number) => `${a.toFixed(0)}, ${b.toFixed(0)}`;
-    console.log(`${c.name} batch ${c.batchSize}, ${backend} replicas: 1 replica ${one.toFixed(0)} samples/s (runs ${runs(one1, one2)}), 2 replicas ${two.toFixed(0)} samples/s (runs ${runs(two1, two2)})`);
-    console.log(`data-parallel scaling ${c.name} 2 replicas${label}: ${(two / one).toFixed(2)}`);
-    // Each of 2 replicas steps on half the batch: twice one replica alone at that batch is the ideal (see the file's comment).
-    console.log(`${c.name} batch ${c.batchSize / 2} (a replica's shard), ${backend} replicas: 1 replica ${half.toFixed(0)} samples/s (runs ${runs(half1, half2)})`);
-    console.log(`data-parallel scaling ideal ${c.name} 2 replicas${label} (twice 1 replica at batch ${c.batchSize / 2}, over 1 replica at batch ${c.batchSize}): ${((2 * half) / one).toFixed(2)}`);
+    const ratios = async (stepsPerExecution: number, what: string, named: string) => {
+      const rate = (replicas: number, batchSize = c.batchSize) => samplesPerSecond(c, replicas, x, y, { batchSize, stepsPerExecution });
+      const one1 = await rate(1);
+      const two1 = await rate(2);
+      const half1 = await rate(1, c.batchSize / 2);
+      const half2 = await rate(1, c.batchSize / 2);
+      const two2 = await rate(2);
+      const one2 = await rate(1);
+      const one = (one1 + one2) / 2;
+      const two = (two1 + two2) / 2;
+      const half = (half1 + half2) / 2;
+      // The runs themselves too: on a shared 2-core machine they swing by 10-20% from minute to minute.
+      const runs = (a: number, b: number) => `${a.toFixed(0)}, ${b.toFixed(0)}`;
+      console.log(`${c.name} batch ${c.batchSize}, ${backend} replicas${what}: 1 replica ${one.toFixed(0)} samples/s (runs ${runs(one1, one2)}), 2 replicas ${two.toFixed(0)} samples/s (runs ${runs(two1, two2)})`);
+      console.log(`data-parallel scaling ${c.name} 2 replicas${named}: ${(two / one).toFixed(2)}`);
+      // Each of 2 replicas steps on half the batch: twice one replica alone at that batch is the ideal (see the file's comment).
+      console.log(`${c.name} batch ${c.batchSize / 2} (a replica's shard), ${backend} replicas${what}: 1 replica ${half.toFixed(0)} samples/s (runs ${runs(half1, half2)})`);
+      console.log(`data-parallel scaling ideal ${c.name} 2 replicas${named} (twice 1 replica at batch ${c.batchSize / 2}, over 1 replica at batch ${c.batchSize}): ${((2 * half) / one).toFixed(2)}`);
+    };
+    await ratios(1, '', label);
+    // Keras's steps_per_execution: a call of the replicas takes a whole epoch's steps, and the main thread does nothing between them.
+    const perEpoch = c.samples / c.batchSize;
+    if (backend === 'compiled') await ratios(perEpoch, `, steps_per_execution ${perEpoch}`, `, steps_per_execution ${perEpoch}`);
     // Where a 2-replica step's CPU and each replica's time go: once more, outside the ratio.
     if (backend === 'compiled') {
       const steps = (c.samples / c.batchSize) * EPOCHS;
