@@ -17,7 +17,7 @@ import path from 'node:path';
 import * as ops from '../../src/ops/index.js';
 import { Dense } from '../../src/layers/index.js';
 import { Sequential } from '../../src/models/sequential.js';
-import { TensorBoard } from '../../src/callbacks/index.js';
+import { LambdaCallback, TensorBoard } from '../../src/callbacks/index.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import { PYTHON, needsPython } from '../helpers/python.js';
 
@@ -109,6 +109,22 @@ test('epoch and batch scalars at their steps, histograms every histogramFreq epo
   const graph = start.values!.find((v) => v.tag === 'keras')!;
   assert.deepEqual([graph.plugin, graph.content], ['graph_keras_model', '1']);
   assert.deepEqual(JSON.parse(graph.tensor!.string_val![0]), JSON.parse(model.toJSON()));
+  ops.dispose([x, y]);
+  model.dispose();
+});
+
+test('with stepsPerExecution 2 the batch scalars go at the global batch numbers of the batch events, at the first event at or past each multiple of updateFreq', { skip: needsPython() }, async () => {
+  const logDir = path.join(tmp, 'per-execution');
+  const model = new Sequential({ layers: [Dense({ units: 1, input_shape: [2] })] }).build(1);
+  model.compile({ optimizer: 'sgd', loss: 'mse', stepsPerExecution: 2 }, 1);
+  const x = ops.randomUniform([6, 2], -1, 1, 'float32', 1);
+  const y = ops.randomUniform([6, 1], -1, 1, 'float32', 2);
+  // 3 batches per epoch: batch events after batches 1 and 2 of each epoch, global numbers 1, 2, 4, 5, 7, 8.
+  const losses: [number, number][] = [];
+  const logged = LambdaCallback({ onBatchEnd: (batch, logs, e) => void losses.push([e.epoch * 3 + batch, f32(logs.loss as number)]) });
+  await model.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false, verbose: 0, callbacks: [TensorBoard({ logDir, updateFreq: 2 }), logged] });
+  assert.deepEqual(losses.map(([step]) => step), [1, 2, 4, 5, 7, 8]);
+  assert.deepEqual(scalars(read(eventFile(path.join(logDir, 'train'))), 'batch_loss'), losses.filter(([step]) => [1, 2, 4, 7, 8].includes(step)));
   ops.dispose([x, y]);
   model.dispose();
 });

@@ -43,7 +43,9 @@ export function TensorBoard(options: TensorBoardOptions = {}): Callback {
   return callbackOperator(() => {
     let train: EventWriter | undefined;
     let validation: EventWriter | undefined;
-    let batches = 0;
+    // Global batch numbers: the last batch seen, and the first of the epoch (with steps_per_execution the batch events skip some).
+    let seen = -1;
+    let epochFirst = 0;
     const close = () => {
       train?.close();
       validation?.close();
@@ -54,16 +56,19 @@ export function TensorBoard(options: TensorBoardOptions = {}): Callback {
         if (e.type === 'fitStart') {
           close();
           train = new EventWriter(path.join(logDir, 'train'));
-          batches = e.params.initialEpoch * (e.params.steps ?? 0);
+          seen = e.params.initialEpoch * (e.params.steps ?? 0) - 1;
           if (writeGraph) {
             const json = toJSON(e.module);
             train.write(0, [kerasModel(json), text('model_config', fence(toJSON(e.module, 2)))]);
           }
         }
+        if (e.type === 'epochStart') epochFirst = seen + 1;
         if (e.type === 'batchEnd' && batchEvery > 0) {
-          if (batches % batchEvery === 0) train?.write(batches, scalars('batch_', e.logs));
-          batches++;
+          // Written at every multiple of batchEvery, or at the first batch event past one.
+          const batch = epochFirst + e.batch;
+          if (Math.floor(batch / batchEvery) > Math.floor(seen / batchEvery)) train?.write(batch, scalars('batch_', e.logs));
         }
+        if (e.type === 'batchEnd') seen = epochFirst + e.batch;
         if (e.type === 'epochEnd') {
           const trainLogs = Object.fromEntries(Object.entries(e.logs).filter(([k]) => !k.startsWith('val_')));
           const valLogs = Object.fromEntries(Object.entries(e.logs).flatMap(([k, v]) => (k.startsWith('val_') ? [[k.slice(4), v]] : [])));
