@@ -163,8 +163,17 @@ export function fitLoop$(
         try {
           for (;;) {
             if (subscriber.closed) return b;
-            for (let p: Pulled | undefined; group.length < compiled.stepsPerExecution && (p = await batches.next()); ) group.push(p);
-            if (group.length === 0) break;
+            // A failure to pull a batch comes after the batches pulled before it have trained, as one step at a time.
+            let pullFailed: { error: unknown } | undefined;
+            try {
+              for (let p: Pulled | undefined; group.length < compiled.stepsPerExecution && (p = await batches.next()); ) group.push(p);
+            } catch (error) {
+              pullFailed = { error };
+            }
+            if (group.length === 0) {
+              if (pullFailed) throw pullFailed.error;
+              break;
+            }
             const weighted = group.map((p) => p.weighted);
             let size = 0;
             // Each step's result goes into the epoch logs with its own batch (`from` is the first's index in the group).
@@ -188,6 +197,7 @@ export function fitLoop$(
             b += group.length;
             group.splice(0).forEach(disposePulled);
             subscriber.next({ type: 'batchEnd', epoch, batch: b - 1, size, logs: epochLogs.result(), train: ts, control });
+            if (pullFailed) throw pullFailed.error;
             if (stopRequested) break;
             await yieldToEventLoop();
           }

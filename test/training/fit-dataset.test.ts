@@ -104,16 +104,23 @@ test('an HDF5 data set streams through fit out of core: rows held at once stay w
   model.dispose();
 });
 
-test('a source that errors mid-epoch ends fit with that error and frees every tensor', async () => {
+for (const stepsPerExecution of [1, 2])
+test(`a source that errors mid-epoch ends fit with that error after the batches pulled before it have trained, and frees every tensor (stepsPerExecution ${stepsPerExecution})`, async () => {
   const model = mlp();
-  model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' });
+  model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy', stepsPerExecution });
   await model.fit(fromTensors(tf.zeros([8, 3]), tf.zeros([8, 2])).pipe(batch(4)), { verbose: 0 }); // optimizer slots
   const base = tf.memory().numTensors;
   const failing = fromGenerator(function* () {
     for (let k = 0; k < 3; k++) yield { x: tf.ones([4, 3]), y: tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2)) };
     throw new Error('disk gone');
   });
-  await assert.rejects(model.fit(failing, { epochs: 2, verbose: 0 }), /disk gone/);
+  const ended: number[] = [];
+  const step = () => model.compiled!.step;
+  const first = step();
+  const seen = rx.LambdaCallback({ onBatchEnd: (b) => void ended.push(b) });
+  await assert.rejects(model.fit(failing, { epochs: 2, verbose: 0, callbacks: [seen] }), /disk gone/);
+  assert.deepEqual(ended, stepsPerExecution === 1 ? [0, 1, 2] : [1, 2], 'the batch ends before the failure');
+  assert.equal(step() - first, 3, 'the 3 batches pulled trained');
   assert.equal(tf.memory().numTensors, base);
   model.dispose();
 });
