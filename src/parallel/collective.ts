@@ -70,7 +70,7 @@ export interface SharedCollective extends Collective {
  * as the fused buffer, in the group's shared WebAssembly memory.
  */
 export interface InPlaceRegions {
-  memory: object;
+  memory: { readonly buffer: ArrayBufferLike };
   weights: Float32Array;
   result: Float32Array;
   slots: Float32Array[];

@@ -2,7 +2,7 @@ import * as ops from '../ops/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { disposeReplaced, fromLeaves, leaves, mapTree, type TensorTree } from '../core/tree.js';
 import { findSlots, rebuild, type Optimizer, type OptimizerState } from '../optimizers/index.js';
-import { compiledStepsEnabled, readInto, runFusedRule, type FusedKernels } from '../ops/compiled/index.js';
+import { compiledStepsEnabled, fastestFusedKernels, readInto, runFusedRule, type FusedKernels } from '../ops/compiled/index.js';
 import type { Module } from '../training/module.js';
 import { UPDATE_SLOTS } from './shared-memory-collective.js';
 import type { InPlaceRegions } from './collective.js';
@@ -58,7 +58,8 @@ export class InPlaceUpdate {
     if (params.some((e) => paramOf.get(e.path)?.dtype !== 'float32')) return undefined;
     // A layer constraint rewrites the weights after the update, on every replica: those are updated in the heap.
     const constrained = leaves(module.constrain(ts.params)).some(([path, t]) => t !== paramOf.get(path));
-    const kernels = constrained ? undefined : kernelsOver<FusedKernels>('fused-update/build/fused-update-shared.wasm', regions.memory);
+    const wasm = constrained ? undefined : kernelsOver<FusedKernels>('fused-update/build/fused-update-shared.wasm', regions.memory);
+    const kernels = wasm && fastestFusedKernels(regions.memory, wasm);
     return kernels && new InPlaceUpdate(regions, kernels, optimizer, params, pieces, whole ? params : pieces);
   }
 

@@ -17,7 +17,7 @@ export interface SharedGroup {
   readonly capacity: number;
   readonly data: SharedArrayBuffer;
   readonly control: SharedArrayBuffer;
-  readonly memory?: object;
+  readonly memory?: { readonly buffer: ArrayBufferLike };
   /** After the result region: a weights region and UPDATE_SLOTS optimizer-slot regions, `capacity` floats each (see {@link InPlaceRegions}). */
   readonly updateRegions?: boolean;
 }

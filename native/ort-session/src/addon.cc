@@ -5,6 +5,7 @@
 // every output straight into the caller's buffer: no copy either way, and no
 // JavaScript allocation per run. onnxruntime-node's binding copies each
 // output into a new ArrayBuffer instead.
+#include "fused-update.h"
 #include <node_api.h>
 
 #include <atomic>
@@ -303,6 +304,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value domain;
   CHECK(napi_create_string_utf8(env, kCustomDomain, NAPI_AUTO_LENGTH, &domain));
   CHECK(napi_set_named_property(env, exports, "customDomain", domain));
+  addFusedUpdate(env, exports);
   if (!initFailure.empty()) {
     napi_value why;
     CHECK(napi_create_string_utf8(env, initFailure.c_str(), initFailure.size(), &why));

@@ -8,6 +8,7 @@ export { ortBinding } from '../onnx/graph-session.js';
 export { jit, jitted, type Jitted, type JitOptions } from './jit.js';
 export { fusedApply, fusedSlotNames, fusedUnavailable, runFusedRule, type FusedItem, type FusedRule } from './fused-update.js';
 export type { FusedKernels } from './wasm-heap.js';
+export { fastestFusedKernels, nativeFusedKernelsLoad, FUSED_UPDATE_ENV } from './native-fused.js';
 export { inCompiledRegion } from './region.js';
 export { copyRows, heapRows, rowsIntoHeap, sharedRows } from './heap-rows.js';
 export { computeInto, computeIntoHeap, heapPart, heapTensor, readInto } from './heap-values.js';

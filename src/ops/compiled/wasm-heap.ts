@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { builtFile } from '../native-dir.js';
 import { sizeOf, type TraceValue } from './trace.js';
+import { fastestFusedKernels } from './native-fused.js';
 
 /** The kernels' exports (see native/fused-update/fused-update.ts for their arguments). */
 export interface FusedKernels {
@@ -53,7 +54,8 @@ export class WasmHeap {
     const path = builtFile('fused-update/build/fused-update.wasm');
     if (!path) return 'native/fused-update/build/fused-update.wasm is not built (npm run build)';
     const instance = new wasm.Instance(new wasm.Module(readFileSync(path)), { env: { abort: () => { throw new Error('fused-update kernel aborted'); } } });
-    return new WasmHeap(instance.exports as unknown as FusedKernels, instance.exports.memory as WasmMemory);
+    const memory = instance.exports.memory as WasmMemory;
+    return new WasmHeap(fastestFusedKernels(memory, instance.exports as unknown as FusedKernels), memory);
   }
 
   /** A region for `length` floats (its byte offset); grows the memory when none is free. Throws a RangeError when the memory cannot grow. */
