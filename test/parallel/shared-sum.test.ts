@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SharedMemoryCollective, createSharedGroup } from '../../src/parallel/shared-memory-collective.js';
 import { addKernel, kernelsOver } from '../../src/parallel/shared-sum.js';
 import { fusedSlotNames, runFusedRule, type FusedRule } from '../../src/ops/compiled/fused-update.js';
-import type { FusedKernels } from '../../src/ops/compiled/wasm-heap.js';
+import type { FusedKernels } from '../../src/ops/compiled/fused-kernels.js';
 
 /** Values of mixed sign and magnitude, different per member. */
 const values = (rank: number, n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.61 + rank) * 10 ** (((i + rank) % 7) - 3));

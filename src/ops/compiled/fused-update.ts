@@ -16,7 +16,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { compiledBackend, type CompiledBackend } from './backend.js';
 import { sizeOf } from './trace.js';
-import type { FusedKernels, WasmHeap } from './wasm-heap.js';
+import type { FusedKernels } from './fused-kernels.js';
+import type { WasmHeap } from './wasm-heap.js';
 
 /** One step's update rule with its scalars (as the Keras optimizers compute them in float64 for this step). */
 export type FusedRule =

@@ -11,18 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { builtFile } from '../native-dir.js';
 import { sizeOf, type TraceValue } from './trace.js';
-import { fastestFusedKernels } from './native-fused.js';
-
-/** The kernels' exports (see native/fused-update/fused-update.ts for their arguments). */
-export interface FusedKernels {
-  heapBase(): number;
-  // With `twoGrads`, the gradient is g + g2 (see native/fused-update).
-  sgd(p: number, g: number, g2: number, mom: number, pOut: number, momOut: number, n: number, nlr: number, d: number, useMomentum: number, nesterov: number, twoGrads: number): void;
-  adam(p: number, g: number, g2: number, m: number, v: number, vh: number, pOut: number, mOut: number, vOut: number, vhOut: number, n: number,
-    b1: number, c1: number, b2: number, c2: number, alpha: number, eps: number, nlr: number, amsgrad: number, twoGrads: number): void;
-  rmsprop(p: number, g: number, g2: number, rms: number, mg: number, mom: number, pOut: number, rmsOut: number, mgOut: number, momOut: number, n: number,
-    rho: number, c: number, eps: number, lr: number, nlr: number, d: number, centered: number, useMomentum: number, twoGrads: number): void;
-}
+import { fastestFusedKernels, type FusedKernels } from './fused-kernels.js';
 
 const PAGE = 65536;
 

@@ -7,7 +7,6 @@
  * the outputs, which cost the copy and can drive V8 into collecting the
  * whole heap every few steps.
  */
-import type { NativeFusedUpdate } from '../compiled/native-fused.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -34,8 +33,11 @@ interface OrtAddon {
   /** The ONNX domain of the operators of rxkeras's own that its sessions run (absent from builds before them). */
   customDomain?: string;
   liveSessions(): number;
-  /** The fused optimizer updates with AVX2 (see native-fused.ts); absent where the CPU has no AVX2, and from older builds. */
-  fusedUpdate?: NativeFusedUpdate;
+  /**
+   * The fused optimizer updates with AVX2 (see compiled/fused-kernels.ts): native/fused-update's kernels, each with a
+   * Uint8Array over the whole memory their byte offsets are into first. Absent where the CPU has no AVX2, and from older builds.
+   */
+  fusedUpdate?: Record<'sgd' | 'adam' | 'rmsprop', (memory: Uint8Array, ...args: number[]) => void>;
   Session: new (model: Uint8Array, inputs: readonly Port[], outputs: readonly Port[], options: { threads: number; optimization: number; profilePrefix?: string }) => AddonSession;
 }
 

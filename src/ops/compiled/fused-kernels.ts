@@ -4,23 +4,27 @@
  * with eight AVX2 lanes where the WebAssembly ones have four, over the same
  * memory, with the same arguments and bit for bit the same results. The
  * WebAssembly kernels compute Adam at about one float a nanosecond on these
- * machines, held up by the square root and the division; the update of a
- * step's weights took a tenth of a replica's CPU. Where the addon is not
- * loaded, the CPU has no AVX2, or RXKERAS_FUSED_UPDATE=wasm, the
- * WebAssembly kernels run.
+ * machines, held up by the square root and the division, and the update
+ * took a tenth of a data-parallel replica's CPU (perf, bench:parallel's
+ * MLP); these are 1.5-1.9x as fast (`npm run bench:update`), where memory
+ * then bounds them. Where the addon is not loaded, the CPU has no AVX2, or
+ * RXKERAS_FUSED_UPDATE=wasm, the WebAssembly kernels run.
  */
 import { ortAddon } from '../onnx/native-session.js';
-import type { FusedKernels } from './wasm-heap.js';
 
-/** What the addon exports: each kernel of FusedKernels with a Uint8Array over the whole memory first. */
-export interface NativeFusedUpdate {
-  sgd(memory: Uint8Array, ...args: Parameters<FusedKernels['sgd']>): void;
-  adam(memory: Uint8Array, ...args: Parameters<FusedKernels['adam']>): void;
-  rmsprop(memory: Uint8Array, ...args: Parameters<FusedKernels['rmsprop']>): void;
+/** The kernels' exports (see native/fused-update/fused-update.ts for their arguments). */
+export interface FusedKernels {
+  heapBase(): number;
+  // With `twoGrads`, the gradient is g + g2 (see native/fused-update).
+  sgd(p: number, g: number, g2: number, mom: number, pOut: number, momOut: number, n: number, nlr: number, d: number, useMomentum: number, nesterov: number, twoGrads: number): void;
+  adam(p: number, g: number, g2: number, m: number, v: number, vh: number, pOut: number, mOut: number, vOut: number, vhOut: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, alpha: number, eps: number, nlr: number, amsgrad: number, twoGrads: number): void;
+  rmsprop(p: number, g: number, g2: number, rms: number, mg: number, mom: number, pOut: number, rmsOut: number, mgOut: number, momOut: number, n: number,
+    rho: number, c: number, eps: number, lr: number, nlr: number, d: number, centered: number, useMomentum: number, twoGrads: number): void;
 }
 
 /** Set to `wasm` to run the WebAssembly kernels where the native ones would load (to compare them). */
-export const FUSED_UPDATE_ENV = 'RXKERAS_FUSED_UPDATE';
+const FUSED_UPDATE_ENV = 'RXKERAS_FUSED_UPDATE';
 
 /**
  * The native kernels over `memory` (a WebAssembly memory: its buffer is
@@ -39,10 +43,4 @@ export function fastestFusedKernels(memory: { readonly buffer: ArrayBufferLike }
     adam: (...args) => native.adam(bytes(), ...args),
     rmsprop: (...args) => native.rmsprop(bytes(), ...args),
   };
-}
-
-/** Whether fastestFusedKernels gives the native kernels here (for tests and benches). */
-export function nativeFusedKernelsLoad(): boolean {
-  const addon = ortAddon();
-  return typeof addon !== 'string' && addon.fusedUpdate !== undefined && process.env[FUSED_UPDATE_ENV] !== 'wasm';
 }
