@@ -37,6 +37,13 @@ struct Call {
     return x;
   }
 
+  /** Argument `i` as a count of floats. */
+  size_t count(size_t i) {
+    double x = number(i);
+    if (error.empty() && !(x >= 0 && x <= 1e12 && x == static_cast<double>(static_cast<size_t>(x)))) error = "argument " + std::to_string(i) + " is not a count of floats";
+    return error.empty() ? static_cast<size_t>(x) : 0;
+  }
+
   /** The region of `n` floats (padded to four) at the byte offset of argument `i`; checked against the memory. */
   float* floats(size_t i) {
     double at = number(i);
@@ -58,7 +65,7 @@ struct Call {
 napi_value Sgd(napi_env env, napi_callback_info info) {
   Call c(env, info, 13);
   SgdArgs a{};
-  c.n = static_cast<size_t>(c.number(7));
+  c.n = c.count(7);
   a.n = c.n;
   a.useMomentum = c.number(10) != 0;
   a.nesterov = c.number(11) != 0;
@@ -78,7 +85,7 @@ napi_value Sgd(napi_env env, napi_callback_info info) {
 napi_value Adam(napi_env env, napi_callback_info info) {
   Call c(env, info, 21);
   AdamArgs a{};
-  c.n = static_cast<size_t>(c.number(11));
+  c.n = c.count(11);
   a.n = c.n;
   a.amsgrad = c.number(19) != 0;
   a.twoGrads = c.number(20) != 0;
@@ -101,7 +108,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
 napi_value Rmsprop(napi_env env, napi_callback_info info) {
   Call c(env, info, 21);
   RmspropArgs a{};
-  c.n = static_cast<size_t>(c.number(11));
+  c.n = c.count(11);
   a.n = c.n;
   a.centered = c.number(18) != 0;
   a.useMomentum = c.number(19) != 0;

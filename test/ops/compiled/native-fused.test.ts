@@ -91,7 +91,8 @@ for (const two of [0, 1])
         k.rmsprop(input(P), input(G), input(G2), input(S1), input(S2), input(S3), out('p'), out('a'), out('b'), out('c'), N, f(0.9), f(0.1), f(1e-7), f(0.01), f(-0.01), f(0.5), centered, momentum, two);
       }));
 
-test('a bad offset is a RangeError, not a write outside the memory', { skip }, () => {
+test('a bad offset or count is a RangeError, not a write outside the memory', { skip }, () => {
   const { fast, base } = kernels();
   assert.throws(() => fast.sgd(at(base, P), at(base, G), 0, 0, 1 << 30, 0, N, -0.1, 0, 0, 0, 0), (e: Error) => e instanceof RangeError && /do not fit the memory/.test(e.message));
+  assert.throws(() => fast.sgd(at(base, P), at(base, G), 0, 0, at(base, 6), 0, -4, -0.1, 0, 0, 0, 0), (e: Error) => e instanceof RangeError && /not a count of floats/.test(e.message));
 });
