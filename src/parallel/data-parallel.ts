@@ -173,11 +173,7 @@ export class DataParallel implements StepRunner {
         posted();
         replies = (await staged.replies) as StepReply[];
       } else {
-        await this.unstage();
-        if (ts !== this.last) {
-          await this.load(ts);
-          disposeReplaced(ts, undefined);
-        }
+        await this.takeOver(ts);
         const { shards, transfer, release } = this.shards(batch);
         const eager = !this.snapshot;
         const answers = this.all(
@@ -205,11 +201,7 @@ export class DataParallel implements StepRunner {
    */
   async trainSteps(ts: TrainState, batches: Batch[]): Promise<{ state: TrainState; results: StepResult[] }> {
     this.check();
-    await this.unstage();
-    if (ts !== this.last) {
-      await this.load(ts);
-      disposeReplaced(ts, undefined);
-    }
+    await this.takeOver(ts);
     const rows = batches.map(batchRowCount);
     const cut = batches.map((batch) => this.shards(batch));
     const replies = (await this.all(
@@ -221,6 +213,14 @@ export class DataParallel implements StepRunner {
     this.stepped(ts, batches.length, replies);
     const results = rows.map((n, i) => merge(this.compiled, replies.map((r) => r.results[i]), splitRows(n, this.devices.length), n));
     return { state: this.last, results };
+  }
+
+  /** Cancels a staged step and makes `ts` (taken over) the replicas' state where it is not theirs already. */
+  private async takeOver(ts: TrainState): Promise<void> {
+    await this.unstage();
+    if (ts === this.last) return;
+    await this.load(ts);
+    disposeReplaced(ts, undefined);
   }
 
   /** The replicas took `steps` steps from `ts` and answered `replies`: their state is the new last one. */

@@ -15,7 +15,6 @@ namespace {
 
 struct Lanes8 {
   using V = __m256;
-  static constexpr int width = 8;
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, V x) { _mm256_storeu_ps(p, x); }
   static V splat(float x) { return _mm256_set1_ps(x); }
@@ -30,7 +29,6 @@ struct Lanes8 {
 
 struct Lanes4 {
   using V = __m128;
-  static constexpr int width = 4;
   static V load(const float* p) { return _mm_loadu_ps(p); }
   static void store(float* p, V x) { _mm_storeu_ps(p, x); }
   static V splat(float x) { return _mm_set1_ps(x); }
@@ -42,20 +40,12 @@ struct Lanes4 {
   static V max(V a, V b) { return _mm_blendv_ps(_mm_max_ps(a, b), _mm_add_ps(a, b), _mm_cmpunord_ps(a, b)); }
 };
 
-/** Runs `body(i)` with L over [from, to), `to - from` a multiple of L::width; returns `to`. */
-template <class L, class F>
-size_t over(size_t from, size_t to, F body) {
-  for (size_t i = from; i < to; i += L::width) body(i);
-  return to;
-}
-
-/** `body<L>(i)` over n floats padded to a multiple of 4: eight lanes, then four. */
+/** `Body<L>::run(a, i)` over n floats padded to a multiple of 4: eight lanes, then four. */
 template <template <class> class Body, class A>
 void lanes(const A& a, size_t n) {
-  size_t padded = (n + 3) / 4 * 4;
-  size_t eights = padded / 8 * 8;
-  over<Lanes8>(0, eights, [&](size_t i) { Body<Lanes8>::run(a, i); });
-  over<Lanes4>(eights, padded, [&](size_t i) { Body<Lanes4>::run(a, i); });
+  size_t padded = (n + 3) / 4 * 4, eights = padded / 8 * 8, i = 0;
+  for (; i < eights; i += 8) Body<Lanes8>::run(a, i);
+  for (; i < padded; i += 4) Body<Lanes4>::run(a, i);
 }
 
 template <class L>
