@@ -54,12 +54,13 @@ export interface SharedCollective extends Collective {
   readonly inPlace?: InPlaceRegions;
   reduceScatter(length: number, bounds: readonly number[]): Promise<Float32Array>;
   /**
-   * Optional, for two members whose result region holds the plain sum of
-   * their slots (no tier after it): a reduce-scatter that leaves `leave`
-   * unsummed and returns both slots, for an update that sums them as it
-   * reads them (see SharedMemoryCollective.reduceScatterLeaving).
+   * Optional, for one or two members whose result region holds the plain
+   * sum of their slots (no tier after it): a reduce-scatter that leaves
+   * `leave` unsummed and returns the slots, for an update that reads them
+   * where they are, summing two as it reads them (see
+   * SharedMemoryCollective.reduceScatterLeaving).
    */
-  reduceScatterLeaving?(length: number, bounds: readonly number[], leave: readonly [number, number]): Promise<readonly [Float32Array, Float32Array]>;
+  reduceScatterLeaving?(length: number, bounds: readonly number[], leave: readonly [number, number]): Promise<readonly Float32Array[]>;
   allGather(length: number): Promise<Float32Array>;
 }
 

@@ -117,12 +117,12 @@ export class InPlaceUpdate {
   /**
    * This replica's range of the weights and slots updated in place from the
    * summed gradients in the result region (after the reduce-scatter, before
-   * the all-gather), or, with `addends`, from the sum of those two buffers
-   * over `range` (both members' slots, summed as they are read); returns
+   * the all-gather), or, with `addends` (the members' slots, one or two),
+   * from them over `range`, two summed as they are read; returns
    * the optimizer state after the step (the same slot views; the old
    * state's other values are the caller's to dispose).
    */
-  apply(optState: OptimizerState, addends?: readonly [Float32Array, Float32Array]): OptimizerState {
+  apply(optState: OptimizerState, addends?: readonly Float32Array[]): OptimizerState {
     const rule = this.optimizer.fusedRule!(optState);
     // Checked when the state was adopted; only a schedule that stops giving numbers gets here.
     if (!rule) throw new InvalidArgumentError(`${this.optimizer.className} hyper-parameters at step ${optState.iterations}`, 'numbers (the replicas update their weights with the fused rule)', optState.hyperparams);
@@ -135,7 +135,7 @@ export class InPlaceUpdate {
       const [from, to] = range;
       const at = (r: Float32Array) => r.byteOffset + from * 4;
       const s = Object.fromEntries(names.map((name, k) => [name, at(slots[k])]));
-      const grads = addends ? ([at(addends[0]), at(addends[1])] as const) : at(result);
+      const grads = !addends ? at(result) : addends.length === 1 ? at(addends[0]) : ([at(addends[0]), at(addends[1])] as const);
       runFusedRule(this.kernels, rule, to - from, at(weights), grads, s, at(weights), s);
     }
     const iterations = optState.iterations + 1;

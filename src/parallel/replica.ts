@@ -44,7 +44,8 @@ export interface Alongside {
  * regularisation counted once); then one of:
  *
  * - with shared memory and several members (a sharded update, as ZeRO
- *   stage 1 / PyTorch's ZeroRedundancyOptimizer): reduce-scatter; each
+ *   stage 1 / PyTorch's ZeroRedundancyOptimizer), or one alone whose
+ *   update runs in place (see InPlaceUpdate): reduce-scatter; each
  *   replica applies the optimizer to the weights of its range only (it
  *   holds the optimizer state of those alone) and writes them back;
  *   all-gather; the constraints. The update's cost is divided among the
@@ -132,13 +133,15 @@ export class Replica {
     this.compiled = compiled;
     const optimizer = compiled.optimizer as Optimizer;
     const clipping = optimizer.getConfig();
-    this.shardedSetup = this.shared !== undefined && this.shared.localSize > 1 && clipping.global_clipnorm == null;
+    // A replica alone in its group (of one: tiers after it sum across processes) updates in place, or not sharded.
+    this.shardedSetup = this.shared !== undefined && (this.shared.localSize > 1 || this.shared.size === 1) && clipping.global_clipnorm == null;
     let { params, optState } = next;
     this.pieces = [];
     this.inPlace = undefined;
     if (this.sharded) {
       const rank = this.shared!.localRank;
-      const whole = this.options.wholeState === true;
+      // Alone, its range is everything: it holds the whole state, and without the update in place the whole update is as good.
+      const whole = this.options.wholeState === true || this.shared!.size === 1;
       this.bounds = ownedBounds(layout, this.shared!.localSize, clipping.clipnorm != null);
       this.pieces = piecesIn(layout, this.bounds[rank], this.bounds[rank + 1]);
       if (!whole) optState = this.ownedPart(next.optState as OptimizerState, next.params);
@@ -236,10 +239,10 @@ export class Replica {
     const shared = this.shared!;
     const length = this.layout.length + extra;
     const bounds = extra === 0 ? this.bounds : [...this.bounds.slice(0, -1), length];
-    // Two members: the update sums their gradients as it reads them.
+    // One or two members: the update reads their gradients where they are (two: summing them as it reads).
     const range = this.inPlace!.range;
-    let addends: readonly [Float32Array, Float32Array] | undefined;
-    if (range && shared.size === 2 && shared.reduceScatterLeaving) addends = await shared.reduceScatterLeaving(length, bounds, range);
+    let addends: readonly Float32Array[] | undefined;
+    if (range && shared.size <= 2 && shared.reduceScatterLeaving) addends = await shared.reduceScatterLeaving(length, bounds, range);
     else await shared.reduceScatter(length, bounds);
     const start = performance.now();
     const optState = this.inPlace!.apply(this.ts.optState as OptimizerState, addends);

@@ -83,9 +83,37 @@ test('a reduce-scatter of 2 that leaves the gradients to the update: summed as t
   }
 });
 
-test('reduceScatterLeaving asks for a group of 2 and a part of the member\'s range', async () => {
+test('a group of one leaves the gradients in its slot: the update reads them there, bit for bit the weights and slots of the reduce-scatter\'s copy', async () => {
+  const n = 1000;
+  const rule: FusedRule = { kind: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, alpha: 0.31, amsgrad: false };
+  const run = async (leaving: boolean) => {
+    const group = createSharedGroup(1, 1024, { updateRegions: true });
+    const member = new SharedMemoryCollective(group, 0, { timeoutMs: 5000 });
+    const regions = member.inPlace!;
+    const kernels = kernelsOver<FusedKernels>('fused-update/build/fused-update-shared.wasm', group.memory!);
+    assert.ok(kernels, 'native/fused-update is built (npm run build)');
+    regions.result.fill(NaN);
+    regions.weights.set(values(5, n));
+    regions.slots.forEach((s, k) => s.set(values(6 + k, n).map(Math.abs)));
+    member.slot(n).set(values(0, n));
+    const at = (region: Float32Array) => region.byteOffset;
+    const addends = leaving ? await member.reduceScatterLeaving(n, [0, n], [0, 900]) : (await member.reduceScatter(n, [0, n]), undefined);
+    if (addends) assert.deepEqual(addends, [member.slot(1024)], 'the one addend is the member\'s slot');
+    const slots = Object.fromEntries(fusedSlotNames(rule).map((name, k) => [name, at(regions.slots[k])]));
+    runFusedRule(kernels!, rule, 900, at(regions.weights), addends ? at(addends[0]) : at(regions.result), slots, at(regions.weights), slots);
+    return { weights: regions.weights.slice(0, n), slots: regions.slots.map((s) => s.slice(0, n)), result: regions.result.slice(0, n) };
+  };
+  const copied = await run(false);
+  const left = await run(true);
+  assert.deepEqual(left.weights, copied.weights, 'weights');
+  left.slots.forEach((s, k) => assert.deepEqual(s, copied.slots[k], `slot ${k}`));
+  assert.deepEqual(left.result.subarray(900), values(0, n).subarray(900), 'the rest of the range is in the result region (a copy)');
+  assert.ok(left.result.subarray(0, 900).every(Number.isNaN), 'the range left is not written');
+});
+
+test('reduceScatterLeaving asks for a group of 1 or 2 and a part of the member\'s range', async () => {
   const three = createSharedGroup(3, 64);
-  await assert.rejects(new SharedMemoryCollective(three, 0).reduceScatterLeaving(48, [0, 16, 32, 48], [0, 16]), /a group of 2 members/);
+  await assert.rejects(new SharedMemoryCollective(three, 0).reduceScatterLeaving(48, [0, 16, 32, 48], [0, 16]), /a group of 1 or 2 members/);
   const two = createSharedGroup(2, 64);
   const members = [0, 1].map((r) => new SharedMemoryCollective(two, r, { timeoutMs: 5000 }));
   const calls = members.map((m, r) => m.reduceScatterLeaving(48, [0, 16, 48], r === 0 ? [0, 20] : [16, 48]));
