@@ -74,10 +74,19 @@ export const CONTROL_WORDS = 4;
  * How long a member that has a core of its own spins for the others before
  * it sleeps. A sleeping one wakes long after the notify: the notify goes
  * through its event loop (Atomics.waitAsync), and on a virtual machine the
- * idle core has halted. A data-parallel step has two barriers; a spin this
- * long made two MLP replicas on 2 cores 10-20% faster (bench:parallel).
+ * idle core has halted. A data-parallel step has two barriers (see the
+ * README's Several devices for what the spin measured).
  */
 const SPIN_MS = 0.5;
+
+/** SPIN_MS, or `RXKERAS_BARRIER_SPIN_MS` (ms, 0 to sleep at once: to compare, or to leave the cores to other work). */
+function spinSetting(): number {
+  const set = process.env.RXKERAS_BARRIER_SPIN_MS;
+  if (set === undefined || set === '') return SPIN_MS;
+  const ms = Number(set);
+  if (!Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError('RXKERAS_BARRIER_SPIN_MS', 'a number of milliseconds >= 0', set);
+  return ms;
+}
 
 /**
  * Makes the shared memory for `size` members that reduce buffers of up to
@@ -117,7 +126,7 @@ export interface JoinOptions {
   timeoutMs?: number;
   /** How members wait for each other (default: Atomics, for threads of one process). */
   sync?: GroupSync;
-  /** How long a wait spins before it sleeps, in ms (default: SPIN_MS where the group has no more members than the machine has cores, else 0). */
+  /** How long a wait spins before it sleeps, in ms (default: SPIN_MS or RXKERAS_BARRIER_SPIN_MS where the group has no more members than the machine has cores, else 0). */
   spinMs?: number;
 }
 
@@ -140,7 +149,7 @@ export class SharedMemoryCollective implements Collective {
   private readonly timeoutMs: number;
   private readonly add: AddKernel | undefined;
   private readonly sync: GroupSync;
-  /** How long a wait spins before it sleeps (SPIN_MS where every member can have a core, else none). */
+  /** How long a wait spins before it sleeps (see spinSetting; none where the members outnumber the cores). */
   private readonly spinMs: number;
   private closed = false;
   /** The group's update regions, where it has them. */
@@ -156,7 +165,7 @@ export class SharedMemoryCollective implements Collective {
     this.capacity = group.capacity;
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.sync = options.sync ?? threadSync;
-    this.spinMs = options.spinMs ?? (group.size <= availableParallelism() ? SPIN_MS : 0);
+    this.spinMs = options.spinMs ?? (group.size <= availableParallelism() ? spinSetting() : 0);
     this.control = new Int32Array(group.control);
     this.slots = Array.from({ length: group.size }, (_, i) => new Float32Array(group.data, i * group.capacity * 4, group.capacity));
     this.result = new Float32Array(group.data, group.size * group.capacity * 4, group.capacity);
