@@ -23,9 +23,7 @@
  * replica's step time goes (ParallelModel.stepPhases): the gradient graph,
  * the wait for the go-ahead, the exchange (the sums and the waits for the
  * other replica), the update, and what lies outside its steps (waiting for
- * the next batch, the epochs' ends). Then the MLP's 2 compiled replicas
- * with the barrier's spin and without (RXKERAS_BARRIER_SPIN_MS=0), in
- * alternating runs on fresh workers. For reference,
+ * the next batch, the epochs' ends). For reference,
  * each model is also trained with plain
  * `fit` on the main thread (its default backend, all cores), and the peer:
  * PyTorch's data parallelism on CPU processes (DistributedDataParallel over
@@ -178,25 +176,6 @@ for (const backend of backends) {
     }
     rx.ops.dispose([x, y]);
   }
-}
-
-// The barrier's spin (see shared-memory-collective.ts), both ways: workers read RXKERAS_BARRIER_SPIN_MS as they start,
-// so each timing gets two fresh workers, warmed up as above; alternating, the MLP's 2 replicas, one step a call.
-if (backends[0] === 'compiled') {
-  const mlp = cases.find((c) => c.name === 'mlp')!;
-  const { x, y } = data(mlp);
-  const rates: Record<'spin' | 'none', number[]> = { spin: [], none: [] };
-  for (const how of ['none', 'spin', 'spin', 'none'] as const) {
-    if (how === 'none') process.env.RXKERAS_BARRIER_SPIN_MS = '0';
-    else delete process.env.RXKERAS_BARRIER_SPIN_MS;
-    await configureDevices({ cpuWorkers: 2, threadsPerWorker: 1, backend: 'compiled' });
-    await samplesPerSecond(mlp, 2, x, y, { epochs: Math.ceil(WARMUP_STEPS / (mlp.samples / mlp.batchSize)) });
-    rates[how].push(await samplesPerSecond(mlp, 2, x, y));
-  }
-  delete process.env.RXKERAS_BARRIER_SPIN_MS;
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-  console.log(`mlp 2 compiled replicas, spinning at the barriers (default) vs sleeping at once (RXKERAS_BARRIER_SPIN_MS=0): ${mean(rates.spin).toFixed(0)} vs ${mean(rates.none).toFixed(0)} samples/s (runs ${rates.spin.map((r) => r.toFixed(0)).join(', ')} and ${rates.none.map((r) => r.toFixed(0)).join(', ')}): ratio ${(mean(rates.spin) / mean(rates.none)).toFixed(2)}`);
-  rx.ops.dispose([x, y]);
 }
 
 // The peer: PyTorch with 1 and 2 single-threaded processes, alternating as above.

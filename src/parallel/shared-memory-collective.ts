@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '../core/errors.js';
 import { allReduceCopy, overlapsSlot, type Collective, type InPlaceRegions } from './collective.js';
 import { CollectiveClosedError, CollectiveError, CollectiveTimeoutError, LostRankError, type CollectiveOp } from './collective-errors.js';
@@ -71,24 +70,6 @@ const ABORTED = 2;
 export const CONTROL_WORDS = 4;
 
 /**
- * How long a member that has a core of its own spins for the others before
- * it sleeps. A sleeping one wakes long after the notify: the notify goes
- * through its event loop (Atomics.waitAsync), and on a virtual machine the
- * idle core has halted. A data-parallel step has two barriers (see the
- * README's Several devices for what the spin measured).
- */
-const SPIN_MS = 0.5;
-
-/** SPIN_MS, or `RXKERAS_BARRIER_SPIN_MS` (ms, 0 to sleep at once: to compare, or to leave the cores to other work). */
-function spinSetting(): number {
-  const set = process.env.RXKERAS_BARRIER_SPIN_MS;
-  if (set === undefined || set === '') return SPIN_MS;
-  const ms = Number(set);
-  if (!Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError('RXKERAS_BARRIER_SPIN_MS', 'a number of milliseconds >= 0', set);
-  return ms;
-}
-
-/**
  * Makes the shared memory for `size` members that reduce buffers of up to
  * `capacity` floats at a time (larger ones go in chunks). With
  * `updateRegions`, where they fit in a WebAssembly memory, the group also
@@ -126,8 +107,6 @@ export interface JoinOptions {
   timeoutMs?: number;
   /** How members wait for each other (default: Atomics, for threads of one process). */
   sync?: GroupSync;
-  /** How long a wait spins before it sleeps, in ms (default: SPIN_MS or RXKERAS_BARRIER_SPIN_MS where the group has no more members than the machine has cores, else 0). */
-  spinMs?: number;
 }
 
 /**
@@ -149,8 +128,6 @@ export class SharedMemoryCollective implements Collective {
   private readonly timeoutMs: number;
   private readonly add: AddKernel | undefined;
   private readonly sync: GroupSync;
-  /** How long a wait spins before it sleeps (see spinSetting; none where the members outnumber the cores). */
-  private readonly spinMs: number;
   private closed = false;
   /** The group's update regions, where it has them. */
   readonly inPlace: InPlaceRegions | undefined;
@@ -165,7 +142,6 @@ export class SharedMemoryCollective implements Collective {
     this.capacity = group.capacity;
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.sync = options.sync ?? threadSync;
-    this.spinMs = options.spinMs ?? (group.size <= availableParallelism() ? spinSetting() : 0);
     this.control = new Int32Array(group.control);
     this.slots = Array.from({ length: group.size }, (_, i) => new Float32Array(group.data, i * group.capacity * 4, group.capacity));
     this.result = new Float32Array(group.data, group.size * group.capacity * 4, group.capacity);
@@ -302,10 +278,8 @@ export class SharedMemoryCollective implements Collective {
   /** Waits until the generation moves past `generation`, the group is aborted, or the bound passes. */
   private async waitFor(generation: number, operation: CollectiveOp): Promise<void> {
     const c = this.control;
-    // A spin catches members arriving together or soon after without an event-loop round trip (see SPIN_MS).
+    // A short spin catches the common case of members arriving together without an event-loop round trip.
     for (let i = 0; i < 2000; i++) if (Atomics.load(c, GENERATION) !== generation) return;
-    const spinUntil = performance.now() + this.spinMs;
-    while (performance.now() < spinUntil) if (Atomics.load(c, GENERATION) !== generation) return;
     const deadline = Date.now() + this.timeoutMs;
     for (let waited = false; Atomics.load(c, GENERATION) === generation; waited = true) {
       this.checkAborted(operation);
