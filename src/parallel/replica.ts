@@ -133,7 +133,7 @@ export class Replica {
     this.compiled = compiled;
     const optimizer = compiled.optimizer as Optimizer;
     const clipping = optimizer.getConfig();
-    // A replica alone in its group (of one: tiers after it sum across processes) updates in place, or not sharded.
+    // A replica alone (a group of one, no tier after it) updates everything in place where it can (below), else unsharded.
     this.shardedSetup = this.shared !== undefined && (this.shared.localSize > 1 || this.shared.size === 1) && clipping.global_clipnorm == null;
     let { params, optState } = next;
     this.pieces = [];

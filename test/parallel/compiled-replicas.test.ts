@@ -81,7 +81,8 @@ test('the worker devices run the compiled backend', async () => {
 // Batches of 8 with a last one of 7, so that the shares differ between steps. The replicas update their ranges of the
 // weights and optimizer slots in place in shared memory (one to three slots per weight); a constrained layer is
 // updated in their heaps.
-// With 3 and 4 replicas the ranges are uneven and the shards too (batches of 10 over 4: 2, 2, 2 and 4 rows).
+// With 3 and 4 replicas the ranges are uneven and the shards too (batches of 10 over 4: 2, 2, 2 and 4 rows). A replica
+// alone updates everything in place, reading the gradients in its own slot; constrained, it updates in its heap.
 for (const [name, optimizer, variant, gpus = 2, batchSize = 8] of [
   ['Adam', () => rx.Adam({ learning_rate: 0.02 })],
   ['SGD with momentum', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 })],
@@ -90,6 +91,8 @@ for (const [name, optimizer, variant, gpus = 2, batchSize = 8] of [
   ['Adam, a max-norm kernel constraint', () => rx.Adam({ learning_rate: 0.02 }), 'constraint'],
   ['Adam, 3 replicas', () => rx.Adam({ learning_rate: 0.02 }), undefined, 3],
   ['SGD with momentum, 4 replicas, batches of 10', () => rx.SGD({ learning_rate: 0.1, momentum: 0.9 }), undefined, 4, 10],
+  ['Adam, 1 replica', () => rx.Adam({ learning_rate: 0.02 }), undefined, 1],
+  ['Adam, 1 replica, a max-norm kernel constraint', () => rx.Adam({ learning_rate: 0.02 }), 'constraint', 1],
 ] as const)
   test(`compiled replicas train 3 epochs (${name}, L2) to the weights and History of eager single-device training within 1e-4`, () =>
     assertSameTraining(model(optimizer(), variant), model(optimizer(), variant), X, Y, gpus, batchSize),
