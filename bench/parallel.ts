@@ -132,7 +132,9 @@ for (const backend of backends) {
     // warm-up left /cpu:2 cold for the first 2-replica timing (compiling on the core the other replica needs).
     await samplesPerSecond(c, 2, x, y, { epochs: Math.ceil(WARMUP_STEPS / (c.samples / c.batchSize)) });
     // Alternate the order so that neither always runs on a warmer machine.
-    const ratios = async (stepsPerExecution: number, what: string, named: string) => {
+    const ratios = async (stepsPerExecution: number) => {
+      const what = stepsPerExecution > 1 ? `, steps_per_execution ${stepsPerExecution}` : '';
+      const named = `${label}${what}`;
       const rate = (replicas: number, batchSize = c.batchSize) => samplesPerSecond(c, replicas, x, y, { batchSize, stepsPerExecution });
       const one1 = await rate(1);
       const two1 = await rate(2);
@@ -151,10 +153,9 @@ for (const backend of backends) {
       console.log(`${c.name} batch ${c.batchSize / 2} (a replica's shard), ${backend} replicas${what}: 1 replica ${half.toFixed(0)} samples/s (runs ${runs(half1, half2)})`);
       console.log(`data-parallel scaling ideal ${c.name} 2 replicas${named} (twice 1 replica at batch ${c.batchSize / 2}, over 1 replica at batch ${c.batchSize}): ${((2 * half) / one).toFixed(2)}`);
     };
-    await ratios(1, '', label);
+    await ratios(1);
     // Keras's steps_per_execution: a call of the replicas takes a whole epoch's steps, and the main thread does nothing between them.
-    const perEpoch = c.samples / c.batchSize;
-    if (backend === 'compiled') await ratios(perEpoch, `, steps_per_execution ${perEpoch}`, `, steps_per_execution ${perEpoch}`);
+    if (backend === 'compiled') await ratios(c.samples / c.batchSize);
     // Where a 2-replica step's CPU and each replica's time go: once more, outside the ratio.
     if (backend === 'compiled') {
       const steps = (c.samples / c.batchSize) * EPOCHS;

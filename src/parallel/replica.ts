@@ -134,14 +134,15 @@ export class Replica {
     const optimizer = compiled.optimizer as Optimizer;
     const clipping = optimizer.getConfig();
     // A replica alone (a group of one, no tier after it) updates everything in place where it can (below), else unsharded.
-    this.shardedSetup = this.shared !== undefined && (this.shared.localSize > 1 || this.shared.size === 1) && clipping.global_clipnorm == null;
+    const alone = this.shared?.size === 1;
+    this.shardedSetup = this.shared !== undefined && (this.shared.localSize > 1 || alone) && clipping.global_clipnorm == null;
     let { params, optState } = next;
     this.pieces = [];
     this.inPlace = undefined;
     if (this.sharded) {
       const rank = this.shared!.localRank;
       // Alone, its range is everything: it holds the whole state, and without the update in place the whole update is as good.
-      const whole = this.options.wholeState === true || this.shared!.size === 1;
+      const whole = this.options.wholeState === true || alone;
       this.bounds = ownedBounds(layout, this.shared!.localSize, clipping.clipnorm != null);
       this.pieces = piecesIn(layout, this.bounds[rank], this.bounds[rank + 1]);
       if (!whole) optState = this.ownedPart(next.optState as OptimizerState, next.params);

@@ -121,12 +121,10 @@ export function fitLoop$(
               if (runner.stage) {
                 // The next batch is pulled and staged while this step runs (see StepRunner.stage); a failure to pull it comes after this batch's end.
                 stepping.catch(() => undefined);
-                try {
+                pullFailed = await failureOf(async () => {
                   upcoming = await batches.next();
-                  if (upcoming) runner.stage(upcoming.weighted);
-                } catch (error) {
-                  pullFailed = { error };
-                }
+                  if (upcoming) runner.stage!(upcoming.weighted);
+                });
               }
               const { state: next, result } = await stepping;
               ts = next;
@@ -164,12 +162,9 @@ export function fitLoop$(
           for (;;) {
             if (subscriber.closed) return b;
             // A failure to pull a batch comes after the batches pulled before it have trained, as one step at a time.
-            let pullFailed: { error: unknown } | undefined;
-            try {
+            const pullFailed = await failureOf(async () => {
               for (let p: Pulled | undefined; group.length < compiled.stepsPerExecution && (p = await batches.next()); ) group.push(p);
-            } catch (error) {
-              pullFailed = { error };
-            }
+            });
             if (group.length === 0) {
               if (pullFailed) throw pullFailed.error;
               break;
@@ -338,4 +333,14 @@ function logNames(module: Module, compiled: Compiled, withValidation: boolean): 
 /** Lets timers, I/O and unsubscriptions run between steps. */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Runs `f`; what it threw, held for later (a failed pull is thrown once the batches pulled before it have trained). */
+async function failureOf(f: () => Promise<void>): Promise<{ error: unknown } | undefined> {
+  try {
+    await f();
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
 }
